@@ -1,0 +1,3 @@
+export * from "./events.js";
+export { eventJsonSchemas } from "./json-schemas.js";
+export { businessDay, DEFAULT_TIME_ZONE, DEFAULT_CUTOVER_HOUR } from "./business-day.js";

@@ -1,0 +1,56 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { FileMigrationProvider, Kysely, Migrator, PostgresDialect, sql, type Transaction } from "kysely";
+import pg from "pg";
+import type { Logger } from "./logger.js";
+
+// BIGINT (VND sums) and COUNT come back as strings by default; amounts here stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+// DATE columns hold business days: keep them as 'YYYY-MM-DD' strings, never shifted by a time zone.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+
+export interface Database<DB> {
+  db: Kysely<DB>;
+  pool: pg.Pool;
+  schema: string;
+}
+
+/** A Kysely instance whose connections work inside the service's own schema. */
+export function createDatabase<DB>(url: string, schema: string, poolMax = 10): Database<DB> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  const pool = new pg.Pool({ connectionString: url, max: poolMax, options: `-c search_path=${schema}` });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return { db, pool, schema };
+}
+
+/** Applies the service's migrations (files in `folder`) inside its schema; fails loudly. */
+export async function migrateToLatest<DB>({ db, schema }: Database<DB>, folder: string, log: Logger): Promise<void> {
+  await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+  const migrator = new Migrator({
+    db,
+    provider: new FileMigrationProvider({ fs, path, migrationFolder: folder }),
+    migrationTableSchema: schema,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  for (const r of results ?? []) log.info({ migration: r.migrationName, status: r.status }, "migration");
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Runs `fn` in a transaction bound to one tenant: the setting `lsp.tenant_id` is what row-level
+ * security policies key on, so a query that forgets its tenant filter still sees only this tenant.
+ */
+export async function withTenant<DB, T>(
+  db: Kysely<DB>,
+  tenantId: string,
+  fn: (trx: Transaction<DB>) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT set_config('lsp.tenant_id', ${tenantId}, true)`.execute(trx);
+    return fn(trx);
+  });
+}
+
+export async function pingDatabase(pool: pg.Pool): Promise<void> {
+  await pool.query("SELECT 1");
+}

@@ -1,0 +1,55 @@
+import type { ErrorRequestHandler } from "express";
+import { ZodError } from "zod";
+import type { Logger } from "./logger.js";
+
+/** The one error vocabulary of LSP: REST bodies and GraphQL `extensions.code` use these codes. */
+export const ERROR_STATUS = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+/** Maps any thrown value to an AppError; unknown errors become INTERNAL without leaking detail. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof ZodError) {
+    return new AppError("BAD_USER_INPUT", "invalid input", {
+      issues: err.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+    });
+  }
+  const e = err as { type?: string; status?: number };
+  // body-parser errors: malformed JSON and oversized bodies are the client's mistake.
+  if (e?.type === "entity.too.large") return new AppError("PAYLOAD_TOO_LARGE", "request body too large");
+  if (e?.type === "entity.parse.failed") return new AppError("BAD_USER_INPUT", "malformed JSON body");
+  return new AppError("INTERNAL", "internal error");
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const appError = toAppError(err);
+    if (appError.code === "INTERNAL") log.error({ err, path: req.path }, "unhandled error");
+    else log.info({ code: appError.code, path: req.path }, appError.message);
+    res.status(appError.status).json({ error: { code: appError.code, message: appError.message, ...appError.details } });
+  };
+}

@@ -1,0 +1,50 @@
+import type { Express } from "express";
+import { GraphQLError } from "graphql";
+import { createSchema, createYoga, type YogaInitialContext } from "graphql-yoga";
+import { stitchingDirectives } from "@graphql-tools/stitching-directives";
+import { toAppError } from "./errors.js";
+import type { Logger } from "./logger.js";
+
+const { stitchingDirectivesTypeDefs, stitchingDirectivesValidator } = stitchingDirectives();
+
+export interface SubschemaOptions<Ctx> {
+  typeDefs: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- resolver maps are typed per service
+  resolvers: any;
+  context: (initial: YogaInitialContext) => Ctx | Promise<Ctx>;
+  log: Logger;
+}
+
+/**
+ * Serves a service's GraphQL subschema at /graphql: its SDL (with stitching directives) is
+ * published through `_sdl` so the edge can stitch it; errors carry `extensions.code`.
+ */
+export function mountSubschema<Ctx extends object>(app: Express, opts: SubschemaOptions<Ctx>): void {
+  const typeDefs = `${stitchingDirectivesTypeDefs}\n${opts.typeDefs}\nextend type Query { _sdl: String! }`;
+  const schema = stitchingDirectivesValidator(
+    createSchema<Ctx>({
+      typeDefs,
+      resolvers: [opts.resolvers, { Query: { _sdl: () => typeDefs } }],
+    }),
+  );
+  const yoga = createYoga<object, Ctx>({
+    schema,
+    context: opts.context,
+    graphiql: false,
+    landingPage: false,
+    maskedErrors: {
+      maskError(error) {
+        const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+        if (original instanceof GraphQLError && original.extensions?.code) return original;
+        const appError = toAppError(original);
+        if (appError.code === "INTERNAL") opts.log.error({ err: original }, "resolver failed");
+        const path = error instanceof GraphQLError ? error.path : undefined;
+        return new GraphQLError(appError.message, {
+          ...(path ? { path } : {}),
+          extensions: { code: appError.code, ...appError.details },
+        });
+      },
+    },
+  });
+  app.use(yoga.graphqlEndpoint, yoga);
+}

@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { AppError } from "./errors.js";
+
+/**
+ * The caller's identity as the edge forwards it to services (after verifying the JWT and the
+ * tenant). Services trust these headers only because nothing but the edge's sidecar can reach
+ * them; they still scope every query by it.
+ */
+export const IDENTITY_HEADERS = {
+  tenantId: "x-lsp-tenant-id",
+  userId: "x-lsp-user-id",
+  role: "x-lsp-role",
+  locationIds: "x-lsp-location-ids",
+} as const;
+
+const Identity = z.object({
+  tenantId: z.uuid(),
+  userId: z.string().optional(),
+  role: z.enum(["owner", "manager", "staff", "system"]).optional(),
+  /** Absent = every location of the tenant (owners, managers). */
+  locationIds: z.array(z.uuid()).optional(),
+});
+export type Identity = z.infer<typeof Identity>;
+
+type HeaderBag = Record<string, string | string[] | undefined> | Headers;
+
+function header(headers: HeaderBag, name: string): string | undefined {
+  if (headers instanceof Headers) return headers.get(name) ?? undefined;
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Reads the forwarded identity; throws UNAUTHENTICATED when there is none or it is malformed. */
+export function identityFromHeaders(headers: HeaderBag): Identity {
+  const raw = {
+    tenantId: header(headers, IDENTITY_HEADERS.tenantId),
+    userId: header(headers, IDENTITY_HEADERS.userId),
+    role: header(headers, IDENTITY_HEADERS.role),
+    locationIds: header(headers, IDENTITY_HEADERS.locationIds)?.split(",").filter(Boolean),
+  };
+  const parsed = Identity.safeParse(raw);
+  if (!parsed.success) throw new AppError("UNAUTHENTICATED", "missing or invalid caller identity");
+  return parsed.data;
+}
+
+export function canAccessLocation(identity: Identity, locationId: string): boolean {
+  return identity.locationIds === undefined || identity.locationIds.includes(locationId);
+}

@@ -1,0 +1,38 @@
+// Loaded with `node --import @lsp/service-kit/telemetry` so that the OpenTelemetry SDK and the ESM
+// loader hook are in place before express, pg or undici are imported.
+import { register } from "node:module";
+import { NodeSDK } from "@opentelemetry/sdk-node";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
+import { ExpressInstrumentation } from "@opentelemetry/instrumentation-express";
+import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
+import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+
+register("@opentelemetry/instrumentation/hook.mjs", import.meta.url);
+
+const serviceName = process.env.OTEL_SERVICE_NAME ?? "unknown";
+// Without an endpoint we still create spans (trace ids in logs, context propagation through
+// Dapr) but export nothing.
+const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+
+const ignoredPaths = new Set(["/healthz", "/readyz", "/metrics"]);
+
+const sdk = new NodeSDK({
+  resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }),
+  ...(endpoint ? { traceExporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, "")}/v1/traces` }) } : {}),
+  instrumentations: [
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (req) => ignoredPaths.has((req.url ?? "").split("?")[0] ?? ""),
+    }),
+    new ExpressInstrumentation(),
+    new PgInstrumentation(),
+    new UndiciInstrumentation(),
+  ],
+});
+sdk.start();
+
+export async function shutdownTelemetry(): Promise<void> {
+  await sdk.shutdown().catch(() => undefined);
+}
