@@ -15,6 +15,8 @@ export type BaseConfig = z.infer<typeof BaseConfig>;
 export const DatabaseConfig = z.object({
   DATABASE_URL: z.string().url(),
   DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
+  /** The local mesh migrates on start; in the cluster a pre-install Job does it. */
+  MIGRATE_ON_START: z.stringbool().default(false),
 });
 
 /** Parses process.env against a schema; exits with a readable list of what is missing or wrong. */

@@ -54,3 +54,36 @@ export async function withTenant<DB, T>(
 export async function pingDatabase(pool: pg.Pool): Promise<void> {
   await pool.query("SELECT 1");
 }
+
+/**
+ * Row-level security for a tenant table (used in migrations): rows are visible and writable only
+ * when `tenant_id` equals the transaction's `lsp.tenant_id`. FORCE applies it to the table owner
+ * too, which is the role the service connects as.
+ */
+export async function enableTenantIsolation(db: Kysely<unknown>, table: string): Promise<void> {
+  const t = sql.id(table);
+  await sql`ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY`.execute(db);
+  await sql`ALTER TABLE ${t} FORCE ROW LEVEL SECURITY`.execute(db);
+  await sql`CREATE POLICY tenant_isolation ON ${t}
+    USING (tenant_id = nullif(current_setting('lsp.tenant_id', true), '')::uuid)
+    WITH CHECK (tenant_id = nullif(current_setting('lsp.tenant_id', true), '')::uuid)`.execute(db);
+}
+
+/** The idempotency ledger every event consumer keeps in its own schema (see claimEvent). */
+export async function createProcessedEventsTable(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable("processed_events")
+    .addColumn("event_id", "text", (c) => c.primaryKey())
+    .addColumn("processed_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+    .execute();
+}
+
+/** Opens the service's database and, when asked, brings its schema to the latest migration. */
+export async function openServiceDatabase<DB>(
+  opts: { url: string; schema: string; poolMax: number; migrationsDir: string; migrate: boolean },
+  log: Logger,
+): Promise<Database<DB>> {
+  const database = createDatabase<DB>(opts.url, opts.schema, opts.poolMax);
+  if (opts.migrate) await migrateToLatest(database, opts.migrationsDir, log);
+  return database;
+}

@@ -46,3 +46,12 @@ export function identityFromHeaders(headers: HeaderBag): Identity {
 export function canAccessLocation(identity: Identity, locationId: string): boolean {
   return identity.locationIds === undefined || identity.locationIds.includes(locationId);
 }
+
+/** The headers that carry an identity to the next service (the inverse of identityFromHeaders). */
+export function identityHeaders(identity: Identity): Record<string, string> {
+  const h: Record<string, string> = { [IDENTITY_HEADERS.tenantId]: identity.tenantId };
+  if (identity.userId) h[IDENTITY_HEADERS.userId] = identity.userId;
+  if (identity.role) h[IDENTITY_HEADERS.role] = identity.role;
+  if (identity.locationIds) h[IDENTITY_HEADERS.locationIds] = identity.locationIds.join(",");
+  return h;
+}

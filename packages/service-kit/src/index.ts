@@ -2,10 +2,21 @@ export { BaseConfig, DatabaseConfig, loadConfig } from "./config.js";
 export { createLogger, type Logger } from "./logger.js";
 export { AppError, ERROR_STATUS, toAppError, errorHandler, type ErrorCode } from "./errors.js";
 export { registry } from "./metrics.js";
-export { createDatabase, migrateToLatest, withTenant, pingDatabase, type Database } from "./db.js";
+export {
+  createDatabase,
+  migrateToLatest,
+  withTenant,
+  pingDatabase,
+  enableTenantIsolation,
+  createProcessedEventsTable,
+  openServiceDatabase,
+  type Database,
+} from "./db.js";
 export { createDaprClient, sidecarReady, invokeService, type SidecarPorts } from "./dapr.js";
 export { startService, type ServiceDefinition, type RunningService } from "./server.js";
 export { subscriptionRoute, claimEvent, type EventHandlers, type ProcessedEventsTable } from "./events.js";
 export { identityFromHeaders, IDENTITY_HEADERS, type Identity } from "./identity.js";
-export { canAccessLocation } from "./identity.js";
+export { canAccessLocation, identityHeaders } from "./identity.js";
+export { fetchLocation, type LocationSettings } from "./locations.js";
 export { mountSubschema, type SubschemaOptions } from "./graphql.js";
+export { createOutboxTable, enqueueEvent, startOutboxRelay, type OutboxTable } from "./outbox.js";

@@ -1,0 +1,48 @@
+import type { Kysely } from "kysely";
+import { AppError, withTenant, type Identity } from "@lsp/service-kit";
+import type { AuthDB } from "./db.js";
+
+export interface LocationView {
+  id: string;
+  tenantId: string;
+  name: string;
+  timeZone: string;
+  cutoverHour: number;
+}
+
+const columns = ["id", "tenant_id", "name", "time_zone", "cutover_hour"] as const;
+
+function view(row: { id: string; tenant_id: string; name: string; time_zone: string; cutover_hour: number }): LocationView {
+  return { id: row.id, tenantId: row.tenant_id, name: row.name, timeZone: row.time_zone, cutoverHour: row.cutover_hour };
+}
+
+/** Locations the caller may see, in the order of `ids` (null where absent or not allowed). */
+export async function locationsByIds(db: Kysely<AuthDB>, who: Identity, ids: readonly string[]): Promise<(LocationView | null)[]> {
+  const allowed = ids.filter((id) => who.locationIds === undefined || who.locationIds.includes(id));
+  const rows = allowed.length
+    ? await withTenant(db, who.tenantId, (trx) => trx.selectFrom("locations").select(columns).where("id", "in", allowed).execute())
+    : [];
+  const byId = new Map(rows.map((r) => [r.id, view(r)]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+export async function listLocations(db: Kysely<AuthDB>, who: Identity): Promise<LocationView[]> {
+  const rows = await withTenant(db, who.tenantId, (trx) => {
+    let q = trx.selectFrom("locations").select(columns).orderBy("name");
+    if (who.locationIds !== undefined) q = q.where("id", "in", who.locationIds.length ? who.locationIds : ["00000000-0000-0000-0000-000000000000"]);
+    return q.execute();
+  });
+  return rows.map(view);
+}
+
+export async function requireLocation(db: Kysely<AuthDB>, who: Identity, id: string): Promise<LocationView> {
+  const [location] = await locationsByIds(db, who, [id]);
+  if (!location) throw new AppError("NOT_FOUND", `location ${id} not found`);
+  return location;
+}
+
+export async function tenantBySlug(db: Kysely<AuthDB>, slug: string) {
+  const row = await db.selectFrom("tenants").select(["id", "slug", "name"]).where("slug", "=", slug).executeTakeFirst();
+  if (!row) throw new AppError("NOT_FOUND", `no tenant ${slug}`);
+  return row;
+}
