@@ -2,10 +2,12 @@
 # Builds daprd, placement and scheduler from the pinned Dapr release in this module and caches
 # them per machine under ${LSP_CACHE_DIR:-~/.cache/lsp}/dapr/<version>-<pin hash>/. A second run
 # with the same pin only prints the path. Prints the bin directory on its last line.
+# --check: print the path if built, else fail without building.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-version="$(awk '/^require github.com\/dapr\/dapr /{print $3}' "$here/go.mod")"
-pin_hash="$(cat "$here/go.mod" "$here/go.sum" "$here"/cmd/*/main.go | sha256sum | cut -c1-12)"
+version="$(grep -oE 'github.com/dapr/dapr v[0-9]+\.[0-9]+\.[0-9]+' "$here/go.mod" | head -1 | cut -d' ' -f2)"
+[[ -n $version ]] || { echo "[dapr] cannot read the pinned Dapr version from go.mod" >&2; exit 1; }
+pin_hash="$(cat "$here/go.mod" "$here/go.sum" "$here"/cmd/*/*.go | sha256sum | cut -c1-12)"
 cache_root="${LSP_CACHE_DIR:-$HOME/.cache/lsp}/dapr"
 out="$cache_root/${version}-${pin_hash}"
 say() { printf '[dapr] %s\n' "$*" >&2; }
@@ -15,6 +17,7 @@ if [[ -x "$out/bin/daprd" && -x "$out/bin/placement" && -x "$out/bin/scheduler" 
   echo "$out/bin"
   exit 0
 fi
+if [[ ${1:-} == --check ]]; then say "Dapr $version binaries are not built yet (expected in $out/bin)"; exit 1; fi
 command -v go >/dev/null || { say "Go is not installed; install Go >= 1.26 to build the Dapr runtime"; exit 1; }
 mkdir -p "$out/bin"
 cd "$here"
@@ -23,7 +26,7 @@ cd "$here"
 export GOSUMDB=off GOFLAGS=-mod=mod CGO_ENABLED=0
 ldflags="-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=${version#v}"
 start=$SECONDS
-say "downloading Go modules for Dapr $version (first time: a few minutes, ~1-2 GB)…"
+say "fetching Go modules for Dapr $version (first build on a machine: several minutes, ~1-2 GB)…"
 go mod download 2>&1 | sed 's/^/[dapr]   /' >&2
 n=0
 for cmd in placement scheduler daprd; do

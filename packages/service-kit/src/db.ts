@@ -25,7 +25,10 @@ export function createDatabase<DB>(url: string, schema: string, poolMax = 10): D
 
 /** Applies the service's migrations (files in `folder`) inside its schema; fails loudly. */
 export async function migrateToLatest<DB>({ db, schema }: Database<DB>, folder: string, log: Logger): Promise<void> {
-  await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+  // In the mesh the schema is created for the service's role (which may not create schemas);
+  // standalone, against a fresh database, the service creates it.
+  const exists = await sql`SELECT 1 FROM pg_namespace WHERE nspname = ${schema}`.execute(db);
+  if (exists.rows.length === 0) await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(db);
   const migrator = new Migrator({
     db,
     provider: new FileMigrationProvider({ fs, path, migrationFolder: folder }),

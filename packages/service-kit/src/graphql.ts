@@ -5,6 +5,26 @@ import { stitchingDirectives } from "@graphql-tools/stitching-directives";
 import { toAppError } from "./errors.js";
 import type { Logger } from "./logger.js";
 
+/**
+ * Gives every GraphQL error an `extensions.code` from the shared error model; unexpected errors
+ * become INTERNAL with no detail (logged), errors that already carry a code pass through.
+ */
+export function maskGraphQLError(log: Logger): (error: unknown) => Error {
+  return (error) => {
+    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+    if (original instanceof GraphQLError && original.extensions?.code) return error as Error;
+    if (error instanceof GraphQLError && !error.originalError && error.extensions?.code) return error;
+    const appError = toAppError(original);
+    if (appError.code === "INTERNAL") log.error({ err: original }, "resolver failed");
+    const gqlError = error instanceof GraphQLError ? error : undefined;
+    return new GraphQLError(appError.message, {
+      ...(gqlError?.path ? { path: gqlError.path } : {}),
+      ...(gqlError?.nodes ? { nodes: gqlError.nodes } : {}),
+      extensions: { code: appError.code, ...appError.details },
+    });
+  };
+}
+
 const { stitchingDirectivesTypeDefs, stitchingDirectivesValidator } = stitchingDirectives();
 
 export interface SubschemaOptions<Ctx> {
@@ -32,19 +52,7 @@ export function mountSubschema<Ctx extends object>(app: Express, opts: Subschema
     context: opts.context,
     graphiql: false,
     landingPage: false,
-    maskedErrors: {
-      maskError(error) {
-        const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-        if (original instanceof GraphQLError && original.extensions?.code) return original;
-        const appError = toAppError(original);
-        if (appError.code === "INTERNAL") opts.log.error({ err: original }, "resolver failed");
-        const path = error instanceof GraphQLError ? error.path : undefined;
-        return new GraphQLError(appError.message, {
-          ...(path ? { path } : {}),
-          extensions: { code: appError.code, ...appError.details },
-        });
-      },
-    },
+    maskedErrors: { maskError: maskGraphQLError(opts.log) },
   });
   app.use(yoga.graphqlEndpoint, yoga);
 }

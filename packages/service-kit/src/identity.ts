@@ -22,11 +22,12 @@ const Identity = z.object({
 });
 export type Identity = z.infer<typeof Identity>;
 
-type HeaderBag = Record<string, string | string[] | undefined> | Headers;
+type HeaderBag = Record<string, string | string[] | undefined> | { get(name: string): string | null };
 
 function header(headers: HeaderBag, name: string): string | undefined {
-  if (headers instanceof Headers) return headers.get(name) ?? undefined;
-  const v = headers[name];
+  // Fetch-style headers (Yoga's Request may come from a ponyfill, so no instanceof).
+  if (typeof headers.get === "function") return (headers.get as (n: string) => string | null)(name) ?? undefined;
+  const v = (headers as Record<string, string | string[] | undefined>)[name];
   return Array.isArray(v) ? v[0] : v;
 }
 

@@ -18,5 +18,6 @@ export { subscriptionRoute, claimEvent, type EventHandlers, type ProcessedEvents
 export { identityFromHeaders, IDENTITY_HEADERS, type Identity } from "./identity.js";
 export { canAccessLocation, identityHeaders } from "./identity.js";
 export { fetchLocation, type LocationSettings } from "./locations.js";
-export { mountSubschema, type SubschemaOptions } from "./graphql.js";
+export { mountSubschema, maskGraphQLError, type SubschemaOptions } from "./graphql.js";
 export { createOutboxTable, enqueueEvent, startOutboxRelay, type OutboxTable } from "./outbox.js";
+export { bootDatabaseService } from "./boot.js";

@@ -40,8 +40,8 @@ export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
 }
 
 /** Adds an event to the outbox inside the caller's transaction; returns the event (CloudEvent) id. */
-export async function enqueueEvent<T extends EventType>(
-  trx: Transaction<OutboxTable> | Transaction<never>,
+export async function enqueueEvent<DB extends OutboxTable, T extends EventType>(
+  trx: Transaction<DB>,
   type: T,
   payload: EventPayload<T>,
 ): Promise<string> {
@@ -58,8 +58,8 @@ export async function enqueueEvent<T extends EventType>(
   return row.id;
 }
 
-interface RelayOptions {
-  db: Kysely<OutboxTable>;
+interface RelayOptions<DB extends OutboxTable = OutboxTable> {
+  db: Kysely<DB>;
   pool: pg.Pool;
   ports: SidecarPorts;
   source: string;
@@ -69,7 +69,7 @@ interface RelayOptions {
 }
 
 /** Publishes one outbox row as a CloudEvent whose id is the row id (consumers dedupe on it). */
-async function publishRow(row: OutboxTable["outbox"], opts: RelayOptions): Promise<void> {
+async function publishRow<DB extends OutboxTable>(row: OutboxTable["outbox"], opts: RelayOptions<DB>): Promise<void> {
   const body = JSON.stringify({
     specversion: "1.0",
     id: row.id,
@@ -98,8 +98,10 @@ async function publishRow(row: OutboxTable["outbox"], opts: RelayOptions): Promi
  * while the listener reconnects or the sidecar was down). Rows are locked with SKIP LOCKED so
  * several replicas can relay side by side. Returns a stop function.
  */
-export function startOutboxRelay(opts: RelayOptions): () => Promise<void> {
-  const { db, pool, log } = opts;
+export function startOutboxRelay<DB extends OutboxTable>(opts: RelayOptions<DB>): () => Promise<void> {
+  const { pool, log } = opts;
+  // Kysely's table typing is invariant; the relay only touches the outbox table.
+  const db = opts.db as unknown as Kysely<OutboxTable>;
   let stopped = false;
   let running: Promise<void> | undefined;
   let again = false;

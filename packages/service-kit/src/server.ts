@@ -78,11 +78,17 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
         setTimeout(() => server.closeAllConnections(), 5000).unref();
       });
       await def.onShutdown?.().catch((err: unknown) => log.error({ err }, "shutdown hook failed"));
-      const { shutdownTelemetry } = await import("./telemetry.js");
-      await shutdownTelemetry();
+      const flush = (globalThis as Record<symbol, unknown>)[Symbol.for("lsp.telemetry.shutdown")];
+      if (typeof flush === "function") await (flush as () => Promise<void>)();
     })());
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    process.once(signal, () => void stop().then(() => process.exit(0)));
+    process.once(signal, () => {
+      const t0 = Date.now();
+      void stop().then(() => {
+        log.info({ ms: Date.now() - t0 }, "stopped");
+        process.exit(0);
+      });
+    });
   }
   return { app, server, stop };
 }

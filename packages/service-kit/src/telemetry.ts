@@ -33,6 +33,6 @@ const sdk = new NodeSDK({
 });
 sdk.start();
 
-export async function shutdownTelemetry(): Promise<void> {
-  await sdk.shutdown().catch(() => undefined);
-}
+// startService flushes spans on shutdown through this registry entry, so that it does not import
+// (and, under another module URL, start) the SDK a second time.
+(globalThis as Record<symbol, unknown>)[Symbol.for("lsp.telemetry.shutdown")] = () => sdk.shutdown().catch(() => undefined);

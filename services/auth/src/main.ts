@@ -1,13 +1,9 @@
 import path from "node:path";
 import { z } from "zod";
 import {
-  BaseConfig,
-  DatabaseConfig,
-  createLogger,
+  bootDatabaseService,
   identityFromHeaders,
-  loadConfig,
   mountSubschema,
-  openServiceDatabase,
   pingDatabase,
   startService,
 } from "@lsp/service-kit";
@@ -15,18 +11,10 @@ import type { AuthDB } from "./db.js";
 import { requireLocation, tenantBySlug } from "./locations.js";
 import { resolvers, typeDefs, type AuthContext } from "./schema.js";
 
-const config = loadConfig(BaseConfig.extend(DatabaseConfig.shape));
-const log = createLogger(config.SERVICE_NAME);
-const database = await openServiceDatabase<AuthDB>(
-  {
-    url: config.DATABASE_URL,
-    schema: "auth",
-    poolMax: config.DATABASE_POOL_MAX,
-    migrationsDir: path.join(import.meta.dirname, "..", "migrations"),
-    migrate: config.MIGRATE_ON_START,
-  },
-  log,
-);
+const { config, log, database } = await bootDatabaseService<AuthDB>({
+  schema: "auth",
+  migrationsDir: path.join(import.meta.dirname, "..", "migrations"),
+});
 const { db } = database;
 const slug = z.string().regex(/^[a-z0-9-]{1,63}$/);
 

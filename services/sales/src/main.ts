@@ -1,12 +1,8 @@
 import path from "node:path";
 import {
-  BaseConfig,
-  DatabaseConfig,
-  createLogger,
+  bootDatabaseService,
   identityFromHeaders,
-  loadConfig,
   mountSubschema,
-  openServiceDatabase,
   pingDatabase,
   startOutboxRelay,
   startService,
@@ -14,18 +10,10 @@ import {
 import type { SalesDB } from "./db.js";
 import { resolvers, typeDefs, type SalesContext } from "./schema.js";
 
-const config = loadConfig(BaseConfig.extend(DatabaseConfig.shape));
-const log = createLogger(config.SERVICE_NAME);
-const database = await openServiceDatabase<SalesDB>(
-  {
-    url: config.DATABASE_URL,
-    schema: "sales",
-    poolMax: config.DATABASE_POOL_MAX,
-    migrationsDir: path.join(import.meta.dirname, "..", "migrations"),
-    migrate: config.MIGRATE_ON_START,
-  },
-  log,
-);
+const { config, log, database } = await bootDatabaseService<SalesDB>({
+  schema: "sales",
+  migrationsDir: path.join(import.meta.dirname, "..", "migrations"),
+});
 const { db, pool } = database;
 const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "sales", log });
 

@@ -103,7 +103,7 @@ export async function createOrder(
       .insertInto("order_lines")
       .values(lines.map((l, i) => ({ order_id: inserted.id, line_no: i + 1, tenant_id: who.tenantId, item_id: l.itemId, name: l.name, quantity: l.quantity, unit_price_vnd: l.unitPriceVnd })))
       .execute();
-    await enqueueEvent(trx as never, "order.created", {
+    await enqueueEvent(trx, "order.created", {
       orderId: inserted.id,
       tenantId: who.tenantId,
       locationId: location.id,

@@ -1,0 +1,118 @@
+import { execFileSync } from "node:child_process";
+import { chownSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import path from "node:path";
+import pg from "pg";
+import { MeshError, startProcess, tcpOpen, waitFor, type Managed } from "./processes.js";
+
+const isRoot = process.getuid?.() === 0;
+
+/** PostgreSQL refuses to run as root: as root we run it as the `postgres` system user. */
+function asDbUser(command: string, args: string[]): [string, string[]] {
+  return isRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
+}
+
+function postgresBinDir(): string {
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(path.join(root, v, "bin", "initdb"))) : [];
+  versions.sort((a, b) => Number(b) - Number(a));
+  if (!versions[0]) throw new MeshError("PostgreSQL server binaries not found under /usr/lib/postgresql: run `npm run setup`");
+  return path.join(root, versions[0], "bin");
+}
+
+export function redisServerPath(): string {
+  for (const p of ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]) if (existsSync(p)) return p;
+  throw new MeshError("redis-server not found: run `npm run setup`");
+}
+
+export async function startPostgres(dataDir: string, port: number, logDir: string): Promise<Managed> {
+  const bin = postgresBinDir();
+  if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
+    mkdirSync(dataDir, { recursive: true });
+    if (isRoot) chownSync(dataDir, uidOf("postgres"), gidOf("postgres"));
+    const [cmd, args] = asDbUser(path.join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"]);
+    try {
+      execFileSync(cmd, args, { stdio: "pipe" });
+    } catch (err) {
+      const e = err as { stderr?: Buffer };
+      throw new MeshError(`initdb failed for ${dataDir}: ${e.stderr?.toString() ?? String(err)}`);
+    }
+  }
+  const [cmd, args] = asDbUser(path.join(bin, "postgres"), [
+    "-D", dataDir, "-p", String(port), "-k", dataDir,
+    "-c", "listen_addresses=127.0.0.1",
+    "-c", "max_connections=200",
+    // A development database: durability traded for speed, never for production.
+    "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+  ]);
+  const proc = startProcess("postgres", cmd, args, { cwd: dataDir, logDir });
+  await waitFor("PostgreSQL", () => canConnect(port), { timeoutMs: 30_000, process: proc });
+  return proc;
+}
+
+async function canConnect(port: number): Promise<boolean> {
+  const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres", connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function uidOf(user: string): number {
+  return Number(execFileSync("id", ["-u", user]).toString().trim());
+}
+function gidOf(user: string): number {
+  return Number(execFileSync("id", ["-g", user]).toString().trim());
+}
+
+export const DATABASE = "lsp";
+/** Each service owns one schema and connects as its own role, which cannot bypass RLS. */
+export const DB_SERVICES = ["auth", "sales", "dashboard", "payments", "notifications", "ai"] as const;
+
+export function serviceDatabaseUrl(port: number, service: string): string {
+  return `postgres://svc_${service}@127.0.0.1:${port}/${DATABASE}`;
+}
+
+export async function bootstrapDatabase(port: number): Promise<void> {
+  const admin = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres" });
+  await admin.connect();
+  try {
+    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [DATABASE]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${DATABASE}`);
+    for (const s of DB_SERVICES) {
+      await admin.query(`DO $$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'svc_${s}') THEN
+          CREATE ROLE svc_${s} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+        END IF; END $$`);
+    }
+  } finally {
+    await admin.end();
+  }
+  const db = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: DATABASE });
+  await db.connect();
+  try {
+    for (const s of DB_SERVICES) {
+      await db.query(`CREATE SCHEMA IF NOT EXISTS ${s} AUTHORIZATION svc_${s}`);
+      await db.query(`ALTER ROLE svc_${s} SET search_path = ${s}`);
+      await db.query(`GRANT CONNECT ON DATABASE ${DATABASE} TO svc_${s}`);
+    }
+  } finally {
+    await db.end();
+  }
+}
+
+export async function startRedis(dataDir: string, port: number, logDir: string): Promise<Managed> {
+  mkdirSync(dataDir, { recursive: true });
+  const proc = startProcess(
+    "redis",
+    redisServerPath(),
+    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dataDir, "--save", "", "--appendonly", "no", "--daemonize", "no"],
+    { cwd: dataDir, logDir },
+  );
+  await waitFor("Redis", () => tcpOpen(port), { timeoutMs: 15_000, process: proc });
+  return proc;
+}

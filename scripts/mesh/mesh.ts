@@ -1,0 +1,178 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  bootstrapDatabase,
+  DB_SERVICES,
+  serviceDatabaseUrl,
+  startPostgres,
+  startRedis,
+} from "./infra.js";
+import { daprBinDir, renderComponents, startPlacement, startScheduler, startSidecar } from "./dapr-runtime.js";
+import { APPS, allPorts, portPlan, type AppName, type PortPlan } from "./ports.js";
+import { MeshError, httpOk, portInUse, startProcess, stopProcess, waitFor, type Managed } from "./processes.js";
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export interface MeshOptions {
+  /** First port of the mesh (see ports.ts). */
+  portBase: number;
+  /** State lives in .lsp/<name>/ (PostgreSQL, Redis, scheduler, logs). */
+  name: string;
+  /** Wipe the state directory first (tests). */
+  fresh?: boolean;
+  /** Load the demo tenants, locations and menus. */
+  demoData?: boolean;
+  /** OTLP endpoint base (http://host:4318) for apps; its gRPC twin (host:4317) for sidecars. */
+  otlpHttpEndpoint?: string;
+  otlpGrpcEndpoint?: string;
+  logLevel?: string;
+  /** Which apps to run (default: all). The others' calls fail as they would in production. */
+  apps?: readonly AppName[];
+  onProgress?: (message: string) => void;
+}
+
+export interface Mesh {
+  plan: PortPlan;
+  runDir: string;
+  logDir: string;
+  edgeUrl: string;
+  logs: Record<string, string>;
+  stop: () => Promise<void>;
+}
+
+function appCommand(app: AppName): { command: string; args: string[]; cwd: string } {
+  const cwd = path.join(REPO, "services", app);
+  if (app === "ai") {
+    const python = path.join(cwd, ".venv", "bin", "python");
+    if (!existsSync(python)) throw new MeshError("the ai service's Python environment is missing: run `npm run setup`");
+    return { command: python, args: ["-m", "lsp_ai"], cwd };
+  }
+  return { command: process.execPath, args: ["--import", "tsx", "--import", "@lsp/service-kit/telemetry", "src/main.ts"], cwd };
+}
+
+function ensureTsx(): void {
+  if (!existsSync(path.join(REPO, "node_modules", "tsx"))) throw new MeshError("npm packages are missing: run `npm run setup`");
+}
+
+/** Brings the whole mesh up and returns once every app and sidecar is ready. */
+export async function startMesh(opts: MeshOptions): Promise<Mesh> {
+  const say = opts.onProgress ?? (() => undefined);
+  const plan = portPlan(opts.portBase);
+  const runDir = path.join(REPO, ".lsp", opts.name);
+  const logDir = path.join(runDir, "logs");
+  // Tiers stop in reverse order (apps and sidecars, then the control plane, then the data
+  // stores); the processes of one tier stop in parallel.
+  const tiers: Managed[][] = [];
+  const stop = async () => {
+    for (const tier of tiers.reverse()) await Promise.all(tier.map((p) => stopProcess(p)));
+    tiers.length = 0;
+  };
+
+  try {
+    ensureTsx();
+    const bin = daprBinDir(REPO);
+    const busy: string[] = [];
+    for (const { port, owner } of allPorts(plan)) if (await portInUse(port)) busy.push(`${port} (${owner})`);
+    if (busy.length) {
+      throw new MeshError(`ports busy: ${busy.join(", ")}. Is another mesh running? Choose another base with LSP_PORT_BASE.`);
+    }
+    if (opts.fresh) rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(logDir, { recursive: true });
+    say(`state in ${path.relative(REPO, runDir)}/, logs in ${path.relative(REPO, logDir)}/`);
+
+    say(`starting PostgreSQL on ${plan.postgres} and Redis on ${plan.redis}…`);
+    const [postgres, redis] = await Promise.all([
+      startPostgres(path.join(runDir, "postgres"), plan.postgres, logDir),
+      startRedis(path.join(runDir, "redis"), plan.redis, logDir),
+    ]);
+    tiers.push([postgres, redis]);
+    await bootstrapDatabase(plan.postgres);
+
+    say(`starting Dapr placement (${plan.placement.port}) and scheduler (${plan.scheduler.port})…`);
+    const [placement, scheduler] = await Promise.all([
+      startPlacement(bin, plan, logDir),
+      startScheduler(bin, plan, path.join(runDir, "scheduler"), logDir),
+    ]);
+    tiers.push([placement, scheduler]);
+
+    const secretsFile = path.join(runDir, "secrets.json");
+    // Development-only secrets: local trust-auth database, no passwords.
+    writeFileSync(
+      secretsFile,
+      JSON.stringify(
+        {
+          "actorstate-connection-string": `host=127.0.0.1 port=${plan.postgres} user=svc_ai dbname=lsp search_path=ai sslmode=disable`,
+        },
+        null,
+        2,
+      ),
+    );
+    const resources = renderComponents(
+      REPO,
+      runDir,
+      {
+        REDIS_ADDR: `127.0.0.1:${plan.redis}`,
+        SECRETS_FILE: secretsFile,
+        NAME_RESOLUTION_DB: path.join(runDir, "nameresolution.db"),
+      },
+      opts.otlpGrpcEndpoint,
+    );
+
+    const apps = opts.apps ?? APPS;
+    say(`starting ${apps.length} apps, each with its daprd sidecar…`);
+    const logs: Record<string, string> = {};
+    const waits: Promise<void>[] = [];
+    const appTier: Managed[] = [];
+    tiers.push(appTier);
+    for (const app of apps) {
+      const ports = plan.apps[app];
+      const { command, args, cwd } = appCommand(app);
+      const env: NodeJS.ProcessEnv = {
+        SERVICE_NAME: app,
+        OTEL_SERVICE_NAME: app,
+        APP_PORT: String(ports.app),
+        DAPR_HTTP_PORT: String(ports.daprHttp),
+        DAPR_GRPC_PORT: String(ports.daprGrpc),
+        LOG_LEVEL: opts.logLevel ?? "info",
+        MIGRATE_ON_START: "true",
+        ...((DB_SERVICES as readonly string[]).includes(app) && app !== "ai" ? { DATABASE_URL: serviceDatabaseUrl(plan.postgres, app) } : {}),
+        ...(opts.otlpHttpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpHttpEndpoint } : {}),
+      };
+      const proc = startProcess(app, command, args, { cwd, env, logDir });
+      const sidecar = startSidecar(bin, app, ports, plan, resources, logDir);
+      appTier.push(proc, sidecar);
+      logs[app] = proc.logFile;
+      logs[`${app}.daprd`] = sidecar.logFile;
+      waits.push(
+        (async () => {
+          await waitFor(`${app} (app /readyz)`, () => httpOk(`http://127.0.0.1:${ports.app}/readyz`), { timeoutMs: 120_000, process: proc });
+          await waitFor(`${app}'s daprd sidecar`, () => httpOk(`http://127.0.0.1:${ports.daprHttp}/v1.0/healthz`), {
+            timeoutMs: 60_000,
+            process: sidecar,
+          });
+          say(`  ✓ ${app} ready (app ${ports.app}, dapr http ${ports.daprHttp}, grpc ${ports.daprGrpc})`);
+        })(),
+      );
+    }
+    await Promise.all(waits);
+
+    if (opts.demoData) {
+      say("loading demo tenants, locations and menus…");
+      for (const service of ["auth", "sales"] as const) {
+        execFileSync(process.execPath, ["--import", "tsx", `src/seed.ts`, path.join(REPO, "demo", "demo-data.json")], {
+          cwd: path.join(REPO, "services", service),
+          env: { ...process.env, DATABASE_URL: serviceDatabaseUrl(plan.postgres, service) },
+          stdio: "pipe",
+        });
+      }
+    }
+    const edgeUrl = `http://localhost:${plan.apps.edge.app}/graphql`;
+    await waitFor("edge GraphQL schema", () => httpOk(`http://127.0.0.1:${plan.apps.edge.app}/readyz`), { timeoutMs: 30_000 });
+    return { plan, runDir, logDir, edgeUrl, logs, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

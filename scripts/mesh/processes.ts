@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+
+export class MeshError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MeshError";
+  }
+}
+
+export interface Managed {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  exited: Promise<number | null>;
+}
+
+/** Starts a process in its own process group with stdout+stderr appended to a log file. */
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; logDir: string },
+): Managed {
+  mkdirSync(opts.logDir, { recursive: true });
+  const logFile = path.join(opts.logDir, `${name}.log`);
+  const out = createWriteStream(logFile, { flags: "a" });
+  const child = spawn(command, args, {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // own process group: we can signal it and its children as one
+  });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("exit", (code) => resolve(code));
+    child.once("error", (err) => {
+      out.write(`failed to start ${command}: ${err.message}\n`);
+      resolve(-1);
+    });
+  });
+  return { name, child, logFile, exited };
+}
+
+/** SIGTERM to the whole group, then SIGKILL after a grace period. */
+export async function stopProcess(p: Managed, graceMs = 8000): Promise<void> {
+  if (p.child.exitCode !== null || p.child.pid === undefined) return;
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-p.child.pid!, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  signal("SIGTERM");
+  const timer = setTimeout(() => signal("SIGKILL"), graceMs);
+  await p.exited;
+  clearTimeout(timer);
+}
+
+export function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(true));
+    server.once("listening", () => server.close(() => resolve(false)));
+    server.listen(port, "127.0.0.1");
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `check` until it passes; fails with a message naming the log to read when the process
+ * exits or the deadline passes. Never hangs.
+ */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  opts: { timeoutMs: number; process?: Managed; intervalMs?: number },
+): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    if (opts.process && opts.process.child.exitCode !== null) {
+      throw new MeshError(`${what}: process exited with code ${opts.process.child.exitCode}; read ${opts.process.logFile}`);
+    }
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) {
+      throw new MeshError(`${what} not ready after ${Math.round(opts.timeoutMs / 1000)}s${opts.process ? `; read ${opts.process.logFile}` : ""}`);
+    }
+    await sleep(opts.intervalMs ?? 200);
+  }
+}
+
+export async function httpOk(url: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+  return res.ok;
+}
+
+export function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.setTimeout(500);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}

@@ -1,0 +1,42 @@
+// `npm start`: the whole LSP mesh on this machine. Ctrl-C stops everything.
+import path from "node:path";
+import { MeshError } from "./processes.js";
+import { REPO, startMesh } from "./mesh.js";
+import type { AppName } from "./ports.js";
+
+const t0 = Date.now();
+const say = (m: string) => console.log(`[lsp] ${m}`);
+const otlp = process.env.LSP_OTLP_ENDPOINT; // e.g. http://localhost:4318 (gRPC twin on 4317)
+
+try {
+  const mesh = await startMesh({
+    portBase: Number(process.env.LSP_PORT_BASE ?? 4000),
+    name: process.env.LSP_RUN_NAME ?? "dev",
+    demoData: true,
+    ...(process.env.LSP_APPS ? { apps: process.env.LSP_APPS.split(",") as AppName[] } : {}),
+    ...(otlp ? { otlpHttpEndpoint: otlp, otlpGrpcEndpoint: otlp.replace(/^https?:\/\//, "").replace(/:4318$/, ":4317") } : {}),
+    onProgress: say,
+  });
+  say(`ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  say(`GraphQL edge: ${mesh.edgeUrl}  (tenant by subdomain, e.g. http://pho-bo-hanoi.localhost:${mesh.plan.base}/graphql, or the X-Tenant header)`);
+  say("logs:");
+  for (const [name, file] of Object.entries(mesh.logs)) say(`  ${name.padEnd(22)} ${path.relative(REPO, file)}`);
+  say("Ctrl-C to stop.");
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    say("stopping…");
+    await mesh.stop();
+    say("stopped.");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown());
+  process.on("SIGTERM", () => void shutdown());
+} catch (err) {
+  if (err instanceof MeshError) {
+    console.error(`[lsp] ✗ ${err.message}`);
+    process.exit(1);
+  }
+  throw err;
+}
