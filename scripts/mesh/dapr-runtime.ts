@@ -7,10 +7,14 @@ import { MeshError, httpOk, startProcess, waitFor, type Managed } from "./proces
 /** Where tools/dapr/build.sh cached the pinned binaries; a clear error when they were never built. */
 export function daprBinDir(repo: string): string {
   try {
-    const out = execFileSync("bash", [path.join(repo, "tools/dapr/build.sh"), "--check"], { stdio: ["ignore", "pipe", "pipe"] });
+    const out = execFileSync("bash", [path.join(repo, "tools/dapr/build.sh"), "--check"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     return out.toString().trim().split("\n").pop() ?? "";
   } catch {
-    throw new MeshError("Dapr binaries (daprd, placement, scheduler) are not built for this pin: run `npm run setup`");
+    throw new MeshError(
+      "Dapr binaries (daprd, placement, scheduler) are not built for this pin: run `npm run setup`",
+    );
   }
 }
 
@@ -20,7 +24,12 @@ export interface RenderedResources {
 }
 
 /** Fills the local component templates with this run's ports and paths. */
-export function renderComponents(repo: string, runDir: string, values: Record<string, string>, otlpGrpc?: string): RenderedResources {
+export function renderComponents(
+  repo: string,
+  runDir: string,
+  values: Record<string, string>,
+  otlpGrpc?: string,
+): RenderedResources {
   const src = path.join(repo, "components", "local");
   const resourcesDir = path.join(runDir, "components");
   mkdirSync(resourcesDir, { recursive: true });
@@ -50,19 +59,37 @@ export async function startPlacement(bin: string, plan: PortPlan, logDir: string
     "placement",
     path.join(bin, "placement"),
     [
-      "--port", String(p.port), "--listen-address", "127.0.0.1",
-      "--healthz-port", String(p.healthz), "--healthz-listen-address", "127.0.0.1",
-      "--metrics-port", String(p.metrics), "--metrics-listen-address", "127.0.0.1",
-      "--initial-cluster", `dapr-placement-0=127.0.0.1:${p.raft}`,
+      "--port",
+      String(p.port),
+      "--listen-address",
+      "127.0.0.1",
+      "--healthz-port",
+      String(p.healthz),
+      "--healthz-listen-address",
+      "127.0.0.1",
+      "--metrics-port",
+      String(p.metrics),
+      "--metrics-listen-address",
+      "127.0.0.1",
+      "--initial-cluster",
+      `dapr-placement-0=127.0.0.1:${p.raft}`,
       "--log-as-json",
     ],
     { cwd: logDir, logDir },
   );
-  await waitFor("placement", () => httpOk(`http://127.0.0.1:${p.healthz}/healthz`), { timeoutMs: 30_000, process: proc });
+  await waitFor("placement", () => httpOk(`http://127.0.0.1:${p.healthz}/healthz`), {
+    timeoutMs: 30_000,
+    process: proc,
+  });
   return proc;
 }
 
-export async function startScheduler(bin: string, plan: PortPlan, dataDir: string, logDir: string): Promise<Managed> {
+export async function startScheduler(
+  bin: string,
+  plan: PortPlan,
+  dataDir: string,
+  logDir: string,
+): Promise<Managed> {
   const s = plan.scheduler;
   // The etcd data dir must be absolute: relative paths resolve against the working directory.
   const etcdDir = path.resolve(dataDir);
@@ -71,18 +98,36 @@ export async function startScheduler(bin: string, plan: PortPlan, dataDir: strin
     "scheduler",
     path.join(bin, "scheduler"),
     [
-      "--port", String(s.port), "--listen-address", "127.0.0.1",
-      "--override-broadcast-host-port", `127.0.0.1:${s.port}`,
-      "--healthz-port", String(s.healthz), "--healthz-listen-address", "127.0.0.1",
-      "--metrics-port", String(s.metrics), "--metrics-listen-address", "127.0.0.1",
-      "--etcd-data-dir", etcdDir,
-      "--etcd-client-port", String(s.etcdClient), "--etcd-client-listen-address", "127.0.0.1",
-      "--etcd-initial-cluster", `dapr-scheduler-server-0=http://127.0.0.1:${s.etcdPeer}`,
+      "--port",
+      String(s.port),
+      "--listen-address",
+      "127.0.0.1",
+      "--override-broadcast-host-port",
+      `127.0.0.1:${s.port}`,
+      "--healthz-port",
+      String(s.healthz),
+      "--healthz-listen-address",
+      "127.0.0.1",
+      "--metrics-port",
+      String(s.metrics),
+      "--metrics-listen-address",
+      "127.0.0.1",
+      "--etcd-data-dir",
+      etcdDir,
+      "--etcd-client-port",
+      String(s.etcdClient),
+      "--etcd-client-listen-address",
+      "127.0.0.1",
+      "--etcd-initial-cluster",
+      `dapr-scheduler-server-0=http://127.0.0.1:${s.etcdPeer}`,
       "--log-as-json",
     ],
     { cwd: etcdDir, logDir },
   );
-  await waitFor("scheduler", () => httpOk(`http://127.0.0.1:${s.healthz}/healthz`), { timeoutMs: 60_000, process: proc });
+  await waitFor("scheduler", () => httpOk(`http://127.0.0.1:${s.healthz}/healthz`), {
+    timeoutMs: 60_000,
+    process: proc,
+  });
   return proc;
 }
 
@@ -94,22 +139,40 @@ export function startSidecar(
   resources: RenderedResources,
   logDir: string,
 ): Managed {
-  if (!existsSync(path.join(bin, "daprd"))) throw new MeshError(`daprd missing in ${bin}: run \`npm run setup\``);
+  if (!existsSync(path.join(bin, "daprd")))
+    throw new MeshError(`daprd missing in ${bin}: run \`npm run setup\``);
   return startProcess(
     `${appId}.daprd`,
     path.join(bin, "daprd"),
     [
-      "--app-id", appId,
-      "--app-port", String(ports.app), "--app-protocol", "http", "--app-channel-address", "127.0.0.1",
-      "--dapr-http-port", String(ports.daprHttp),
-      "--dapr-grpc-port", String(ports.daprGrpc),
-      "--dapr-internal-grpc-port", String(ports.daprInternalGrpc),
-      "--dapr-listen-addresses", "127.0.0.1",
-      "--metrics-port", String(ports.daprMetrics), "--metrics-listen-address", "127.0.0.1",
-      "--resources-path", resources.resourcesDir,
-      "--config", resources.configFile,
-      "--placement-host-address", `127.0.0.1:${plan.placement.port}`,
-      "--scheduler-host-address", `127.0.0.1:${plan.scheduler.port}`,
+      "--app-id",
+      appId,
+      "--app-port",
+      String(ports.app),
+      "--app-protocol",
+      "http",
+      "--app-channel-address",
+      "127.0.0.1",
+      "--dapr-http-port",
+      String(ports.daprHttp),
+      "--dapr-grpc-port",
+      String(ports.daprGrpc),
+      "--dapr-internal-grpc-port",
+      String(ports.daprInternalGrpc),
+      "--dapr-listen-addresses",
+      "127.0.0.1",
+      "--metrics-port",
+      String(ports.daprMetrics),
+      "--metrics-listen-address",
+      "127.0.0.1",
+      "--resources-path",
+      resources.resourcesDir,
+      "--config",
+      resources.configFile,
+      "--placement-host-address",
+      `127.0.0.1:${plan.placement.port}`,
+      "--scheduler-host-address",
+      `127.0.0.1:${plan.scheduler.port}`,
       "--log-as-json",
     ],
     // Actors advertise this address to placement.

@@ -13,9 +13,14 @@ function asDbUser(command: string, args: string[]): [string, string[]] {
 
 function postgresBinDir(): string {
   const root = "/usr/lib/postgresql";
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(path.join(root, v, "bin", "initdb"))) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root).filter((v) => existsSync(path.join(root, v, "bin", "initdb")))
+    : [];
   versions.sort((a, b) => Number(b) - Number(a));
-  if (!versions[0]) throw new MeshError("PostgreSQL server binaries not found under /usr/lib/postgresql: run `npm run setup`");
+  if (!versions[0])
+    throw new MeshError(
+      "PostgreSQL server binaries not found under /usr/lib/postgresql: run `npm run setup`",
+    );
   return path.join(root, versions[0], "bin");
 }
 
@@ -29,7 +34,16 @@ export async function startPostgres(dataDir: string, port: number, logDir: strin
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
     mkdirSync(dataDir, { recursive: true });
     if (isRoot) chownSync(dataDir, uidOf("postgres"), gidOf("postgres"));
-    const [cmd, args] = asDbUser(path.join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"]);
+    const [cmd, args] = asDbUser(path.join(bin, "initdb"), [
+      "-D",
+      dataDir,
+      "-U",
+      "postgres",
+      "--auth=trust",
+      "-E",
+      "UTF8",
+      "--no-locale",
+    ]);
     try {
       execFileSync(cmd, args, { stdio: "pipe" });
     } catch (err) {
@@ -38,11 +52,23 @@ export async function startPostgres(dataDir: string, port: number, logDir: strin
     }
   }
   const [cmd, args] = asDbUser(path.join(bin, "postgres"), [
-    "-D", dataDir, "-p", String(port), "-k", dataDir,
-    "-c", "listen_addresses=127.0.0.1",
-    "-c", "max_connections=200",
+    "-D",
+    dataDir,
+    "-p",
+    String(port),
+    "-k",
+    dataDir,
+    "-c",
+    "listen_addresses=127.0.0.1",
+    "-c",
+    "max_connections=200",
     // A development database: durability traded for speed, never for production.
-    "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+    "-c",
+    "fsync=off",
+    "-c",
+    "synchronous_commit=off",
+    "-c",
+    "full_page_writes=off",
   ]);
   const proc = startProcess("postgres", cmd, args, { cwd: dataDir, logDir });
   await waitFor("PostgreSQL", () => canConnect(port), { timeoutMs: 30_000, process: proc });
@@ -50,7 +76,13 @@ export async function startPostgres(dataDir: string, port: number, logDir: strin
 }
 
 async function canConnect(port: number): Promise<boolean> {
-  const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres", connectionTimeoutMillis: 1000 });
+  const client = new pg.Client({
+    host: "127.0.0.1",
+    port,
+    user: "postgres",
+    database: "postgres",
+    connectionTimeoutMillis: 1000,
+  });
   try {
     await client.connect();
     await client.query("SELECT 1");
@@ -110,7 +142,20 @@ export async function startRedis(dataDir: string, port: number, logDir: string):
   const proc = startProcess(
     "redis",
     redisServerPath(),
-    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dataDir, "--save", "", "--appendonly", "no", "--daemonize", "no"],
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dataDir,
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--daemonize",
+      "no",
+    ],
     { cwd: dataDir, logDir },
   );
   await waitFor("Redis", () => tcpOpen(port), { timeoutMs: 15_000, process: proc });

@@ -2,16 +2,24 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { bootstrapDatabase, DB_SERVICES, serviceDatabaseUrl, startPostgres, startRedis } from "./infra.js";
 import {
-  bootstrapDatabase,
-  DB_SERVICES,
-  serviceDatabaseUrl,
-  startPostgres,
-  startRedis,
-} from "./infra.js";
-import { daprBinDir, renderComponents, startPlacement, startScheduler, startSidecar } from "./dapr-runtime.js";
+  daprBinDir,
+  renderComponents,
+  startPlacement,
+  startScheduler,
+  startSidecar,
+} from "./dapr-runtime.js";
 import { APPS, allPorts, portPlan, type AppName, type PortPlan } from "./ports.js";
-import { MeshError, httpOk, portInUse, startProcess, stopProcess, waitFor, type Managed } from "./processes.js";
+import {
+  MeshError,
+  httpOk,
+  portInUse,
+  startProcess,
+  stopProcess,
+  waitFor,
+  type Managed,
+} from "./processes.js";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -46,14 +54,20 @@ function appCommand(app: AppName): { command: string; args: string[]; cwd: strin
   const cwd = path.join(REPO, "services", app);
   if (app === "ai") {
     const python = path.join(cwd, ".venv", "bin", "python");
-    if (!existsSync(python)) throw new MeshError("the ai service's Python environment is missing: run `npm run setup`");
+    if (!existsSync(python))
+      throw new MeshError("the ai service's Python environment is missing: run `npm run setup`");
     return { command: python, args: ["-m", "lsp_ai"], cwd };
   }
-  return { command: process.execPath, args: ["--import", "tsx", "--import", "@lsp/service-kit/telemetry", "src/main.ts"], cwd };
+  return {
+    command: process.execPath,
+    args: ["--import", "tsx", "--import", "@lsp/service-kit/telemetry", "src/main.ts"],
+    cwd,
+  };
 }
 
 function ensureTsx(): void {
-  if (!existsSync(path.join(REPO, "node_modules", "tsx"))) throw new MeshError("npm packages are missing: run `npm run setup`");
+  if (!existsSync(path.join(REPO, "node_modules", "tsx")))
+    throw new MeshError("npm packages are missing: run `npm run setup`");
 }
 
 /** Brings the whole mesh up and returns once every app and sidecar is ready. */
@@ -76,7 +90,9 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     const busy: string[] = [];
     for (const { port, owner } of allPorts(plan)) if (await portInUse(port)) busy.push(`${port} (${owner})`);
     if (busy.length) {
-      throw new MeshError(`ports busy: ${busy.join(", ")}. Is another mesh running? Choose another base with LSP_PORT_BASE.`);
+      throw new MeshError(
+        `ports busy: ${busy.join(", ")}. Is another mesh running? Choose another base with LSP_PORT_BASE.`,
+      );
     }
     if (opts.fresh) rmSync(runDir, { recursive: true, force: true });
     mkdirSync(logDir, { recursive: true });
@@ -137,7 +153,9 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         DAPR_GRPC_PORT: String(ports.daprGrpc),
         LOG_LEVEL: opts.logLevel ?? "info",
         MIGRATE_ON_START: "true",
-        ...((DB_SERVICES as readonly string[]).includes(app) && app !== "ai" ? { DATABASE_URL: serviceDatabaseUrl(plan.postgres, app) } : {}),
+        ...((DB_SERVICES as readonly string[]).includes(app) && app !== "ai"
+          ? { DATABASE_URL: serviceDatabaseUrl(plan.postgres, app) }
+          : {}),
         ...(opts.otlpHttpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpHttpEndpoint } : {}),
       };
       const proc = startProcess(app, command, args, { cwd, env, logDir });
@@ -147,11 +165,18 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       logs[`${app}.daprd`] = sidecar.logFile;
       waits.push(
         (async () => {
-          await waitFor(`${app} (app /readyz)`, () => httpOk(`http://127.0.0.1:${ports.app}/readyz`), { timeoutMs: 120_000, process: proc });
-          await waitFor(`${app}'s daprd sidecar`, () => httpOk(`http://127.0.0.1:${ports.daprHttp}/v1.0/healthz`), {
-            timeoutMs: 60_000,
-            process: sidecar,
+          await waitFor(`${app} (app /readyz)`, () => httpOk(`http://127.0.0.1:${ports.app}/readyz`), {
+            timeoutMs: 120_000,
+            process: proc,
           });
+          await waitFor(
+            `${app}'s daprd sidecar`,
+            () => httpOk(`http://127.0.0.1:${ports.daprHttp}/v1.0/healthz`),
+            {
+              timeoutMs: 60_000,
+              process: sidecar,
+            },
+          );
           say(`  ✓ ${app} ready (app ${ports.app}, dapr http ${ports.daprHttp}, grpc ${ports.daprGrpc})`);
         })(),
       );
@@ -161,15 +186,21 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     if (opts.demoData) {
       say("loading demo tenants, locations and menus…");
       for (const service of ["auth", "sales"] as const) {
-        execFileSync(process.execPath, ["--import", "tsx", `src/seed.ts`, path.join(REPO, "demo", "demo-data.json")], {
-          cwd: path.join(REPO, "services", service),
-          env: { ...process.env, DATABASE_URL: serviceDatabaseUrl(plan.postgres, service) },
-          stdio: "pipe",
-        });
+        execFileSync(
+          process.execPath,
+          ["--import", "tsx", `src/seed.ts`, path.join(REPO, "demo", "demo-data.json")],
+          {
+            cwd: path.join(REPO, "services", service),
+            env: { ...process.env, DATABASE_URL: serviceDatabaseUrl(plan.postgres, service) },
+            stdio: "pipe",
+          },
+        );
       }
     }
     const edgeUrl = `http://localhost:${plan.apps.edge.app}/graphql`;
-    await waitFor("edge GraphQL schema", () => httpOk(`http://127.0.0.1:${plan.apps.edge.app}/readyz`), { timeoutMs: 30_000 });
+    await waitFor("edge GraphQL schema", () => httpOk(`http://127.0.0.1:${plan.apps.edge.app}/readyz`), {
+      timeoutMs: 30_000,
+    });
     return { plan, runDir, logDir, edgeUrl, logs, stop };
   } catch (err) {
     await stop();

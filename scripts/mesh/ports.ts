@@ -32,7 +32,16 @@ export function portPlan(base: number): PortPlan {
   const apps = Object.fromEntries(
     APPS.map((name, i) => {
       const b = base + 20 + 10 * i;
-      return [name, { app: name === "edge" ? base : b, daprHttp: b + 1, daprGrpc: b + 2, daprInternalGrpc: b + 3, daprMetrics: b + 4 }];
+      return [
+        name,
+        {
+          app: name === "edge" ? base : b,
+          daprHttp: b + 1,
+          daprGrpc: b + 2,
+          daprInternalGrpc: b + 3,
+          daprMetrics: b + 4,
+        },
+      ];
     }),
   ) as Record<AppName, AppPorts>;
   return {
@@ -40,7 +49,13 @@ export function portPlan(base: number): PortPlan {
     postgres: base + 1,
     redis: base + 2,
     placement: { port: base + 3, healthz: base + 4, metrics: base + 5, raft: base + 6 },
-    scheduler: { port: base + 7, healthz: base + 8, metrics: base + 9, etcdClient: base + 10, etcdPeer: base + 11 },
+    scheduler: {
+      port: base + 7,
+      healthz: base + 8,
+      metrics: base + 9,
+      etcdClient: base + 10,
+      etcdPeer: base + 11,
+    },
     apps,
   };
 }

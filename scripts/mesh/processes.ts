@@ -84,11 +84,15 @@ export async function waitFor(
   const deadline = Date.now() + opts.timeoutMs;
   for (;;) {
     if (opts.process && opts.process.child.exitCode !== null) {
-      throw new MeshError(`${what}: process exited with code ${opts.process.child.exitCode}; read ${opts.process.logFile}`);
+      throw new MeshError(
+        `${what}: process exited with code ${opts.process.child.exitCode}; read ${opts.process.logFile}`,
+      );
     }
     if (await check().catch(() => false)) return;
     if (Date.now() > deadline) {
-      throw new MeshError(`${what} not ready after ${Math.round(opts.timeoutMs / 1000)}s${opts.process ? `; read ${opts.process.logFile}` : ""}`);
+      throw new MeshError(
+        `${what} not ready after ${Math.round(opts.timeoutMs / 1000)}s${opts.process ? `; read ${opts.process.logFile}` : ""}`,
+      );
     }
     await sleep(opts.intervalMs ?? 200);
   }

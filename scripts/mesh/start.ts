@@ -14,13 +14,21 @@ try {
     name: process.env.LSP_RUN_NAME ?? "dev",
     demoData: true,
     ...(process.env.LSP_APPS ? { apps: process.env.LSP_APPS.split(",") as AppName[] } : {}),
-    ...(otlp ? { otlpHttpEndpoint: otlp, otlpGrpcEndpoint: otlp.replace(/^https?:\/\//, "").replace(/:4318$/, ":4317") } : {}),
+    ...(otlp
+      ? {
+          otlpHttpEndpoint: otlp,
+          otlpGrpcEndpoint: otlp.replace(/^https?:\/\//, "").replace(/:4318$/, ":4317"),
+        }
+      : {}),
     onProgress: say,
   });
   say(`ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-  say(`GraphQL edge: ${mesh.edgeUrl}  (tenant by subdomain, e.g. http://pho-bo-hanoi.localhost:${mesh.plan.base}/graphql, or the X-Tenant header)`);
+  say(
+    `GraphQL edge: ${mesh.edgeUrl}  (tenant by subdomain, e.g. http://pho-bo-hanoi.localhost:${mesh.plan.base}/graphql, or the X-Tenant header)`,
+  );
   say("logs:");
-  for (const [name, file] of Object.entries(mesh.logs)) say(`  ${name.padEnd(22)} ${path.relative(REPO, file)}`);
+  for (const [name, file] of Object.entries(mesh.logs))
+    say(`  ${name.padEnd(22)} ${path.relative(REPO, file)}`);
   say("Ctrl-C to stop.");
   let stopping = false;
   const shutdown = async () => {

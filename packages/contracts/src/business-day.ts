@@ -16,7 +16,11 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
  * The business day an instant belongs to: the local calendar date of (instant − cut-over hours).
  * With a 04:00 cut-over, a sale at 01:30 on the 3rd belongs to the business day of the 2nd.
  */
-export function businessDay(instant: Date, cutoverHour = DEFAULT_CUTOVER_HOUR, timeZone = DEFAULT_TIME_ZONE): string {
+export function businessDay(
+  instant: Date,
+  cutoverHour = DEFAULT_CUTOVER_HOUR,
+  timeZone = DEFAULT_TIME_ZONE,
+): string {
   if (!Number.isInteger(cutoverHour) || cutoverHour < 0 || cutoverHour > 23) {
     throw new RangeError(`cut-over hour must be an integer 0..23, got ${cutoverHour}`);
   }

@@ -12,7 +12,14 @@ const order = {
   createdAt: "2026-11-21T10:15:00.000Z",
   paymentMethod: "cash",
   totalVnd: 50000,
-  lines: [{ itemId: "33333333-3333-4333-8333-333333333333", name: "Cà phê sữa đá", quantity: 2, unitPriceVnd: 25000 }],
+  lines: [
+    {
+      itemId: "33333333-3333-4333-8333-333333333333",
+      name: "Cà phê sữa đá",
+      quantity: 2,
+      unitPriceVnd: 25000,
+    },
+  ],
 };
 
 test("order.created accepts a valid payload and rejects fractional VND", () => {
@@ -34,6 +41,10 @@ test("committed JSON Schemas (used by the Python service) match the zod contract
   const dir = join(import.meta.dirname, "..", "schemas");
   for (const [type, schema] of Object.entries(eventJsonSchemas())) {
     const committed = JSON.parse(readFileSync(join(dir, `${type}.json`), "utf8")) as unknown;
-    assert.deepEqual(committed, schema, `schemas/${type}.json is stale: run npm run generate -w @lsp/contracts`);
+    assert.deepEqual(
+      committed,
+      schema,
+      `schemas/${type}.json is stale: run npm run generate -w @lsp/contracts`,
+    );
   }
 });

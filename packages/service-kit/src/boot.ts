@@ -17,7 +17,9 @@ export async function bootDatabaseService<DB, Extra extends z.ZodRawShape = Reco
   database: Database<DB>;
 }> {
   const schema = BaseConfig.extend(DatabaseConfig.shape).extend(opts.extraConfig ?? ({} as Extra));
-  const config = loadConfig(schema) as z.infer<typeof BaseConfig> & z.infer<typeof DatabaseConfig> & z.infer<z.ZodObject<Extra>>;
+  const config = loadConfig(schema) as z.infer<typeof BaseConfig> &
+    z.infer<typeof DatabaseConfig> &
+    z.infer<z.ZodObject<Extra>>;
   const log = createLogger(config.SERVICE_NAME, config.LOG_LEVEL);
   const database = await openServiceDatabase<DB>(
     {

@@ -24,7 +24,11 @@ export function createDatabase<DB>(url: string, schema: string, poolMax = 10): D
 }
 
 /** Applies the service's migrations (files in `folder`) inside its schema; fails loudly. */
-export async function migrateToLatest<DB>({ db, schema }: Database<DB>, folder: string, log: Logger): Promise<void> {
+export async function migrateToLatest<DB>(
+  { db, schema }: Database<DB>,
+  folder: string,
+  log: Logger,
+): Promise<void> {
   // In the mesh the schema is created for the service's role (which may not create schemas);
   // standalone, against a fresh database, the service creates it.
   const exists = await sql`SELECT 1 FROM pg_namespace WHERE nspname = ${schema}`.execute(db);

@@ -50,6 +50,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     const appError = toAppError(err);
     if (appError.code === "INTERNAL") log.error({ err, path: req.path }, "unhandled error");
     else log.info({ code: appError.code, path: req.path }, appError.message);
-    res.status(appError.status).json({ error: { code: appError.code, message: appError.message, ...appError.details } });
+    res
+      .status(appError.status)
+      .json({ error: { code: appError.code, message: appError.message, ...appError.details } });
   };
 }

@@ -20,7 +20,9 @@ export function subscriptionRoute(app: Express, path: string, handlers: EventHan
       res.json({ status: "DROP" });
       return;
     }
-    const handler = isEventType(type) ? (handlers[type] as ((id: string, d: unknown) => Promise<void>) | undefined) : undefined;
+    const handler = isEventType(type)
+      ? (handlers[type] as ((id: string, d: unknown) => Promise<void>) | undefined)
+      : undefined;
     if (!handler || !isEventType(type)) {
       res.json({ status: "SUCCESS" });
       return;
@@ -53,6 +55,9 @@ export interface ProcessedEventsTable {
  * before (at-least-once delivery), so the caller skips it; the claim commits with the effects.
  */
 export async function claimEvent<DB>(trx: Transaction<DB> | Kysely<DB>, eventId: string): Promise<boolean> {
-  const result = await sql`INSERT INTO processed_events (event_id) VALUES (${eventId}) ON CONFLICT DO NOTHING`.execute(trx);
+  const result =
+    await sql`INSERT INTO processed_events (event_id) VALUES (${eventId}) ON CONFLICT DO NOTHING`.execute(
+      trx,
+    );
   return Number(result.numAffectedRows ?? 0n) === 1;
 }

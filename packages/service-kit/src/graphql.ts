@@ -11,9 +11,19 @@ import type { Logger } from "./logger.js";
  */
 export function maskGraphQLError(log: Logger): (error: unknown) => Error {
   return (error) => {
-    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-    if (original instanceof GraphQLError && original.extensions?.code) return error as Error;
-    if (error instanceof GraphQLError && !error.originalError && error.extensions?.code) return error;
+    if (error instanceof GraphQLError && error.extensions?.code) return error;
+    // Delegation through stitching wraps errors in GraphQLErrors; find the first one with a code
+    // or the error that started it.
+    let original: unknown = error;
+    while (original instanceof GraphQLError && original.originalError && !original.extensions?.code) {
+      original = original.originalError;
+    }
+    if (original instanceof GraphQLError && original.extensions?.code) {
+      return new GraphQLError(original.message, {
+        ...(error instanceof GraphQLError && error.path ? { path: error.path } : {}),
+        extensions: original.extensions,
+      });
+    }
     const appError = toAppError(original);
     if (appError.code === "INTERNAL") log.error({ err: original }, "resolver failed");
     const gqlError = error instanceof GraphQLError ? error : undefined;

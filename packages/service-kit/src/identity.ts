@@ -26,7 +26,8 @@ type HeaderBag = Record<string, string | string[] | undefined> | { get(name: str
 
 function header(headers: HeaderBag, name: string): string | undefined {
   // Fetch-style headers (Yoga's Request may come from a ponyfill, so no instanceof).
-  if (typeof headers.get === "function") return (headers.get as (n: string) => string | null)(name) ?? undefined;
+  if (typeof headers.get === "function")
+    return (headers.get as (n: string) => string | null)(name) ?? undefined;
   const v = (headers as Record<string, string | string[] | undefined>)[name];
   return Array.isArray(v) ? v[0] : v;
 }

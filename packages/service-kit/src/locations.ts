@@ -19,14 +19,19 @@ const cache = new Map<string, { at: number; value: LocationSettings }>();
  * A location's settings (tenant, time zone, cut-over) from auth, which owns locations, through
  * Dapr service invocation; cached briefly because they change rarely and orders need them often.
  */
-export async function fetchLocation(ports: SidecarPorts, who: Identity, locationId: string): Promise<LocationSettings> {
+export async function fetchLocation(
+  ports: SidecarPorts,
+  who: Identity,
+  locationId: string,
+): Promise<LocationSettings> {
   const key = `${who.tenantId}/${locationId}`;
   const hit = cache.get(key);
   if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
   const res = await invokeService(ports, "auth", `v1/locations/${encodeURIComponent(locationId)}`, {
     headers: identityHeaders(who),
   });
-  if (res.status === 404 || res.status === 400) throw new AppError("NOT_FOUND", `location ${locationId} not found`);
+  if (res.status === 404 || res.status === 400)
+    throw new AppError("NOT_FOUND", `location ${locationId} not found`);
   if (!res.ok) throw new AppError("UNAVAILABLE", `auth answered ${res.status}`);
   const value = LocationSettings.parse(await res.json());
   cache.set(key, { at: Date.now(), value });

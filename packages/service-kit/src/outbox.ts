@@ -36,7 +36,9 @@ export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`clock_timestamp()`))
     .addColumn("published_at", "timestamptz")
     .execute();
-  await sql`CREATE INDEX outbox_unpublished_idx ON outbox (created_at) WHERE published_at IS NULL`.execute(db);
+  await sql`CREATE INDEX outbox_unpublished_idx ON outbox (created_at) WHERE published_at IS NULL`.execute(
+    db,
+  );
 }
 
 /** Adds an event to the outbox inside the caller's transaction; returns the event (CloudEvent) id. */
@@ -50,7 +52,12 @@ export async function enqueueEvent<DB extends OutboxTable, T extends EventType>(
   const t = trx as unknown as Transaction<OutboxTable>;
   const row = await t
     .insertInto("outbox")
-    .values({ type, topic: EVENTS[type].topic, payload: JSON.stringify(EVENTS[type].schema.parse(payload)), traceparent: carrier.traceparent ?? null } as never)
+    .values({
+      type,
+      topic: EVENTS[type].topic,
+      payload: JSON.stringify(EVENTS[type].schema.parse(payload)),
+      traceparent: carrier.traceparent ?? null,
+    } as never)
     .returning("id")
     .executeTakeFirstOrThrow();
   // Delivered to listeners only when the transaction commits.
@@ -69,7 +76,10 @@ interface RelayOptions<DB extends OutboxTable = OutboxTable> {
 }
 
 /** Publishes one outbox row as a CloudEvent whose id is the row id (consumers dedupe on it). */
-async function publishRow<DB extends OutboxTable>(row: OutboxTable["outbox"], opts: RelayOptions<DB>): Promise<void> {
+async function publishRow<DB extends OutboxTable>(
+  row: OutboxTable["outbox"],
+  opts: RelayOptions<DB>,
+): Promise<void> {
   const body = JSON.stringify({
     specversion: "1.0",
     id: row.id,
@@ -81,7 +91,9 @@ async function publishRow<DB extends OutboxTable>(row: OutboxTable["outbox"], op
   });
   // Continue the trace of the request that wrote the row: the sidecar's publish span and the
   // subscriber's span become its children.
-  const parent = row.traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent: row.traceparent }) : ROOT_CONTEXT;
+  const parent = row.traceparent
+    ? propagation.extract(ROOT_CONTEXT, { traceparent: row.traceparent })
+    : ROOT_CONTEXT;
   const res = await context.with(parent, () =>
     fetch(`http://127.0.0.1:${opts.ports.DAPR_HTTP_PORT}/v1.0/publish/${PUBSUB_NAME}/${row.topic}`, {
       method: "POST",

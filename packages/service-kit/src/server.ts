@@ -75,7 +75,7 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 5000).unref();
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
       await def.onShutdown?.().catch((err: unknown) => log.error({ err }, "shutdown hook failed"));
       const flush = (globalThis as Record<symbol, unknown>)[Symbol.for("lsp.telemetry.shutdown")];

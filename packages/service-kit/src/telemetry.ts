@@ -21,7 +21,9 @@ const ignoredPaths = new Set(["/healthz", "/readyz", "/metrics"]);
 
 const sdk = new NodeSDK({
   resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }),
-  ...(endpoint ? { traceExporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, "")}/v1/traces` }) } : {}),
+  ...(endpoint
+    ? { traceExporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, "")}/v1/traces` }) }
+    : {}),
   instrumentations: [
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (req) => ignoredPaths.has((req.url ?? "").split("?")[0] ?? ""),
@@ -35,4 +37,5 @@ sdk.start();
 
 // startService flushes spans on shutdown through this registry entry, so that it does not import
 // (and, under another module URL, start) the SDK a second time.
-(globalThis as Record<symbol, unknown>)[Symbol.for("lsp.telemetry.shutdown")] = () => sdk.shutdown().catch(() => undefined);
+(globalThis as Record<symbol, unknown>)[Symbol.for("lsp.telemetry.shutdown")] = () =>
+  sdk.shutdown().catch(() => undefined);

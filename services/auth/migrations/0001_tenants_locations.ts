@@ -6,7 +6,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable("tenants")
     .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
-    .addColumn("slug", "text", (c) => c.notNull().unique().check(sql`slug ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'`))
+    .addColumn("slug", "text", (c) =>
+      c
+        .notNull()
+        .unique()
+        .check(sql`slug ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'`),
+    )
     .addColumn("name", "text", (c) => c.notNull())
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
@@ -17,7 +22,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("tenant_id", "uuid", (c) => c.notNull().references("tenants.id"))
     .addColumn("name", "text", (c) => c.notNull())
     .addColumn("time_zone", "text", (c) => c.notNull().defaultTo("Asia/Ho_Chi_Minh"))
-    .addColumn("cutover_hour", "integer", (c) => c.notNull().defaultTo(4).check(sql`cutover_hour BETWEEN 0 AND 23`))
+    .addColumn("cutover_hour", "integer", (c) =>
+      c
+        .notNull()
+        .defaultTo(4)
+        .check(sql`cutover_hour BETWEEN 0 AND 23`),
+    )
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   await db.schema.createIndex("locations_tenant_idx").on("locations").column("tenant_id").execute();

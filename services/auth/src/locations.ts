@@ -12,15 +12,33 @@ export interface LocationView {
 
 const columns = ["id", "tenant_id", "name", "time_zone", "cutover_hour"] as const;
 
-function view(row: { id: string; tenant_id: string; name: string; time_zone: string; cutover_hour: number }): LocationView {
-  return { id: row.id, tenantId: row.tenant_id, name: row.name, timeZone: row.time_zone, cutoverHour: row.cutover_hour };
+function view(row: {
+  id: string;
+  tenant_id: string;
+  name: string;
+  time_zone: string;
+  cutover_hour: number;
+}): LocationView {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    timeZone: row.time_zone,
+    cutoverHour: row.cutover_hour,
+  };
 }
 
 /** Locations the caller may see, in the order of `ids` (null where absent or not allowed). */
-export async function locationsByIds(db: Kysely<AuthDB>, who: Identity, ids: readonly string[]): Promise<(LocationView | null)[]> {
+export async function locationsByIds(
+  db: Kysely<AuthDB>,
+  who: Identity,
+  ids: readonly string[],
+): Promise<(LocationView | null)[]> {
   const allowed = ids.filter((id) => who.locationIds === undefined || who.locationIds.includes(id));
   const rows = allowed.length
-    ? await withTenant(db, who.tenantId, (trx) => trx.selectFrom("locations").select(columns).where("id", "in", allowed).execute())
+    ? await withTenant(db, who.tenantId, (trx) =>
+        trx.selectFrom("locations").select(columns).where("id", "in", allowed).execute(),
+      )
     : [];
   const byId = new Map(rows.map((r) => [r.id, view(r)]));
   return ids.map((id) => byId.get(id) ?? null);
@@ -29,7 +47,12 @@ export async function locationsByIds(db: Kysely<AuthDB>, who: Identity, ids: rea
 export async function listLocations(db: Kysely<AuthDB>, who: Identity): Promise<LocationView[]> {
   const rows = await withTenant(db, who.tenantId, (trx) => {
     let q = trx.selectFrom("locations").select(columns).orderBy("name");
-    if (who.locationIds !== undefined) q = q.where("id", "in", who.locationIds.length ? who.locationIds : ["00000000-0000-0000-0000-000000000000"]);
+    if (who.locationIds !== undefined)
+      q = q.where(
+        "id",
+        "in",
+        who.locationIds.length ? who.locationIds : ["00000000-0000-0000-0000-000000000000"],
+      );
     return q.execute();
   });
   return rows.map(view);
@@ -42,7 +65,11 @@ export async function requireLocation(db: Kysely<AuthDB>, who: Identity, id: str
 }
 
 export async function tenantBySlug(db: Kysely<AuthDB>, slug: string) {
-  const row = await db.selectFrom("tenants").select(["id", "slug", "name"]).where("slug", "=", slug).executeTakeFirst();
+  const row = await db
+    .selectFrom("tenants")
+    .select(["id", "slug", "name"])
+    .where("slug", "=", slug)
+    .executeTakeFirst();
   if (!row) throw new AppError("NOT_FOUND", `no tenant ${slug}`);
   return row;
 }

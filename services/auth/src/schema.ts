@@ -35,11 +35,16 @@ export const resolvers = {
   Query: {
     tenant: async (_: unknown, __: unknown, ctx: AuthContext) => {
       const who = ctx.identity();
-      return ctx.db.selectFrom("tenants").select(["id", "slug", "name"]).where("id", "=", who.tenantId).executeTakeFirstOrThrow();
+      return ctx.db
+        .selectFrom("tenants")
+        .select(["id", "slug", "name"])
+        .where("id", "=", who.tenantId)
+        .executeTakeFirstOrThrow();
     },
     locations: (_: unknown, __: unknown, ctx: AuthContext) => listLocations(ctx.db, ctx.identity()),
     location: (_: unknown, args: { id: string }, ctx: AuthContext) =>
       requireLocation(ctx.db, ctx.identity(), args.id).catch(() => null),
-    _authLocations: (_: unknown, args: { ids: string[] }, ctx: AuthContext) => locationsByIds(ctx.db, ctx.identity(), args.ids),
+    _authLocations: (_: unknown, args: { ids: string[] }, ctx: AuthContext) =>
+      locationsByIds(ctx.db, ctx.identity(), args.ids),
   },
 };

@@ -16,15 +16,22 @@ const Demo = z.object({
 });
 
 const file = process.argv[2];
-if (!file || !process.env.DATABASE_URL) throw new Error("usage: DATABASE_URL=… tsx src/seed.ts <demo-data.json>");
+if (!file || !process.env.DATABASE_URL)
+  throw new Error("usage: DATABASE_URL=… tsx src/seed.ts <demo-data.json>");
 const demo = Demo.parse(JSON.parse(readFileSync(file, "utf8")));
 const { db } = createDatabase<AuthDB>(process.env.DATABASE_URL, "auth", 2);
 for (const t of demo.tenants) {
-  await db.insertInto("tenants").values({ id: t.id, slug: t.slug, name: t.name }).onConflict((c) => c.doNothing()).execute();
+  await db
+    .insertInto("tenants")
+    .values({ id: t.id, slug: t.slug, name: t.name })
+    .onConflict((c) => c.doNothing())
+    .execute();
   await withTenant(db, t.id, (trx) =>
     trx
       .insertInto("locations")
-      .values(t.locations.map((l) => ({ id: l.id, tenant_id: t.id, name: l.name, cutover_hour: l.cutoverHour })))
+      .values(
+        t.locations.map((l) => ({ id: l.id, tenant_id: t.id, name: l.name, cutover_hour: l.cutoverHour })),
+      )
       .onConflict((c) => c.doNothing())
       .execute(),
   );

@@ -4,12 +4,22 @@ import { claimEvent, withTenant } from "@lsp/service-kit";
 import type { DashboardDB } from "./db.js";
 
 /** Applies `order.created` once per event id (redeliveries and replays change nothing). */
-export async function applyOrderCreated(db: Kysely<DashboardDB>, eventId: string, e: OrderCreated): Promise<boolean> {
+export async function applyOrderCreated(
+  db: Kysely<DashboardDB>,
+  eventId: string,
+  e: OrderCreated,
+): Promise<boolean> {
   return withTenant(db, e.tenantId, async (trx) => {
     if (!(await claimEvent(trx, eventId))) return false;
     await trx
       .insertInto("location_days")
-      .values({ tenant_id: e.tenantId, location_id: e.locationId, business_day: e.businessDay, revenue_vnd: e.totalVnd, orders: 1 })
+      .values({
+        tenant_id: e.tenantId,
+        location_id: e.locationId,
+        business_day: e.businessDay,
+        revenue_vnd: e.totalVnd,
+        orders: 1,
+      })
       .onConflict((c) =>
         c.columns(["tenant_id", "location_id", "business_day"]).doUpdateSet({
           revenue_vnd: sql`location_days.revenue_vnd + excluded.revenue_vnd`,
@@ -38,7 +48,13 @@ export async function dayFigures(
     trx
       .selectFrom("location_days")
       .select(["location_id", "business_day", "revenue_vnd", "orders"])
-      .where((eb) => eb.or(keys.map((k) => eb.and([eb("location_id", "=", k.locationId), eb("business_day", "=", k.businessDay)]))))
+      .where((eb) =>
+        eb.or(
+          keys.map((k) =>
+            eb.and([eb("location_id", "=", k.locationId), eb("business_day", "=", k.businessDay)]),
+          ),
+        ),
+      )
       .execute(),
   );
   const byKey = new Map(rows.map((r) => [`${r.location_id}/${r.business_day}`, r]));

@@ -31,7 +31,9 @@ export const resolvers = {
       const who = ctx.identity();
       const ids = args.ids.filter((id) => canAccessLocation(who, id));
       const now = new Date();
-      const settings = await Promise.all(ids.map((id) => fetchLocation(ctx.ports, who, id).catch(() => null)));
+      const settings = await Promise.all(
+        ids.map((id) => fetchLocation(ctx.ports, who, id).catch(() => null)),
+      );
       const keys = ids.flatMap((id, i) => {
         const s = settings[i];
         return s ? [{ locationId: id, businessDay: businessDay(now, s.cutoverHour, s.timeZone) }] : [];

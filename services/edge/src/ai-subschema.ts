@@ -57,7 +57,9 @@ export function aiSubschema(dapr: DaprClient) {
             const raw = await builder.build(new ActorId(loc.id)).GetSummary({});
             return Summary.parse(raw);
           } catch (err) {
-            throw new AppError("UNAVAILABLE", "AI insights are unavailable right now", { cause: String(err) });
+            throw new AppError("UNAVAILABLE", "AI insights are unavailable right now", {
+              cause: String(err),
+            });
           }
         },
       },

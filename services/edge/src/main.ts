@@ -45,7 +45,8 @@ const yoga = createYoga<object, EdgeContext>({
     const slug = tenantSlugOf(request.headers.get("host"), request.headers.get("x-tenant"));
     let identity: ReturnType<EdgeContext["identity"]> | undefined;
     let failure: AppError | undefined;
-    if (!slug) failure = new AppError("UNAUTHENTICATED", "no tenant: use <tenant>.<host> or the X-Tenant header");
+    if (!slug)
+      failure = new AppError("UNAUTHENTICATED", "no tenant: use <tenant>.<host> or the X-Tenant header");
     else {
       try {
         const tenant = await resolveTenant(config, slug);

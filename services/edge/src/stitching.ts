@@ -12,7 +12,10 @@ const { stitchingDirectivesTransformer } = stitchingDirectives();
 export const REMOTE_SUBSCHEMAS = ["auth", "sales", "dashboard"] as const;
 
 async function fetchSdl(ports: SidecarPorts, app: string): Promise<string> {
-  const res = await invokeService(ports, app, "graphql", { body: JSON.stringify({ query: "{ _sdl }" }), timeoutMs: 3000 });
+  const res = await invokeService(ports, app, "graphql", {
+    body: JSON.stringify({ query: "{ _sdl }" }),
+    timeoutMs: 3000,
+  });
   if (!res.ok) throw new Error(`${app}: SDL request answered ${res.status}`);
   const body = (await res.json()) as { data?: { _sdl?: string } };
   if (!body.data?._sdl) throw new Error(`${app}: no SDL in answer`);

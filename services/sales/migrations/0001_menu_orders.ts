@@ -9,7 +9,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("category", "text", (c) => c.notNull())
     .addColumn("name", "text", (c) => c.notNull())
     .addColumn("price_vnd", "bigint", (c) => c.notNull().check(sql`price_vnd >= 0`))
-    .addColumn("cost_vnd", "bigint", (c) => c.notNull().defaultTo(0).check(sql`cost_vnd >= 0`))
+    .addColumn("cost_vnd", "bigint", (c) =>
+      c
+        .notNull()
+        .defaultTo(0)
+        .check(sql`cost_vnd >= 0`),
+    )
     .addColumn("available", "boolean", (c) => c.notNull().defaultTo(true))
     .execute();
   await db.schema.createIndex("menu_items_tenant_idx").on("menu_items").column("tenant_id").execute();
@@ -19,7 +24,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
     .addColumn("tenant_id", "uuid", (c) => c.notNull())
     .addColumn("location_id", "uuid", (c) => c.notNull())
-    .addColumn("status", "text", (c) => c.notNull().defaultTo("open").check(sql`status IN ('open','paid','voided')`))
+    .addColumn("status", "text", (c) =>
+      c
+        .notNull()
+        .defaultTo("open")
+        .check(sql`status IN ('open','paid','voided')`),
+    )
     .addColumn("payment_method", "text", (c) =>
       c.notNull().check(sql`payment_method IN ('cash','card','momo','zalopay','vnpay')`),
     )
@@ -29,7 +39,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addUniqueConstraint("orders_idempotency_key", ["tenant_id", "idempotency_key"])
     .execute();
-  await db.schema.createIndex("orders_location_day_idx").on("orders").columns(["tenant_id", "location_id", "business_day"]).execute();
+  await db.schema
+    .createIndex("orders_location_day_idx")
+    .on("orders")
+    .columns(["tenant_id", "location_id", "business_day"])
+    .execute();
 
   await db.schema
     .createTable("order_lines")

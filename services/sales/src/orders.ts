@@ -1,7 +1,14 @@
 import type { Kysely, Transaction } from "kysely";
 import { z } from "zod";
 import { PaymentMethod, businessDay } from "@lsp/contracts";
-import { AppError, canAccessLocation, enqueueEvent, withTenant, type Identity, type LocationSettings } from "@lsp/service-kit";
+import {
+  AppError,
+  canAccessLocation,
+  enqueueEvent,
+  withTenant,
+  type Identity,
+  type LocationSettings,
+} from "@lsp/service-kit";
 import type { SalesDB } from "./db.js";
 
 export const CreateOrderInput = z.object({
@@ -26,12 +33,20 @@ export interface OrderView {
   lines: { itemId: string; name: string; quantity: number; unitPriceVnd: number }[];
 }
 
-async function loadOrder(trx: Transaction<SalesDB>, where: { id: string } | { idempotencyKey: string }): Promise<OrderView | null> {
+async function loadOrder(
+  trx: Transaction<SalesDB>,
+  where: { id: string } | { idempotencyKey: string },
+): Promise<OrderView | null> {
   let q = trx.selectFrom("orders").selectAll();
   q = "id" in where ? q.where("id", "=", where.id) : q.where("idempotency_key", "=", where.idempotencyKey);
   const order = await q.executeTakeFirst();
   if (!order) return null;
-  const lines = await trx.selectFrom("order_lines").selectAll().where("order_id", "=", order.id).orderBy("line_no").execute();
+  const lines = await trx
+    .selectFrom("order_lines")
+    .selectAll()
+    .where("order_id", "=", order.id)
+    .orderBy("line_no")
+    .execute();
   return {
     id: order.id,
     locationId: order.location_id,
@@ -40,7 +55,12 @@ async function loadOrder(trx: Transaction<SalesDB>, where: { id: string } | { id
     totalVnd: order.total_vnd,
     businessDay: order.business_day,
     createdAt: order.created_at.toISOString(),
-    lines: lines.map((l) => ({ itemId: l.item_id, name: l.name, quantity: l.quantity, unitPriceVnd: l.unit_price_vnd })),
+    lines: lines.map((l) => ({
+      itemId: l.item_id,
+      name: l.name,
+      quantity: l.quantity,
+      unitPriceVnd: l.unit_price_vnd,
+    })),
   };
 }
 
@@ -68,12 +88,18 @@ export async function createOrder(
     if (existing) return existing;
 
     const itemIds = [...new Set(input.lines.map((l) => l.itemId))];
-    const items = await trx.selectFrom("menu_items").select(["id", "name", "price_vnd", "available"]).where("id", "in", itemIds).execute();
+    const items = await trx
+      .selectFrom("menu_items")
+      .select(["id", "name", "price_vnd", "available"])
+      .where("id", "in", itemIds)
+      .execute();
     const byId = new Map(items.map((i) => [i.id, i]));
     const lines = input.lines.map((l) => {
       const item = byId.get(l.itemId);
-      if (!item) throw new AppError("BAD_USER_INPUT", `unknown menu item ${l.itemId}`, { field: "lines.itemId" });
-      if (!item.available) throw new AppError("BAD_USER_INPUT", `${item.name} is not available`, { field: "lines.itemId" });
+      if (!item)
+        throw new AppError("BAD_USER_INPUT", `unknown menu item ${l.itemId}`, { field: "lines.itemId" });
+      if (!item.available)
+        throw new AppError("BAD_USER_INPUT", `${item.name} is not available`, { field: "lines.itemId" });
       return { itemId: item.id, name: item.name, quantity: l.quantity, unitPriceVnd: item.price_vnd };
     });
     const totalVnd = lines.reduce((sum, l) => sum + l.quantity * l.unitPriceVnd, 0);
@@ -101,7 +127,17 @@ export async function createOrder(
     }
     await trx
       .insertInto("order_lines")
-      .values(lines.map((l, i) => ({ order_id: inserted.id, line_no: i + 1, tenant_id: who.tenantId, item_id: l.itemId, name: l.name, quantity: l.quantity, unit_price_vnd: l.unitPriceVnd })))
+      .values(
+        lines.map((l, i) => ({
+          order_id: inserted.id,
+          line_no: i + 1,
+          tenant_id: who.tenantId,
+          item_id: l.itemId,
+          name: l.name,
+          quantity: l.quantity,
+          unit_price_vnd: l.unitPriceVnd,
+        })),
+      )
       .execute();
     await enqueueEvent(trx, "order.created", {
       orderId: inserted.id,

@@ -1,11 +1,27 @@
 import type { Kysely } from "kysely";
-import { canAccessLocation, fetchLocation, withTenant, type Identity, type SidecarPorts } from "@lsp/service-kit";
+import {
+  canAccessLocation,
+  fetchLocation,
+  withTenant,
+  type Identity,
+  type SidecarPorts,
+} from "@lsp/service-kit";
 import type { SalesDB } from "./db.js";
 import { CreateOrderInput, createOrder, getOrder } from "./orders.js";
 
 export const typeDefs = /* GraphQL */ `
-  enum PaymentMethod { cash card momo zalopay vnpay }
-  enum OrderStatus { open paid voided }
+  enum PaymentMethod {
+    cash
+    card
+    momo
+    zalopay
+    vnpay
+  }
+  enum OrderStatus {
+    open
+    paid
+    voided
+  }
 
   type MenuItem {
     id: ID!
@@ -83,7 +99,13 @@ export const resolvers = {
       const rows = await withTenant(ctx.db, ctx.identity().tenantId, (trx) =>
         trx.selectFrom("menu_items").selectAll().orderBy("category").orderBy("name").execute(),
       );
-      return rows.map((r) => ({ id: r.id, category: r.category, name: r.name, priceVnd: r.price_vnd, available: r.available }));
+      return rows.map((r) => ({
+        id: r.id,
+        category: r.category,
+        name: r.name,
+        priceVnd: r.price_vnd,
+        available: r.available,
+      }));
     },
   },
   Mutation: {

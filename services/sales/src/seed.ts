@@ -8,20 +8,38 @@ const Demo = z.object({
   tenants: z.array(
     z.object({
       id: z.uuid(),
-      menu: z.array(z.object({ id: z.uuid(), category: z.string(), name: z.string(), priceVnd: z.number().int(), costVnd: z.number().int() })),
+      menu: z.array(
+        z.object({
+          id: z.uuid(),
+          category: z.string(),
+          name: z.string(),
+          priceVnd: z.number().int(),
+          costVnd: z.number().int(),
+        }),
+      ),
     }),
   ),
 });
 
 const file = process.argv[2];
-if (!file || !process.env.DATABASE_URL) throw new Error("usage: DATABASE_URL=… tsx src/seed.ts <demo-data.json>");
+if (!file || !process.env.DATABASE_URL)
+  throw new Error("usage: DATABASE_URL=… tsx src/seed.ts <demo-data.json>");
 const demo = Demo.parse(JSON.parse(readFileSync(file, "utf8")));
 const { db } = createDatabase<SalesDB>(process.env.DATABASE_URL, "sales", 2);
 for (const t of demo.tenants) {
   await withTenant(db, t.id, (trx) =>
     trx
       .insertInto("menu_items")
-      .values(t.menu.map((m) => ({ id: m.id, tenant_id: t.id, category: m.category, name: m.name, price_vnd: m.priceVnd, cost_vnd: m.costVnd })))
+      .values(
+        t.menu.map((m) => ({
+          id: m.id,
+          tenant_id: t.id,
+          category: m.category,
+          name: m.name,
+          price_vnd: m.priceVnd,
+          cost_vnd: m.costVnd,
+        })),
+      )
       .onConflict((c) => c.doNothing())
       .execute(),
   );
