@@ -1,0 +1,1 @@
+"""LSP AI service: per-location Dapr actors."""

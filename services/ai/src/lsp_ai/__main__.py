@@ -1,0 +1,16 @@
+"""`python -m lsp_ai`: serve the app on 127.0.0.1:$APP_PORT."""
+
+import uvicorn
+
+from lsp_ai.config import load_settings
+
+
+def main() -> None:
+    settings = load_settings()
+    uvicorn.run(
+        "lsp_ai.main:app", host="127.0.0.1", port=settings.app_port, log_config=None, access_log=False
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""FastAPI app: hosts the actors, receives pub/sub events, serves health and metrics."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from dapr.actor import ActorId, ActorProxy
+from dapr.actor.runtime.config import ActorRuntimeConfig
+from dapr.actor.runtime.runtime import ActorRuntime
+from dapr.ext.fastapi import DaprActor
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from lsp_ai.actors import LocationInsights, LocationInsightsInterface
+from lsp_ai.config import load_settings
+from lsp_ai.contracts import ContractError, Contracts
+from lsp_ai.metrics import EVENTS, metrics_response, red_middleware
+from lsp_ai.telemetry import setup_logging, setup_tracing
+
+settings = load_settings()
+setup_logging(settings.service_name, settings.log_level)
+log = logging.getLogger("lsp_ai")
+contracts = Contracts(settings.contracts_dir)
+
+ActorRuntime.set_actor_config(
+    ActorRuntimeConfig(actor_idle_timeout=timedelta(hours=1), drain_ongoing_call_timeout=timedelta(seconds=5))
+)
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    await actor.register_actor(LocationInsights)
+    log.info("actors registered", extra={"actor_types": ["LocationInsights"]})
+    yield
+
+
+app = FastAPI(title="LSP AI", lifespan=lifespan)
+app.middleware("http")(red_middleware)
+actor = DaprActor(app)
+setup_tracing(app, settings.service_name, settings.otlp_endpoint)
+
+
+@app.get("/readyz")
+async def readyz() -> JSONResponse:
+    url = f"http://127.0.0.1:{settings.dapr_http_port}/v1.0/healthz/outbound"
+    try:
+        async with httpx.AsyncClient(timeout=1.0) as client:
+            ok = (await client.get(url)).is_success
+    except httpx.HTTPError as err:
+        return JSONResponse({"status": "not ready", "checks": {"sidecar": str(err)}}, status_code=503)
+    status = "ok" if ok else "not ready"
+    return JSONResponse(
+        {"status": "ready" if ok else "not ready", "checks": {"sidecar": status}},
+        status_code=200 if ok else 503,
+    )
+
+
+@app.get("/metrics")
+async def metrics() -> Any:
+    return metrics_response()
+
+
+@app.post("/events/orders")
+async def on_orders_event(request: Request) -> JSONResponse:
+    """Declarative subscription `ai-orders` (components/) delivers the orders topic here."""
+    try:
+        event = await request.json()
+    except ValueError:
+        log.error("not JSON; dropping")
+        return JSONResponse({"status": "DROP"})
+    event_id, event_type, data = event.get("id"), event.get("type"), event.get("data")
+    if not isinstance(event_id, str) or not isinstance(event_type, str):
+        log.error("not a CloudEvent; dropping")
+        return JSONResponse({"status": "DROP"})
+    if event_type != "order.created":
+        EVENTS.labels(type=event_type, outcome="ignored").inc()
+        return JSONResponse({"status": "SUCCESS"})
+    try:
+        order = contracts.validate(event_type, data)
+    except ContractError as err:
+        EVENTS.labels(type=event_type, outcome="invalid").inc()
+        log.error("event breaks its contract; dropping", extra={"eventId": event_id, "error": str(err)})
+        return JSONResponse({"status": "DROP"})
+    try:
+        proxy = ActorProxy.create("LocationInsights", ActorId(order["locationId"]), LocationInsightsInterface)
+        await proxy.RecordOrder({"eventId": event_id, "data": order})
+    except Exception:
+        EVENTS.labels(type=event_type, outcome="failed").inc()
+        log.exception("actor call failed; Dapr will retry", extra={"eventId": event_id})
+        return JSONResponse({"status": "RETRY"}, status_code=500)
+    EVENTS.labels(type=event_type, outcome="processed").inc()
+    return JSONResponse({"status": "SUCCESS"})

@@ -1,0 +1,42 @@
+import os
+
+from fastapi.testclient import TestClient
+
+os.environ.setdefault("DAPR_HTTP_PORT", "1")  # no sidecar: readiness must say so, quickly
+
+from test_insights import ORDER
+
+from lsp_ai.main import app, contracts
+
+# Not entered as a context manager: the lifespan (actor registration) waits for a sidecar.
+client = TestClient(app)
+
+
+def test_health_metrics_and_readiness_without_a_sidecar() -> None:
+    assert client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "not ready"
+    assert "http_server_request_duration_seconds" in client.get("/metrics").text
+
+
+def test_contract_from_the_typescript_source_accepts_and_rejects() -> None:
+    assert contracts.knows("order.created"), (
+        "packages/contracts/schemas/order.created.json is generated from zod"
+    )
+    assert contracts.validate("order.created", ORDER) == ORDER
+    bad = {**ORDER, "totalVnd": 10.5}
+    try:
+        contracts.validate("order.created", bad)
+    except ValueError as err:
+        assert "totalVnd" in str(err)
+    else:
+        raise AssertionError("fractional VND accepted")
+
+
+def test_invalid_event_is_dropped_and_unknown_types_are_ignored() -> None:
+    bad = {"id": "e1", "type": "order.created", "specversion": "1.0", "data": {**ORDER, "lines": []}}
+    assert client.post("/events/orders", json=bad).json() == {"status": "DROP"}
+    other = {"id": "e2", "type": "menu.item.changed", "specversion": "1.0", "data": {}}
+    assert client.post("/events/orders", json=other).json() == {"status": "SUCCESS"}
+    assert client.post("/events/orders", json={"nope": 1}).json() == {"status": "DROP"}
