@@ -152,6 +152,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         DAPR_HTTP_PORT: String(ports.daprHttp),
         DAPR_GRPC_PORT: String(ports.daprGrpc),
         LOG_LEVEL: opts.logLevel ?? "info",
+        PYTHONUNBUFFERED: "1",
         MIGRATE_ON_START: "true",
         ...((DB_SERVICES as readonly string[]).includes(app) && app !== "ai"
           ? { DATABASE_URL: serviceDatabaseUrl(plan.postgres, app) }

@@ -1,5 +1,11 @@
-"""The LocationInsights actor: one per location, its series kept in actor state."""
+"""The LocationInsights actor: one per location, its series kept in actor state.
 
+The SDK's JSON decoder turns date-like strings into datetime objects, both in method arguments
+and in state. Our payloads carry business days and timestamps as strings, so the state is kept
+as one JSON text, and RecordOrder takes its event as JSON text too.
+"""
+
+import json
 from typing import Any
 
 from dapr.actor import Actor, ActorInterface, actormethod
@@ -22,14 +28,14 @@ class LocationInsights(Actor, LocationInsightsInterface):
 
     async def _load(self) -> InsightsState:
         found, value = await self._state_manager.try_get_state(STATE_KEY)
-        return value if found else empty_state()
+        return json.loads(value) if found else empty_state()
 
     async def record_order(self, event: Any) -> dict[str, Any]:
-        arg = single_argument(event)
+        arg = single_argument(json.loads(event) if isinstance(event, str) else event)
         state = await self._load()
         recorded = record_order(state, str(arg["eventId"]), arg["data"])
         if recorded:
-            await self._state_manager.set_state(STATE_KEY, state)
+            await self._state_manager.set_state(STATE_KEY, json.dumps(state, ensure_ascii=False))
             await self._state_manager.save_state()
         return {"recorded": recorded}
 

@@ -1,5 +1,6 @@
 """FastAPI app: hosts the actors, receives pub/sub events, serves health and metrics."""
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -7,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from dapr.actor import ActorId, ActorProxy
+from dapr.actor import ActorId, ActorProxyFactory
 from dapr.actor.runtime.config import ActorRuntimeConfig
 from dapr.actor.runtime.runtime import ActorRuntime
 from dapr.ext.fastapi import DaprActor
@@ -30,9 +31,20 @@ ActorRuntime.set_actor_config(
 )
 
 
+proxies: list[ActorProxyFactory] = []
+
+
+def proxy_factory() -> ActorProxyFactory:
+    """One factory (one HTTP client to the sidecar) per process; creating it checks the sidecar."""
+    if not proxies:
+        proxies.append(ActorProxyFactory())
+    return proxies[0]
+
+
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     await actor.register_actor(LocationInsights)
+    proxy_factory()
     log.info("actors registered", extra={"actor_types": ["LocationInsights"]})
     yield
 
@@ -85,8 +97,10 @@ async def on_orders_event(request: Request) -> JSONResponse:
         log.error("event breaks its contract; dropping", extra={"eventId": event_id, "error": str(err)})
         return JSONResponse({"status": "DROP"})
     try:
-        proxy = ActorProxy.create("LocationInsights", ActorId(order["locationId"]), LocationInsightsInterface)
-        await proxy.RecordOrder({"eventId": event_id, "data": order})
+        proxy = proxy_factory().create(
+            "LocationInsights", ActorId(order["locationId"]), LocationInsightsInterface
+        )
+        await proxy.RecordOrder(json.dumps({"eventId": event_id, "data": order}, ensure_ascii=False))
     except Exception:
         EVENTS.labels(type=event_type, outcome="failed").inc()
         log.exception("actor call failed; Dapr will retry", extra={"eventId": event_id})
