@@ -47,6 +47,8 @@ export interface Mesh {
   logDir: string;
   edgeUrl: string;
   logs: Record<string, string>;
+  /** Every process the mesh started (each leads its own process group). */
+  processes: () => { name: string; pid: number }[];
   stop: () => Promise<void>;
 }
 
@@ -202,7 +204,8 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     await waitFor("edge GraphQL schema", () => httpOk(`http://127.0.0.1:${plan.apps.edge.app}/readyz`), {
       timeoutMs: 30_000,
     });
-    return { plan, runDir, logDir, edgeUrl, logs, stop };
+    const processes = () => tiers.flat().flatMap((p) => (p.child.pid ? [{ name: p.name, pid: p.child.pid }] : []));
+    return { plan, runDir, logDir, edgeUrl, logs, processes, stop };
   } catch (err) {
     await stop();
     throw err;
