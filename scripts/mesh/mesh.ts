@@ -10,6 +10,7 @@ import {
   startScheduler,
   startSidecar,
 } from "./dapr-runtime.js";
+import { devSecrets } from "./dev-secrets.js";
 import { APPS, allPorts, portPlan, type AppName, type PortPlan } from "./ports.js";
 import {
   MeshError,
@@ -116,17 +117,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     tiers.push([placement, scheduler]);
 
     const secretsFile = path.join(runDir, "secrets.json");
-    // Development-only secrets: local trust-auth database, no passwords.
-    writeFileSync(
-      secretsFile,
-      JSON.stringify(
-        {
-          "actorstate-connection-string": `host=127.0.0.1 port=${plan.postgres} user=svc_ai dbname=lsp search_path=ai sslmode=disable`,
-        },
-        null,
-        2,
-      ),
-    );
+    writeFileSync(secretsFile, JSON.stringify(devSecrets(plan, runDir), null, 2));
     const resources = renderComponents(
       REPO,
       runDir,
