@@ -9,6 +9,8 @@ export const TOPICS = {
   payments: "payments",
   dashboard: "dashboard",
   ai: "ai",
+  notifications: "notifications",
+  menu: "menu",
 } as const;
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
 
@@ -38,6 +40,70 @@ export const OrderCreated = z.object({
 });
 export type OrderCreated = z.infer<typeof OrderCreated>;
 
+export const OrderPaid = z.object({
+  orderId: id,
+  tenantId: id,
+  locationId: id,
+  businessDay,
+  paidAt: z.iso.datetime({ offset: true }),
+  paymentMethod: PaymentMethod,
+  totalVnd: vnd,
+  /** The payment that settled it (absent for cash / card marked paid by staff). */
+  paymentId: id.optional(),
+});
+export type OrderPaid = z.infer<typeof OrderPaid>;
+
+export const OrderVoided = z.object({
+  orderId: id,
+  tenantId: id,
+  locationId: id,
+  businessDay,
+  voidedAt: z.iso.datetime({ offset: true }),
+  totalVnd: vnd,
+  reason: z.string().max(500).optional(),
+});
+export type OrderVoided = z.infer<typeof OrderVoided>;
+
+export const MenuItemChanged = z.object({
+  itemId: id,
+  tenantId: id,
+  /** Absent when the change applies to every location of the tenant. */
+  locationId: id.optional(),
+  name: z.string().min(1).max(200),
+  category: z.string().min(1).max(200),
+  priceVnd: vnd,
+  costVnd: vnd.optional(),
+  available: z.boolean(),
+  changedAt: z.iso.datetime({ offset: true }),
+});
+export type MenuItemChanged = z.infer<typeof MenuItemChanged>;
+
+export const PaymentProvider = z.enum(["momo", "zalopay", "vnpay"]);
+export type PaymentProvider = z.infer<typeof PaymentProvider>;
+
+const paymentFields = {
+  paymentId: id,
+  tenantId: id,
+  locationId: id,
+  orderId: id,
+  provider: PaymentProvider,
+  /** The provider's own transaction id (unique per provider). */
+  providerTransactionId: z.string().min(1).max(100),
+  amountVnd: vnd,
+  occurredAt: z.iso.datetime({ offset: true }),
+};
+
+export const PaymentSucceeded = z.object(paymentFields);
+export type PaymentSucceeded = z.infer<typeof PaymentSucceeded>;
+
+export const PaymentFailed = z.object({
+  ...paymentFields,
+  /** The provider's result code and message, as received. */
+  resultCode: z.string().max(20),
+  reason: z.string().max(500),
+});
+export type PaymentFailed = z.infer<typeof PaymentFailed>;
+
 export const DashboardUpdated = z.object({
   tenantId: id,
   locationId: id,
@@ -47,13 +113,62 @@ export const DashboardUpdated = z.object({
 });
 export type DashboardUpdated = z.infer<typeof DashboardUpdated>;
 
+export const Priority = z.enum(["low", "medium", "high"]);
+
+export const AiRecommendationCreated = z.object({
+  recommendationId: z.string().min(1).max(200),
+  tenantId: id,
+  locationId: id,
+  kind: z.string().min(1).max(50),
+  title: z.string().min(1).max(300),
+  reason: z.string().max(2000),
+  priority: Priority,
+  createdAt: z.iso.datetime({ offset: true }),
+});
+export type AiRecommendationCreated = z.infer<typeof AiRecommendationCreated>;
+
+export const AiAnomalyDetected = z.object({
+  anomalyId: z.string().min(1).max(200),
+  tenantId: id,
+  locationId: id,
+  businessDay,
+  /** Start of the hour (or day) that looks wrong. */
+  at: z.iso.datetime({ offset: true }),
+  kind: z.string().min(1).max(50),
+  description: z.string().max(2000),
+  severity: Priority,
+  score: z.number(),
+});
+export type AiAnomalyDetected = z.infer<typeof AiAnomalyDetected>;
+
+/** A feed entry written by notifications; the edge turns it into `notificationReceived`. */
+export const NotificationCreated = z.object({
+  notificationId: id,
+  tenantId: id,
+  userId: id,
+  locationId: id.optional(),
+  kind: z.string().min(1).max(50),
+  title: z.string().min(1).max(300),
+  body: z.string().max(2000),
+  createdAt: z.iso.datetime({ offset: true }),
+});
+export type NotificationCreated = z.infer<typeof NotificationCreated>;
+
 /**
  * Every event type: CloudEvent `type` → topic and payload schema. This is the single source;
  * `npm run generate -w @lsp/contracts` writes the JSON Schemas the Python service validates with.
  */
 export const EVENTS = {
   "order.created": { topic: TOPICS.orders, schema: OrderCreated },
+  "order.paid": { topic: TOPICS.orders, schema: OrderPaid },
+  "order.voided": { topic: TOPICS.orders, schema: OrderVoided },
+  "menu.item.changed": { topic: TOPICS.menu, schema: MenuItemChanged },
+  "payment.succeeded": { topic: TOPICS.payments, schema: PaymentSucceeded },
+  "payment.failed": { topic: TOPICS.payments, schema: PaymentFailed },
   "dashboard.updated": { topic: TOPICS.dashboard, schema: DashboardUpdated },
+  "ai.recommendation.created": { topic: TOPICS.ai, schema: AiRecommendationCreated },
+  "ai.anomaly.detected": { topic: TOPICS.ai, schema: AiAnomalyDetected },
+  "notification.created": { topic: TOPICS.notifications, schema: NotificationCreated },
 } as const;
 export type EventType = keyof typeof EVENTS;
 export type EventPayload<T extends EventType> = z.infer<(typeof EVENTS)[T]["schema"]>;
