@@ -36,7 +36,14 @@ function groupRss(groups: { name: string; pid: number }[]): { name: string; mb: 
 }
 
 const t0 = performance.now();
-const mesh = await startMesh({ portBase: base, name: `bench-${base}`, fresh: true, demoData: true, logLevel: "warn", onProgress: say });
+const mesh = await startMesh({
+  portBase: base,
+  name: `bench-${base}`,
+  fresh: true,
+  demoData: true,
+  logLevel: "warn",
+  onProgress: say,
+});
 const coldStartS = (performance.now() - t0) / 1000;
 try {
   const gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
@@ -92,15 +99,23 @@ try {
     if ((i + 1) % 100 === 0) say(`  ${i + 1}/${iterations}`);
   }
 
-  console.log(`\nLSP local mesh benchmark (port base ${base}, ${iterations} iterations, this machine: ${process.env.HOSTNAME ?? "local"})`);
+  console.log(
+    `\nLSP local mesh benchmark (port base ${base}, ${iterations} iterations, this machine: ${process.env.HOSTNAME ?? "local"})`,
+  );
   console.log(`cold start to ready (fresh state):           ${coldStartS.toFixed(1)} s`);
   console.log(`\nidle RSS per process group (MB):`);
   for (const r of rss.sort((a, b) => b.mb - a.mb)) console.log(`  ${r.name.padEnd(24)} ${r.mb.toFixed(1)}`);
   console.log(`  ${"total".padEnd(24)} ${rss.reduce((s, r) => s + r.mb, 0).toFixed(1)}`);
   console.log(`\nlatency                                      p50        p99`);
-  console.log(`  stitched query alone (baseline)       ${fmt(pct(queryOnly, 50)).padStart(10)} ${fmt(pct(queryOnly, 99)).padStart(10)}`);
-  console.log(`  createOrder mutation alone (baseline) ${fmt(pct(mutation, 50)).padStart(10)} ${fmt(pct(mutation, 99)).padStart(10)}`);
-  console.log(`  end-to-end path                       ${fmt(pct(path, 50)).padStart(10)} ${fmt(pct(path, 99)).padStart(10)}`);
+  console.log(
+    `  stitched query alone (baseline)       ${fmt(pct(queryOnly, 50)).padStart(10)} ${fmt(pct(queryOnly, 99)).padStart(10)}`,
+  );
+  console.log(
+    `  createOrder mutation alone (baseline) ${fmt(pct(mutation, 50)).padStart(10)} ${fmt(pct(mutation, 99)).padStart(10)}`,
+  );
+  console.log(
+    `  end-to-end path                       ${fmt(pct(path, 50)).padStart(10)} ${fmt(pct(path, 99)).padStart(10)}`,
+  );
   console.log(`  end-to-end / mutation (p50 ratio)     ${(pct(path, 50) / pct(mutation, 50)).toFixed(2)}×`);
   if (timeouts) console.log(`  ${timeouts} iterations did not complete within 10 s`);
 } finally {

@@ -33,7 +33,7 @@ run() {
 }
 
 run "contracts are generated" bash -c 'npx --no tsx packages/contracts/scripts/generate-json-schemas.ts >/dev/null && git diff --exit-code --stat -- packages/contracts/schemas'
-run "typecheck" npx --no tsc -p tsconfig.json
+run "typecheck" npm run --silent typecheck
 run "lint" npm run --silent lint
 run "ai lint" bash -c "cd services/ai && '$uv_bin' run --frozen ruff check && '$uv_bin' run --frozen ruff format --check"
 run "unit (TypeScript)" npm run --silent test:unit

@@ -74,6 +74,8 @@ export async function startPlacement(bin: string, plan: PortPlan, logDir: string
       "--initial-cluster",
       `dapr-placement-0=127.0.0.1:${p.raft}`,
       "--log-as-json",
+      "--log-level",
+      process.env.LSP_DAPR_LOG_LEVEL ?? "info",
     ],
     { cwd: logDir, logDir },
   );

@@ -195,7 +195,8 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     await waitFor("edge GraphQL schema", () => httpOk(`http://127.0.0.1:${plan.apps.edge.app}/readyz`), {
       timeoutMs: 30_000,
     });
-    const processes = () => tiers.flat().flatMap((p) => (p.child.pid ? [{ name: p.name, pid: p.child.pid }] : []));
+    const processes = () =>
+      tiers.flat().flatMap((p) => (p.child.pid ? [{ name: p.name, pid: p.child.pid }] : []));
     return { plan, runDir, logDir, edgeUrl, logs, processes, stop };
   } catch (err) {
     await stop();
