@@ -75,7 +75,7 @@ export async function startPlacement(bin: string, plan: PortPlan, logDir: string
       `dapr-placement-0=127.0.0.1:${p.raft}`,
       "--log-as-json",
       "--log-level",
-      process.env.LSP_DAPR_LOG_LEVEL ?? "info",
+      daprLogLevel(),
     ],
     { cwd: logDir, logDir },
   );
@@ -123,6 +123,8 @@ export async function startScheduler(
       "--etcd-initial-cluster",
       `dapr-scheduler-server-0=http://127.0.0.1:${s.etcdPeer}`,
       "--log-as-json",
+      "--log-level",
+      daprLogLevel(),
     ],
     { cwd: etcdDir, logDir },
   );
@@ -176,8 +178,15 @@ export function startSidecar(
       "--scheduler-host-address",
       `127.0.0.1:${plan.scheduler.port}`,
       "--log-as-json",
+      "--log-level",
+      daprLogLevel(),
     ],
     // Actors advertise this address to placement.
     { cwd: logDir, logDir, env: { DAPR_HOST_IP: "127.0.0.1" } },
   );
+}
+
+/** LSP_DAPR_LOG_LEVEL=debug shows why a sidecar refuses something. */
+function daprLogLevel(): string {
+  return process.env.LSP_DAPR_LOG_LEVEL ?? "info";
 }

@@ -24,6 +24,17 @@ const Summary = z.object({
 
 const { stitchingDirectivesTypeDefs } = stitchingDirectives();
 
+/** The `ai` timeout of components/local/resiliency.yaml, enforced here (see the note there). */
+const AI_CALL_BUDGET_MS = 800;
+
+function withDeadline<T>(call: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
+}
+
 const typeDefs = /* GraphQL */ `
   ${stitchingDirectivesTypeDefs}
   "What the location's AI actor has learned from the events it received."
@@ -54,7 +65,10 @@ export function aiSubschema(dapr: DaprClient) {
       Location: {
         insights: async (loc: { id: string }) => {
           try {
-            const raw = await builder.build(new ActorId(loc.id)).GetSummary({});
+            const raw = await withDeadline(
+              builder.build(new ActorId(loc.id)).GetSummary({}),
+              AI_CALL_BUDGET_MS,
+            );
             return Summary.parse(raw);
           } catch (err) {
             throw new AppError("UNAVAILABLE", "AI insights are unavailable right now", {
