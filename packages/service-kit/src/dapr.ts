@@ -1,17 +1,20 @@
-import { CommunicationProtocolEnum, DaprClient } from "@dapr/dapr";
+import { CommunicationProtocolEnum, DaprClient, LogLevel } from "@dapr/dapr";
 import { AppError } from "./errors.js";
+import { libraryLogger } from "./log-adapters.js";
+import type { Logger } from "./logger.js";
 
 export interface SidecarPorts {
   DAPR_HTTP_PORT: number;
   DAPR_GRPC_PORT: number;
 }
 
-/** The Dapr SDK client, over gRPC to the local sidecar. */
-export function createDaprClient(ports: SidecarPorts): DaprClient {
+/** The Dapr SDK client, over gRPC to the local sidecar; its own logs become our JSON lines. */
+export function createDaprClient(ports: SidecarPorts, log?: Logger): DaprClient {
   return new DaprClient({
     daprHost: "127.0.0.1",
     daprPort: String(ports.DAPR_GRPC_PORT),
     communicationProtocol: CommunicationProtocolEnum.GRPC,
+    ...(log ? { logger: { level: LogLevel.Warn, service: libraryLogger(log, "dapr-sdk") } } : {}),
   });
 }
 

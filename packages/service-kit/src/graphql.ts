@@ -4,6 +4,7 @@ import { createSchema, createYoga, type YogaInitialContext } from "graphql-yoga"
 import { stitchingDirectives } from "@graphql-tools/stitching-directives";
 import { toAppError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import { libraryLogger } from "./log-adapters.js";
 
 /**
  * Gives every GraphQL error an `extensions.code` from the shared error model; unexpected errors
@@ -63,6 +64,7 @@ export function mountSubschema<Ctx extends object>(app: Express, opts: Subschema
     graphiql: false,
     landingPage: false,
     maskedErrors: { maskError: maskGraphQLError(opts.log) },
+    logging: libraryLogger(opts.log, "yoga"),
   });
   app.use(yoga.graphqlEndpoint, yoga);
 }

@@ -1,5 +1,6 @@
 export { BaseConfig, DatabaseConfig, loadConfig } from "./config.js";
 export { createLogger, type Logger } from "./logger.js";
+export { libraryLogger } from "./log-adapters.js";
 export { AppError, ERROR_STATUS, toAppError, errorHandler, type ErrorCode } from "./errors.js";
 export { registry } from "./metrics.js";
 export {

@@ -6,6 +6,7 @@ import {
   BaseConfig,
   createDaprClient,
   createLogger,
+  libraryLogger,
   loadConfig,
   maskGraphQLError,
   startService,
@@ -18,7 +19,7 @@ import { resolveTenant, tenantSlugOf } from "./tenants.js";
 
 const config = loadConfig(BaseConfig.extend({ GRAPHIQL: z.stringbool().default(true) }));
 const log = createLogger(config.SERVICE_NAME);
-const dapr = createDaprClient(config);
+const dapr = createDaprClient(config, log);
 
 let schema: GraphQLSchema | undefined;
 async function loadSchema(): Promise<void> {
@@ -64,6 +65,7 @@ const yoga = createYoga<object, EdgeContext>({
     };
   },
   maskedErrors: { maskError: maskGraphQLError(log) },
+  logging: libraryLogger(log, "yoga"),
 });
 
 await startService({
