@@ -33,8 +33,10 @@ export function startProcess(
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // own process group: we can signal it and its children as one
   });
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
+  // Two sources share one file: neither may end it; it ends once both are closed.
+  child.stdout?.pipe(out, { end: false });
+  child.stderr?.pipe(out, { end: false });
+  child.once("close", () => out.end());
   const exited = new Promise<number | null>((resolve) => {
     child.once("exit", (code) => resolve(code));
     child.once("error", (err) => {
