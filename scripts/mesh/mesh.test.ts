@@ -47,3 +47,24 @@ test("waiting on something that never becomes ready times out with a clear messa
     /never not ready after 0s/,
   );
 });
+
+test("the launcher sees the processes above it, and notices when one of them is gone", async () => {
+  const { ancestorPids, isAlive, watchAncestors } = await import("./ancestors.js");
+  const chain = ancestorPids();
+  assert.equal(chain[0], process.ppid);
+  assert.ok(chain.every(isAlive));
+  const { spawn } = await import("node:child_process");
+  const shortLived = spawn("sleep", ["0.3"]);
+  const gone = await new Promise<boolean>((resolve) => {
+    const giveUp = setTimeout(() => resolve(false), 5000);
+    watchAncestors(
+      [shortLived.pid!],
+      () => {
+        clearTimeout(giveUp);
+        resolve(true);
+      },
+      50,
+    );
+  });
+  assert.equal(gone, true);
+});

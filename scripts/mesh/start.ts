@@ -1,5 +1,6 @@
 // `npm start`: the whole LSP mesh on this machine. Ctrl-C stops everything.
 import path from "node:path";
+import { ancestorPids, watchAncestors } from "./ancestors.js";
 import { MeshError } from "./processes.js";
 import { REPO, startMesh } from "./mesh.js";
 import type { AppName } from "./ports.js";
@@ -41,6 +42,11 @@ try {
   };
   process.on("SIGINT", () => void shutdown());
   process.on("SIGTERM", () => void shutdown());
+  process.on("SIGHUP", () => void shutdown());
+  watchAncestors(ancestorPids(), () => {
+    say("the command that started the mesh is gone;");
+    void shutdown();
+  });
 } catch (err) {
   if (err instanceof MeshError) {
     console.error(`[lsp] ✗ ${err.message}`);
