@@ -9,5 +9,40 @@ export function devSecrets(plan: PortPlan, _runDir: string): Record<string, stri
   return {
     // ai: the actor state store (PostgreSQL v2) connects as the ai role, inside the ai schema.
     "actorstate-connection-string": `host=127.0.0.1 port=${plan.postgres} user=svc_ai dbname=lsp search_path=ai sslmode=disable`,
+    // payments: per-tenant merchant credentials of the demo tenants (DEV ONLY). Phở Bò uses the
+    // providers' public sandbox credentials; Cà Phê has throwaway keys of its own, so that a
+    // webhook signed with one tenant's keys never verifies for the other.
+    ...paymentCredentials("7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a01", {
+      momo: {
+        partnerCode: "MOMO",
+        accessKey: "F8BBA842ECF85",
+        secretKey: "K951B6PE1waDMi640xX08PD3vg6EkVlz",
+      },
+      zalopay: {
+        appId: 2553,
+        key1: "PcY4iZIKFCIdgZvA6ueMcMHHUbRLYjPL",
+        key2: "kLtgPl8HHhfvMuDHPwKfgfsY4Ydm9eIz",
+      },
+      vnpay: { tmnCode: "LSPDEV01", hashSecret: "DEVONLY-vnpay-secret-pho-bo-hanoi" },
+    }),
+    ...paymentCredentials("7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a02", {
+      momo: {
+        partnerCode: "MOMODEV02",
+        accessKey: "DEVONLYaccess02",
+        secretKey: "DEVONLY-momo-secret-ca-phe-sai-gon",
+      },
+      zalopay: { appId: 9902, key1: "DEVONLY-zalopay-key1-ca-phe", key2: "DEVONLY-zalopay-key2-ca-phe" },
+      vnpay: { tmnCode: "LSPDEV02", hashSecret: "DEVONLY-vnpay-secret-ca-phe-sai-gon" },
+    }),
   };
+}
+
+/** payments: one secret per tenant and provider, `payments-<provider>-<tenantId>` → JSON. */
+function paymentCredentials(tenantId: string, byProvider: Record<string, object>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(byProvider).map(([provider, creds]) => [
+      `payments-${provider}-${tenantId}`,
+      JSON.stringify(creds),
+    ]),
+  );
 }

@@ -14,7 +14,7 @@ export {
   type Database,
 } from "./db.js";
 export { createDaprClient, sidecarReady, invokeService, type SidecarPorts } from "./dapr.js";
-export { startService, type ServiceDefinition, type RunningService } from "./server.js";
+export { startService, rawBodyOf, type ServiceDefinition, type RunningService } from "./server.js";
 export { subscriptionRoute, claimEvent, type EventHandlers, type ProcessedEventsTable } from "./events.js";
 export { identityFromHeaders, IDENTITY_HEADERS, type Identity } from "./identity.js";
 export { canAccessLocation, identityHeaders } from "./identity.js";

@@ -1,10 +1,18 @@
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import express, { type Express } from "express";
 import { errorHandler, AppError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { httpMetrics, registry } from "./metrics.js";
 import type { BaseConfig } from "./config.js";
 import { sidecarReady } from "./dapr.js";
+
+const RAW_BODY = Symbol.for("lsp.rawBody");
+type RawBodyCarrier = IncomingMessage & { [RAW_BODY]?: Buffer };
+
+/** The request body exactly as received (JSON bodies only; undefined when none was parsed). */
+export function rawBodyOf(req: IncomingMessage): Buffer | undefined {
+  return (req as RawBodyCarrier)[RAW_BODY];
+}
 
 export type ReadinessCheck = () => Promise<unknown>;
 
@@ -45,7 +53,14 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
   app.disable("x-powered-by");
   app.use(httpMetrics());
   // Dapr delivers pub/sub messages as application/cloudevents+json.
-  app.use(express.json({ limit: config.BODY_LIMIT, type: ["application/json", "application/*+json"] }));
+  // The exact bytes are kept beside the parsed body: webhook signatures are checked over them.
+  app.use(
+    express.json({
+      limit: config.BODY_LIMIT,
+      type: ["application/json", "application/*+json"],
+      verify: (req, _res, buf) => void ((req as RawBodyCarrier)[RAW_BODY] = buf),
+    }),
+  );
 
   app.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
   const checks: Record<string, ReadinessCheck> = { sidecar: () => sidecarReady(config), ...def.readiness };

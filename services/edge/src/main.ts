@@ -16,6 +16,7 @@ import { aiSubschema } from "./ai-subschema.js";
 import type { EdgeContext } from "./context.js";
 import { buildGatewaySchema } from "./stitching.js";
 import { resolveTenant, tenantSlugOf } from "./tenants.js";
+import { mountWebhooks } from "./webhooks.js";
 
 const config = loadConfig(BaseConfig.extend({ GRAPHIQL: z.stringbool().default(true) }));
 const log = createLogger(config.SERVICE_NAME);
@@ -73,6 +74,7 @@ await startService({
   log,
   readiness: { schema: async () => schema !== undefined },
   routes(app) {
+    mountWebhooks(app, config);
     app.use(yoga.graphqlEndpoint, yoga);
   },
 });

@@ -1,17 +1,79 @@
 import path from "node:path";
-import { bootDatabaseService, startService, pingDatabase } from "@lsp/service-kit";
+import { z } from "zod";
+import { PaymentProvider } from "@lsp/contracts";
+import {
+  bootDatabaseService,
+  identityFromHeaders,
+  mountSubschema,
+  pingDatabase,
+  rawBodyOf,
+  startOutboxRelay,
+  startService,
+} from "@lsp/service-kit";
+import type { PaymentsDB } from "./db.js";
+import { resolvers, typeDefs, type PaymentsContext } from "./schema.js";
+import { handleWebhook } from "./webhooks.js";
 
-// The payments service's process, schema and sidecar are part of the mesh; its flows land with the
-// payments/notifications issue (see README.md).
-const { config, log, database } = await bootDatabaseService<Record<string, never>>({
+/** Provider hosts (sandbox by default) and our public address, used to build signed requests. */
+const providerConfig = {
+  MOMO_ENDPOINT: z.url().default("https://test-payment.momo.vn"),
+  ZALOPAY_ENDPOINT: z.url().default("https://sb-openapi.zalopay.vn"),
+  VNPAY_ENDPOINT: z.url().default("https://sandbox.vnpayment.vn"),
+  PUBLIC_URL: z.url().default("http://localhost:4000"),
+};
+
+const { config, log, database } = await bootDatabaseService<PaymentsDB, typeof providerConfig>({
   schema: "payments",
   migrationsDir: path.join(import.meta.dirname, "..", "migrations"),
+  extraConfig: providerConfig,
 });
+const { db, pool } = database;
+const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "payments", log });
+const deps = { db, ports: config, log };
 
 await startService({
   config,
   log,
-  readiness: { database: () => pingDatabase(database.pool) },
-  routes() {},
-  onShutdown: () => database.db.destroy(),
+  readiness: { database: () => pingDatabase(pool) },
+  routes(app) {
+    // Internal: the edge forwards provider webhooks here through Dapr service invocation, with
+    // the body (MoMo, ZaloPay) and the query string (VNPay) exactly as the provider sent them.
+    app.all("/v1/webhooks/:provider", async (req, res) => {
+      const provider = PaymentProvider.safeParse(req.params.provider);
+      if (!provider.success) {
+        res.status(404).json({ error: { code: "NOT_FOUND", message: "unknown payment provider" } });
+        return;
+      }
+      const expected = provider.data === "vnpay" ? "GET" : "POST";
+      if (req.method !== expected) {
+        res
+          .status(405)
+          .json({ error: { code: "BAD_USER_INPUT", message: `${provider.data} webhooks use ${expected}` } });
+        return;
+      }
+      const queryAt = req.originalUrl.indexOf("?");
+      const raw = {
+        body: rawBodyOf(req)?.toString("utf8") ?? "",
+        query: queryAt < 0 ? "" : req.originalUrl.slice(queryAt + 1),
+      };
+      const reply = await handleWebhook(deps, provider.data, raw);
+      if (reply.body === undefined) res.status(reply.status).end();
+      else res.status(reply.status).json(reply.body);
+    });
+    mountSubschema<PaymentsContext>(app, {
+      typeDefs,
+      resolvers,
+      log,
+      context: ({ request }) => ({
+        db,
+        ports: config,
+        endpoints: config,
+        identity: () => identityFromHeaders(request.headers),
+      }),
+    });
+  },
+  onShutdown: async () => {
+    await stopRelay();
+    await db.destroy();
+  },
 });

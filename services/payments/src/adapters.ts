@@ -1,0 +1,192 @@
+import type { PaymentProvider } from "@lsp/contracts";
+import type { CredentialsOf } from "./credentials.js";
+import { MomoIpn, momoOutcome, verifyMomoIpn } from "./providers/momo.js";
+import {
+  VNPAY_RSP,
+  VnpayIpn,
+  parseVnpayQuery,
+  verifyVnpayIpn,
+  vnpayAmountVnd,
+  vnpayOutcome,
+} from "./providers/vnpay.js";
+import {
+  ZALOPAY_RETURN,
+  ZaloPayCallback,
+  ZaloPayCallbackData,
+  verifyZaloPayCallback,
+} from "./providers/zalopay.js";
+
+/** What a webhook says, in provider-neutral terms (before anything about it is trusted). */
+export interface Notice {
+  /** Our reference for the payment attempt, as we gave it to the provider. */
+  reference: string;
+  providerTxnId: string;
+  /** VND; null when the provider's figure is not a whole number of đồng. */
+  amountVnd: number | null;
+  outcome: "succeeded" | "failed" | "pending";
+  resultCode: string;
+  message: string;
+}
+
+/** How handling a webhook ended; each provider has its own way to say it. */
+export type Outcome =
+  | "accepted"
+  | "duplicate"
+  | "already_paid"
+  | "pending"
+  | "malformed"
+  | "invalid_signature"
+  | "unknown_order"
+  | "amount_mismatch"
+  | "unavailable";
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+}
+
+/** The raw request as the edge forwarded it. */
+export interface RawWebhook {
+  body: string;
+  query: string;
+}
+
+export interface ParsedWebhook<P extends PaymentProvider> {
+  notice: Notice;
+  verify: (creds: CredentialsOf<P>) => boolean;
+}
+
+export interface ProviderAdapter<P extends PaymentProvider> {
+  provider: P;
+  /** Parses the request; throws (zod) when it is malformed. Nothing is trusted yet. */
+  parse: (raw: RawWebhook) => ParsedWebhook<P>;
+  reply: (outcome: Outcome, detail: string) => Reply;
+}
+
+const restError = (status: number, code: string, message: string): Reply => ({
+  status,
+  body: { error: { code, message } },
+});
+
+/** MoMo only needs 204 for a notice it accepted; anything else is our typed REST error. */
+export const momo: ProviderAdapter<"momo"> = {
+  provider: "momo",
+  parse(raw) {
+    const ipn = MomoIpn.parse(JSON.parse(raw.body));
+    return {
+      notice: {
+        reference: ipn.orderId,
+        providerTxnId: String(ipn.transId),
+        amountVnd: ipn.amount,
+        outcome: momoOutcome(ipn.resultCode),
+        resultCode: String(ipn.resultCode),
+        message: ipn.message,
+      },
+      verify: (creds) => verifyMomoIpn(creds, ipn),
+    };
+  },
+  reply(outcome, detail) {
+    switch (outcome) {
+      case "accepted":
+      case "duplicate":
+      case "pending":
+        return { status: 204 };
+      case "already_paid":
+        return restError(409, "CONFLICT", detail);
+      case "malformed":
+      case "amount_mismatch":
+        return restError(400, "BAD_USER_INPUT", detail);
+      case "invalid_signature":
+        return restError(401, "UNAUTHENTICATED", detail);
+      case "unknown_order":
+        return restError(404, "NOT_FOUND", detail);
+      case "unavailable":
+        return restError(503, "UNAVAILABLE", detail);
+    }
+  },
+};
+
+export const zalopay: ProviderAdapter<"zalopay"> = {
+  provider: "zalopay",
+  parse(raw) {
+    const callback = ZaloPayCallback.parse(JSON.parse(raw.body));
+    const data = ZaloPayCallbackData.parse(JSON.parse(callback.data));
+    return {
+      notice: {
+        reference: data.app_trans_id,
+        providerTxnId: String(data.zp_trans_id),
+        amountVnd: data.amount,
+        // ZaloPay calls back only once it has collected the money.
+        outcome: "succeeded",
+        resultCode: "1",
+        message: "paid",
+      },
+      verify: (creds) => creds.appId === data.app_id && verifyZaloPayCallback(creds, callback),
+    };
+  },
+  reply(outcome, detail) {
+    switch (outcome) {
+      case "accepted":
+      case "pending":
+        return { status: 200, body: ZALOPAY_RETURN.success };
+      case "duplicate":
+      case "already_paid":
+        return { status: 200, body: ZALOPAY_RETURN.duplicate };
+      case "invalid_signature":
+        return { status: 200, body: ZALOPAY_RETURN.invalidMac };
+      case "unknown_order":
+      case "amount_mismatch":
+        return { status: 200, body: ZALOPAY_RETURN.rejected(detail) };
+      case "unavailable":
+        return { status: 200, body: ZALOPAY_RETURN.retryLater };
+      case "malformed":
+        return {
+          status: 400,
+          body: { ...ZALOPAY_RETURN.rejected(detail), error: { code: "BAD_USER_INPUT", message: detail } },
+        };
+    }
+  },
+};
+
+export const vnpay: ProviderAdapter<"vnpay"> = {
+  provider: "vnpay",
+  parse(raw) {
+    const ipn = VnpayIpn.parse(parseVnpayQuery(raw.query));
+    return {
+      notice: {
+        reference: ipn.vnp_TxnRef,
+        providerTxnId: ipn.vnp_TransactionNo,
+        amountVnd: vnpayAmountVnd(ipn.vnp_Amount),
+        outcome: vnpayOutcome(ipn),
+        resultCode: `${ipn.vnp_ResponseCode}/${ipn.vnp_TransactionStatus}`,
+        message: `ResponseCode ${ipn.vnp_ResponseCode}, TransactionStatus ${ipn.vnp_TransactionStatus}`,
+      },
+      verify: (creds) => verifyVnpayIpn(creds, ipn),
+    };
+  },
+  reply(outcome, detail) {
+    switch (outcome) {
+      case "accepted":
+      case "pending":
+        return { status: 200, body: VNPAY_RSP.success };
+      case "duplicate":
+      case "already_paid":
+        return { status: 200, body: VNPAY_RSP.alreadyConfirmed };
+      case "invalid_signature":
+        return { status: 200, body: VNPAY_RSP.invalidSignature };
+      case "unknown_order":
+        return { status: 200, body: VNPAY_RSP.orderNotFound };
+      case "amount_mismatch":
+        return { status: 200, body: VNPAY_RSP.invalidAmount };
+      case "unavailable":
+        return { status: 200, body: VNPAY_RSP.unknownError };
+      case "malformed":
+        return {
+          status: 400,
+          body: { ...VNPAY_RSP.unknownError, error: { code: "BAD_USER_INPUT", message: detail } },
+        };
+    }
+  },
+};
+
+export const ADAPTERS = { momo, zalopay, vnpay } as const;

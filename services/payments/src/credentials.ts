@@ -1,0 +1,54 @@
+import type { ZodType } from "zod";
+import type { PaymentProvider } from "@lsp/contracts";
+import { AppError, type SidecarPorts } from "@lsp/service-kit";
+import { MomoCredentials } from "./providers/momo.js";
+import { VnpayCredentials } from "./providers/vnpay.js";
+import { ZaloPayCredentials } from "./providers/zalopay.js";
+
+export const SECRET_STORE = "secretstore";
+
+/** Secret key of a tenant's merchant credentials: a JSON object, one per provider. */
+export function credentialsKey(provider: PaymentProvider, tenantId: string): string {
+  return `payments-${provider}-${tenantId}`;
+}
+
+const SCHEMAS = { momo: MomoCredentials, zalopay: ZaloPayCredentials, vnpay: VnpayCredentials } as const;
+export type CredentialsOf<P extends PaymentProvider> =
+  (typeof SCHEMAS)[P] extends ZodType<infer T> ? T : never;
+
+const TTL_MS = 60_000;
+const cache = new Map<string, { at: number; value: unknown }>();
+
+/**
+ * A tenant's credentials for one provider, from the Dapr secret store (cached for a minute: they
+ * rotate rarely and webhooks must answer fast). Null when the tenant has none for this provider.
+ */
+export async function tenantCredentials<P extends PaymentProvider>(
+  ports: SidecarPorts,
+  provider: P,
+  tenantId: string,
+): Promise<CredentialsOf<P> | null> {
+  const key = credentialsKey(provider, tenantId);
+  const hit = cache.get(key);
+  if (hit && Date.now() - hit.at < TTL_MS) return hit.value as CredentialsOf<P> | null;
+  let res: Response;
+  try {
+    res = await fetch(
+      `http://127.0.0.1:${ports.DAPR_HTTP_PORT}/v1.0/secrets/${SECRET_STORE}/${encodeURIComponent(key)}`,
+      { signal: AbortSignal.timeout(2000) },
+    );
+  } catch (err) {
+    throw new AppError("UNAVAILABLE", "secret store unreachable", { cause: String(err) });
+  }
+  let value: CredentialsOf<P> | null = null;
+  if (res.ok) {
+    const body = (await res.json()) as Record<string, string | undefined>;
+    const raw = body[key];
+    const parsed = raw ? SCHEMAS[provider].safeParse(JSON.parse(raw)) : undefined;
+    value = parsed?.success ? (parsed.data as CredentialsOf<P>) : null;
+  } else if (res.status >= 500 && !(await res.text()).includes("not found")) {
+    throw new AppError("UNAVAILABLE", `secret store answered ${res.status}`);
+  }
+  cache.set(key, { at: Date.now(), value });
+  return value;
+}

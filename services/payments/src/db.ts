@@ -1,0 +1,42 @@
+import type { ColumnType, Generated } from "kysely";
+import type { PaymentProvider } from "@lsp/contracts";
+import type { OutboxTable } from "@lsp/service-kit";
+
+export interface PaymentsDB extends OutboxTable {
+  payments: {
+    id: Generated<string>;
+    tenant_id: string;
+    location_id: string | null;
+    order_id: string;
+    intent_id: string | null;
+    provider: PaymentProvider;
+    provider_txn_id: string;
+    amount_vnd: number;
+    status: "succeeded" | "failed";
+    /** `{ body, contentType }`: the request exactly as the provider sent it. */
+    raw_payload: ColumnType<unknown, string, string>;
+    created_at: Generated<Date>;
+  };
+  payment_intents: {
+    id: Generated<string>;
+    provider: PaymentProvider;
+    reference: string;
+    tenant_id: string;
+    location_id: string;
+    order_id: string;
+    amount_vnd: number;
+    created_at: Generated<Date>;
+    settled_at: Date | null;
+  };
+  webhook_audit: {
+    id: Generated<string>;
+    provider: string;
+    outcome: string;
+    reason: string;
+    tenant_id: string | null;
+    reference: string | null;
+    provider_txn_id: string | null;
+    raw_payload: string;
+    created_at: Generated<Date>;
+  };
+}

@@ -1,0 +1,57 @@
+import { z } from "zod";
+import { AppError, identityHeaders, invokeService, type SidecarPorts } from "@lsp/service-kit";
+
+/** The part of a sales order payments needs: what is owed, and whether it is still open. */
+export const OrderSummary = z.object({
+  id: z.uuid(),
+  locationId: z.uuid(),
+  status: z.enum(["open", "paid", "voided"]),
+  totalVnd: z.number().int().nonnegative(),
+  lines: z.array(z.object({ name: z.string(), quantity: z.number().int() })),
+});
+export type OrderSummary = z.infer<typeof OrderSummary>;
+
+const ORDER_QUERY = /* GraphQL */ `
+  query ($id: ID!) {
+    order(id: $id) {
+      id
+      locationId
+      status
+      totalVnd
+      lines {
+        name
+        quantity
+      }
+    }
+  }
+`;
+
+const Answer = z.object({
+  data: z.object({ order: OrderSummary.nullable() }).nullable().optional(),
+  errors: z.array(z.object({ message: z.string() })).optional(),
+});
+
+/**
+ * Looks an order up in sales (its owner) through Dapr service invocation, scoped to one tenant:
+ * sales enforces the tenant with row-level security, so another tenant's order is simply absent.
+ */
+export async function fetchOrder(
+  ports: SidecarPorts,
+  tenantId: string,
+  orderId: string,
+  as: { userId?: string; role?: "owner" | "manager" | "staff" | "system"; locationIds?: string[] } = {
+    role: "system",
+  },
+): Promise<OrderSummary | null> {
+  const res = await invokeService(ports, "sales", "graphql", {
+    body: JSON.stringify({ query: ORDER_QUERY, variables: { id: orderId } }),
+    headers: identityHeaders({ tenantId, ...as }),
+    timeoutMs: 3000,
+  });
+  if (!res.ok) throw new AppError("UNAVAILABLE", `sales answered ${res.status}`);
+  const answer = Answer.parse(await res.json());
+  if (answer.errors?.length && !answer.data?.order) {
+    throw new AppError("UNAVAILABLE", `sales: ${answer.errors[0]?.message ?? "error"}`);
+  }
+  return answer.data?.order ?? null;
+}

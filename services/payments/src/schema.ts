@@ -1,0 +1,125 @@
+import type { Kysely } from "kysely";
+import { z } from "zod";
+import { PaymentProvider } from "@lsp/contracts";
+import { withTenant, type Identity, type SidecarPorts } from "@lsp/service-kit";
+import type { PaymentsDB } from "./db.js";
+import { startPayment, type ProviderEndpoints } from "./intents.js";
+
+export const typeDefs = /* GraphQL */ `
+  enum PaymentProvider {
+    momo
+    zalopay
+    vnpay
+  }
+
+  "The signed request a client sends to the provider to start paying."
+  type PaymentRequest {
+    provider: PaymentProvider!
+    "Our reference for this attempt (MoMo orderId, ZaloPay app_trans_id, VNPay vnp_TxnRef)."
+    reference: String!
+    method: String!
+    url: String!
+    "JSON body when method is POST."
+    body: String
+  }
+
+  type Payment {
+    id: ID!
+    orderId: ID!
+    provider: PaymentProvider!
+    providerTransactionId: String!
+    "Amount in VND."
+    amountVnd: Int!
+    status: String!
+    createdAt: String!
+  }
+
+  type Order @key(selectionSet: "{ id }") {
+    id: ID!
+    "The successful payment that settled this order, if any."
+    payment: Payment
+  }
+
+  type Query {
+    payments(orderId: ID!): [Payment!]!
+    _paymentsOrders(ids: [ID!]!): [Order]! @merge(keyField: "id")
+  }
+
+  type Mutation {
+    startPayment(orderId: ID!, provider: PaymentProvider!): PaymentRequest!
+  }
+`;
+
+export interface PaymentsContext {
+  db: Kysely<PaymentsDB>;
+  ports: SidecarPorts;
+  endpoints: ProviderEndpoints;
+  identity: () => Identity;
+}
+
+interface PaymentRow {
+  id: string;
+  order_id: string;
+  provider: string;
+  provider_txn_id: string;
+  amount_vnd: number;
+  status: string;
+  created_at: Date;
+}
+const toPayment = (p: PaymentRow) => ({
+  id: p.id,
+  orderId: p.order_id,
+  provider: p.provider,
+  providerTransactionId: p.provider_txn_id,
+  amountVnd: p.amount_vnd,
+  status: p.status,
+  createdAt: p.created_at.toISOString(),
+});
+
+const columns = [
+  "id",
+  "order_id",
+  "provider",
+  "provider_txn_id",
+  "amount_vnd",
+  "status",
+  "created_at",
+] as const;
+
+export const resolvers = {
+  Query: {
+    payments: async (_: unknown, args: { orderId: string }, ctx: PaymentsContext) => {
+      const orderId = z.uuid().parse(args.orderId);
+      const rows = await withTenant(ctx.db, ctx.identity().tenantId, (trx) =>
+        trx
+          .selectFrom("payments")
+          .select(columns)
+          .where("order_id", "=", orderId)
+          .orderBy("created_at")
+          .execute(),
+      );
+      return rows.map(toPayment);
+    },
+    // One query for every order of a stitched result (no N+1).
+    _paymentsOrders: async (_: unknown, args: { ids: string[] }, ctx: PaymentsContext) => {
+      const ids = z.array(z.uuid()).max(500).parse(args.ids);
+      if (ids.length === 0) return [];
+      const rows = await withTenant(ctx.db, ctx.identity().tenantId, (trx) =>
+        trx
+          .selectFrom("payments")
+          .select(columns)
+          .where("order_id", "in", ids)
+          .where("status", "=", "succeeded")
+          .execute(),
+      );
+      const byOrder = new Map(rows.map((r) => [r.order_id, toPayment(r)]));
+      return ids.map((id) => ({ id, payment: byOrder.get(id) ?? null }));
+    },
+  },
+  Mutation: {
+    startPayment: async (_: unknown, args: { orderId: string; provider: string }, ctx: PaymentsContext) => {
+      const input = { orderId: z.uuid().parse(args.orderId), provider: PaymentProvider.parse(args.provider) };
+      return startPayment(ctx, ctx.identity(), input);
+    },
+  },
+};

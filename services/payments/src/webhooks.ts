@@ -1,0 +1,243 @@
+import type { Kysely } from "kysely";
+import { Counter, Histogram } from "prom-client";
+import { ZodError } from "zod";
+import type { PaymentProvider } from "@lsp/contracts";
+import {
+  AppError,
+  enqueueEvent,
+  registry,
+  withTenant,
+  type Logger,
+  type SidecarPorts,
+} from "@lsp/service-kit";
+import {
+  ADAPTERS,
+  type Notice,
+  type Outcome,
+  type ProviderAdapter,
+  type RawWebhook,
+  type Reply,
+} from "./adapters.js";
+import { tenantCredentials } from "./credentials.js";
+import type { PaymentsDB } from "./db.js";
+import { fetchOrder, type OrderSummary } from "./orders.js";
+
+const webhooksTotal = new Counter({
+  name: "payments_webhooks_total",
+  help: "Provider webhooks by provider and outcome",
+  labelNames: ["provider", "outcome"] as const,
+  registers: [registry],
+});
+const webhookSeconds = new Histogram({
+  name: "payments_webhook_duration_seconds",
+  help: "Time from webhook received to reply, by provider",
+  labelNames: ["provider"] as const,
+  buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+export interface WebhookDeps {
+  db: Kysely<PaymentsDB>;
+  ports: SidecarPorts;
+  log: Logger;
+}
+
+interface Decision {
+  outcome: Outcome;
+  detail: string;
+  tenantId?: string;
+  paymentId?: string;
+}
+
+const PG_UNIQUE_VIOLATION = "23505";
+
+/**
+ * Checks and records one provider notice. Order of checks: parse → our reference → the tenant's
+ * credentials → signature → the order in sales → amount → record once. Nothing but an audit row is
+ * written unless every check passes; the payment row and its event commit together (outbox).
+ */
+async function decide<P extends PaymentProvider>(
+  deps: WebhookDeps,
+  adapter: ProviderAdapter<P>,
+  raw: RawWebhook,
+): Promise<Decision & { notice?: Notice }> {
+  let parsed;
+  try {
+    parsed = adapter.parse(raw);
+  } catch (err) {
+    const detail =
+      err instanceof ZodError
+        ? `malformed ${adapter.provider} notice: ${err.issues.map((i) => `${i.path.join(".") || "body"} ${i.message}`).join("; ")}`
+        : `malformed ${adapter.provider} notice: body is not valid JSON`;
+    return { outcome: "malformed", detail };
+  }
+  const { notice } = parsed;
+  const provider = adapter.provider;
+
+  const intent = await deps.db
+    .selectFrom("payment_intents")
+    .selectAll()
+    .where("provider", "=", provider)
+    .where("reference", "=", notice.reference)
+    .executeTakeFirst();
+  if (!intent)
+    return { notice, outcome: "unknown_order", detail: `no payment with reference ${notice.reference}` };
+
+  // The tenant comes from the order the reference points at, never from the payload.
+  const tenantId = intent.tenant_id;
+  const creds = await tenantCredentials(deps.ports, provider, tenantId);
+  if (!creds || !parsed.verify(creds))
+    return { notice, tenantId, outcome: "invalid_signature", detail: "signature does not match" };
+
+  const order = await fetchOrder(deps.ports, tenantId, intent.order_id);
+  if (!order)
+    return { notice, tenantId, outcome: "unknown_order", detail: `order ${intent.order_id} not found` };
+  if (notice.amountVnd !== order.totalVnd)
+    return {
+      notice,
+      tenantId,
+      outcome: "amount_mismatch",
+      detail: `amount ${notice.amountVnd ?? "invalid"} does not match the order total ${order.totalVnd}`,
+    };
+  if (notice.outcome === "pending")
+    return { notice, tenantId, outcome: "pending", detail: `pending (${notice.resultCode})` };
+
+  try {
+    return await recordOnce(deps, { provider, raw, notice, tenantId, intentId: intent.id, order });
+  } catch (err) {
+    // The partial unique index: this order already has a successful payment (another txn id).
+    if ((err as { code?: string }).code === PG_UNIQUE_VIOLATION)
+      return {
+        notice,
+        tenantId,
+        outcome: "already_paid",
+        detail: "the order already has a successful payment",
+      };
+    throw err;
+  }
+}
+
+/** Inserts the payment and its event in one transaction, once per (provider, transaction id). */
+async function recordOnce(
+  deps: WebhookDeps,
+  a: {
+    provider: PaymentProvider;
+    raw: RawWebhook;
+    notice: Notice;
+    tenantId: string;
+    intentId: string;
+    order: OrderSummary;
+  },
+): Promise<Decision & { notice: Notice }> {
+  const { provider, raw, notice, tenantId, order } = a;
+  return withTenant(deps.db, tenantId, async (trx) => {
+    const existing = await trx
+      .selectFrom("payments")
+      .select("id")
+      .where("provider", "=", provider)
+      .where("provider_txn_id", "=", notice.providerTxnId)
+      .executeTakeFirst();
+    if (existing)
+      return { notice, tenantId, outcome: "duplicate", detail: "already processed", paymentId: existing.id };
+    if (order.status !== "open")
+      return { notice, tenantId, outcome: "already_paid", detail: `order is ${order.status}` };
+
+    const status = notice.outcome === "succeeded" ? "succeeded" : "failed";
+    const inserted = await trx
+      .insertInto("payments")
+      .values({
+        tenant_id: tenantId,
+        location_id: order.locationId,
+        order_id: order.id,
+        intent_id: a.intentId,
+        provider,
+        provider_txn_id: notice.providerTxnId,
+        amount_vnd: order.totalVnd,
+        status,
+        raw_payload: JSON.stringify({ body: raw.body, query: raw.query }),
+      })
+      // A concurrent duplicate waits on the unique index and then inserts nothing.
+      .onConflict((c) => c.constraint("payments_provider_txn").doNothing())
+      .returning("id")
+      .executeTakeFirst();
+    if (!inserted)
+      return { notice, tenantId, outcome: "duplicate", detail: "already processed (concurrently)" };
+
+    const common = {
+      paymentId: inserted.id,
+      tenantId,
+      locationId: order.locationId,
+      orderId: order.id,
+      provider,
+      providerTransactionId: notice.providerTxnId,
+      amountVnd: order.totalVnd,
+      occurredAt: new Date().toISOString(),
+    };
+    if (status === "succeeded") {
+      await enqueueEvent(trx, "payment.succeeded", common);
+      await trx
+        .updateTable("payment_intents")
+        .set({ settled_at: new Date() })
+        .where("id", "=", a.intentId)
+        .execute();
+    } else {
+      await enqueueEvent(trx, "payment.failed", {
+        ...common,
+        resultCode: notice.resultCode.slice(0, 20),
+        reason: notice.message.slice(0, 500),
+      });
+    }
+    return { notice, tenantId, outcome: "accepted", detail: status, paymentId: inserted.id };
+  });
+}
+
+const AUDITED: ReadonlySet<Outcome> = new Set([
+  "malformed",
+  "invalid_signature",
+  "unknown_order",
+  "amount_mismatch",
+  "already_paid",
+  "pending",
+  "unavailable",
+]);
+
+/** Handles one webhook end to end and returns the reply the provider expects. */
+export async function handleWebhook(
+  deps: WebhookDeps,
+  provider: PaymentProvider,
+  raw: RawWebhook,
+): Promise<Reply & { outcome: Outcome }> {
+  const adapter = ADAPTERS[provider] as ProviderAdapter<PaymentProvider>;
+  const end = webhookSeconds.startTimer({ provider });
+  let decision: Decision & { notice?: Notice };
+  try {
+    decision = await decide(deps, adapter, raw);
+  } catch (err) {
+    // Our side failed (sales, secret store or database unreachable): ask the provider to retry.
+    const appError = err instanceof AppError ? err : undefined;
+    deps.log.error({ err, provider }, "webhook handling failed");
+    decision = { outcome: "unavailable", detail: appError?.message ?? "temporary failure" };
+  }
+  if (AUDITED.has(decision.outcome)) {
+    await deps.db
+      .insertInto("webhook_audit")
+      .values({
+        provider,
+        outcome: decision.outcome,
+        reason: decision.detail.slice(0, 2000),
+        tenant_id: decision.tenantId ?? null,
+        reference: decision.notice?.reference.slice(0, 200) ?? null,
+        provider_txn_id: decision.notice?.providerTxnId.slice(0, 100) ?? null,
+        raw_payload: provider === "vnpay" ? raw.query : raw.body,
+      })
+      .execute()
+      .catch((err: unknown) => deps.log.error({ err }, "could not write the webhook audit record"));
+  }
+  webhooksTotal.inc({ provider, outcome: decision.outcome });
+  end();
+  deps.log.info(
+    { provider, outcome: decision.outcome, detail: decision.detail, paymentId: decision.paymentId },
+    "webhook",
+  );
+  return { ...adapter.reply(decision.outcome, decision.detail), outcome: decision.outcome };
+}

@@ -1,0 +1,374 @@
+// Payments and notifications on the real mesh: provider webhooks through the edge (REST
+// pass-through → Dapr service invocation → payments), idempotency under concurrent duplicates,
+// rejects that write nothing but an audit record, and the payment events downstream.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import pg from "pg";
+import type { Mesh } from "../../scripts/mesh/mesh.js";
+import { REPO } from "../../scripts/mesh/mesh.js";
+import { devSecrets } from "../../scripts/mesh/dev-secrets.js";
+import { serviceDatabaseUrl } from "../../scripts/mesh/infra.js";
+import { startTestMesh } from "../support/mesh.js";
+import { CREATE_ORDER, DEMO, edgeClient, eventually } from "../support/graphql-client.js";
+import { signMomoIpn, type MomoCredentials } from "../../services/payments/src/providers/momo.js";
+import { zaloPayMac, type ZaloPayCredentials } from "../../services/payments/src/providers/zalopay.js";
+import {
+  vnpaySecureHash,
+  vnpaySignData,
+  type VnpayCredentials,
+} from "../../services/payments/src/providers/vnpay.js";
+
+const demo = JSON.parse(readFileSync(path.join(REPO, "demo", "demo-data.json"), "utf8")) as {
+  tenants: { id: string; slug: string }[];
+};
+const tenantId = (slug: string) => demo.tenants.find((t) => t.slug === slug)?.id ?? "";
+
+const START_PAYMENT = /* GraphQL */ `
+  mutation ($orderId: ID!, $provider: PaymentProvider!) {
+    startPayment(orderId: $orderId, provider: $provider) {
+      provider
+      reference
+      method
+      url
+      body
+    }
+  }
+`;
+const PAYMENTS = /* GraphQL */ `
+  query ($orderId: ID!) {
+    payments(orderId: $orderId) {
+      id
+      provider
+      providerTransactionId
+      amountVnd
+      status
+    }
+  }
+`;
+
+interface Payment {
+  id: string;
+  provider: string;
+  providerTransactionId: string;
+  amountVnd: number;
+  status: string;
+}
+
+describe("payments through the real mesh", { timeout: 600_000 }, () => {
+  let mesh: Mesh;
+  let gql: ReturnType<typeof edgeClient>;
+  let webhooks: string;
+  let paymentsDb: pg.Pool;
+  let secrets: Record<string, string>;
+  const creds = <T>(provider: string, slug: string): T =>
+    JSON.parse(secrets[`payments-${provider}-${tenantId(slug)}`] ?? "null") as T;
+
+  before(async () => {
+    mesh = await startTestMesh();
+    gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
+    webhooks = `http://127.0.0.1:${mesh.plan.apps.edge.app}/api/v1/webhooks`;
+    paymentsDb = new pg.Pool({
+      connectionString: serviceDatabaseUrl(mesh.plan.postgres, "payments"),
+      max: 2,
+    });
+    secrets = devSecrets(mesh.plan, mesh.runDir);
+  });
+  after(async () => {
+    await paymentsDb?.end();
+    await mesh?.stop();
+  });
+
+  /** An open order of Phở Bò (one phở tái + one trà đá = 60,000 ₫) and a started payment. */
+  async function openOrderWithPayment(provider: "momo" | "zalopay" | "vnpay") {
+    const created = await gql<{ createOrder: { id: string; totalVnd: number } }>(CREATE_ORDER, {
+      input: {
+        locationId: DEMO.phoBo.hoanKiem,
+        idempotencyKey: randomUUID(),
+        paymentMethod: provider,
+        lines: [
+          { itemId: DEMO.phoBo.phoTai, quantity: 1 },
+          { itemId: DEMO.phoBo.traDa, quantity: 1 },
+        ],
+      },
+    });
+    assert.ok(created.data?.createOrder, JSON.stringify(created.errors));
+    const order = created.data.createOrder;
+    const started = await gql<{
+      startPayment: { reference: string; method: string; url: string; body: string | null };
+    }>(START_PAYMENT, { orderId: order.id, provider });
+    assert.ok(started.data?.startPayment, JSON.stringify(started.errors));
+    return { order, payment: started.data.startPayment };
+  }
+
+  const payments = async (orderId: string) => {
+    const res = await gql<{ payments: Payment[] }>(PAYMENTS, { orderId });
+    assert.ok(res.data, JSON.stringify(res.errors));
+    return res.data.payments;
+  };
+  const auditCount = async (reference: string) =>
+    Number(
+      (await paymentsDb.query("SELECT count(*) FROM webhook_audit WHERE reference = $1", [reference])).rows[0]
+        ?.count ?? 0,
+    );
+
+  function momoIpn(c: MomoCredentials, reference: string, amount: number, transId: number, resultCode = 0) {
+    return signMomoIpn(c, {
+      partnerCode: c.partnerCode,
+      orderId: reference,
+      requestId: `${reference}-req`,
+      amount,
+      orderInfo: "Thanh toán đơn hàng",
+      orderType: "momo_wallet",
+      transId,
+      resultCode,
+      message: resultCode === 0 ? "Successful." : "Transaction denied by user.",
+      payType: "qr",
+      responseTime: Date.now(),
+      extraData: "",
+    });
+  }
+  function zaloPayCallback(c: ZaloPayCredentials, reference: string, amount: number, zpTransId: number) {
+    const data = JSON.stringify({
+      app_id: c.appId,
+      app_trans_id: reference,
+      app_time: Date.now(),
+      app_user: "demo",
+      amount,
+      embed_data: "{}",
+      item: "[]",
+      zp_trans_id: zpTransId,
+      server_time: Date.now(),
+      channel: 38,
+      merchant_user_id: "u1",
+      user_fee_amount: 0,
+      discount_amount: 0,
+    });
+    return { data, mac: zaloPayMac(c.key2, data), type: 1 };
+  }
+  function vnpayQuery(c: VnpayCredentials, reference: string, amountVnd: number, txn: string, code = "00") {
+    const params: Record<string, string> = {
+      vnp_Amount: String(amountVnd * 100),
+      vnp_BankCode: "NCB",
+      vnp_CardType: "ATM",
+      vnp_OrderInfo: `Thanh toan don ${reference}`,
+      vnp_PayDate: "20260101120000",
+      vnp_ResponseCode: code,
+      vnp_TmnCode: c.tmnCode,
+      vnp_TransactionNo: txn,
+      vnp_TransactionStatus: code,
+      vnp_TxnRef: reference,
+    };
+    return `${vnpaySignData(params)}&vnp_SecureHashType=HmacSHA512&vnp_SecureHash=${vnpaySecureHash(c.hashSecret, params)}`;
+  }
+  const post = (provider: string, body: unknown) =>
+    fetch(`${webhooks}/${provider}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+  const txnId = () => Math.floor(Math.random() * 1e12) + 1e12;
+
+  test("a signed MoMo IPN for an open order → 204, one payment, its event reaches sales", async () => {
+    const { order, payment } = await openOrderWithPayment("momo");
+    const momo = creds<MomoCredentials>("momo", DEMO.phoBo.slug);
+    const res = await post("momo", momoIpn(momo, payment.reference, order.totalVnd, txnId()));
+    assert.equal(res.status, 204, await res.text());
+    const recorded = await payments(order.id);
+    assert.equal(recorded.length, 1);
+    assert.deepEqual(
+      { provider: recorded[0]?.provider, amountVnd: recorded[0]?.amountVnd, status: recorded[0]?.status },
+      { provider: "momo", amountVnd: 60_000, status: "succeeded" },
+    );
+    assert.match(JSON.parse(payment.body ?? "{}").signature, /^[0-9a-f]{64}$/);
+  });
+
+  test("the same ZaloPay callback 100 times at once → exactly one payment, every reply correct", async () => {
+    const { order, payment } = await openOrderWithPayment("zalopay");
+    const callback = zaloPayCallback(
+      creds<ZaloPayCredentials>("zalopay", DEMO.phoBo.slug),
+      payment.reference,
+      order.totalVnd,
+      txnId(),
+    );
+    const replies = await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        const res = await post("zalopay", callback);
+        return { status: res.status, body: (await res.json()) as { return_code: number } };
+      }),
+    );
+    assert.ok(replies.every((r) => r.status === 200));
+    const codes = replies.map((r) => r.body.return_code);
+    assert.equal(codes.filter((c) => c === 1).length, 1, `codes: ${codes.join(",")}`);
+    assert.equal(codes.filter((c) => c === 2).length, 99);
+    assert.equal((await payments(order.id)).length, 1);
+  });
+
+  test("VNPay: signed IPN → 00, replay → 02; a failed payment is recorded as failed", async () => {
+    const { order, payment } = await openOrderWithPayment("vnpay");
+    const vnp = creds<VnpayCredentials>("vnpay", DEMO.phoBo.slug);
+    const query = vnpayQuery(vnp, payment.reference, order.totalVnd, String(txnId()));
+    const first = await (await fetch(`${webhooks}/vnpay?${query}`)).json();
+    assert.deepEqual(first, { RspCode: "00", Message: "Confirm Success" });
+    const again = await (await fetch(`${webhooks}/vnpay?${query}`)).json();
+    assert.deepEqual(again, { RspCode: "02", Message: "Order already confirmed" });
+
+    const declined = await openOrderWithPayment("vnpay");
+    const q2 = vnpayQuery(vnp, declined.payment.reference, declined.order.totalVnd, String(txnId()), "24");
+    assert.deepEqual(await (await fetch(`${webhooks}/vnpay?${q2}`)).json(), {
+      RspCode: "00",
+      Message: "Confirm Success",
+    });
+    const failed = await payments(declined.order.id);
+    assert.deepEqual(
+      failed.map((p) => p.status),
+      ["failed"],
+    );
+  });
+
+  test("forged, tampered, unknown and cross-tenant notices get the provider's error, zero writes, an audit record", async () => {
+    const { order, payment } = await openOrderWithPayment("vnpay");
+    const vnp = creds<VnpayCredentials>("vnpay", DEMO.phoBo.slug);
+    const ref = payment.reference;
+
+    // Bad signature: one hex digit of the hash changed.
+    const good = vnpayQuery(vnp, ref, order.totalVnd, String(txnId()));
+    const forged = good.replace(
+      /vnp_SecureHash=(.)/,
+      (_, c: string) => `vnp_SecureHash=${c === "a" ? "b" : "a"}`,
+    );
+    assert.deepEqual(await (await fetch(`${webhooks}/vnpay?${forged}`)).json(), {
+      RspCode: "97",
+      Message: "Invalid signature",
+    });
+    // Tampered amount, signature left as it was.
+    const tampered = good.replace(`vnp_Amount=${order.totalVnd * 100}`, `vnp_Amount=${order.totalVnd * 10}`);
+    assert.deepEqual(await (await fetch(`${webhooks}/vnpay?${tampered}`)).json(), {
+      RspCode: "97",
+      Message: "Invalid signature",
+    });
+    // Correctly signed, but not what the order costs.
+    const wrongAmount = vnpayQuery(vnp, ref, order.totalVnd - 1000, String(txnId()));
+    assert.deepEqual(await (await fetch(`${webhooks}/vnpay?${wrongAmount}`)).json(), {
+      RspCode: "04",
+      Message: "Invalid amount",
+    });
+    // A reference we never issued.
+    const unknown = vnpayQuery(vnp, "LSPunknownref", order.totalVnd, String(txnId()));
+    assert.deepEqual(await (await fetch(`${webhooks}/vnpay?${unknown}`)).json(), {
+      RspCode: "01",
+      Message: "Order not found",
+    });
+    // Signed with the other tenant's credentials.
+    const caPhe = vnpayQuery(
+      creds<VnpayCredentials>("vnpay", DEMO.caPhe.slug),
+      ref,
+      order.totalVnd,
+      String(txnId()),
+    );
+    assert.deepEqual(await (await fetch(`${webhooks}/vnpay?${caPhe}`)).json(), {
+      RspCode: "97",
+      Message: "Invalid signature",
+    });
+
+    // The same for MoMo and ZaloPay.
+    const zp = await openOrderWithPayment("zalopay");
+    const otherZalo = zaloPayCallback(
+      creds<ZaloPayCredentials>("zalopay", DEMO.caPhe.slug),
+      zp.payment.reference,
+      zp.order.totalVnd,
+      txnId(),
+    );
+    assert.deepEqual(await (await post("zalopay", otherZalo)).json(), {
+      return_code: -1,
+      return_message: "mac not equal",
+    });
+    const mo = await openOrderWithPayment("momo");
+    const momoOk = momoIpn(
+      creds<MomoCredentials>("momo", DEMO.phoBo.slug),
+      mo.payment.reference,
+      mo.order.totalVnd,
+      txnId(),
+    );
+    const momoTampered = await post("momo", { ...momoOk, amount: 1000 });
+    assert.equal(momoTampered.status, 401);
+    assert.equal(((await momoTampered.json()) as { error: { code: string } }).error.code, "UNAUTHENTICATED");
+    const momoOther = await post(
+      "momo",
+      momoIpn(
+        creds<MomoCredentials>("momo", DEMO.caPhe.slug),
+        mo.payment.reference,
+        mo.order.totalVnd,
+        txnId(),
+      ),
+    );
+    assert.equal(momoOther.status, 401);
+
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await payments(order.id)).length, 0);
+    assert.equal((await payments(zp.order.id)).length, 0);
+    assert.equal((await payments(mo.order.id)).length, 0);
+    assert.equal(await auditCount(ref), 4);
+    assert.equal(await auditCount("LSPunknownref"), 1);
+    assert.equal(await auditCount(zp.payment.reference), 1);
+    assert.equal(await auditCount(mo.payment.reference), 2);
+    const outbox = await paymentsDb.query("SELECT count(*) FROM outbox WHERE payload->>'orderId' = ANY($1)", [
+      [order.id, zp.order.id, mo.order.id],
+    ]);
+    assert.equal(Number(outbox.rows[0]?.count), 0, "no event for a rejected notice");
+  });
+
+  test("malformed bodies get a clear 4xx, never a 500", async () => {
+    const cases: [string, RequestInit & { query?: string }][] = [
+      ["momo", { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" }],
+      ["momo", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }],
+      ["momo", { method: "POST", headers: { "content-type": "text/plain" }, body: "hello" }],
+      [
+        "zalopay",
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ data: "not json", mac: "ab".repeat(32) }),
+        },
+      ],
+      ["zalopay", { method: "POST", headers: { "content-type": "application/json" }, body: "[]" }],
+      ["vnpay", { method: "GET", query: "vnp_Amount=abc" }],
+      ["vnpay", { method: "GET", query: "" }],
+      ["vnpay", { method: "POST", query: "" }],
+      ["paypal", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }],
+    ];
+    for (const [provider, init] of cases) {
+      const res = await fetch(`${webhooks}/${provider}${init.query ? `?${init.query}` : ""}`, init);
+      assert.ok(
+        res.status >= 400 && res.status < 500,
+        `${provider} ${String(init.body ?? init.query)} → ${res.status}`,
+      );
+      const body = (await res.json()) as { error?: { code?: string } };
+      assert.ok(body.error?.code, `typed error for ${provider}: ${JSON.stringify(body)}`);
+    }
+  });
+
+  test("an accepted notice publishes payment.succeeded through the outbox", async () => {
+    const { order, payment } = await openOrderWithPayment("momo");
+    const momo = creds<MomoCredentials>("momo", DEMO.phoBo.slug);
+    const res = await post("momo", momoIpn(momo, payment.reference, order.totalVnd, txnId()));
+    assert.equal(res.status, 204);
+    const published = await eventually("payment.succeeded published", async () => {
+      const r = await paymentsDb.query(
+        "SELECT type, payload FROM outbox WHERE payload->>'orderId' = $1 AND published_at IS NOT NULL",
+        [order.id],
+      );
+      return r.rows.length ? r.rows : undefined;
+    });
+    assert.deepEqual(
+      published.map((r: { type: string; payload: { amountVnd: number; provider: string } }) => [
+        r.type,
+        r.payload.amountVnd,
+        r.payload.provider,
+      ]),
+      [["payment.succeeded", 60_000, "momo"]],
+    );
+  });
+});
