@@ -9,6 +9,8 @@ export function devSecrets(plan: PortPlan, _runDir: string): Record<string, stri
   return {
     // ai: the actor state store (PostgreSQL v2) connects as the ai role, inside the ai schema.
     "actorstate-connection-string": `host=127.0.0.1 port=${plan.postgres} user=svc_ai dbname=lsp search_path=ai sslmode=disable`,
+    // notifications: the push binding's target, the service's own DEV ONLY sink (FCM in the cluster).
+    "notifications-push-url": `http://127.0.0.1:${plan.apps.notifications.app}/dev/push-sink`,
     // payments: per-tenant merchant credentials of the demo tenants (DEV ONLY). Phở Bò uses the
     // providers' public sandbox credentials; Cà Phê has throwaway keys of its own, so that a
     // webhook signed with one tenant's keys never verifies for the other.

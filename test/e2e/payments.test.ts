@@ -171,7 +171,7 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
     });
   const txnId = () => Math.floor(Math.random() * 1e12) + 1e12;
 
-  test("a signed MoMo IPN for an open order → 204, one payment, its event reaches sales", async () => {
+  test("a signed MoMo IPN for an open order → 204 and one payment; startPayment signed the create request", async () => {
     const { order, payment } = await openOrderWithPayment("momo");
     const momo = creds<MomoCredentials>("momo", DEMO.phoBo.slug);
     const res = await post("momo", momoIpn(momo, payment.reference, order.totalVnd, txnId()));
@@ -370,5 +370,203 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
       ]),
       [["payment.succeeded", 60_000, "momo"]],
     );
+  });
+
+  // ---- notifications -------------------------------------------------------------------------
+
+  const sink = () => `http://127.0.0.1:${mesh.plan.apps.notifications.app}/dev/push-sink`;
+  const pushed = async () =>
+    (
+      (await (await fetch(sink())).json()) as {
+        messages: {
+          message: { token: string; notification: { title: string }; data: { notificationId: string } };
+        }[];
+      }
+    ).messages;
+  const setPreferences = async (input: Record<string, unknown>) => {
+    const res = await gql(
+      `mutation ($input: NotificationPreferencesInput!) { updateNotificationPreferences(input: $input) { mutedKinds pushEnabled quietHoursStart quietHoursEnd } }`,
+      { input },
+    );
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  };
+  interface Feed {
+    notifications: { id: string; kind: string; title: string; body: string; read: boolean }[];
+    unreadNotificationCount: number;
+  }
+  const feed = async () => {
+    const res = await gql<Feed>(
+      `{ notifications(first: 50) { id kind title body read } unreadNotificationCount }`,
+    );
+    assert.ok(res.data, JSON.stringify(res.errors));
+    return res.data;
+  };
+  /** Pays an order by MoMo and returns the notification about it once it is in the feed. */
+  async function payAndAwaitNotification() {
+    const { order, payment } = await openOrderWithPayment("momo");
+    const res = await post(
+      "momo",
+      momoIpn(creds<MomoCredentials>("momo", DEMO.phoBo.slug), payment.reference, order.totalVnd, txnId()),
+    );
+    assert.equal(res.status, 204);
+    const eventId = await eventually("payment event id", async () => {
+      const r = await paymentsDb.query("SELECT id FROM outbox WHERE payload->>'orderId' = $1", [order.id]);
+      return (r.rows[0] as { id: string } | undefined)?.id;
+    });
+    return { order, eventId };
+  }
+  const hcmMinute = () => {
+    const p = new Intl.DateTimeFormat("en-GB", {
+      timeZone: "Asia/Ho_Chi_Minh",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    }).format(new Date());
+    const [h, m] = p.split(":").map(Number);
+    return (h ?? 0) * 60 + (m ?? 0);
+  };
+  const clock = (minute: number) => {
+    const m = ((minute % 1440) + 1440) % 1440;
+    return `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+  };
+  const metric = async (name: string) => {
+    const text = await (await fetch(`http://127.0.0.1:${mesh.plan.apps.notifications.app}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith(name));
+    return Number(line?.split(" ").pop() ?? 0);
+  };
+
+  test("a payment reaches the owner's feed in Vietnamese and their device as an FCM v1 message", async () => {
+    const now = hcmMinute();
+    await setPreferences({
+      pushToken: "dev-device-token-1",
+      mutedKinds: [],
+      pushEnabled: true,
+      quietHoursStart: clock(now + 120),
+      quietHoursEnd: clock(now + 180),
+    });
+    const before = await feed();
+    await payAndAwaitNotification();
+    const after = await eventually("feed entry", async () => {
+      const f = await feed();
+      return f.notifications.length > before.notifications.length ? f : undefined;
+    });
+    const entry = after.notifications[0];
+    assert.equal(entry?.kind, "payment");
+    assert.equal(entry?.title.replace(/\u00a0/g, " "), "Thanh toán mới: 60.000 ₫ — Phở bò tái, Trà đá");
+    assert.match(entry?.body ?? "", /qua MoMo lúc \d{2}:\d{2} \d{2}\/\d{2}\/\d{4}\.$/);
+    assert.equal(after.unreadNotificationCount, before.unreadNotificationCount + 1);
+    const push = await eventually("push delivered", async () =>
+      (await pushed()).find((m) => m.message.data.notificationId === entry?.id),
+    );
+    assert.equal(push.message.token, "dev-device-token-1");
+    assert.equal(push.message.notification.title, entry?.title);
+
+    const marked = await gql<{ markNotificationsRead: number }>(`mutation { markNotificationsRead }`);
+    assert.ok((marked.data?.markNotificationsRead ?? 0) >= 1);
+    assert.equal((await feed()).unreadNotificationCount, 0);
+  });
+
+  test("preferences: quiet hours on the location's clock hold the push back; a muted kind writes nothing", async () => {
+    const now = hcmMinute();
+    await setPreferences({ quietHoursStart: clock(now - 60), quietHoursEnd: clock(now + 60) });
+    const quietBefore = await metric('notifications_push_total{result="quiet_hours"}');
+    const sentBefore = (await pushed()).length;
+    const before = await feed();
+    await payAndAwaitNotification();
+    await eventually("feed entry in quiet hours", async () =>
+      (await feed()).notifications.length > before.notifications.length ? true : undefined,
+    );
+    await eventually("push held back", async () =>
+      (await metric('notifications_push_total{result="quiet_hours"}')) > quietBefore ? true : undefined,
+    );
+    assert.equal((await pushed()).length, sentBefore);
+
+    await setPreferences({ mutedKinds: ["payment"], quietHoursStart: null, quietHoursEnd: null });
+    const count = (await feed()).notifications.length;
+    const { eventId } = await payAndAwaitNotification();
+    const notificationsDb = new pg.Pool({
+      connectionString: serviceDatabaseUrl(mesh.plan.postgres, "notifications"),
+      max: 1,
+    });
+    try {
+      await eventually("muted event processed", async () => {
+        const r = await notificationsDb.query("SELECT 1 FROM processed_events WHERE event_id = $1", [
+          eventId,
+        ]);
+        return r.rows.length ? true : undefined;
+      });
+    } finally {
+      await notificationsDb.end();
+    }
+    assert.equal((await feed()).notifications.length, count);
+
+    const bad = await gql(
+      `mutation { updateNotificationPreferences(input: { quietHoursStart: "25:00", quietHoursEnd: "07:00" }) { pushEnabled } }`,
+    );
+    assert.equal(bad.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
+    const half = await gql(
+      `mutation { updateNotificationPreferences(input: { quietHoursStart: "22:00" }) { pushEnabled } }`,
+    );
+    assert.equal(half.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
+  });
+
+  test("a push that keeps failing ends in the dead-letter topic and replays once the sink is back", async () => {
+    await setPreferences({ mutedKinds: [], pushToken: "dev-device-token-2" });
+    await fetch(`${sink()}/failing`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ failing: true }),
+    });
+    const before = await feed();
+    await payAndAwaitNotification();
+    const entry = await eventually("feed entry", async () => {
+      const f = await feed();
+      return f.notifications.length > before.notifications.length ? f.notifications[0] : undefined;
+    });
+    interface DeadLetter {
+      id: string;
+      eventType: string;
+      data: string;
+      replays: number;
+    }
+    const dead = await eventually(
+      "dead letter listed",
+      async () => {
+        const res = await gql<{ deadLetters: DeadLetter[] }>(`{ deadLetters { id eventType data replays } }`);
+        return res.data?.deadLetters.find(
+          (d) => (JSON.parse(d.data) as { notificationId?: string }).notificationId === entry?.id,
+        );
+      },
+      60_000,
+    );
+    assert.equal(dead.eventType, "notification.created");
+    assert.equal(
+      (await pushed()).some((m) => m.message.data.notificationId === entry?.id),
+      false,
+    );
+
+    await fetch(`${sink()}/failing`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ failing: false }),
+    });
+    const replayed = await gql<{ replayDeadLetter: DeadLetter }>(
+      `mutation ($id: ID!) { replayDeadLetter(id: $id) { id replays } }`,
+      { id: dead.id },
+    );
+    assert.equal(replayed.data?.replayDeadLetter.replays, 1, JSON.stringify(replayed.errors));
+    const push = await eventually("replayed push delivered", async () =>
+      (await pushed()).find((m) => m.message.data.notificationId === entry?.id),
+    );
+    assert.equal(push.message.token, "dev-device-token-2");
+    const left = await gql<{ deadLetters: DeadLetter[] }>(`{ deadLetters { id } }`);
+    assert.equal(
+      left.data?.deadLetters.some((d) => d.id === dead.id),
+      false,
+    );
+    const missing = await gql(
+      `mutation { replayDeadLetter(id: "00000000-0000-4000-8000-000000000000") { id } }`,
+    );
+    assert.equal(missing.errors?.[0]?.extensions?.code, "NOT_FOUND");
   });
 });

@@ -9,7 +9,7 @@ import type { EdgeContext } from "./context.js";
 const { stitchingDirectivesTransformer } = stitchingDirectives();
 
 /** Services that serve a GraphQL subschema at /graphql, reached through Dapr service invocation. */
-export const REMOTE_SUBSCHEMAS = ["auth", "sales", "dashboard", "payments"] as const;
+export const REMOTE_SUBSCHEMAS = ["auth", "sales", "dashboard", "payments", "notifications"] as const;
 
 async function fetchSdl(ports: SidecarPorts, app: string): Promise<string> {
   const res = await invokeService(ports, app, "graphql", {

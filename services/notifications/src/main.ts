@@ -1,17 +1,73 @@
 import path from "node:path";
-import { bootDatabaseService, startService, pingDatabase } from "@lsp/service-kit";
+import { z } from "zod";
+import { parseEvent } from "@lsp/contracts";
+import {
+  bootDatabaseService,
+  identityFromHeaders,
+  mountSubschema,
+  pingDatabase,
+  startOutboxRelay,
+  startService,
+  subscriptionRoute,
+} from "@lsp/service-kit";
+import type { NotificationsDB } from "./db.js";
+import { mountDeadLetterRoutes } from "./dead-letters.js";
+import { mountDevPushSink } from "./dev-push-sink.js";
+import { sendDueDigests } from "./digest.js";
+import { eventHandlers } from "./handlers.js";
+import { pushNotification } from "./push.js";
+import { resolvers, typeDefs, type NotificationsContext } from "./schema.js";
 
-// The notifications service's process, schema and sidecar are part of the mesh; its flows land with the
-// payments/notifications issue (see README.md).
-const { config, log, database } = await bootDatabaseService<Record<string, never>>({
+/** DEV ONLY sink for the push binding (see dev-push-sink.ts); the cluster sets it to false. */
+const extraConfig = { DEV_PUSH_SINK: z.stringbool().default(true) };
+const { config, log, database } = await bootDatabaseService<NotificationsDB, typeof extraConfig>({
   schema: "notifications",
   migrationsDir: path.join(import.meta.dirname, "..", "migrations"),
+  extraConfig,
 });
+const { db, pool } = database;
+const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "notifications", log });
+const deps = { db, ports: config, log };
 
 await startService({
   config,
   log,
-  readiness: { database: () => pingDatabase(database.pool) },
-  routes() {},
-  onShutdown: () => database.db.destroy(),
+  readiness: { database: () => pingDatabase(pool) },
+  routes(app) {
+    // Declarative subscriptions (components/local/notifications.yaml) deliver here; a handler
+    // failure answers 500 so that Dapr retries and finally dead-letters the message.
+    const handlers = eventHandlers(deps);
+    subscriptionRoute(app, "/events/payments", handlers, log);
+    subscriptionRoute(app, "/events/ai", handlers, log);
+    subscriptionRoute(app, "/events/dashboard", handlers, log);
+    subscriptionRoute(
+      app,
+      "/events/push",
+      {
+        "notification.created": async (eventId, n) => {
+          const result = await pushNotification(deps, eventId, parseEvent("notification.created", n));
+          log.debug({ eventId, result }, "push");
+        },
+      },
+      log,
+    );
+    mountDeadLetterRoutes(app, db, log);
+    // Input binding `digest-cron`: Dapr POSTs here on its schedule.
+    app.post("/digest-cron", async (_req, res) => {
+      const sent = await sendDueDigests(deps);
+      if (sent) log.info({ sent }, "daily digests sent");
+      res.json({ sent });
+    });
+    if (config.DEV_PUSH_SINK) mountDevPushSink(app);
+    mountSubschema<NotificationsContext>(app, {
+      typeDefs,
+      resolvers,
+      log,
+      context: ({ request }) => ({ db, ports: config, identity: () => identityFromHeaders(request.headers) }),
+    });
+  },
+  onShutdown: async () => {
+    await stopRelay();
+    await db.destroy();
+  },
 });

@@ -1,0 +1,48 @@
+import type { Transaction } from "kysely";
+import type { Identity } from "@lsp/service-kit";
+import type { NotificationsDB } from "./db.js";
+import type { Kind } from "./templates.js";
+
+/**
+ * The user a caller is in the feed. Until phone login (issue 3) the edge calls as the tenant's
+ * implicit owner without a user id; that owner is addressed by the tenant id.
+ */
+export function recipientIdOf(who: Identity): string {
+  return who.userId ?? who.tenantId;
+}
+
+export interface Recipient {
+  userId: string;
+  pushEnabled: boolean;
+  pushToken: string | null;
+  quietStartMinute: number | null;
+  quietEndMinute: number | null;
+}
+
+/**
+ * Who gets a notification of `kind` about `locationId`: every user of the tenant with preferences
+ * that neither mute the kind nor exclude the location. A tenant where nobody registered yet still
+ * reaches its owner (see recipientIdOf), so that no payment goes unannounced.
+ */
+export async function recipientsFor(
+  trx: Transaction<NotificationsDB>,
+  tenantId: string,
+  locationId: string | undefined,
+  kind: Kind,
+): Promise<Recipient[]> {
+  const rows = await trx.selectFrom("preferences").selectAll().where("tenant_id", "=", tenantId).execute();
+  if (rows.length === 0)
+    return [
+      { userId: tenantId, pushEnabled: false, pushToken: null, quietStartMinute: null, quietEndMinute: null },
+    ];
+  return rows
+    .filter((r) => !r.muted_kinds.includes(kind))
+    .filter((r) => !locationId || r.location_ids === null || r.location_ids.includes(locationId))
+    .map((r) => ({
+      userId: r.user_id,
+      pushEnabled: r.push_enabled,
+      pushToken: r.push_token,
+      quietStartMinute: r.quiet_start_minute,
+      quietEndMinute: r.quiet_end_minute,
+    }));
+}
