@@ -11,6 +11,9 @@ export function devSecrets(plan: PortPlan, _runDir: string): Record<string, stri
     "actorstate-connection-string": `host=127.0.0.1 port=${plan.postgres} user=svc_ai dbname=lsp search_path=ai sslmode=disable`,
     // notifications: the push binding's target, the service's own DEV ONLY sink (FCM in the cluster).
     "notifications-push-url": `http://127.0.0.1:${plan.apps.notifications.app}/dev/push-sink`,
+    // payments: where reconciliation asks each provider about a payment; the sandboxes, unless a
+    // test runs a fake provider server (LSP_PAYMENT_PROVIDERS_URL).
+    ...providerQueryUrls(process.env.LSP_PAYMENT_PROVIDERS_URL),
     // payments: per-tenant merchant credentials of the demo tenants (DEV ONLY). Phở Bò uses the
     // providers' public sandbox credentials; Cà Phê has throwaway keys of its own, so that a
     // webhook signed with one tenant's keys never verifies for the other.
@@ -47,4 +50,12 @@ function paymentCredentials(tenantId: string, byProvider: Record<string, object>
       JSON.stringify(creds),
     ]),
   );
+}
+
+function providerQueryUrls(fake: string | undefined): Record<string, string> {
+  return {
+    "payments-momo-query-url": fake ? `${fake}/momo` : "https://test-payment.momo.vn",
+    "payments-zalopay-query-url": fake ? `${fake}/zalopay` : "https://sb-openapi.zalopay.vn",
+    "payments-vnpay-query-url": fake ? `${fake}/vnpay` : "https://sandbox.vnpayment.vn",
+  };
 }

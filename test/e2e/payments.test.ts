@@ -4,6 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
@@ -12,9 +13,18 @@ import { REPO } from "../../scripts/mesh/mesh.js";
 import { devSecrets } from "../../scripts/mesh/dev-secrets.js";
 import { serviceDatabaseUrl } from "../../scripts/mesh/infra.js";
 import { startTestMesh } from "../support/mesh.js";
+import { businessDay } from "@lsp/contracts";
 import { CREATE_ORDER, DEMO, edgeClient, eventually } from "../support/graphql-client.js";
-import { signMomoIpn, type MomoCredentials } from "../../services/payments/src/providers/momo.js";
-import { zaloPayMac, type ZaloPayCredentials } from "../../services/payments/src/providers/zalopay.js";
+import {
+  buildMomoQueryRequest,
+  signMomoIpn,
+  type MomoCredentials,
+} from "../../services/payments/src/providers/momo.js";
+import {
+  buildZaloPayQueryRequest,
+  zaloPayMac,
+  type ZaloPayCredentials,
+} from "../../services/payments/src/providers/zalopay.js";
 import {
   vnpaySecureHash,
   vnpaySignData,
@@ -57,6 +67,68 @@ interface Payment {
   status: string;
 }
 
+/**
+ * A stand-in for the providers' transaction-status APIs (reached by payments only through its Dapr
+ * http bindings): it answers "paid" for the references the test marks paid, and keeps what it was asked.
+ */
+function fakeProviders() {
+  const paid = new Map<string, { amountVnd: number; txn: number }>();
+  const requests: { path: string; body: Record<string, unknown> }[] = [];
+  const server: Server = createServer((req, res) => {
+    let text = "";
+    req.on("data", (c: Buffer) => (text += c.toString("utf8")));
+    req.on("end", () => {
+      const body = JSON.parse(text || "{}") as Record<string, unknown>;
+      requests.push({ path: req.url ?? "", body });
+      const reply = (v: unknown) =>
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(v));
+      if (req.url === "/momo/v2/gateway/api/query") {
+        const p = paid.get(String(body.orderId));
+        return reply(
+          p
+            ? {
+                orderId: body.orderId,
+                transId: p.txn,
+                amount: p.amountVnd,
+                resultCode: 0,
+                message: "Thành công.",
+              }
+            : { orderId: body.orderId, transId: 0, amount: 0, resultCode: 1005, message: "expired" },
+        );
+      }
+      if (req.url === "/zalopay/v2/query") {
+        const p = paid.get(String(body.app_trans_id));
+        return reply(
+          p
+            ? {
+                return_code: 1,
+                return_message: "Giao dịch thành công",
+                amount: p.amountVnd,
+                zp_trans_id: p.txn,
+              }
+            : { return_code: 2, return_message: "Giao dịch thất bại" },
+        );
+      }
+      if (req.url === "/vnpay/merchant_webapi/api/transaction") {
+        const p = paid.get(String(body.vnp_TxnRef));
+        return reply(
+          p
+            ? {
+                vnp_ResponseCode: "00",
+                vnp_TxnRef: body.vnp_TxnRef,
+                vnp_Amount: String(p.amountVnd * 100),
+                vnp_TransactionNo: String(p.txn),
+                vnp_TransactionStatus: "00",
+              }
+            : { vnp_ResponseCode: "91", vnp_TxnRef: body.vnp_TxnRef },
+        );
+      }
+      res.writeHead(404).end();
+    });
+  });
+  return { server, paid, requests };
+}
+
 describe("payments through the real mesh", { timeout: 600_000 }, () => {
   let mesh: Mesh;
   let gql: ReturnType<typeof edgeClient>;
@@ -66,7 +138,13 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
   const creds = <T>(provider: string, slug: string): T =>
     JSON.parse(secrets[`payments-${provider}-${tenantId(slug)}`] ?? "null") as T;
 
+  const providers = fakeProviders();
+
   before(async () => {
+    // Reconciliation's query bindings point at the fake providers (see scripts/mesh/dev-secrets.ts).
+    const base = Number(process.env.LSP_TEST_PORT_BASE ?? 4600);
+    await new Promise<void>((resolve) => providers.server.listen(base + 95, "127.0.0.1", resolve));
+    process.env.LSP_PAYMENT_PROVIDERS_URL = `http://127.0.0.1:${base + 95}`;
     mesh = await startTestMesh();
     gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
     webhooks = `http://127.0.0.1:${mesh.plan.apps.edge.app}/api/v1/webhooks`;
@@ -79,6 +157,7 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
   after(async () => {
     await paymentsDb?.end();
     await mesh?.stop();
+    providers.server.close();
   });
 
   /** An open order of Phở Bò (one phở tái + one trà đá = 60,000 ₫) and a started payment. */
@@ -372,6 +451,61 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
     );
   });
 
+  test("reconciliation: missed callbacks are found through each provider's query API (Dapr binding)", async () => {
+    const [momo, zalo, vnp] = await Promise.all(
+      (["momo", "zalopay", "vnpay"] as const).map((p) => openOrderWithPayment(p)),
+    );
+    assert.ok(momo && zalo && vnp);
+    const attempts = [momo, zalo, vnp];
+    for (const a of attempts)
+      providers.paid.set(a.payment.reference, { amountVnd: a.order.totalVnd, txn: txnId() });
+    const run = async () => {
+      const res = await gql<{ reconcilePayments: { checked: number; settled: number } }>(
+        `mutation { reconcilePayments(olderThanSeconds: 0) { checked settled } }`,
+      );
+      assert.ok(res.data, JSON.stringify(res.errors));
+      return res.data.reconcilePayments;
+    };
+    const first = await run();
+    assert.equal(first.settled, 3, JSON.stringify(first));
+    for (const a of attempts) {
+      const recorded = await payments(a.order.id);
+      assert.deepEqual(
+        recorded.map((p) => [p.status, p.amountVnd, p.providerTransactionId]),
+        [["succeeded", a.order.totalVnd, String(providers.paid.get(a.payment.reference)?.txn)]],
+      );
+    }
+    // The queries were signed as each provider requires.
+    const momoAsk = providers.requests.find((r) => r.body.orderId === momo.payment.reference);
+    const momoCreds = creds<MomoCredentials>("momo", DEMO.phoBo.slug);
+    assert.equal(
+      momoAsk?.body.signature,
+      buildMomoQueryRequest(momoCreds, String(momoAsk?.body.orderId), String(momoAsk?.body.requestId))
+        .signature,
+    );
+    const zaloAsk = providers.requests.find((r) => r.body.app_trans_id === zalo.payment.reference);
+    assert.equal(
+      zaloAsk?.body.mac,
+      buildZaloPayQueryRequest(creds<ZaloPayCredentials>("zalopay", DEMO.phoBo.slug), zalo.payment.reference)
+        .mac,
+    );
+    // Settled attempts are not asked about again; a late webhook is a duplicate.
+    const asked = providers.requests.length;
+    const second = await run();
+    assert.equal(second.settled, 0);
+    assert.ok(!providers.requests.slice(asked).some((r) => r.body.orderId === momo.payment.reference));
+    const lateVnp = vnpayQuery(
+      creds<VnpayCredentials>("vnpay", DEMO.phoBo.slug),
+      vnp.payment.reference,
+      vnp.order.totalVnd,
+      String(providers.paid.get(vnp.payment.reference)?.txn),
+    );
+    assert.deepEqual(await (await fetch(`${webhooks}/vnpay?${lateVnp}`)).json(), {
+      RspCode: "02",
+      Message: "Order already confirmed",
+    });
+  });
+
   // ---- notifications -------------------------------------------------------------------------
 
   const sink = () => `http://127.0.0.1:${mesh.plan.apps.notifications.app}/dev/push-sink`;
@@ -568,5 +702,41 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
       `mutation { replayDeadLetter(id: "00000000-0000-4000-8000-000000000000") { id } }`,
     );
     assert.equal(missing.errors?.[0]?.extensions?.code, "NOT_FOUND");
+  });
+
+  test("daily digest: once a business day is closed its figures reach the feed in Vietnamese", async () => {
+    const yesterday = businessDay(new Date(Date.now() - 86_400_000), 4, "Asia/Ho_Chi_Minh");
+    const sidecar = `http://127.0.0.1:${mesh.plan.apps.notifications.daprHttp}/v1.0/publish/pubsub/dashboard`;
+    const res = await fetch(sidecar, {
+      method: "POST",
+      headers: { "content-type": "application/cloudevents+json" },
+      body: JSON.stringify({
+        specversion: "1.0",
+        id: randomUUID(),
+        source: "test",
+        type: "dashboard.updated",
+        datacontenttype: "application/json",
+        data: {
+          tenantId: tenantId(DEMO.phoBo.slug),
+          locationId: DEMO.phoBo.hoanKiem,
+          businessDay: yesterday,
+          revenueVnd: 1_250_000,
+          orders: 25,
+        },
+      }),
+    });
+    assert.equal(res.status, 204);
+    const [y, m, d] = yesterday.split("-");
+    const title = `Tổng kết ngày ${d}/${m}/${y}: 1.250.000 ₫`;
+    // What the `digest-cron` input binding does on its schedule.
+    const digest = `http://127.0.0.1:${mesh.plan.apps.notifications.app}/digest-cron`;
+    const entry = await eventually("digest in the feed", async () => {
+      await fetch(digest, { method: "POST" });
+      return (await feed()).notifications.find((n) => n.title.replace(/\u00a0/g, " ") === title);
+    });
+    assert.equal(entry.kind, "digest");
+    assert.match(entry.body.replace(/\u00a0/g, " "), /: 25 đơn, trung bình 50.000 ₫ mỗi đơn\.$/);
+    const sent = (await (await fetch(digest, { method: "POST" })).json()) as { sent: number };
+    assert.equal(sent.sent, 0, "one digest per location and day");
   });
 });

@@ -12,6 +12,7 @@ import {
 } from "@lsp/service-kit";
 import type { PaymentsDB } from "./db.js";
 import { resolvers, typeDefs, type PaymentsContext } from "./schema.js";
+import { reconcile } from "./reconcile.js";
 import { handleWebhook } from "./webhooks.js";
 
 /** Provider hosts (sandbox by default) and our public address, used to build signed requests. */
@@ -20,6 +21,8 @@ const providerConfig = {
   ZALOPAY_ENDPOINT: z.url().default("https://sb-openapi.zalopay.vn"),
   VNPAY_ENDPOINT: z.url().default("https://sandbox.vnpayment.vn"),
   PUBLIC_URL: z.url().default("http://localhost:4000"),
+  /** A callback later than this is considered missed and the provider is asked. */
+  RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(0).default(300),
 };
 
 const { config, log, database } = await bootDatabaseService<PaymentsDB, typeof providerConfig>({
@@ -60,6 +63,10 @@ await startService({
       if (reply.body === undefined) res.status(reply.status).end();
       else res.status(reply.status).json(reply.body);
     });
+    // Input binding `reconcile-cron`: Dapr POSTs here on its schedule (components/local/payments.yaml).
+    app.post("/reconcile-cron", async (_req, res) => {
+      res.json(await reconcile(deps, { minAgeMs: config.RECONCILE_AFTER_SECONDS * 1000 }));
+    });
     mountSubschema<PaymentsContext>(app, {
       typeDefs,
       resolvers,
@@ -67,6 +74,7 @@ await startService({
       context: ({ request }) => ({
         db,
         ports: config,
+        log,
         endpoints: config,
         identity: () => identityFromHeaders(request.headers),
       }),

@@ -1,9 +1,10 @@
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import { PaymentProvider } from "@lsp/contracts";
-import { withTenant, type Identity, type SidecarPorts } from "@lsp/service-kit";
+import { AppError, withTenant, type Identity, type Logger, type SidecarPorts } from "@lsp/service-kit";
 import type { PaymentsDB } from "./db.js";
 import { startPayment, type ProviderEndpoints } from "./intents.js";
+import { reconcile } from "./reconcile.js";
 
 export const typeDefs = /* GraphQL */ `
   enum PaymentProvider {
@@ -45,14 +46,24 @@ export const typeDefs = /* GraphQL */ `
     _paymentsOrders(ids: [ID!]!): [Order]! @merge(keyField: "id")
   }
 
+  type ReconcileReport {
+    "Unsettled attempts looked up at their provider."
+    checked: Int!
+    "Of those, payments the provider reported and we recorded now."
+    settled: Int!
+  }
+
   type Mutation {
     startPayment(orderId: ID!, provider: PaymentProvider!): PaymentRequest!
+    "Owners: asks the providers now about this tenant's unsettled attempts (missed callbacks)."
+    reconcilePayments(olderThanSeconds: Int = 60): ReconcileReport!
   }
 `;
 
 export interface PaymentsContext {
   db: Kysely<PaymentsDB>;
   ports: SidecarPorts;
+  log: Logger;
   endpoints: ProviderEndpoints;
   identity: () => Identity;
 }
@@ -117,6 +128,17 @@ export const resolvers = {
     },
   },
   Mutation: {
+    reconcilePayments: async (_: unknown, args: { olderThanSeconds?: number }, ctx: PaymentsContext) => {
+      const who = ctx.identity();
+      if (who.role !== "owner" && who.role !== "system") throw new AppError("FORBIDDEN", "owners only");
+      const seconds = z
+        .number()
+        .int()
+        .min(0)
+        .max(86_400)
+        .parse(args.olderThanSeconds ?? 60);
+      return reconcile(ctx, { minAgeMs: seconds * 1000, tenantId: who.tenantId });
+    },
     startPayment: async (_: unknown, args: { orderId: string; provider: string }, ctx: PaymentsContext) => {
       const input = { orderId: z.uuid().parse(args.orderId), provider: PaymentProvider.parse(args.provider) };
       return startPayment(ctx, ctx.identity(), input);

@@ -42,7 +42,7 @@ export interface WebhookDeps {
   log: Logger;
 }
 
-interface Decision {
+export interface Decision {
   outcome: Outcome;
   detail: string;
   tenantId?: string;
@@ -89,9 +89,34 @@ async function decide<P extends PaymentProvider>(
   if (!creds || !parsed.verify(creds))
     return { notice, tenantId, outcome: "invalid_signature", detail: "signature does not match" };
 
-  const order = await fetchOrder(deps.ports, tenantId, intent.order_id);
-  if (!order)
-    return { notice, tenantId, outcome: "unknown_order", detail: `order ${intent.order_id} not found` };
+  return settleVerified(deps, {
+    provider,
+    raw,
+    notice,
+    tenantId,
+    intentId: intent.id,
+    orderId: intent.order_id,
+  });
+}
+
+/**
+ * The part shared by webhooks and reconciliation, once the notice is known to come from the
+ * provider: the order in sales → amount → record once (or the reason not to).
+ */
+export async function settleVerified(
+  deps: WebhookDeps,
+  a: {
+    provider: PaymentProvider;
+    raw: RawWebhook;
+    notice: Notice;
+    tenantId: string;
+    intentId: string;
+    orderId: string;
+  },
+): Promise<Decision & { notice: Notice }> {
+  const { notice, tenantId } = a;
+  const order = await fetchOrder(deps.ports, tenantId, a.orderId);
+  if (!order) return { notice, tenantId, outcome: "unknown_order", detail: `order ${a.orderId} not found` };
   if (notice.amountVnd !== order.totalVnd)
     return {
       notice,
@@ -103,7 +128,7 @@ async function decide<P extends PaymentProvider>(
     return { notice, tenantId, outcome: "pending", detail: `pending (${notice.resultCode})` };
 
   try {
-    return await recordOnce(deps, { provider, raw, notice, tenantId, intentId: intent.id, order });
+    return await recordOnce(deps, { ...a, order });
   } catch (err) {
     // The partial unique index: this order already has a successful payment (another txn id).
     if ((err as { code?: string }).code === PG_UNIQUE_VIOLATION)
@@ -173,13 +198,14 @@ async function recordOnce(
       amountVnd: order.totalVnd,
       occurredAt: new Date().toISOString(),
     };
+    // The attempt is over either way: reconciliation stops asking the provider about it.
+    await trx
+      .updateTable("payment_intents")
+      .set({ settled_at: new Date() })
+      .where("id", "=", a.intentId)
+      .execute();
     if (status === "succeeded") {
       await enqueueEvent(trx, "payment.succeeded", common);
-      await trx
-        .updateTable("payment_intents")
-        .set({ settled_at: new Date() })
-        .where("id", "=", a.intentId)
-        .execute();
     } else {
       await enqueueEvent(trx, "payment.failed", {
         ...common,
