@@ -1,0 +1,203 @@
+// Benchmark of the payment path (issue 5). Prints:
+//  - steady rate (default 100 MoMo webhooks/s): the webhook reply time at the edge, and the time
+//    from the webhook's 204 to the owner's `notificationReceived` event over graphql-ws, p50/p99
+//    (webhook → edge → payments → outbox → pub/sub → notifications → outbox → pub/sub → edge → ws);
+//  - webhook throughput: accepted webhooks per second with many in flight.
+// Every webhook is for its own open order (Trà đá × n, so the notification names n and each event
+// is matched to its webhook). Runs its own mesh on LSP_PORT_BASE (default 4900).
+// Usage: npx tsx bench/webhook-latency.ts [--rate 100] [--seconds 9] [--throughput 1000] [--concurrency 64]
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+import { REPO, startMesh } from "../scripts/mesh/mesh.js";
+import { devSecrets } from "../scripts/mesh/dev-secrets.js";
+import { CREATE_ORDER, DEMO, edgeClient } from "../test/support/graphql-client.js";
+import { signMomoIpn, type MomoCredentials } from "../services/payments/src/providers/momo.js";
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const rate = arg("rate", 100);
+const seconds = arg("seconds", 9);
+const throughputN = arg("throughput", 1000);
+const concurrency = arg("concurrency", 64);
+const base = Number(process.env.LSP_PORT_BASE ?? 4900);
+const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+const steadyN = Math.round(rate * seconds);
+if (steadyN > 998)
+  throw new Error("at most 998 steady-rate webhooks (order quantities 2..999 tell them apart)");
+
+function pct(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i] as T);
+      }
+    }),
+  );
+  return out;
+}
+
+const mesh = await startMesh({
+  portBase: base,
+  name: `bench-${base}`,
+  fresh: true,
+  demoData: true,
+  logLevel: "warn",
+  onProgress: say,
+});
+try {
+  const gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
+  const demo = JSON.parse(readFileSync(path.join(REPO, "demo", "demo-data.json"), "utf8")) as {
+    tenants: { id: string; slug: string }[];
+  };
+  const tenantId = demo.tenants.find((t) => t.slug === DEMO.phoBo.slug)?.id ?? "";
+  const creds = JSON.parse(
+    devSecrets(mesh.plan, mesh.runDir)[`payments-momo-${tenantId}`] ?? "null",
+  ) as MomoCredentials;
+  const webhookUrl = `http://127.0.0.1:${mesh.plan.apps.edge.app}/api/v1/webhooks/momo`;
+
+  /** An open order of `quantity` × Trà đá with a started MoMo payment. */
+  const prepare = async (quantity: number) => {
+    const created = await gql<{ createOrder: { id: string; totalVnd: number } }>(CREATE_ORDER, {
+      input: {
+        locationId: DEMO.phoBo.hoanKiem,
+        idempotencyKey: randomUUID(),
+        paymentMethod: "momo",
+        lines: [{ itemId: DEMO.phoBo.traDa, quantity }],
+      },
+    });
+    const order = created.data?.createOrder;
+    if (!order) throw new Error(JSON.stringify(created.errors));
+    const started = await gql<{ startPayment: { reference: string } }>(
+      `mutation ($o: ID!) { startPayment(orderId: $o, provider: momo) { reference } }`,
+      { o: order.id },
+    );
+    const reference = started.data?.startPayment.reference;
+    if (!reference) throw new Error(JSON.stringify(started.errors));
+    return { quantity, reference, amount: order.totalVnd };
+  };
+  let txn = 5_000_000_000;
+  const send = async (p: { reference: string; amount: number }) => {
+    const ipn = signMomoIpn(creds, {
+      partnerCode: creds.partnerCode,
+      orderId: p.reference,
+      requestId: `${p.reference}-r`,
+      amount: p.amount,
+      orderInfo: "bench",
+      orderType: "momo_wallet",
+      transId: txn++,
+      resultCode: 0,
+      message: "Successful.",
+      payType: "qr",
+      responseTime: Date.now(),
+      extraData: "",
+    });
+    const t0 = performance.now();
+    const res = await fetch(webhookUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(ipn),
+    });
+    await res.arrayBuffer();
+    return { t0, t1: performance.now(), status: res.status };
+  };
+
+  say(`preparing ${steadyN + throughputN} open orders with started payments…`);
+  const steady = await pool(
+    Array.from({ length: steadyN }, (_, i) => i + 2),
+    8,
+    prepare,
+  );
+  const bulk = await pool(
+    Array.from({ length: throughputN }, () => 1),
+    8,
+    prepare,
+  );
+
+  // The owner's live feed over graphql-ws; each event names the order's quantity (×n).
+  const arrived = new Map<number, number>();
+  const ws = createClient({
+    url: mesh.edgeUrl.replace(/^http/, "ws"),
+    webSocketImpl: class extends WebSocket {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols, { headers: { "x-tenant": DEMO.phoBo.slug } });
+      }
+    },
+    connectionParams: { tenant: DEMO.phoBo.slug },
+    retryAttempts: 0,
+  });
+  let subscriptionError: unknown;
+  const subscribed = new Promise<void>((resolve) => {
+    const dispose = ws.subscribe<{ notificationReceived: { title: string } }>(
+      { query: "subscription { notificationReceived { id title } }" },
+      {
+        next: (msg) => {
+          const m = /×(\d+)/.exec(msg.data?.notificationReceived.title ?? "");
+          if (m) arrived.set(Number(m[1]), performance.now());
+          if (msg.errors) subscriptionError = msg.errors;
+        },
+        error: (err) => {
+          subscriptionError = err;
+          resolve();
+        },
+        complete: () => resolve(),
+      },
+    );
+    void dispose;
+    setTimeout(resolve, 1000); // graphql-ws has no "subscribed" ack; give it a moment
+  });
+  await subscribed;
+
+  say(`steady: ${steadyN} webhooks at ${rate}/s…`);
+  const sent: { quantity: number; t0: number; t1: number; status: number }[] = [];
+  const start = performance.now();
+  await Promise.all(
+    steady.map(async (p, i) => {
+      const due = start + (i * 1000) / rate;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+      sent.push({ quantity: p.quantity, ...(await send(p)) });
+    }),
+  );
+  const deadline = performance.now() + 15_000;
+  while (arrived.size < steadyN && performance.now() < deadline && !subscriptionError)
+    await new Promise((r) => setTimeout(r, 50));
+
+  say(`throughput: ${throughputN} webhooks, ${concurrency} in flight…`);
+  const tp0 = performance.now();
+  const bulkResults = await pool(bulk, concurrency, send);
+  const tpSeconds = (performance.now() - tp0) / 1000;
+  await ws.dispose();
+
+  const replies = sent.map((s) => s.t1 - s.t0);
+  const toSubscription = sent.flatMap((s) => {
+    const at = arrived.get(s.quantity);
+    return at === undefined ? [] : [at - s.t1];
+  });
+  const accepted = bulkResults.filter((r) => r.status === 204).length;
+  const lines = [
+    `payment webhooks (MoMo IPN through the edge), mesh on port base ${base}, ${new Date().toISOString()}`,
+    `steady ${rate}/s × ${seconds} s: ${sent.filter((s) => s.status === 204).length}/${steadyN} accepted (204)`,
+    `  webhook reply at the edge:          p50 ${fmt(pct(replies, 50))}  p99 ${fmt(pct(replies, 99))}`,
+    toSubscription.length
+      ? `  webhook 204 → notificationReceived: p50 ${fmt(pct(toSubscription, 50))}  p99 ${fmt(pct(toSubscription, 99))}  (${toSubscription.length}/${steadyN} events received)`
+      : `  webhook 204 → notificationReceived: not measured — no subscription events (${JSON.stringify(subscriptionError ?? "none received")})`,
+    `throughput: ${accepted}/${throughputN} accepted in ${tpSeconds.toFixed(2)} s = ${(accepted / tpSeconds).toFixed(0)} webhooks/s (${concurrency} in flight)`,
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+} finally {
+  await mesh.stop();
+}
