@@ -1,4 +1,4 @@
-"""`python -m lsp_ai`: serve the app on 127.0.0.1:$APP_PORT."""
+"""`python -m lsp_ai`: serve the app on $APP_HOST:$APP_PORT."""
 
 import uvicorn
 
@@ -8,7 +8,7 @@ from lsp_ai.config import load_settings
 def main() -> None:
     settings = load_settings()
     uvicorn.run(
-        "lsp_ai.main:app", host="127.0.0.1", port=settings.app_port, log_config=None, access_log=False
+        "lsp_ai.main:app", host=settings.app_host, port=settings.app_port, log_config=None, access_log=False
     )
 
 

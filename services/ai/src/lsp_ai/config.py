@@ -12,6 +12,7 @@ def _default_contracts_dir() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
+    app_host: str
     app_port: int
     dapr_http_port: int
     log_level: str
@@ -22,6 +23,8 @@ class Settings:
 
 def load_settings() -> Settings:
     return Settings(
+        # 127.0.0.1 locally (only the sidecar calls us); the image sets 0.0.0.0 for kubelet probes.
+        app_host=os.environ.get("APP_HOST", "127.0.0.1"),
         app_port=int(os.environ.get("APP_PORT", "8000")),
         dapr_http_port=int(os.environ.get("DAPR_HTTP_PORT", "3500")),
         log_level=os.environ.get("LOG_LEVEL", "info").upper(),
