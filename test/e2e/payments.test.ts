@@ -262,6 +262,15 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
       { provider: "momo", amountVnd: 60_000, status: "succeeded" },
     );
     assert.match(JSON.parse(payment.body ?? "{}").signature, /^[0-9a-f]{64}$/);
+    // Order.payment comes from payments, merged into sales' Order at the edge.
+    const merged = await gql<{
+      order: { id: string; payment: { provider: string; amountVnd: number } | null };
+    }>(`query ($id: ID!) { order(id: $id) { id payment { provider amountVnd } } }`, { id: order.id });
+    assert.deepEqual(
+      merged.data?.order.payment,
+      { provider: "momo", amountVnd: 60_000 },
+      JSON.stringify(merged.errors),
+    );
   });
 
   test("the same ZaloPay callback 100 times at once → exactly one payment, every reply correct", async () => {
@@ -549,6 +558,44 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
     });
     return { order, eventId };
   }
+  /** A GraphQL subscription at the edge over SSE (Yoga): collects every `next` payload. */
+  function subscribe<T>(query: string, tenant: string = DEMO.phoBo.slug) {
+    const events: T[] = [];
+    const abort = new AbortController();
+    const ready = fetch(mesh.edgeUrl, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        "x-tenant": tenant,
+      },
+      body: JSON.stringify({ query }),
+      signal: abort.signal,
+    }).then((res) => {
+      assert.equal(res.status, 200);
+      const reader = res.body?.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      void (async () => {
+        try {
+          for (;;) {
+            const chunk = await reader?.read();
+            if (!chunk || chunk.done) return;
+            buffer += chunk.value;
+            let end;
+            while ((end = buffer.indexOf("\n\n")) >= 0) {
+              const frame = buffer.slice(0, end);
+              buffer = buffer.slice(end + 2);
+              const data = frame.split("\n").find((l) => l.startsWith("data:"));
+              if (frame.includes("event: next") && data) events.push(JSON.parse(data.slice(5)) as T);
+            }
+          }
+        } catch {
+          // aborted
+        }
+      })();
+    });
+    return { events, ready, close: () => abort.abort() };
+  }
   const hcmMinute = () => {
     const p = new Intl.DateTimeFormat("en-GB", {
       timeZone: "Asia/Ho_Chi_Minh",
@@ -578,6 +625,14 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
       quietHoursStart: clock(now + 120),
       quietHoursEnd: clock(now + 180),
     });
+    const live = subscribe<{ data: { notificationReceived: { id: string; kind: string; title: string } } }>(
+      `subscription { notificationReceived { id kind title } }`,
+    );
+    const otherTenant = subscribe<{ data: { notificationReceived: { id: string } } }>(
+      `subscription { notificationReceived { id } }`,
+      DEMO.caPhe.slug,
+    );
+    await Promise.all([live.ready, otherTenant.ready]);
     const before = await feed();
     await payAndAwaitNotification();
     const after = await eventually("feed entry", async () => {
@@ -589,6 +644,15 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
     assert.equal(entry?.title.replace(/\u00a0/g, " "), "Thanh toán mới: 60.000 ₫ — Phở bò tái, Trà đá");
     assert.match(entry?.body ?? "", /qua MoMo lúc \d{2}:\d{2} \d{2}\/\d{2}\/\d{4}\.$/);
     assert.equal(after.unreadNotificationCount, before.unreadNotificationCount + 1);
+    // The owner's notificationReceived subscription fired with the same entry.
+    const received = await eventually("notificationReceived", async () =>
+      live.events.find((e) => e.data.notificationReceived.id === entry?.id),
+    );
+    live.close();
+    otherTenant.close();
+    assert.deepEqual(otherTenant.events, [], "another tenant's subscription sees nothing");
+    assert.equal(received.data.notificationReceived.title, entry?.title);
+    assert.equal(received.data.notificationReceived.kind, "payment");
     const push = await eventually("push delivered", async () =>
       (await pushed()).find((m) => m.message.data.notificationId === entry?.id),
     );

@@ -57,3 +57,11 @@ export function identityHeaders(identity: Identity): Record<string, string> {
   if (identity.locationIds) h[IDENTITY_HEADERS.locationIds] = identity.locationIds.join(",");
   return h;
 }
+
+/**
+ * The user a caller is in the notification feed. Until phone login (issue 3) the edge calls as a
+ * tenant's implicit owner without a user id; that owner is addressed by the tenant id.
+ */
+export function notificationRecipientOf(identity: Identity): string {
+  return identity.userId ?? identity.tenantId;
+}

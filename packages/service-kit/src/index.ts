@@ -17,7 +17,7 @@ export { createDaprClient, sidecarReady, invokeService, type SidecarPorts } from
 export { startService, rawBodyOf, type ServiceDefinition, type RunningService } from "./server.js";
 export { subscriptionRoute, claimEvent, type EventHandlers, type ProcessedEventsTable } from "./events.js";
 export { identityFromHeaders, IDENTITY_HEADERS, type Identity } from "./identity.js";
-export { canAccessLocation, identityHeaders } from "./identity.js";
+export { canAccessLocation, identityHeaders, notificationRecipientOf } from "./identity.js";
 export { fetchLocation, type LocationSettings } from "./locations.js";
 export { mountSubschema, maskGraphQLError, type SubschemaOptions } from "./graphql.js";
 export { createOutboxTable, enqueueEvent, startOutboxRelay, type OutboxTable } from "./outbox.js";

@@ -17,6 +17,7 @@ import type { EdgeContext } from "./context.js";
 import { buildGatewaySchema } from "./stitching.js";
 import { resolveTenant, tenantSlugOf } from "./tenants.js";
 import { mountWebhooks } from "./webhooks.js";
+import { mountNotificationEvents, notificationsLiveSchema } from "./notifications-live.js";
 
 const config = loadConfig(BaseConfig.extend({ GRAPHIQL: z.stringbool().default(true) }));
 const log = createLogger(config.SERVICE_NAME);
@@ -26,7 +27,7 @@ let schema: GraphQLSchema | undefined;
 async function loadSchema(): Promise<void> {
   for (let attempt = 1; !schema; attempt++) {
     try {
-      schema = await buildGatewaySchema(config, [aiSubschema(dapr)], log);
+      schema = await buildGatewaySchema(config, [aiSubschema(dapr), notificationsLiveSchema()], log);
     } catch (err) {
       if (attempt % 10 === 1) log.warn({ err: String(err), attempt }, "subschemas not ready yet; retrying");
       await new Promise((r) => setTimeout(r, 500));
@@ -75,6 +76,7 @@ await startService({
   readiness: { schema: async () => schema !== undefined },
   routes(app) {
     mountWebhooks(app, config);
+    mountNotificationEvents(app, log);
     app.use(yoga.graphqlEndpoint, yoga);
   },
 });

@@ -1,15 +1,10 @@
 import type { Transaction } from "kysely";
-import type { Identity } from "@lsp/service-kit";
+import { notificationRecipientOf } from "@lsp/service-kit";
 import type { NotificationsDB } from "./db.js";
 import type { Kind } from "./templates.js";
 
-/**
- * The user a caller is in the feed. Until phone login (issue 3) the edge calls as the tenant's
- * implicit owner without a user id; that owner is addressed by the tenant id.
- */
-export function recipientIdOf(who: Identity): string {
-  return who.userId ?? who.tenantId;
-}
+/** See notificationRecipientOf (shared with the edge's notificationReceived filter). */
+export const recipientIdOf = notificationRecipientOf;
 
 export interface Recipient {
   userId: string;
