@@ -1,0 +1,40 @@
+// A private PostgreSQL for a service's own integration tests: the launcher's server, on a free
+// port, in a fresh temporary directory, with the same per-service roles and schemas as the mesh.
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { bootstrapDatabase, serviceDatabaseUrl, startPostgres } from "../../scripts/mesh/infra.js";
+import { stopProcess } from "../../scripts/mesh/processes.js";
+
+export interface TestPostgres {
+  /** The URL a service connects with: its own role, which cannot bypass row-level security. */
+  serviceUrl: (service: string) => string;
+  stop: () => Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startTestPostgres(): Promise<TestPostgres> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "lsp-pg-"));
+  chmodSync(dir, 0o755); // the server runs as the postgres user when the tests run as root
+  const port = await freePort();
+  const proc = await startPostgres(path.join(dir, "data"), port, path.join(dir, "logs"));
+  await bootstrapDatabase(port);
+  return {
+    serviceUrl: (service) => serviceDatabaseUrl(port, service),
+    stop: async () => {
+      await stopProcess(proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
