@@ -1,7 +1,7 @@
 // Benchmark of the payment path (issue 5). Prints:
 //  - steady rate (default 100 MoMo webhooks/s): the webhook reply time at the edge, and the time
-//    from the webhook's 204 to the owner's `notificationReceived` event over graphql-ws, p50/p99
-//    (webhook → edge → payments → outbox → pub/sub → notifications → outbox → pub/sub → edge → ws);
+//    from the webhook's 204 to the owner's `notificationReceived` event (SSE), p50/p99
+//    (webhook → edge → payments → outbox → pub/sub → notifications → outbox → pub/sub → edge → SSE);
 //  - webhook throughput: accepted webhooks per second with many in flight.
 // Every webhook is for its own open order (Trà đá × n, so the notification names n and each event
 // is matched to its webhook). Runs its own mesh on LSP_PORT_BASE (default 4900).
@@ -9,8 +9,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { createClient } from "graphql-ws";
-import WebSocket from "ws";
 import { REPO, startMesh } from "../scripts/mesh/mesh.js";
 import { devSecrets } from "../scripts/mesh/dev-secrets.js";
 import { CREATE_ORDER, DEMO, edgeClient } from "../test/support/graphql-client.js";
@@ -128,39 +126,40 @@ try {
     prepare,
   );
 
-  // The owner's live feed over graphql-ws; each event names the order's quantity (×n).
+  // The owner's live feed (GraphQL over SSE, as served by the edge); each event names the order's
+  // quantity (×n), which matches it to its webhook.
   const arrived = new Map<number, number>();
-  const ws = createClient({
-    url: mesh.edgeUrl.replace(/^http/, "ws"),
-    webSocketImpl: class extends WebSocket {
-      constructor(address: string, protocols?: string | string[]) {
-        super(address, protocols, { headers: { "x-tenant": DEMO.phoBo.slug } });
-      }
-    },
-    connectionParams: { tenant: DEMO.phoBo.slug },
-    retryAttempts: 0,
-  });
   let subscriptionError: unknown;
-  const subscribed = new Promise<void>((resolve) => {
-    const dispose = ws.subscribe<{ notificationReceived: { title: string } }>(
-      { query: "subscription { notificationReceived { id title } }" },
-      {
-        next: (msg) => {
-          const m = /×(\d+)/.exec(msg.data?.notificationReceived.title ?? "");
-          if (m) arrived.set(Number(m[1]), performance.now());
-          if (msg.errors) subscriptionError = msg.errors;
-        },
-        error: (err) => {
-          subscriptionError = err;
-          resolve();
-        },
-        complete: () => resolve(),
-      },
-    );
-    void dispose;
-    setTimeout(resolve, 1000); // graphql-ws has no "subscribed" ack; give it a moment
+  const abort = new AbortController();
+  const live = await fetch(mesh.edgeUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "text/event-stream", "x-tenant": DEMO.phoBo.slug },
+    body: JSON.stringify({ query: "subscription { notificationReceived { id title } }" }),
+    signal: abort.signal,
   });
-  await subscribed;
+  const reader = live.body?.pipeThrough(new TextDecoderStream()).getReader();
+  void (async () => {
+    let buffer = "";
+    try {
+      for (;;) {
+        const chunk = await reader?.read();
+        if (!chunk || chunk.done) return;
+        const at = performance.now();
+        buffer += chunk.value;
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const m = /×(\d+)/.exec(frame);
+          if (frame.includes("event: next") && m) arrived.set(Number(m[1]), at);
+          else if (frame.includes("errors")) subscriptionError = frame;
+        }
+      }
+    } catch (err) {
+      if (!abort.signal.aborted) subscriptionError = err;
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 500));
 
   say(`steady: ${steadyN} webhooks at ${rate}/s…`);
   const sent: { quantity: number; t0: number; t1: number; status: number }[] = [];
@@ -180,7 +179,7 @@ try {
   const tp0 = performance.now();
   const bulkResults = await pool(bulk, concurrency, send);
   const tpSeconds = (performance.now() - tp0) / 1000;
-  await ws.dispose();
+  abort.abort();
 
   const replies = sent.map((s) => s.t1 - s.t0);
   const toSubscription = sent.flatMap((s) => {

@@ -93,7 +93,14 @@ const paymentFields = {
   occurredAt: z.iso.datetime({ offset: true }),
 };
 
-export const PaymentSucceeded = z.object(paymentFields);
+export const PaymentSucceeded = z.object({
+  ...paymentFields,
+  /** What was paid for, as sales had it (lets consumers word a notification without asking sales). */
+  items: z
+    .array(z.object({ name: z.string().min(1).max(200), quantity: z.number().int().positive() }))
+    .max(100)
+    .optional(),
+});
 export type PaymentSucceeded = z.infer<typeof PaymentSucceeded>;
 
 export const PaymentFailed = z.object({

@@ -20,7 +20,8 @@ export function eventHandlers(deps: HandlerDeps): EventHandlers {
     (await fetchLocation(deps.ports, system(tenantId), locationId)).timeZone;
   return {
     "payment.succeeded": async (eventId, e) => {
-      const items = await fetchOrderItems(deps.ports, e.tenantId, e.orderId);
+      // Payments sends the items along; older events without them are completed from sales.
+      const items = e.items ?? (await fetchOrderItems(deps.ports, e.tenantId, e.orderId));
       const rendered = t.paymentSucceeded(e, items, await zone(e.tenantId, e.locationId));
       await notify(deps.db, eventId, e, rendered);
     },

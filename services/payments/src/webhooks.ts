@@ -205,7 +205,10 @@ async function recordOnce(
       .where("id", "=", a.intentId)
       .execute();
     if (status === "succeeded") {
-      await enqueueEvent(trx, "payment.succeeded", common);
+      await enqueueEvent(trx, "payment.succeeded", {
+        ...common,
+        items: order.lines.slice(0, 100).filter((l) => l.quantity > 0 && l.name.length > 0),
+      });
     } else {
       await enqueueEvent(trx, "payment.failed", {
         ...common,
