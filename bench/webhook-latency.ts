@@ -175,6 +175,9 @@ try {
   while (arrived.size < steadyN && performance.now() < deadline && !subscriptionError)
     await new Promise((r) => setTimeout(r, 50));
 
+  // Let the downstream work of the steady phase drain (and any open circuit breaker reset).
+  say("settling 20 s…");
+  await new Promise((r) => setTimeout(r, 20_000));
   say(`throughput: ${throughputN} webhooks, ${concurrency} in flight…`);
   const tp0 = performance.now();
   const bulkResults = await pool(bulk, concurrency, send);

@@ -803,4 +803,54 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
     const sent = (await (await fetch(digest, { method: "POST" })).json()) as { sent: number };
     assert.equal(sent.sent, 0, "one digest per location and day");
   });
+
+  test("AI recommendations and anomalies reach the feed in Vietnamese", async () => {
+    const publish = async (type: string, data: Record<string, unknown>) => {
+      const res = await fetch(
+        `http://127.0.0.1:${mesh.plan.apps.notifications.daprHttp}/v1.0/publish/pubsub/ai`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/cloudevents+json" },
+          body: JSON.stringify({
+            specversion: "1.0",
+            id: randomUUID(),
+            source: "test",
+            type,
+            datacontenttype: "application/json",
+            data,
+          }),
+        },
+      );
+      assert.equal(res.status, 204);
+    };
+    const common = { tenantId: tenantId(DEMO.phoBo.slug), locationId: DEMO.phoBo.hoanKiem };
+    await publish("ai.recommendation.created", {
+      ...common,
+      recommendationId: randomUUID(),
+      kind: "promote",
+      title: "Đẩy mạnh Phở bò chín vào buổi trưa",
+      reason: "Bán chậm hơn 30% so với tuần trước",
+      priority: "medium",
+      createdAt: new Date().toISOString(),
+    });
+    await publish("ai.anomaly.detected", {
+      ...common,
+      anomalyId: randomUUID(),
+      businessDay: businessDay(new Date(), 4, "Asia/Ho_Chi_Minh"),
+      at: "2026-01-01T05:00:00Z",
+      kind: "revenue_drop",
+      description: "Doanh thu giảm mạnh so với dự báo",
+      severity: "high",
+      score: -0.4,
+    });
+    const entries = await eventually("AI entries in the feed", async () => {
+      const f = await feed();
+      const rec = f.notifications.find((n) => n.kind === "recommendation");
+      const anomaly = f.notifications.find((n) => n.kind === "anomaly");
+      return rec && anomaly ? { rec, anomaly } : undefined;
+    });
+    assert.equal(entries.rec.title, "Gợi ý: Đẩy mạnh Phở bò chín vào buổi trưa");
+    assert.equal(entries.anomaly.title, "Cảnh báo bất thường (mức cao)");
+    assert.equal(entries.anomaly.body, "Doanh thu giảm mạnh so với dự báo — 12:00 01/01/2026");
+  });
 });

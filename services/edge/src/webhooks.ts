@@ -26,10 +26,15 @@ export function mountWebhooks(app: Express, ports: SidecarPorts, bodyLimit = "64
           ...(req.method === "GET" || req.method === "HEAD" ? {} : { body: raw.toString("utf8") }),
           timeoutMs: 10_000,
         });
+        const body = Buffer.from(await upstream.arrayBuffer());
+        // A 5xx written by the sidecar itself (timeout, open circuit breaker: `{errorCode:"ERR_…"}`)
+        // means payments did not answer: the provider gets our typed 503 and calls again.
+        if (upstream.status >= 500 && body.includes('"errorCode":"ERR_'))
+          throw new AppError("UNAVAILABLE", "payments is not answering; retry later");
         res.status(upstream.status);
         const type = upstream.headers.get("content-type");
         if (type) res.type(type);
-        res.send(Buffer.from(await upstream.arrayBuffer()));
+        res.send(body);
       } catch (err) {
         next(err);
       }

@@ -74,3 +74,20 @@ test("quiet hours are read on the location's clock and may wrap past midnight", 
   assert.equal(inQuietHours(new Date(), hcm, null), false);
   assert.equal(parseClock("24:00"), null);
 });
+
+test("push messages have the FCM HTTP v1 shape, data values as strings", async () => {
+  const { fcmMessage } = await import("../src/push.js");
+  const m = fcmMessage("token-1", {
+    notificationId: "00000000-0000-4000-8000-000000000001",
+    tenantId: "00000000-0000-4000-8000-000000000002",
+    userId: "00000000-0000-4000-8000-000000000003",
+    kind: "payment",
+    title: "Thanh toán mới",
+    body: "Đã nhận",
+    createdAt: "2026-01-01T00:00:00.000Z",
+  });
+  assert.equal(m.message.token, "token-1");
+  assert.deepEqual(m.message.notification, { title: "Thanh toán mới", body: "Đã nhận" });
+  assert.ok(Object.values(m.message.data).every((v) => typeof v === "string"));
+  assert.equal(m.message.android.priority, "HIGH");
+});
