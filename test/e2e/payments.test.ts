@@ -400,6 +400,26 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
     assert.equal((await payments(mo.order.id)).length, 0);
     assert.equal(await auditCount(ref), 4);
     assert.equal(await auditCount("LSPunknownref"), 1);
+    const audit = await gql<{
+      paymentWebhookAudit: { outcome: string; reference: string; rawPayload: string }[];
+    }>(`{ paymentWebhookAudit(first: 200) { outcome reference rawPayload } }`);
+    const mine = audit.data?.paymentWebhookAudit.filter((a) => a.reference === ref) ?? [];
+    assert.deepEqual(mine.map((a) => a.outcome).sort(), [
+      "amount_mismatch",
+      "invalid_signature",
+      "invalid_signature",
+      "invalid_signature",
+    ]);
+    assert.ok(mine.every((a) => a.rawPayload.includes(`vnp_TxnRef=${ref}`)));
+    const other = await edgeClient(
+      mesh.edgeUrl,
+      DEMO.caPhe.slug,
+    )<{ paymentWebhookAudit: { reference: string }[] }>(`{ paymentWebhookAudit(first: 200) { reference } }`);
+    assert.equal(
+      other.data?.paymentWebhookAudit.some((a) => a.reference === ref),
+      false,
+      "another tenant sees none of it",
+    );
     assert.equal(await auditCount(zp.payment.reference), 1);
     assert.equal(await auditCount(mo.payment.reference), 2);
     const outbox = await paymentsDb.query("SELECT count(*) FROM outbox WHERE payload->>'orderId' = ANY($1)", [

@@ -41,8 +41,23 @@ export const typeDefs = /* GraphQL */ `
     payment: Payment
   }
 
+  "A provider notice we did not accept (or that needs a look), with what the provider sent."
+  type WebhookAuditEntry {
+    id: ID!
+    provider: PaymentProvider!
+    "malformed, invalid_signature, unknown_order, amount_mismatch, already_paid, pending or unavailable"
+    outcome: String!
+    reason: String!
+    reference: String
+    providerTransactionId: String
+    rawPayload: String!
+    createdAt: String!
+  }
+
   type Query {
     payments(orderId: ID!): [Payment!]!
+    "Owners: recent rejected or unusual webhooks for this tenant's references, newest first."
+    paymentWebhookAudit(first: Int = 50): [WebhookAuditEntry!]!
     _paymentsOrders(ids: [ID!]!): [Order]! @merge(keyField: "id")
   }
 
@@ -99,6 +114,34 @@ const columns = [
 
 export const resolvers = {
   Query: {
+    paymentWebhookAudit: async (_: unknown, args: { first?: number }, ctx: PaymentsContext) => {
+      const who = ctx.identity();
+      if (who.role !== "owner" && who.role !== "system") throw new AppError("FORBIDDEN", "owners only");
+      const first = z
+        .number()
+        .int()
+        .min(1)
+        .max(200)
+        .parse(args.first ?? 50);
+      // The audit table has no row-level security (the tenant may be unknown): filter here.
+      const rows = await ctx.db
+        .selectFrom("webhook_audit")
+        .selectAll()
+        .where("tenant_id", "=", who.tenantId)
+        .orderBy("created_at", "desc")
+        .limit(first)
+        .execute();
+      return rows.map((r) => ({
+        id: r.id,
+        provider: r.provider,
+        outcome: r.outcome,
+        reason: r.reason,
+        reference: r.reference,
+        providerTransactionId: r.provider_txn_id,
+        rawPayload: r.raw_payload,
+        createdAt: r.created_at.toISOString(),
+      }));
+    },
     payments: async (_: unknown, args: { orderId: string }, ctx: PaymentsContext) => {
       const orderId = z.uuid().parse(args.orderId);
       const rows = await withTenant(ctx.db, ctx.identity().tenantId, (trx) =>
