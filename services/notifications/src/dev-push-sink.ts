@@ -3,7 +3,7 @@ import type { Express } from "express";
 /**
  * DEV ONLY: the target of the `push` binding in the local mesh, standing in for FCM. It keeps the
  * last messages in memory for tests and can be told to fail, to exercise retries and dead letters.
- * Disabled in the cluster (DEV_PUSH_SINK=false), where the binding points at FCM.
+ * Off when NODE_ENV=production (the images) or DEV_PUSH_SINK=false; there the binding points at FCM.
  */
 export function mountDevPushSink(app: Express): void {
   const received: unknown[] = [];

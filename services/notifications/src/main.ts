@@ -18,8 +18,8 @@ import { eventHandlers } from "./handlers.js";
 import { pushNotification } from "./push.js";
 import { resolvers, typeDefs, type NotificationsContext } from "./schema.js";
 
-/** DEV ONLY sink for the push binding (see dev-push-sink.ts); the cluster sets it to false. */
-const extraConfig = { DEV_PUSH_SINK: z.stringbool().default(true) };
+/** DEV ONLY sink for the push binding (see dev-push-sink.ts): on in the local mesh, off in images. */
+const extraConfig = { DEV_PUSH_SINK: z.stringbool().default(process.env.NODE_ENV !== "production") };
 const { config, log, database } = await bootDatabaseService<NotificationsDB, typeof extraConfig>({
   schema: "notifications",
   migrationsDir: path.join(import.meta.dirname, "..", "migrations"),
