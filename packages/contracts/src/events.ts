@@ -26,6 +26,9 @@ export const OrderLine = z.object({
   name: z.string().min(1).max(200),
   quantity: z.number().int().positive(),
   unitPriceVnd: vnd,
+  /** The item's menu category and its cost at the time of sale (top categories, menu engineering). */
+  category: z.string().min(1).max(200).optional(),
+  unitCostVnd: vnd.optional(),
 });
 
 export const OrderCreated = z.object({
@@ -35,8 +38,16 @@ export const OrderCreated = z.object({
   businessDay,
   createdAt: z.iso.datetime({ offset: true }),
   paymentMethod: PaymentMethod,
+  /** What the customer pays: subtotal − discount. */
   totalVnd: vnd,
   lines: z.array(OrderLine).min(1),
+  /** Sum of the lines before the order-level discount (absent in older events: equals totalVnd). */
+  subtotalVnd: vnd.optional(),
+  discountVnd: vnd.optional(),
+  /** Covers, when the staff entered them. */
+  guests: z.number().int().positive().optional(),
+  /** The staff member who took the order (user id), when known. */
+  staffId: z.string().min(1).max(100).optional(),
 });
 export type OrderCreated = z.infer<typeof OrderCreated>;
 

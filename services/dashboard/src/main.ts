@@ -1,21 +1,43 @@
 import path from "node:path";
 import {
   bootDatabaseService,
+  fetchLocation,
   identityFromHeaders,
   mountSubschema,
   pingDatabase,
+  startOutboxRelay,
   startService,
   subscriptionRoute,
 } from "@lsp/service-kit";
+import { reportCache } from "./cache.js";
 import type { DashboardDB } from "./db.js";
-import { applyOrderCreated } from "./read-model.js";
-import { resolvers, typeDefs, type DashboardContext } from "./schema.js";
+import { applyOrderEvent, type Applied, type OrderEvent } from "./read-model.js";
+import { dayReport } from "./report.js";
+import { reportKey, resolvers, typeDefs, type DashboardContext } from "./schema.js";
 
 const { config, log, database } = await bootDatabaseService<DashboardDB>({
   schema: "dashboard",
   migrationsDir: path.join(import.meta.dirname, "..", "migrations"),
 });
 const { db, pool } = database;
+const cache = reportCache(config, log);
+// dashboard.updated leaves through the outbox, committed with the figures it announces.
+const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "dashboard", log });
+
+/** Keeps a cached report fresh after an event: recomputed only if readers keep it warm. */
+async function refreshCache(applied: Applied): Promise<void> {
+  const key = reportKey(applied.tenantId, applied.locationId, applied.businessDay);
+  if (!(await cache.has(key))) return;
+  const who = { tenantId: applied.tenantId, role: "system" as const };
+  const location = await fetchLocation(config, who, applied.locationId);
+  await cache.put(key, await dayReport(db, applied.tenantId, location, applied.businessDay));
+}
+
+async function onEvent(eventId: string, event: OrderEvent): Promise<void> {
+  const applied = await applyOrderEvent(db, eventId, event);
+  log.debug({ eventId, type: event.type, applied: applied !== null }, "order event");
+  if (applied) await refreshCache(applied).catch((err: unknown) => log.warn({ err }, "cache refresh failed"));
+}
 
 await startService({
   config,
@@ -27,10 +49,9 @@ await startService({
       app,
       "/events/orders",
       {
-        "order.created": async (eventId, data) => {
-          const applied = await applyOrderCreated(db, eventId, data);
-          log.debug({ eventId, applied }, "order.created");
-        },
+        "order.created": (id, data) => onEvent(id, { type: "order.created", data }),
+        "order.paid": (id, data) => onEvent(id, { type: "order.paid", data }),
+        "order.voided": (id, data) => onEvent(id, { type: "order.voided", data }),
       },
       log,
     );
@@ -38,8 +59,17 @@ await startService({
       typeDefs,
       resolvers,
       log,
-      context: ({ request }) => ({ db, ports: config, identity: () => identityFromHeaders(request.headers) }),
+      context: ({ request }) => ({
+        db,
+        ports: config,
+        cache,
+        identity: () => identityFromHeaders(request.headers),
+        reports: new Map(),
+      }),
     });
   },
-  onShutdown: () => db.destroy(),
+  onShutdown: async () => {
+    await stopRelay();
+    await db.destroy();
+  },
 });

@@ -1,35 +1,207 @@
-import { sql, type Kysely } from "kysely";
-import type { OrderCreated } from "@lsp/contracts";
-import { claimEvent, withTenant } from "@lsp/service-kit";
+import { sql, type Kysely, type Transaction } from "kysely";
+import type { DashboardUpdated, OrderCreated, OrderPaid, OrderVoided } from "@lsp/contracts";
+import { claimEvent, enqueueEvent, withTenant } from "@lsp/service-kit";
 import type { DashboardDB } from "./db.js";
 
-/** Applies `order.created` once per event id (redeliveries and replays change nothing). */
+export type OrderEvent =
+  | { type: "order.created"; data: OrderCreated }
+  | { type: "order.paid"; data: OrderPaid }
+  | { type: "order.voided"; data: OrderVoided };
+
+type Trx = Transaction<DashboardDB>;
+
+/** Merges one event into the order's facts; each event sets only what it knows. */
+async function mergeFacts(trx: Trx, e: OrderEvent): Promise<void> {
+  const base = {
+    tenant_id: e.data.tenantId,
+    order_id: e.data.orderId,
+    location_id: e.data.locationId,
+    business_day: e.data.businessDay,
+  };
+  if (e.type === "order.created") {
+    const d = e.data;
+    const facts = {
+      created_at: new Date(d.createdAt),
+      subtotal_vnd: d.subtotalVnd ?? d.totalVnd,
+      discount_vnd: d.discountVnd ?? 0,
+      total_vnd: d.totalVnd,
+      guests: d.guests ?? null,
+      staff_id: d.staffId ?? null,
+      created_seen: true,
+    };
+    await trx
+      .insertInto("order_facts")
+      .values({ ...base, ...facts, payment_method: d.paymentMethod, paid_at: null, voided_at: null })
+      .onConflict((c) =>
+        c.column("order_id").doUpdateSet({
+          ...facts,
+          // A paid event that came first knows the method actually used.
+          payment_method: sql`coalesce(order_facts.payment_method, excluded.payment_method)`,
+        }),
+      )
+      .execute();
+    await trx.deleteFrom("order_fact_lines").where("order_id", "=", d.orderId).execute();
+    await trx
+      .insertInto("order_fact_lines")
+      .values(
+        d.lines.map((l, i) => ({
+          tenant_id: d.tenantId,
+          order_id: d.orderId,
+          line_no: i + 1,
+          item_id: l.itemId,
+          name: l.name,
+          category: l.category ?? null,
+          quantity: l.quantity,
+          unit_price_vnd: l.unitPriceVnd,
+          unit_cost_vnd: l.unitCostVnd ?? null,
+        })),
+      )
+      .execute();
+  } else if (e.type === "order.paid") {
+    const paid = { paid_at: new Date(e.data.paidAt), payment_method: e.data.paymentMethod };
+    await trx
+      .insertInto("order_facts")
+      .values({ ...base, ...paid, created_at: null, guests: null, staff_id: null, voided_at: null })
+      .onConflict((c) => c.column("order_id").doUpdateSet(paid))
+      .execute();
+  } else {
+    const voided = { voided_at: new Date(e.data.voidedAt) };
+    await trx
+      .insertInto("order_facts")
+      .values({
+        ...base,
+        ...voided,
+        created_at: null,
+        payment_method: null,
+        guests: null,
+        staff_id: null,
+        paid_at: null,
+      })
+      .onConflict((c) => c.column("order_id").doUpdateSet(voided))
+      .execute();
+  }
+}
+
+/**
+ * Recomputes the (location, day) totals under that row's lock, so concurrent events of one
+ * location-day are serialised and every `dashboard.updated` carries totals that include all
+ * events committed before it.
+ */
+async function refreshDay(
+  trx: Trx,
+  tenantId: string,
+  locationId: string,
+  day: string,
+): Promise<DashboardUpdated & { version: number }> {
+  const locked = await trx
+    .insertInto("location_days")
+    .values({ tenant_id: tenantId, location_id: locationId, business_day: day, version: 1 })
+    .onConflict((c) =>
+      c.columns(["tenant_id", "location_id", "business_day"]).doUpdateSet({
+        version: sql`location_days.version + 1`,
+        updated_at: sql`now()`,
+      }),
+    )
+    .returning("version")
+    .executeTakeFirstOrThrow();
+  const t = await dayTotals(trx, locationId, day);
+  await trx
+    .updateTable("location_days")
+    .set({ revenue_vnd: t.revenueVnd, orders: t.orders })
+    .where("location_id", "=", locationId)
+    .where("business_day", "=", day)
+    .execute();
+  return {
+    tenantId,
+    locationId,
+    businessDay: day,
+    revenueVnd: t.revenueVnd,
+    orders: t.orders,
+    version: locked.version,
+  };
+}
+
+/** Net revenue and orders of one location-day: created, not voided. */
+async function dayTotals(
+  trx: Trx,
+  locationId: string,
+  day: string,
+): Promise<{ revenueVnd: number; orders: number }> {
+  const row = await trx
+    .selectFrom("order_facts")
+    .select([
+      sql<number>`coalesce(sum(total_vnd), 0)::bigint`.as("revenue"),
+      sql<number>`count(*)::int`.as("orders"),
+    ])
+    .where("location_id", "=", locationId)
+    .where("business_day", "=", day)
+    .where("created_seen", "=", true)
+    .where("voided_at", "is", null)
+    .executeTakeFirstOrThrow();
+  return { revenueVnd: Number(row.revenue), orders: row.orders };
+}
+
+/** For rebuilds: the same merge, inside the caller's tenant transaction. */
+export const mergeFactsForRebuild = mergeFacts;
+
+/** For rebuilds: the stored totals of every location-day of the transaction's tenant, recomputed. */
+export async function recomputeDays(trx: Trx): Promise<void> {
+  await sql`UPDATE location_days d SET revenue_vnd = t.revenue, orders = t.orders
+    FROM (SELECT location_id, business_day, coalesce(sum(total_vnd), 0) AS revenue, count(*) AS orders
+          FROM order_facts WHERE created_seen AND voided_at IS NULL
+          GROUP BY location_id, business_day) t
+    WHERE d.location_id = t.location_id AND d.business_day = t.business_day`.execute(trx);
+}
+
+export interface Applied {
+  tenantId: string;
+  locationId: string;
+  businessDay: string;
+  version: number;
+}
+
+/**
+ * Applies one order event once per event id (redeliveries change nothing), journals it for
+ * rebuilds, and queues `dashboard.updated` with the new totals in the same transaction.
+ * Returns null for a duplicate.
+ */
+export async function applyOrderEvent(
+  db: Kysely<DashboardDB>,
+  eventId: string,
+  e: OrderEvent,
+  opts: { journal?: boolean; publish?: boolean } = {},
+): Promise<Applied | null> {
+  return withTenant(db, e.data.tenantId, async (trx) => {
+    if (!(await claimEvent(trx, eventId))) return null;
+    if (opts.journal ?? true)
+      await trx
+        .insertInto("event_journal")
+        .values({ event_id: eventId, tenant_id: e.data.tenantId, type: e.type, data: JSON.stringify(e.data) })
+        .execute();
+    await mergeFacts(trx, e);
+    const { version, ...update } = await refreshDay(
+      trx,
+      e.data.tenantId,
+      e.data.locationId,
+      e.data.businessDay,
+    );
+    if (opts.publish ?? true) await enqueueEvent(trx, "dashboard.updated", update);
+    return {
+      tenantId: update.tenantId,
+      locationId: update.locationId,
+      businessDay: update.businessDay,
+      version,
+    };
+  });
+}
+
+/** Kept for callers of the first version of the read model. */
 export async function applyOrderCreated(
   db: Kysely<DashboardDB>,
   eventId: string,
   e: OrderCreated,
 ): Promise<boolean> {
-  return withTenant(db, e.tenantId, async (trx) => {
-    if (!(await claimEvent(trx, eventId))) return false;
-    await trx
-      .insertInto("location_days")
-      .values({
-        tenant_id: e.tenantId,
-        location_id: e.locationId,
-        business_day: e.businessDay,
-        revenue_vnd: e.totalVnd,
-        orders: 1,
-      })
-      .onConflict((c) =>
-        c.columns(["tenant_id", "location_id", "business_day"]).doUpdateSet({
-          revenue_vnd: sql`location_days.revenue_vnd + excluded.revenue_vnd`,
-          orders: sql`location_days.orders + 1`,
-          updated_at: sql`now()`,
-        }),
-      )
-      .execute();
-    return true;
-  });
+  return (await applyOrderEvent(db, eventId, { type: "order.created", data: e })) !== null;
 }
 
 export interface DayFigures {
@@ -46,8 +218,15 @@ export async function dayFigures(
   if (keys.length === 0) return [];
   const rows = await withTenant(db, tenantId, (trx) =>
     trx
-      .selectFrom("location_days")
-      .select(["location_id", "business_day", "revenue_vnd", "orders"])
+      .selectFrom("order_facts")
+      .select([
+        "location_id",
+        "business_day",
+        sql<number>`coalesce(sum(total_vnd), 0)::bigint`.as("revenue"),
+        sql<number>`count(*)::int`.as("orders"),
+      ])
+      .where("created_seen", "=", true)
+      .where("voided_at", "is", null)
       .where((eb) =>
         eb.or(
           keys.map((k) =>
@@ -55,11 +234,12 @@ export async function dayFigures(
           ),
         ),
       )
+      .groupBy(["location_id", "business_day"])
       .execute(),
   );
   const byKey = new Map(rows.map((r) => [`${r.location_id}/${r.business_day}`, r]));
   return keys.map((k) => {
     const r = byKey.get(`${k.locationId}/${k.businessDay}`);
-    return { revenueVnd: r?.revenue_vnd ?? 0, orders: r?.orders ?? 0 };
+    return { revenueVnd: Number(r?.revenue ?? 0), orders: r?.orders ?? 0 };
   });
 }

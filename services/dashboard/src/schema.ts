@@ -1,16 +1,114 @@
 import type { Kysely } from "kysely";
+import { z } from "zod";
 import { businessDay } from "@lsp/contracts";
-import { canAccessLocation, fetchLocation, type Identity, type SidecarPorts } from "@lsp/service-kit";
+import {
+  AppError,
+  canAccessLocation,
+  fetchLocation,
+  type Identity,
+  type LocationSettings,
+  type SidecarPorts,
+} from "@lsp/service-kit";
+import type { ReportCache } from "./cache.js";
 import type { DashboardDB } from "./db.js";
-import { dayFigures } from "./read-model.js";
+import { dayReport, menuEngineering, type DayReport } from "./report.js";
 
 export const typeDefs = /* GraphQL */ `
+  "Revenue and orders of one local hour (the first bucket starts at the cut-over)."
+  type HourlyBucket {
+    hour: Int!
+    revenue: Int!
+    orders: Int!
+  }
+  type TopItem {
+    itemId: ID!
+    name: String!
+    category: String!
+    quantity: Int!
+    "Quantity × unit price (VND), before order-level discounts."
+    revenue: Int!
+  }
+  type TopCategory {
+    category: String!
+    quantity: Int!
+    revenue: Int!
+  }
+  type PaymentShare {
+    method: String!
+    orders: Int!
+    revenue: Int!
+    "Share of net revenue, 0..1."
+    share: Float!
+  }
+  type DayComparison {
+    businessDay: String!
+    revenue: Int!
+    orders: Int!
+  }
+  "Monday of the business week up to the day, against the same span a week earlier."
+  type WeekToDate {
+    from: String!
+    to: String!
+    revenue: Int!
+    orders: Int!
+    lastWeekRevenue: Int!
+    lastWeekOrders: Int!
+  }
+  "The figures of one business day of a location. Amounts in VND."
+  type DayReport {
+    businessDay: String!
+    "What customers pay after discounts, over orders not voided."
+    netRevenue: Int!
+    grossSales: Int!
+    orders: Int!
+    paidOrders: Int!
+    averageTicket: Int!
+    guests: Int
+    revenuePerGuest: Int
+    discountedOrders: Int!
+    discounts: Int!
+    voidedOrders: Int!
+    voids: Int!
+    hourly: [HourlyBucket!]!
+    topItems(limit: Int = 10): [TopItem!]!
+    topCategories(limit: Int = 10): [TopCategory!]!
+    paymentMix: [PaymentShare!]!
+    sameDayLastWeek: DayComparison!
+    weekToDate: WeekToDate!
+  }
+  enum MenuQuadrant {
+    star
+    plowhorse
+    puzzle
+    dog
+  }
+  "Kasavana–Smith menu engineering of one item over a range of business days."
+  type MenuEngineeringItem {
+    itemId: ID!
+    name: String!
+    category: String!
+    quantity: Int!
+    revenue: Int!
+    contributionMargin: Int!
+    menuMix: Float!
+    quadrant: MenuQuadrant!
+  }
+
   type Location @key(selectionSet: "{ id }") {
     id: ID!
-    "Revenue (VND) of the location's current business day."
-    todayRevenue: Int!
-    "Orders of the location's current business day."
-    todayOrders: Int!
+    "Net revenue (VND) of the location's current business day."
+    todayRevenue: Int
+    "Orders (not voided) of the location's current business day."
+    todayOrders: Int
+    today: DayReport
+    "A past or current business day (YYYY-MM-DD)."
+    day(businessDay: String!): DayReport
+    hourlyTrends: [HourlyBucket!]
+    topItems(limit: Int = 5): [TopItem!]
+    topCategories(limit: Int = 5): [TopCategory!]
+    paymentMix: [PaymentShare!]
+    "Menu engineering between two business days (inclusive, at most 366 days)."
+    menuEngineering(from: String!, to: String!): [MenuEngineeringItem!]
   }
 
   type Query {
@@ -21,29 +119,134 @@ export const typeDefs = /* GraphQL */ `
 export interface DashboardContext {
   db: Kysely<DashboardDB>;
   ports: SidecarPorts;
+  cache: ReportCache;
   identity: () => Identity;
+  /** Reports already read in this request, by location and day. */
+  reports: Map<string, Promise<DayReport>>;
 }
+
+export function reportKey(tenantId: string, locationId: string, day: string): string {
+  return `report:${tenantId}:${locationId}:${day}`;
+}
+
+/** A report from the cache, or computed and cached. */
+export async function cachedReport(
+  deps: { db: Kysely<DashboardDB>; cache: ReportCache },
+  tenantId: string,
+  location: LocationSettings,
+  day: string,
+): Promise<DayReport> {
+  const key = reportKey(tenantId, location.id, day);
+  const hit = await deps.cache.get<DayReport>(key);
+  if (hit) return hit;
+  const report = await dayReport(deps.db, tenantId, location, day);
+  await deps.cache.put(key, report);
+  return report;
+}
+
+const Day = z.iso.date();
+
+function reportOf(ctx: DashboardContext, locationId: string, day?: string): Promise<DayReport> {
+  const who = ctx.identity();
+  const memoKey = `${locationId}/${day ?? "today"}`;
+  let report = ctx.reports.get(memoKey);
+  if (!report) {
+    report = (async () => {
+      const location = await fetchLocation(ctx.ports, who, locationId);
+      const d = day ?? businessDay(new Date(), location.cutoverHour, location.timeZone);
+      return cachedReport(ctx, who.tenantId, location, d);
+    })();
+    ctx.reports.set(memoKey, report);
+  }
+  return report;
+}
+
+const limit = (n: unknown, max = 50) => Math.max(0, Math.min(max, typeof n === "number" ? n : 10));
+
+function dayView(r: DayReport) {
+  return {
+    businessDay: r.businessDay,
+    netRevenue: r.netRevenueVnd,
+    grossSales: r.grossSalesVnd,
+    orders: r.orders,
+    paidOrders: r.paidOrders,
+    averageTicket: r.averageTicketVnd,
+    guests: r.guests,
+    revenuePerGuest: r.revenuePerGuestVnd,
+    discountedOrders: r.discounts.orders,
+    discounts: r.discounts.amountVnd,
+    voidedOrders: r.voids.orders,
+    voids: r.voids.amountVnd,
+    hourly: hourlyView(r),
+    topItems: (args: { limit?: number }) => topItemsView(r, args.limit),
+    topCategories: (args: { limit?: number }) => topCategoriesView(r, args.limit),
+    paymentMix: paymentView(r),
+    sameDayLastWeek: {
+      businessDay: r.sameDayLastWeek.businessDay,
+      revenue: r.sameDayLastWeek.revenueVnd,
+      orders: r.sameDayLastWeek.orders,
+    },
+    weekToDate: {
+      from: r.weekToDate.from,
+      to: r.weekToDate.to,
+      revenue: r.weekToDate.revenueVnd,
+      orders: r.weekToDate.orders,
+      lastWeekRevenue: r.weekToDate.lastWeekRevenueVnd,
+      lastWeekOrders: r.weekToDate.lastWeekOrders,
+    },
+  };
+}
+const hourlyView = (r: DayReport) =>
+  r.hourly.map((h) => ({ hour: h.hour, revenue: h.revenueVnd, orders: h.orders }));
+const topItemsView = (r: DayReport, n?: number) =>
+  r.topItems.slice(0, limit(n)).map((i) => ({ ...i, revenue: i.revenueVnd }));
+const topCategoriesView = (r: DayReport, n?: number) =>
+  r.topCategories.slice(0, limit(n)).map((c) => ({ ...c, revenue: c.revenueVnd }));
+const paymentView = (r: DayReport) => r.paymentMix.map((p) => ({ ...p, revenue: p.revenueVnd }));
+
+type Loc = { id: string };
 
 export const resolvers = {
   Query: {
     // Batched by the edge: one call carries every location of the operation.
-    _dashboardLocations: async (_: unknown, args: { ids: string[] }, ctx: DashboardContext) => {
+    _dashboardLocations: (_: unknown, args: { ids: string[] }, ctx: DashboardContext) => {
       const who = ctx.identity();
-      const ids = args.ids.filter((id) => canAccessLocation(who, id));
-      const now = new Date();
-      const settings = await Promise.all(
-        ids.map((id) => fetchLocation(ctx.ports, who, id).catch(() => null)),
-      );
-      const keys = ids.flatMap((id, i) => {
-        const s = settings[i];
-        return s ? [{ locationId: id, businessDay: businessDay(now, s.cutoverHour, s.timeZone) }] : [];
-      });
-      const figures = await dayFigures(ctx.db, who.tenantId, keys);
-      const byId = new Map(keys.map((k, i) => [k.locationId, figures[i]]));
-      return args.ids.map((id) => {
-        const f = byId.get(id);
-        return f ? { id, todayRevenue: f.revenueVnd, todayOrders: f.orders } : null;
-      });
+      return args.ids.map((id) => (canAccessLocation(who, id) ? { id } : null));
     },
+  },
+  Location: {
+    todayRevenue: async (l: Loc, _: unknown, ctx: DashboardContext) =>
+      (await reportOf(ctx, l.id)).netRevenueVnd,
+    todayOrders: async (l: Loc, _: unknown, ctx: DashboardContext) => (await reportOf(ctx, l.id)).orders,
+    today: async (l: Loc, _: unknown, ctx: DashboardContext) => dayView(await reportOf(ctx, l.id)),
+    day: async (l: Loc, args: { businessDay: string }, ctx: DashboardContext) => {
+      const day = Day.safeParse(args.businessDay);
+      if (!day.success)
+        throw new AppError("BAD_USER_INPUT", "businessDay must be YYYY-MM-DD", { field: "businessDay" });
+      return dayView(await reportOf(ctx, l.id, day.data));
+    },
+    hourlyTrends: async (l: Loc, _: unknown, ctx: DashboardContext) => hourlyView(await reportOf(ctx, l.id)),
+    topItems: async (l: Loc, args: { limit?: number }, ctx: DashboardContext) =>
+      topItemsView(await reportOf(ctx, l.id), args.limit),
+    topCategories: async (l: Loc, args: { limit?: number }, ctx: DashboardContext) =>
+      topCategoriesView(await reportOf(ctx, l.id), args.limit),
+    paymentMix: async (l: Loc, _: unknown, ctx: DashboardContext) => paymentView(await reportOf(ctx, l.id)),
+    menuEngineering: async (l: Loc, args: { from: string; to: string }, ctx: DashboardContext) => {
+      const from = Day.safeParse(args.from);
+      const to = Day.safeParse(args.to);
+      if (!from.success || !to.success)
+        throw new AppError("BAD_USER_INPUT", "from and to must be YYYY-MM-DD", { field: "from" });
+      const span = (Date.parse(to.data) - Date.parse(from.data)) / 86_400_000;
+      if (span < 0 || span > 366)
+        throw new AppError("BAD_USER_INPUT", "from must be before to, at most 366 days apart", {
+          field: "to",
+        });
+      const items = await menuEngineering(ctx.db, ctx.identity().tenantId, l.id, from.data, to.data);
+      return items.map((i) => ({ ...i, revenue: i.revenueVnd, contributionMargin: i.contributionMarginVnd }));
+    },
+  },
+  DayReport: {
+    topItems: (r: ReturnType<typeof dayView>, args: { limit?: number }) => r.topItems(args),
+    topCategories: (r: ReturnType<typeof dayView>, args: { limit?: number }) => r.topCategories(args),
   },
 };

@@ -6,8 +6,10 @@ import {
   pingDatabase,
   startOutboxRelay,
   startService,
+  subscriptionRoute,
 } from "@lsp/service-kit";
 import type { SalesDB } from "./db.js";
+import { applyPaymentSucceeded } from "./orders.js";
 import { resolvers, typeDefs, type SalesContext } from "./schema.js";
 
 const { config, log, database } = await bootDatabaseService<SalesDB>({
@@ -22,11 +24,28 @@ await startService({
   log,
   readiness: { database: () => pingDatabase(pool) },
   routes(app) {
+    // Declarative subscription `sales-payments` (components/local/subscriptions.yaml).
+    subscriptionRoute(
+      app,
+      "/events/payments",
+      {
+        "payment.succeeded": async (eventId, data) => {
+          const outcome = await applyPaymentSucceeded(db, eventId, data);
+          log.info({ eventId, orderId: data.orderId, outcome }, "payment.succeeded");
+        },
+      },
+      log,
+    );
     mountSubschema<SalesContext>(app, {
       typeDefs,
       resolvers,
       log,
-      context: ({ request }) => ({ db, ports: config, identity: () => identityFromHeaders(request.headers) }),
+      context: ({ request }) => ({
+        db,
+        ports: config,
+        identity: () => identityFromHeaders(request.headers),
+        menus: new Map(),
+      }),
     });
   },
   onShutdown: async () => {

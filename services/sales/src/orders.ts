@@ -1,35 +1,71 @@
-import type { Kysely, Transaction } from "kysely";
+import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import { z } from "zod";
-import { PaymentMethod, businessDay } from "@lsp/contracts";
+import { PaymentMethod, businessDay, type PaymentSucceeded } from "@lsp/contracts";
 import {
   AppError,
   canAccessLocation,
+  claimEvent,
   enqueueEvent,
   withTenant,
   type Identity,
   type LocationSettings,
 } from "@lsp/service-kit";
 import type { SalesDB } from "./db.js";
+import { runOnce } from "./idempotency.js";
+
+const IdempotencyKey = z.string().min(8).max(128);
+/** How far back an order may be dated (offline POS sync, history imports). */
+const MAX_BACKDATE_MS = 400 * 24 * 3_600_000;
+/** Clock skew tolerated for a client-given time. */
+const MAX_FUTURE_MS = 5 * 60_000;
 
 export const CreateOrderInput = z.object({
   locationId: z.uuid(),
-  idempotencyKey: z.string().min(8).max(128),
+  idempotencyKey: IdempotencyKey,
   paymentMethod: PaymentMethod,
   lines: z
     .array(z.object({ itemId: z.uuid(), quantity: z.number().int().min(1).max(999) }))
     .min(1)
     .max(100),
+  discountVnd: z.number().int().min(0).max(1_000_000_000).optional(),
+  guests: z.number().int().min(1).max(500).optional(),
+  /** Paid on the spot (counter service): the order is created paid. */
+  paid: z.boolean().optional(),
+  /** When the order was taken, for offline POS sync and imports (owners and managers only). */
+  occurredAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type CreateOrderInput = z.infer<typeof CreateOrderInput>;
+
+export const PayOrderInput = z.object({
+  orderId: z.uuid(),
+  idempotencyKey: IdempotencyKey,
+  /** The method actually used, when it differs from the one on the order. */
+  paymentMethod: PaymentMethod.optional(),
+});
+export type PayOrderInput = z.infer<typeof PayOrderInput>;
+
+export const VoidOrderInput = z.object({
+  orderId: z.uuid(),
+  idempotencyKey: IdempotencyKey,
+  reason: z.string().trim().min(1).max(500).optional(),
+});
+export type VoidOrderInput = z.infer<typeof VoidOrderInput>;
 
 export interface OrderView {
   id: string;
   locationId: string;
   status: "open" | "paid" | "voided";
   paymentMethod: PaymentMethod;
+  subtotalVnd: number;
+  discountVnd: number;
   totalVnd: number;
+  guests: number | null;
+  staffId: string | null;
   businessDay: string;
   createdAt: string;
+  paidAt: string | null;
+  voidedAt: string | null;
+  voidReason: string | null;
   lines: { itemId: string; name: string; quantity: number; unitPriceVnd: number }[];
 }
 
@@ -52,9 +88,16 @@ async function loadOrder(
     locationId: order.location_id,
     status: order.status,
     paymentMethod: order.payment_method,
+    subtotalVnd: order.subtotal_vnd,
+    discountVnd: order.discount_vnd,
     totalVnd: order.total_vnd,
+    guests: order.guests,
+    staffId: order.staff_id,
     businessDay: order.business_day,
     createdAt: order.created_at.toISOString(),
+    paidAt: order.paid_at?.toISOString() ?? null,
+    voidedAt: order.voided_at?.toISOString() ?? null,
+    voidReason: order.void_reason,
     lines: lines.map((l) => ({
       itemId: l.item_id,
       name: l.name,
@@ -69,9 +112,21 @@ export async function getOrder(db: Kysely<SalesDB>, who: Identity, id: string): 
   return order && canAccessLocation(who, order.locationId) ? order : null;
 }
 
+/** When the order happened: now, or a client-given time within the allowed window. */
+function orderTime(who: Identity, input: CreateOrderInput, now: Date): Date {
+  if (!input.occurredAt) return now;
+  if (who.role === "staff")
+    throw new AppError("FORBIDDEN", "only owners and managers may date an order", { field: "occurredAt" });
+  const at = new Date(input.occurredAt);
+  if (at.getTime() > now.getTime() + MAX_FUTURE_MS || at.getTime() < now.getTime() - MAX_BACKDATE_MS)
+    throw new AppError("BAD_USER_INPUT", "occurredAt is outside the allowed window", { field: "occurredAt" });
+  return at;
+}
+
 /**
- * Records an order and its `order.created` event in one transaction. Replaying the same
- * idempotency key returns the first order unchanged (also when two replays race).
+ * Records an order and its `order.created` event (and `order.paid` when paid on the spot) in one
+ * transaction. Replaying the same idempotency key returns the first order unchanged (also when
+ * two replays race).
  */
 export async function createOrder(
   db: Kysely<SalesDB>,
@@ -83,15 +138,26 @@ export async function createOrder(
   if (location.tenantId !== who.tenantId || !canAccessLocation(who, location.id)) {
     throw new AppError("FORBIDDEN", "no access to this location");
   }
+  const at = orderTime(who, input, now);
   return withTenant(db, who.tenantId, async (trx) => {
     const existing = await loadOrder(trx, { idempotencyKey: input.idempotencyKey });
     if (existing) return existing;
 
     const itemIds = [...new Set(input.lines.map((l) => l.itemId))];
     const items = await trx
-      .selectFrom("menu_items")
-      .select(["id", "name", "price_vnd", "available"])
-      .where("id", "in", itemIds)
+      .selectFrom("menu_items as i")
+      .leftJoin("menu_item_locations as l", (j) =>
+        j.onRef("l.item_id", "=", "i.id").on("l.location_id", "=", location.id),
+      )
+      .select([
+        "i.id",
+        "i.name",
+        "i.category",
+        "i.price_vnd",
+        "i.cost_vnd",
+        sql<boolean>`coalesce(l.available, i.available)`.as("available"),
+      ])
+      .where("i.id", "in", itemIds)
       .execute();
     const byId = new Map(items.map((i) => [i.id, i]));
     const lines = input.lines.map((l) => {
@@ -99,11 +165,22 @@ export async function createOrder(
       if (!item)
         throw new AppError("BAD_USER_INPUT", `unknown menu item ${l.itemId}`, { field: "lines.itemId" });
       if (!item.available)
-        throw new AppError("BAD_USER_INPUT", `${item.name} is not available`, { field: "lines.itemId" });
-      return { itemId: item.id, name: item.name, quantity: l.quantity, unitPriceVnd: item.price_vnd };
+        throw new AppError("BAD_USER_INPUT", `${item.name} is not available here`, { field: "lines.itemId" });
+      return {
+        itemId: item.id,
+        name: item.name,
+        quantity: l.quantity,
+        unitPriceVnd: item.price_vnd,
+        category: item.category,
+        unitCostVnd: item.cost_vnd,
+      };
     });
-    const totalVnd = lines.reduce((sum, l) => sum + l.quantity * l.unitPriceVnd, 0);
-    const day = businessDay(now, location.cutoverHour, location.timeZone);
+    const subtotalVnd = lines.reduce((sum, l) => sum + l.quantity * l.unitPriceVnd, 0);
+    const discountVnd = input.discountVnd ?? 0;
+    if (discountVnd > subtotalVnd)
+      throw new AppError("BAD_USER_INPUT", "the discount is larger than the order", { field: "discountVnd" });
+    const totalVnd = subtotalVnd - discountVnd;
+    const day = businessDay(at, location.cutoverHour, location.timeZone);
 
     const inserted = await trx
       .insertInto("orders")
@@ -111,10 +188,19 @@ export async function createOrder(
         tenant_id: who.tenantId,
         location_id: location.id,
         payment_method: input.paymentMethod,
+        subtotal_vnd: subtotalVnd,
+        discount_vnd: discountVnd,
         total_vnd: totalVnd,
+        guests: input.guests ?? null,
+        staff_id: who.userId ?? null,
         business_day: day,
         idempotency_key: input.idempotencyKey,
-        created_at: now,
+        created_at: at,
+        status: input.paid ? "paid" : "open",
+        paid_at: input.paid ? at : null,
+        payment_id: null,
+        voided_at: null,
+        void_reason: null,
       })
       .onConflict((c) => c.constraint("orders_idempotency_key").doNothing())
       .returning(["id"])
@@ -144,13 +230,144 @@ export async function createOrder(
       tenantId: who.tenantId,
       locationId: location.id,
       businessDay: day,
-      createdAt: now.toISOString(),
+      createdAt: at.toISOString(),
       paymentMethod: input.paymentMethod,
       totalVnd,
+      subtotalVnd,
+      discountVnd,
+      ...(input.guests ? { guests: input.guests } : {}),
+      ...(who.userId ? { staffId: who.userId } : {}),
       lines,
     });
+    if (input.paid) {
+      await enqueueEvent(trx, "order.paid", {
+        orderId: inserted.id,
+        tenantId: who.tenantId,
+        locationId: location.id,
+        businessDay: day,
+        paidAt: at.toISOString(),
+        paymentMethod: input.paymentMethod,
+        totalVnd,
+      });
+    }
     const order = await loadOrder(trx, { id: inserted.id });
     if (!order) throw new AppError("INTERNAL", "order vanished inside its own transaction");
     return order;
+  });
+}
+
+/** The order row, locked for this transaction; NOT_FOUND also for another location's order. */
+async function lockOrder(trx: Transaction<SalesDB>, who: Identity, orderId: string) {
+  const row = await trx
+    .selectFrom("orders")
+    .selectAll()
+    .where("id", "=", orderId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!row || !canAccessLocation(who, row.location_id))
+    throw new AppError("NOT_FOUND", `order ${orderId} not found`, { field: "orderId" });
+  return row;
+}
+
+async function markPaid(
+  trx: Transaction<SalesDB>,
+  row: Selectable<SalesDB["orders"]>,
+  method: PaymentMethod,
+  paidAt: Date,
+  paymentId?: string,
+): Promise<void> {
+  await trx
+    .updateTable("orders")
+    .set({ status: "paid", paid_at: paidAt, payment_method: method, payment_id: paymentId ?? null })
+    .where("id", "=", row.id)
+    .execute();
+  await enqueueEvent(trx, "order.paid", {
+    orderId: row.id,
+    tenantId: row.tenant_id,
+    locationId: row.location_id,
+    businessDay: row.business_day,
+    paidAt: paidAt.toISOString(),
+    paymentMethod: method,
+    totalVnd: row.total_vnd,
+    ...(paymentId ? { paymentId } : {}),
+  });
+}
+
+/** Staff settle an open order (cash, card, or a wallet confirmed at the counter). */
+export async function payOrder(
+  db: Kysely<SalesDB>,
+  who: Identity,
+  input: PayOrderInput,
+  now = new Date(),
+): Promise<OrderView> {
+  return withTenant(db, who.tenantId, (trx) =>
+    runOnce(trx, who.tenantId, input.idempotencyKey, `payOrder:${input.orderId}`, async () => {
+      const row = await lockOrder(trx, who, input.orderId);
+      if (row.status !== "open")
+        throw new AppError("CONFLICT", `order is already ${row.status}`, { field: "orderId" });
+      await markPaid(trx, row, input.paymentMethod ?? row.payment_method, now);
+      const order = await loadOrder(trx, { id: row.id });
+      if (!order) throw new AppError("INTERNAL", "order vanished inside its own transaction");
+      return order;
+    }),
+  );
+}
+
+/** Voids an open or paid order once; voiding again is a CONFLICT and changes nothing. */
+export async function voidOrder(
+  db: Kysely<SalesDB>,
+  who: Identity,
+  input: VoidOrderInput,
+  now = new Date(),
+): Promise<OrderView> {
+  if (who.role === "staff") throw new AppError("FORBIDDEN", "only owners and managers may void orders");
+  return withTenant(db, who.tenantId, (trx) =>
+    runOnce(trx, who.tenantId, input.idempotencyKey, `voidOrder:${input.orderId}`, async () => {
+      const row = await lockOrder(trx, who, input.orderId);
+      if (row.status === "voided")
+        throw new AppError("CONFLICT", "order is already voided", { field: "orderId" });
+      await trx
+        .updateTable("orders")
+        .set({ status: "voided", voided_at: now, void_reason: input.reason ?? null })
+        .where("id", "=", row.id)
+        .execute();
+      await enqueueEvent(trx, "order.voided", {
+        orderId: row.id,
+        tenantId: row.tenant_id,
+        locationId: row.location_id,
+        businessDay: row.business_day,
+        voidedAt: now.toISOString(),
+        totalVnd: row.total_vnd,
+        ...(input.reason ? { reason: input.reason } : {}),
+      });
+      const order = await loadOrder(trx, { id: row.id });
+      if (!order) throw new AppError("INTERNAL", "order vanished inside its own transaction");
+      return order;
+    }),
+  );
+}
+
+/**
+ * `payment.succeeded` from payments: marks the order paid once per event. An order already paid
+ * or voided is left as it is (payments keeps the money record; a refund is a human decision).
+ * Returns what happened, for the log.
+ */
+export async function applyPaymentSucceeded(
+  db: Kysely<SalesDB>,
+  eventId: string,
+  p: PaymentSucceeded,
+): Promise<"paid" | "duplicate" | "not-open" | "unknown-order"> {
+  return withTenant(db, p.tenantId, async (trx) => {
+    if (!(await claimEvent(trx, eventId))) return "duplicate";
+    const row = await trx
+      .selectFrom("orders")
+      .selectAll()
+      .where("id", "=", p.orderId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!row) return "unknown-order";
+    if (row.status !== "open") return "not-open";
+    await markPaid(trx, row, p.provider, new Date(p.occurredAt), p.paymentId);
+    return "paid";
   });
 }

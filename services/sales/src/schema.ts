@@ -1,13 +1,24 @@
 import type { Kysely } from "kysely";
-import {
-  canAccessLocation,
-  fetchLocation,
-  withTenant,
-  type Identity,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { canAccessLocation, fetchLocation, type Identity, type SidecarPorts } from "@lsp/service-kit";
 import type { SalesDB } from "./db.js";
-import { CreateOrderInput, createOrder, getOrder } from "./orders.js";
+import {
+  SetAvailabilityInput,
+  UpsertMenuItemInput,
+  byCategory,
+  locationMenu,
+  setItemAvailability,
+  upsertMenuItem,
+  type MenuItemView,
+} from "./menu.js";
+import {
+  CreateOrderInput,
+  PayOrderInput,
+  VoidOrderInput,
+  createOrder,
+  getOrder,
+  payOrder,
+  voidOrder,
+} from "./orders.js";
 
 export const typeDefs = /* GraphQL */ `
   enum PaymentMethod {
@@ -29,7 +40,15 @@ export const typeDefs = /* GraphQL */ `
     name: String!
     "Price in VND."
     priceVnd: Int!
+    "Food cost per portion in VND (menu engineering)."
+    costVnd: Int!
+    "Whether it can be ordered at this location."
     available: Boolean!
+  }
+
+  type MenuCategory {
+    name: String!
+    items: [MenuItem!]!
   }
 
   type OrderLine {
@@ -44,16 +63,29 @@ export const typeDefs = /* GraphQL */ `
     locationId: ID!
     status: OrderStatus!
     paymentMethod: PaymentMethod!
+    "Sum of the lines (VND)."
+    subtotalVnd: Int!
+    "Order-level discount (VND)."
+    discountVnd: Int!
+    "What the customer pays: subtotal − discount (VND)."
     totalVnd: Int!
+    guests: Int
+    "User id of the staff member who took the order."
+    staffId: String
     "Business day (YYYY-MM-DD) after the location's cut-over."
     businessDay: String!
     createdAt: String!
+    paidAt: String
+    voidedAt: String
+    voidReason: String
     lines: [OrderLine!]!
   }
 
   type Location @key(selectionSet: "{ id }") {
     id: ID!
+    "The menu as this location sees it (availability per location)."
     menu: [MenuItem!]!
+    menuCategories: [MenuCategory!]!
   }
 
   input OrderLineInput {
@@ -67,6 +99,43 @@ export const typeDefs = /* GraphQL */ `
     idempotencyKey: String!
     paymentMethod: PaymentMethod!
     lines: [OrderLineInput!]!
+    "Order-level discount in VND (at most the subtotal)."
+    discountVnd: Int
+    guests: Int
+    "Paid on the spot: the order is created paid."
+    paid: Boolean
+    "When the order was taken (ISO 8601), for offline POS sync and imports; owners and managers only."
+    occurredAt: String
+  }
+
+  input PayOrderInput {
+    orderId: ID!
+    idempotencyKey: String!
+    paymentMethod: PaymentMethod
+  }
+
+  input VoidOrderInput {
+    orderId: ID!
+    idempotencyKey: String!
+    reason: String
+  }
+
+  input UpsertMenuItemInput {
+    idempotencyKey: String!
+    "Absent for a new item."
+    id: ID
+    category: String!
+    name: String!
+    priceVnd: Int!
+    costVnd: Int!
+    available: Boolean
+  }
+
+  input SetItemAvailabilityInput {
+    idempotencyKey: String!
+    itemId: ID!
+    locationId: ID!
+    available: Boolean!
   }
 
   type Query {
@@ -76,6 +145,10 @@ export const typeDefs = /* GraphQL */ `
 
   type Mutation {
     createOrder(input: CreateOrderInput!): Order!
+    payOrder(input: PayOrderInput!): Order!
+    voidOrder(input: VoidOrderInput!): Order!
+    upsertMenuItem(input: UpsertMenuItemInput!): MenuItem!
+    setItemAvailability(input: SetItemAvailabilityInput!): MenuItem!
   }
 `;
 
@@ -83,6 +156,17 @@ export interface SalesContext {
   db: Kysely<SalesDB>;
   ports: SidecarPorts;
   identity: () => Identity;
+  /** One menu read per location and request, shared by `menu` and `menuCategories`. */
+  menus: Map<string, Promise<MenuItemView[]>>;
+}
+
+function menuOf(ctx: SalesContext, locationId: string): Promise<MenuItemView[]> {
+  let menu = ctx.menus.get(locationId);
+  if (!menu) {
+    menu = locationMenu(ctx.db, ctx.identity(), locationId);
+    ctx.menus.set(locationId, menu);
+  }
+  return menu;
 }
 
 export const resolvers = {
@@ -94,19 +178,9 @@ export const resolvers = {
     },
   },
   Location: {
-    // The menu is per tenant for now; per-location availability comes with the menu issue.
-    menu: async (_loc: { id: string }, _: unknown, ctx: SalesContext) => {
-      const rows = await withTenant(ctx.db, ctx.identity().tenantId, (trx) =>
-        trx.selectFrom("menu_items").selectAll().orderBy("category").orderBy("name").execute(),
-      );
-      return rows.map((r) => ({
-        id: r.id,
-        category: r.category,
-        name: r.name,
-        priceVnd: r.price_vnd,
-        available: r.available,
-      }));
-    },
+    menu: (loc: { id: string }, _: unknown, ctx: SalesContext) => menuOf(ctx, loc.id),
+    menuCategories: async (loc: { id: string }, _: unknown, ctx: SalesContext) =>
+      byCategory(await menuOf(ctx, loc.id)),
   },
   Mutation: {
     createOrder: async (_: unknown, args: { input: unknown }, ctx: SalesContext) => {
@@ -115,5 +189,13 @@ export const resolvers = {
       const location = await fetchLocation(ctx.ports, who, input.locationId);
       return createOrder(ctx.db, who, location, input);
     },
+    payOrder: (_: unknown, args: { input: unknown }, ctx: SalesContext) =>
+      payOrder(ctx.db, ctx.identity(), PayOrderInput.parse(args.input)),
+    voidOrder: (_: unknown, args: { input: unknown }, ctx: SalesContext) =>
+      voidOrder(ctx.db, ctx.identity(), VoidOrderInput.parse(args.input)),
+    upsertMenuItem: (_: unknown, args: { input: unknown }, ctx: SalesContext) =>
+      upsertMenuItem(ctx.db, ctx.identity(), UpsertMenuItemInput.parse(args.input)),
+    setItemAvailability: (_: unknown, args: { input: unknown }, ctx: SalesContext) =>
+      setItemAvailability(ctx.db, ctx.identity(), SetAvailabilityInput.parse(args.input)),
   },
 };

@@ -27,6 +27,14 @@ if (!file || !process.env.DATABASE_URL)
 const demo = Demo.parse(JSON.parse(readFileSync(file, "utf8")));
 const { db } = createDatabase<SalesDB>(process.env.DATABASE_URL, "sales", 2);
 for (const t of demo.tenants) {
+  const categories = [...new Set(t.menu.map((m) => m.category))];
+  await withTenant(db, t.id, (trx) =>
+    trx
+      .insertInto("menu_categories")
+      .values(categories.map((name, i) => ({ tenant_id: t.id, name, sort_order: i })))
+      .onConflict((c) => c.doNothing())
+      .execute(),
+  );
   await withTenant(db, t.id, (trx) =>
     trx
       .insertInto("menu_items")

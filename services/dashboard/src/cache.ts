@@ -1,0 +1,89 @@
+import { Counter } from "prom-client";
+import { registry, type Logger, type SidecarPorts } from "@lsp/service-kit";
+
+/** Dapr state store (Redis) holding computed reports; components/local/cache.yaml. */
+const STORE = "cache";
+export const CACHE_TTL_SECONDS = 60;
+
+const lookups = new Counter({
+  name: "dashboard_cache_lookups_total",
+  help: "Report cache lookups by result (hit rate = hit / (hit + miss))",
+  labelNames: ["result"] as const,
+  registers: [registry],
+});
+
+interface Versioned {
+  version: number;
+}
+
+function stateUrl(ports: SidecarPorts, key?: string): string {
+  const base = `http://127.0.0.1:${ports.DAPR_HTTP_PORT}/v1.0/state/${STORE}`;
+  return key ? `${base}/${encodeURIComponent(key)}` : base;
+}
+
+async function read<T>(ports: SidecarPorts, key: string): Promise<{ value: T; etag: string } | null> {
+  const res = await fetch(stateUrl(ports, key), { signal: AbortSignal.timeout(1000) });
+  if (res.status === 204 || res.status === 404) return null;
+  if (!res.ok) throw new Error(`state get ${res.status}`);
+  return { value: (await res.json()) as T, etag: res.headers.get("etag") ?? "" };
+}
+
+/**
+ * A cache of versioned values (report of a location-day) in Redis through Dapr state, with a
+ * 60 s TTL. Writes are compare-and-set on the ETag and never replace a newer version, so a slow
+ * reader cannot put back figures older than what an event already wrote. Cache failures never
+ * fail a request: the caller computes instead.
+ */
+export function reportCache(ports: SidecarPorts, log: Logger) {
+  async function get<T extends Versioned>(key: string): Promise<T | null> {
+    try {
+      const hit = await read<T>(ports, key);
+      lookups.inc({ result: hit ? "hit" : "miss" });
+      return hit?.value ?? null;
+    } catch (err) {
+      lookups.inc({ result: "error" });
+      log.warn({ err: String(err), key }, "report cache unavailable");
+      return null;
+    }
+  }
+
+  /** Stores `value` unless the cache already holds the same or a newer version. */
+  async function put<T extends Versioned>(key: string, value: T): Promise<void> {
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const current = await read<T>(ports, key);
+        if (current && current.value.version >= value.version) return;
+        const res = await fetch(stateUrl(ports), {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify([
+            {
+              key,
+              value,
+              ...(current ? { etag: current.etag } : {}),
+              // first-write: with an ETag, only if unchanged; without one, only if still absent.
+              options: { concurrency: "first-write" },
+              metadata: { ttlInSeconds: String(CACHE_TTL_SECONDS) },
+            },
+          ]),
+          signal: AbortSignal.timeout(1000),
+        });
+        if (res.ok) return;
+        if (res.status !== 409 && res.status !== 500) throw new Error(`state save ${res.status}`);
+      }
+    } catch (err) {
+      log.warn({ err: String(err), key }, "report cache write failed");
+    }
+  }
+
+  /** Whether a key is cached now (events refresh only what readers keep warm). */
+  async function has(key: string): Promise<boolean> {
+    try {
+      return (await read(ports, key)) !== null;
+    } catch {
+      return false;
+    }
+  }
+  return { get, put, has };
+}
+export type ReportCache = ReturnType<typeof reportCache>;

@@ -1,0 +1,51 @@
+// Rebuilds the read model from the event journal: per tenant, in one transaction, the order
+// facts are dropped and every journaled event is applied again (no re-publication, no new
+// journal rows). Readers see the old figures until the tenant's transaction commits.
+//   DATABASE_URL=… node --import tsx src/rebuild.ts [tenantId…]
+import { sql, type Kysely } from "kysely";
+import { parseEvent } from "@lsp/contracts";
+import { createDatabase, withTenant } from "@lsp/service-kit";
+import type { DashboardDB } from "./db.js";
+import { mergeFactsForRebuild, recomputeDays } from "./read-model.js";
+
+export async function rebuildTenant(db: Kysely<DashboardDB>, tenantId: string): Promise<number> {
+  return withTenant(db, tenantId, async (trx) => {
+    const events = await trx
+      .selectFrom("event_journal")
+      .select(["type", "data"])
+      .where("tenant_id", "=", tenantId)
+      .orderBy("received_at")
+      .execute();
+    await trx.deleteFrom("order_facts").execute(); // lines cascade; RLS keeps it to this tenant
+    await trx.updateTable("location_days").set({ revenue_vnd: 0, orders: 0 }).execute();
+    for (const e of events) {
+      if (e.type !== "order.created" && e.type !== "order.paid" && e.type !== "order.voided") continue;
+      await mergeFactsForRebuild(trx, { type: e.type, data: parseEvent(e.type, e.data) } as never);
+    }
+    await recomputeDays(trx);
+    return events.length;
+  });
+}
+
+export async function rebuildAll(
+  db: Kysely<DashboardDB>,
+  tenants?: string[],
+): Promise<Record<string, number>> {
+  const ids =
+    tenants && tenants.length
+      ? tenants
+      : (await sql<{ tenant_id: string }>`SELECT DISTINCT tenant_id FROM event_journal`.execute(db)).rows.map(
+          (r) => r.tenant_id,
+        );
+  const out: Record<string, number> = {};
+  for (const id of ids) out[id] = await rebuildTenant(db, id);
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (!process.env.DATABASE_URL) throw new Error("usage: DATABASE_URL=… tsx src/rebuild.ts [tenantId…]");
+  const { db } = createDatabase<DashboardDB>(process.env.DATABASE_URL, "dashboard", 2);
+  const result = await rebuildAll(db, process.argv.slice(2));
+  console.log(JSON.stringify({ rebuilt: result }));
+  await db.destroy();
+}

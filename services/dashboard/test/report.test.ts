@@ -1,0 +1,206 @@
+// Day reports and menu engineering against a real PostgreSQL: events in any order, duplicates,
+// voids and discounts give the figures an independent computation gives; a rebuild from the
+// journal reaches the same numbers.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
+import type { OrderCreated } from "@lsp/contracts";
+import { createDatabase, createLogger, migrateToLatest, type Database } from "@lsp/service-kit";
+import { startTestPostgres, type TestPostgres } from "../../../test/support/postgres.js";
+import type { DashboardDB } from "../src/db.js";
+import { applyOrderEvent, type OrderEvent } from "../src/read-model.js";
+import { rebuildTenant } from "../src/rebuild.js";
+import { classifyMenu, dayReport, weekStart } from "../src/report.js";
+
+let pg: TestPostgres;
+let database: Database<DashboardDB>;
+
+before(async () => {
+  pg = await startTestPostgres();
+  database = createDatabase<DashboardDB>(pg.serviceUrl("dashboard"), "dashboard", 4);
+  await migrateToLatest(
+    database,
+    path.join(import.meta.dirname, "..", "migrations"),
+    createLogger("test", "warn"),
+  );
+});
+after(async () => {
+  await database?.db.destroy();
+  await pg?.stop();
+});
+
+const ITEMS = [
+  { itemId: randomUUID(), name: "Phở bò tái", category: "Phở", unitPriceVnd: 55_000, unitCostVnd: 21_000 },
+  { itemId: randomUUID(), name: "Trà đá", category: "Đồ uống", unitPriceVnd: 5_000, unitCostVnd: 800 },
+  { itemId: randomUUID(), name: "Bún chả", category: "Bún", unitPriceVnd: 60_000, unitCostVnd: 30_000 },
+];
+const location = { id: randomUUID(), timeZone: "Asia/Ho_Chi_Minh", cutoverHour: 4 };
+
+/** A deterministic pseudo-random stream (the test must be reproducible). */
+function rng(seed: number) {
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+}
+
+test("a day's report equals an independent computation, whatever the event order", async () => {
+  const tenant = randomUUID();
+  const rand = rng(7);
+  const day = "2026-11-20"; // a Friday
+  const orders: { created: OrderCreated; paid: boolean; voided: boolean }[] = [];
+  for (let i = 0; i < 60; i++) {
+    // Local 04:00..03:59 next day → UTC = local − 7 h.
+    const localMinutes = 4 * 60 + Math.floor(rand() * 24 * 60);
+    const createdAt = new Date(Date.parse(`${day}T00:00:00Z`) + (localMinutes - 7 * 60) * 60_000);
+    const lines = ITEMS.filter(() => rand() < 0.6).map((it) => ({
+      ...it,
+      quantity: 1 + Math.floor(rand() * 3),
+    }));
+    if (lines.length === 0) lines.push({ ...ITEMS[0]!, quantity: 1 });
+    const subtotal = lines.reduce((s, l) => s + l.quantity * l.unitPriceVnd, 0);
+    const discount = rand() < 0.2 ? 10_000 : 0;
+    orders.push({
+      created: {
+        orderId: randomUUID(),
+        tenantId: tenant,
+        locationId: location.id,
+        businessDay: day,
+        createdAt: createdAt.toISOString(),
+        paymentMethod: (["cash", "momo", "vnpay"] as const)[Math.floor(rand() * 3)]!,
+        subtotalVnd: subtotal,
+        discountVnd: discount,
+        totalVnd: subtotal - discount,
+        guests: 1 + Math.floor(rand() * 4),
+        lines,
+      },
+      paid: rand() < 0.8,
+      voided: rand() < 0.1,
+    });
+  }
+  // Events: created, paid, voided, each with an id; shuffled, and some delivered twice.
+  const events: { id: string; e: OrderEvent }[] = [];
+  for (const o of orders) {
+    const c = o.created;
+    events.push({ id: randomUUID(), e: { type: "order.created", data: c } });
+    if (o.paid)
+      events.push({
+        id: randomUUID(),
+        e: { type: "order.paid", data: { ...c, paidAt: c.createdAt, paymentMethod: c.paymentMethod } },
+      });
+    if (o.voided)
+      events.push({ id: randomUUID(), e: { type: "order.voided", data: { ...c, voidedAt: c.createdAt } } });
+  }
+  const deliveries = [...events, ...events.filter(() => rand() < 0.3)].sort(() => rand() - 0.5);
+  for (const d of deliveries) await applyOrderEvent(database.db, d.id, d.e, { publish: false });
+
+  const kept = orders.filter((o) => !o.voided).map((o) => o.created);
+  const net = kept.reduce((s, o) => s + o.totalVnd, 0);
+  const report = await dayReport(database.db, tenant, location, day);
+  assert.equal(report.netRevenueVnd, net);
+  assert.equal(report.orders, kept.length);
+  assert.equal(report.paidOrders, orders.filter((o) => !o.voided && o.paid).length);
+  assert.equal(report.averageTicketVnd, Math.round(net / kept.length));
+  assert.equal(
+    report.guests,
+    kept.reduce((s, o) => s + (o.guests ?? 0), 0),
+  );
+  assert.equal(report.voids.orders, orders.filter((o) => o.voided).length);
+  assert.equal(
+    report.discounts.amountVnd,
+    kept.reduce((s, o) => s + (o.discountVnd ?? 0), 0),
+  );
+  // Hourly: local hour of each order, buckets starting at 04:00.
+  assert.deepEqual(
+    report.hourly.map((h) => h.hour),
+    [...Array(24).keys()].map((i) => (4 + i) % 24),
+  );
+  for (const h of report.hourly) {
+    const inHour = kept.filter((o) => (new Date(o.createdAt).getUTCHours() + 7) % 24 === h.hour);
+    assert.equal(
+      h.revenueVnd,
+      inHour.reduce((s, o) => s + o.totalVnd, 0),
+      `hour ${h.hour}`,
+    );
+  }
+  for (const it of ITEMS) {
+    const qty = kept
+      .flatMap((o) => o.lines)
+      .filter((l) => l.itemId === it.itemId)
+      .reduce((s, l) => s + l.quantity, 0);
+    const top = report.topItems.find((t) => t.itemId === it.itemId);
+    assert.equal(top?.quantity ?? 0, qty, it.name);
+    assert.equal(top?.revenueVnd ?? 0, qty * it.unitPriceVnd);
+  }
+  for (const m of report.paymentMix) {
+    const mine = kept.filter((o) => o.paymentMethod === m.method);
+    assert.equal(
+      m.revenueVnd,
+      mine.reduce((s, o) => s + o.totalVnd, 0),
+    );
+    assert.equal(m.orders, mine.length);
+  }
+  assert.equal(weekStart(day), "2026-11-16");
+  assert.equal(report.weekToDate.revenueVnd, net);
+
+  // Rebuild from the journal: the same numbers.
+  await rebuildTenant(database.db, tenant);
+  const rebuilt = await dayReport(database.db, tenant, location, day);
+  assert.deepEqual({ ...rebuilt, version: 0 }, { ...report, version: 0 });
+});
+
+test("same day last week and week-to-date compare against the right days", async () => {
+  const tenant = randomUUID();
+  const order = (day: string, totalVnd: number): OrderEvent => ({
+    type: "order.created",
+    data: {
+      orderId: randomUUID(),
+      tenantId: tenant,
+      locationId: location.id,
+      businessDay: day,
+      createdAt: `${day}T05:00:00.000Z`,
+      paymentMethod: "cash",
+      totalVnd,
+      lines: [{ ...ITEMS[0]!, quantity: 1, unitPriceVnd: totalVnd }],
+    },
+  });
+  // Wednesday 2026-11-18; Monday the 16th; last week: Mon 9th..Wed 11th; Thursday 12th is outside.
+  for (const [day, amount] of [
+    ["2026-11-18", 100_000],
+    ["2026-11-16", 50_000],
+    ["2026-11-11", 70_000],
+    ["2026-11-09", 20_000],
+    ["2026-11-12", 999_000],
+    ["2026-11-15", 888_000],
+  ] as const)
+    await applyOrderEvent(database.db, randomUUID(), order(day, amount), { publish: false });
+  const r = await dayReport(database.db, tenant, location, "2026-11-18");
+  assert.deepEqual(r.sameDayLastWeek, { businessDay: "2026-11-11", revenueVnd: 70_000, orders: 1 });
+  assert.deepEqual(
+    { ...r.weekToDate },
+    {
+      from: "2026-11-16",
+      to: "2026-11-18",
+      revenueVnd: 150_000,
+      orders: 2,
+      lastWeekRevenueVnd: 90_000,
+      lastWeekOrders: 2,
+    },
+  );
+});
+
+test("menu engineering puts items in Kasavana–Smith quadrants", () => {
+  const rows = [
+    // 100 portions in all, 4 items: popular at ≥ 17.5 portions. Weighted average margin:
+    // (40·30k + 30·10k + 20·40k + 10·5k) / 100 = 23.5k.
+    { itemId: "a", name: "A", category: "x", quantity: 40, revenueVnd: 40 * 50_000, costVnd: 40 * 20_000 },
+    { itemId: "b", name: "B", category: "x", quantity: 30, revenueVnd: 30 * 20_000, costVnd: 30 * 10_000 },
+    { itemId: "c", name: "C", category: "x", quantity: 20, revenueVnd: 20 * 60_000, costVnd: 20 * 20_000 },
+    { itemId: "d", name: "D", category: "x", quantity: 10, revenueVnd: 10 * 10_000, costVnd: 10 * 5_000 },
+  ];
+  const out = Object.fromEntries(classifyMenu(rows).map((i) => [i.itemId, i.quadrant]));
+  assert.deepEqual(out, { a: "star", b: "plowhorse", c: "star", d: "dog" });
+  const puzzle = classifyMenu([
+    { itemId: "p", name: "P", category: "x", quantity: 2, revenueVnd: 2 * 90_000, costVnd: 0 },
+    { itemId: "q", name: "Q", category: "x", quantity: 98, revenueVnd: 98 * 10_000, costVnd: 0 },
+  ]);
+  assert.equal(puzzle.find((i) => i.itemId === "p")?.quadrant, "puzzle");
+});
