@@ -125,6 +125,9 @@ try {
     8,
     prepare,
   );
+  // Creating the orders set off their own downstream work (dashboard, ai); let it drain first.
+  say("settling 20 s…");
+  await new Promise((r) => setTimeout(r, 20_000));
 
   // The owner's live feed (GraphQL over SSE, as served by the edge); each event names the order's
   // quantity (×n), which matches it to its webhook.
