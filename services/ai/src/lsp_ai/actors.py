@@ -1,18 +1,55 @@
-"""The LocationInsights actor: one per location, its series kept in actor state.
+"""The LocationInsights actor: one per location, its series and fitted model kept in actor state.
 
 The SDK's JSON decoder turns date-like strings into datetime objects, both in method arguments
 and in state. Our payloads carry business days and timestamps as strings, so the state is kept
-as one JSON text, and RecordOrder takes its event as JSON text too.
+as JSON text, RecordOrder takes its event as JSON text, and date arguments are normalised.
+
+State keys: `insights` (the series, insights.InsightsState), `model` (the last training: forecast
+with backtest, anomalies, recommendations), `settings` (time zone and cut-over from auth),
+`published` (ids of events already published, so a retrain never repeats an alert).
+Fitting runs in worker processes (insights.run_cpu_bound); a call holds the actor's turn while
+it waits, but never the event loop that serves every other actor.
 """
 
 import json
+import logging
+import os
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from dapr.actor import Actor, ActorInterface, actormethod
+from dapr.actor import Actor, ActorInterface, Remindable, actormethod
 
-from lsp_ai.insights import InsightsState, empty_state, record_order, single_argument, summary
+from lsp_ai import analysis
+from lsp_ai.events import DEFAULT_SETTINGS, ensure_settings, publish_findings
+from lsp_ai.insights import (
+    InsightsState,
+    empty_state,
+    record_order,
+    record_void,
+    run_cpu_bound,
+    single_argument,
+    summary,
+)
+
+log = logging.getLogger("lsp_ai.actors")
 
 STATE_KEY = "insights"
+MODEL_KEY = "model"
+SETTINGS_KEY = "settings"
+PUBLISHED_KEY = "published"
+DAILY_REMINDER = "daily-retrain"
+ONE_SHOT_REMINDER = "retrain-now"
+MAX_FORECAST_DAYS = 28
+# A model trained on an older version of the series is still served for this long: every order
+# changes the series, and refitting on each call would make calls slow.
+MODEL_MAX_AGE = timedelta(seconds=int(os.environ.get("AI_MODEL_MAX_AGE_SECONDS", "600")))
+# Minutes after the cut-over at which the daily retrain runs (the closed day's events are in).
+RETRAIN_AFTER_CUTOVER = timedelta(minutes=15)
+
+
+class BadArgument(ValueError):
+    """A caller's argument is malformed; the message says how."""
 
 
 class LocationInsightsInterface(ActorInterface):
@@ -22,23 +59,212 @@ class LocationInsightsInterface(ActorInterface):
     @actormethod(name="GetSummary")
     async def get_summary(self, arg: Any) -> dict[str, Any]: ...
 
+    @actormethod(name="Forecast")
+    async def forecast(self, arg: Any) -> dict[str, Any]: ...
 
-class LocationInsights(Actor, LocationInsightsInterface):
+    @actormethod(name="Anomalies")
+    async def anomalies(self, arg: Any) -> dict[str, Any]: ...
+
+    @actormethod(name="Recommendations")
+    async def recommendations(self, arg: Any) -> dict[str, Any]: ...
+
+    @actormethod(name="Pricing")
+    async def pricing(self, arg: Any) -> dict[str, Any]: ...
+
+    @actormethod(name="RequestRetrain")
+    async def request_retrain(self, arg: Any) -> dict[str, Any]: ...
+
+
+def _as_day(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError as err:
+        raise BadArgument(f"{name}: expected a date YYYY-MM-DD, got {value!r}") from err
+
+
+def _int_arg(arg: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    value = arg.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise BadArgument(f"{name}: expected an integer from {low} to {high}, got {value!r}")
+    return value
+
+
+def next_retrain_delay(now: datetime, time_zone: str, cutover_hour: int) -> timedelta:
+    """Time until the next cut-over (+ a margin) on the location's clock."""
+    local = now.astimezone(ZoneInfo(time_zone))
+    at = local.replace(hour=cutover_hour, minute=0, second=0, microsecond=0) + RETRAIN_AFTER_CUTOVER
+    if at <= local:
+        at += timedelta(days=1)
+    return at - local
+
+
+class LocationInsights(Actor, LocationInsightsInterface, Remindable):
     """Actor type name = class name; the TypeScript edge calls it by that name."""
 
+    async def _get_json(self, key: str, default: Any) -> Any:
+        found, value = await self._state_manager.try_get_state(key)
+        return json.loads(value) if found else default
+
+    async def _set_json(self, key: str, value: Any) -> None:
+        await self._state_manager.set_state(key, json.dumps(value, ensure_ascii=False))
+
     async def _load(self) -> InsightsState:
-        found, value = await self._state_manager.try_get_state(STATE_KEY)
-        return json.loads(value) if found else empty_state()
+        return await self._get_json(STATE_KEY, empty_state())
+
+    async def _settings(self, state: InsightsState, may_fetch: bool = False) -> dict[str, Any]:
+        """Time zone and cut-over: asked from auth on the write paths (first event, reminder),
+        read from state on the read paths (a call must not wait for auth)."""
+        settings = await self._get_json(SETTINGS_KEY, None)
+        if not may_fetch:
+            return settings or DEFAULT_SETTINGS
+        if settings is None or settings.get("source") == "default":
+            fetched = await ensure_settings(self.id.id, state.get("tenantId"))
+            if settings is None or fetched["source"] != "default":
+                settings = fetched
+                await self._set_json(SETTINGS_KEY, settings)
+                await self._ensure_daily_reminder(settings)
+        return settings
+
+    async def _ensure_daily_reminder(self, settings: dict[str, Any]) -> None:
+        delay = next_retrain_delay(datetime.now(UTC), settings["timeZone"], int(settings["cutoverHour"]))
+        await self.register_reminder(DAILY_REMINDER, b"{}", delay, timedelta(days=1))
+        log.info(
+            "daily retrain reminder registered",
+            extra={"locationId": self.id.id, "firstInSeconds": int(delay.total_seconds())},
+        )
+
+    async def _model(self, state: InsightsState, settings: dict[str, Any]) -> dict[str, Any]:
+        model = await self._get_json(MODEL_KEY, None)
+        if model is not None:
+            age = datetime.now(UTC) - datetime.fromisoformat(model["trainedAt"])
+            if model["version"] == state.get("version", 0) or age < MODEL_MAX_AGE:
+                return model
+        return await self._train(state, settings)
+
+    async def _train(self, state: InsightsState, settings: dict[str, Any]) -> dict[str, Any]:
+        model = await run_cpu_bound(analysis.train, state, settings["timeZone"])
+        await self._set_json(MODEL_KEY, model)
+        await self._state_manager.save_state()
+        return model
 
     async def record_order(self, event: Any) -> dict[str, Any]:
         arg = single_argument(json.loads(event) if isinstance(event, str) else event)
         state = await self._load()
-        recorded = record_order(state, str(arg["eventId"]), arg["data"])
+        kind = arg.get("type", "order.created")
+        if kind == "order.voided":
+            recorded = record_void(state, str(arg["eventId"]), arg["data"])
+        else:
+            recorded = record_order(state, str(arg["eventId"]), arg["data"])
         if recorded:
-            await self._state_manager.set_state(STATE_KEY, json.dumps(state, ensure_ascii=False))
+            await self._set_json(STATE_KEY, state)
+            await self._settings(
+                state, may_fetch=True
+            )  # first event: learn the cut-over, register the reminder
             await self._state_manager.save_state()
         return {"recorded": recorded}
 
     async def get_summary(self, arg: Any) -> dict[str, Any]:
         single_argument(arg)
-        return summary(self.id.id, await self._load())
+        state = await self._load()
+        model = await self._get_json(MODEL_KEY, None)
+        return summary(self.id.id, state) | {
+            "lastTrainedAt": model["trainedAt"] if model else None,
+            "trainings": int((await self._get_json(PUBLISHED_KEY, {})).get("trainings", 0)),
+        }
+
+    async def forecast(self, arg: Any) -> dict[str, Any]:
+        a = single_argument(arg)
+        days = _int_arg(a, "days", 7, 1, MAX_FORECAST_DAYS)
+        item_id = a.get("itemId")
+        if item_id is not None and not isinstance(item_id, str):
+            raise BadArgument("itemId: expected a string")
+        state = await self._load()
+        settings = await self._settings(state)
+        if item_id is None and days <= analysis.MODEL_HORIZON_DAYS:
+            model = await self._model(state, settings)
+            fc = dict(model["forecast"])
+            fc["points"] = fc["points"][:days]
+            trained_at = model["trainedAt"]
+        else:
+            fc = await run_cpu_bound(analysis.item_forecast, state, item_id, days)
+            trained_at = datetime.now(UTC).isoformat()
+        return analysis.to_json(fc | {"locationId": self.id.id, "itemId": item_id, "trainedAt": trained_at})
+
+    async def anomalies(self, arg: Any) -> dict[str, Any]:
+        a = single_argument(arg)
+        since, until = _as_day(a.get("from"), "from"), _as_day(a.get("to"), "to")
+        state = await self._load()
+        model = await self._model(state, await self._settings(state))
+
+        def within(day: str) -> bool:
+            return (since is None or day >= since) and (until is None or day <= until)
+
+        days = [x for x in model["anomalies"] if within(x["businessDay"])]
+        hours = [x for x in model["hourlyAnomalies"] if within(x["at"][:10])]
+        return {"locationId": self.id.id, "trainedAt": model["trainedAt"], "days": days, "hours": hours}
+
+    async def recommendations(self, arg: Any) -> dict[str, Any]:
+        single_argument(arg)
+        state = await self._load()
+        model = await self._model(state, await self._settings(state))
+        return {"locationId": self.id.id, "trainedAt": model["trainedAt"], "items": model["recommendations"]}
+
+    async def pricing(self, arg: Any) -> dict[str, Any]:
+        a = single_argument(arg)
+        competitors = a.get("competitors")
+        if not isinstance(competitors, list) or not competitors or len(competitors) > 200:
+            raise BadArgument("competitors: expected 1 to 200 entries")
+        for c in competitors:
+            prices = c.get("pricesVnd") if isinstance(c, dict) else None
+            if (
+                not isinstance(c, dict)
+                or not isinstance(c.get("itemId"), str)
+                or not isinstance(prices, list)
+            ):
+                raise BadArgument("competitors[]: expected {itemId, pricesVnd: [int]}")
+            if not prices or not all(isinstance(p, int) and p > 0 for p in prices):
+                raise BadArgument("competitors[].pricesVnd: expected positive integers (VND)")
+        state = await self._load()
+        result = await run_cpu_bound(analysis.pricing_analysis, state, competitors)
+        return analysis.to_json(result | {"locationId": self.id.id})
+
+    async def request_retrain(self, arg: Any) -> dict[str, Any]:
+        """Schedules a one-off retrain through the scheduler (owners' "refresh now", and tests)."""
+        a = single_argument(arg)
+        due = _int_arg(a, "dueInSeconds", 0, 0, 86_400)
+        await self.register_reminder(ONE_SHOT_REMINDER, b"{}", timedelta(seconds=due), None)
+        return {"scheduledInSeconds": due}
+
+    async def receive_reminder(
+        self,
+        name: str,
+        state: bytes,
+        due_time: timedelta,
+        period: timedelta | None,
+        ttl: timedelta | None = None,
+    ) -> None:
+        series = await self._load()
+        settings = await self._settings(series, may_fetch=True)
+        model = await self._train(series, settings)
+        published = await self._get_json(PUBLISHED_KEY, {"ids": [], "trainings": 0})
+        sent = await publish_findings(self.id.id, series.get("tenantId"), settings, model, published["ids"])
+        published["ids"] = (published["ids"] + sent)[-1000:]
+        published["trainings"] = int(published.get("trainings", 0)) + 1
+        published["lastReminder"] = {"name": name, "at": datetime.now(UTC).isoformat()}
+        await self._set_json(PUBLISHED_KEY, published)
+        await self._state_manager.save_state()
+        log.info(
+            "retrained",
+            extra={
+                "locationId": self.id.id,
+                "reminder": name,
+                "published": len(sent),
+                "model": model["version"],
+            },
+        )

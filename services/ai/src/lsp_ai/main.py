@@ -18,8 +18,10 @@ from fastapi.responses import JSONResponse
 from lsp_ai.actors import LocationInsights, LocationInsightsInterface
 from lsp_ai.config import load_settings
 from lsp_ai.contracts import ContractError, Contracts
+from lsp_ai.insights import run_cpu_bound
 from lsp_ai.metrics import EVENTS, metrics_response, red_middleware
 from lsp_ai.telemetry import setup_logging, setup_tracing
+from lsp_ai.warmup import warm_up
 
 settings = load_settings()
 setup_logging(settings.service_name, settings.log_level)
@@ -45,6 +47,9 @@ def proxy_factory() -> ActorProxyFactory:
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     await actor.register_actor(LocationInsights)
     proxy_factory()
+    # Start the fit worker now (it imports statsmodels and scikit-learn): the first actor call
+    # must not pay for it.
+    await run_cpu_bound(warm_up)
     log.info("actors registered", extra={"actor_types": ["LocationInsights"]})
     yield
 
@@ -87,7 +92,7 @@ async def on_orders_event(request: Request) -> JSONResponse:
     if not isinstance(event_id, str) or not isinstance(event_type, str):
         log.error("not a CloudEvent; dropping")
         return JSONResponse({"status": "DROP"})
-    if event_type != "order.created":
+    if event_type not in ("order.created", "order.voided"):
         EVENTS.labels(type=event_type, outcome="ignored").inc()
         return JSONResponse({"status": "SUCCESS"})
     try:
@@ -100,7 +105,8 @@ async def on_orders_event(request: Request) -> JSONResponse:
         proxy = proxy_factory().create(
             "LocationInsights", ActorId(order["locationId"]), LocationInsightsInterface
         )
-        await proxy.RecordOrder(json.dumps({"eventId": event_id, "data": order}, ensure_ascii=False))
+        body = {"eventId": event_id, "type": event_type, "data": order}
+        await proxy.RecordOrder(json.dumps(body, ensure_ascii=False))
     except Exception:
         EVENTS.labels(type=event_type, outcome="failed").inc()
         log.exception("actor call failed; Dapr will retry", extra={"eventId": event_id})

@@ -1,0 +1,181 @@
+"""Anomaly detection on a location's days and hours.
+
+Each day gets a feature vector (research/domain.md §4): revenue residual against the one-step
+forecast, orders against their usual level for the weekday, average ticket, void rate and cash
+share against the trailing month. Features are robust z-scores (median / MAD of the history), so
+one bad day does not hide itself. Two detectors look at them:
+- residual checks with named meanings: revenue falls while orders stay flat (payments not
+  recorded), a void spike, revenue outside the forecast's interval;
+- scikit-learn IsolationForest over the whole vector, for combinations no rule names; it flags a
+  day only when it is also among the most isolated and at least one feature is clearly off.
+Hours are checked against the same weekday-hour of the previous weeks.
+"""
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import IsolationForest
+
+from lsp_ai.calendar_vn import is_holiday
+from lsp_ai.forecast import _fit
+
+WARMUP_DAYS = 14
+TRAILING_DAYS = 28
+RULE_Z = 4.0
+FOREST_Z = 3.0
+SEASON_DAYS = 7
+
+
+def _robust_z(x: pd.Series) -> pd.Series:
+    med = x.median()
+    mad = 1.4826 * (x - med).abs().median()
+    return (x - med) / (mad if mad > 0 else (x.std() or 1.0))
+
+
+def _trailing_median(x: pd.Series) -> pd.Series:
+    return x.shift(1).rolling(TRAILING_DAYS, min_periods=7).median()
+
+
+def _same_weekday_median(x: pd.Series, weeks: int = 4) -> pd.Series:
+    shifted = pd.concat([x.shift(SEASON_DAYS * k) for k in range(1, weeks + 1)], axis=1)
+    return shifted.median(axis=1, skipna=True)
+
+
+def daily_features(daily: pd.DataFrame) -> pd.DataFrame:
+    """daily: index = business day (daily frequency); revenueVnd, orders, voids, cash (counts)."""
+    revenue = daily["revenueVnd"].astype(float)
+    orders = daily["orders"].astype(float)
+    fitted = _fit(revenue).fittedvalues.to_numpy()
+    out = pd.DataFrame(index=daily.index)
+    out["revenue"] = revenue
+    out["expectedRevenue"] = np.expm1(fitted)
+    out["revenueResidual"] = np.log1p(revenue.to_numpy()) - fitted
+    out["ordersRatio"] = np.log1p(orders) - np.log1p(_same_weekday_median(orders))
+    ticket = revenue / orders.where(orders > 0)
+    out["ticketRatio"] = np.log(ticket) - np.log(_trailing_median(ticket))
+    void_rate = daily["voids"].astype(float) / orders.where(orders > 0)
+    out["voidExcess"] = void_rate - _trailing_median(void_rate)
+    cash = daily["cash"].astype(float) / orders.where(orders > 0) if "cash" in daily else orders * 0
+    out["cashShift"] = cash - _trailing_median(cash)
+    out["orders"] = orders
+    out["voids"] = daily["voids"].astype(float)
+    out["holiday"] = [is_holiday(d.date()) for d in pd.DatetimeIndex(daily.index)]
+    return out
+
+
+FEATURES = ["revenueResidual", "ordersRatio", "ticketRatio", "voidExcess", "cashShift"]
+
+
+def detect_daily(daily: pd.DataFrame, seed: int = 0) -> list[dict[str, Any]]:
+    """Flagged days, most severe first; plain JSON values."""
+    if len(daily) < WARMUP_DAYS + 7:
+        return []
+    feats = daily_features(daily)
+    scored = feats.iloc[WARMUP_DAYS:].copy()
+    scored = scored[(scored["orders"] > 0) & ~scored["holiday"]]
+    if len(scored) < 7:
+        return []
+    z = pd.DataFrame({f: _robust_z(scored[f].fillna(scored[f].median())) for f in FEATURES})
+    forest = IsolationForest(n_estimators=100, contamination="auto", random_state=seed)
+    forest.fit(z.to_numpy())
+    iso_score = forest.score_samples(z.to_numpy())
+    iso_flag = forest.predict(z.to_numpy()) == -1
+    found = []
+    for i, (day, row) in enumerate(z.iterrows()):
+        f = scored.loc[day]
+        kind, why = _explain(row, f)
+        if kind is None and iso_flag[i] and row.abs().max() > FOREST_Z:
+            kind = "unusual_day"
+            top = row.abs().idxmax()
+            why = f"unusual combination of figures (most off: {top}, {row[top]:+.1f} robust sigma)"
+        if kind is None:
+            continue
+        strength = float(row.abs().max())
+        found.append(
+            {
+                "businessDay": pd.Timestamp(day).date().isoformat(),
+                "kind": kind,
+                "description": why,
+                "severity": "high" if strength > 8 else "medium" if strength > 5 else "low",
+                "score": round(float(-iso_score[i]), 4),
+                "zScores": {k: round(float(v), 2) for k, v in row.items()},
+                "revenueVnd": int(f["revenue"]),
+                "expectedRevenueVnd": round(float(f["expectedRevenue"])),
+                "orders": int(f["orders"]),
+            }
+        )
+    return sorted(found, key=lambda a: -max(abs(v) for v in a["zScores"].values()))
+
+
+def _explain(z: pd.Series, f: pd.Series) -> tuple[str | None, str]:
+    if z["ticketRatio"] < -RULE_Z and abs(z["ordersRatio"]) < RULE_Z:
+        drop = 1 - float(np.exp(f["ticketRatio"]))
+        return (
+            "revenue_drop_orders_flat",
+            f"revenue {int(f['revenue']):,} VND vs about {int(f['expectedRevenue']):,} expected: the "
+            f"average ticket fell {drop:.0%} while orders stayed at their usual level "
+            "(payments not recorded? a payment provider outage?)",
+        )
+    if z["voidExcess"] > RULE_Z and f["voids"] >= 3:
+        return (
+            "void_spike",
+            f"{int(f['voids'])} voids out of {int(f['orders'])} orders, "
+            f"{float(f['voidExcess']):+.1%} above the usual void rate",
+        )
+    if z["revenueResidual"] < -RULE_Z:
+        return (
+            "revenue_below_forecast",
+            f"revenue {int(f['revenue']):,} VND, well below the forecast of about "
+            f"{int(f['expectedRevenue']):,} VND",
+        )
+    if z["revenueResidual"] > RULE_Z:
+        return (
+            "revenue_above_forecast",
+            f"revenue {int(f['revenue']):,} VND, well above the forecast of about "
+            f"{int(f['expectedRevenue']):,} VND",
+        )
+    return None, ""
+
+
+def detect_hourly(hourly: pd.DataFrame, min_expected_orders: float = 8.0) -> list[dict[str, Any]]:
+    """hourly: index = local hour timestamps; revenueVnd, orders. Flags runs of 2+ hours whose
+    revenue fell below a third of the same weekday-hour's median over the previous four weeks,
+    where those hours usually have real trade (so a quiet hour is not an alarm)."""
+    if hourly.empty:
+        return []
+    full = hourly.asfreq("h", fill_value=0)
+    # The same weekday-hour of the previous four weeks: lags of 168 hours.
+    lags = pd.concat([full["revenueVnd"].shift(168 * k) for k in range(1, 5)], axis=1)
+    expected_rev = lags.median(axis=1, skipna=True)
+    lag_orders = pd.concat([full["orders"].shift(168 * k) for k in range(1, 5)], axis=1).median(axis=1)
+    low = ((lag_orders >= min_expected_orders) & (full["revenueVnd"] < expected_rev / 3)).to_numpy()
+    # One quiet hour is noise at hourly volumes; two in a row where trade is usual is not.
+    found = []
+    i = 0
+    while i < len(low):
+        if not low[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(low) and low[j + 1]:
+            j += 1
+        at = full.index[i]
+        if j > i and not is_holiday(at.date()):
+            got = int(full["revenueVnd"].iloc[i : j + 1].sum())
+            usual = int(expected_rev.iloc[i : j + 1].sum())
+            found.append(
+                {
+                    "at": at.isoformat(),
+                    "hours": j - i + 1,
+                    "kind": "hourly_revenue_drop",
+                    "description": (
+                        f"{at:%H}:00-{full.index[j] + pd.Timedelta(hours=1):%H}:00 revenue {got:,} VND vs "
+                        f"about {usual:,} VND in the same hours of recent weeks"
+                    ),
+                    "revenueVnd": got,
+                    "expectedRevenueVnd": usual,
+                }
+            )
+        i = j + 1
+    return found
