@@ -1,29 +1,21 @@
 import type { Express } from "express";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { GraphQLSchema } from "graphql";
-import { createPubSub, filter, pipe } from "graphql-yoga";
 import type { NotificationCreated } from "@lsp/contracts";
-import { notificationRecipientOf, subscriptionRoute, type Logger } from "@lsp/service-kit";
+import { notificationRecipientOf, type Logger } from "@lsp/service-kit";
 import type { EdgeContext } from "./context.js";
+import { liveEvents } from "./live-events.js";
 
 /**
  * `notificationReceived`: the notifications service's `notification.created` events, delivered by
  * Dapr pub/sub (subscription `edge-notifications`, components/local/notifications.yaml) and
  * handed to the subscriptions of their user (and tenant) only. Served by Yoga over SSE, and over
  * graphql-ws wherever the edge speaks it.
- *
- * Note: Dapr delivers each message to one replica of an app; with several edge replicas the
- * pub/sub component needs a per-replica consumer id for every replica to see every notification.
  */
-const pubSub = createPubSub<{ notification: [NotificationCreated] }>();
+const notifications = liveEvents("notification.created", "/events/notifications");
 
 export function mountNotificationEvents(app: Express, log: Logger): void {
-  subscriptionRoute(
-    app,
-    "/events/notifications",
-    { "notification.created": async (_eventId, n) => pubSub.publish("notification", n) },
-    log,
-  );
+  notifications.mount(app, log);
 }
 
 const typeDefs = /* GraphQL */ `
@@ -54,10 +46,7 @@ export function notificationsLiveSchema(): GraphQLSchema {
           subscribe: (_: unknown, _args: unknown, ctx: EdgeContext) => {
             const who = ctx.identity();
             const me = notificationRecipientOf(who);
-            return pipe(
-              pubSub.subscribe("notification"),
-              filter((n: NotificationCreated) => n.tenantId === who.tenantId && n.userId === me),
-            );
+            return notifications.subscribe((n) => n.tenantId === who.tenantId && n.userId === me);
           },
           resolve: (n: NotificationCreated) => ({
             id: n.notificationId,

@@ -1,0 +1,38 @@
+import type { Express } from "express";
+import { createPubSub, filter, pipe } from "graphql-yoga";
+import type { EventPayload, EventType } from "@lsp/contracts";
+import { subscriptionRoute, type EventHandlers, type Logger } from "@lsp/service-kit";
+
+/**
+ * One pub/sub event type turned into a stream for GraphQL subscriptions at the edge: Dapr delivers
+ * the topic to `route` (a declarative subscription scoped to edge, components/local/*.yaml), the
+ * payload is checked against its contract by `subscriptionRoute`, and every open subscription
+ * whose `visible` test passes receives it. Nothing is stored: a subscriber sees what arrives while
+ * it is connected. Nothing streams through the sidecar (service invocation carries no WebSockets).
+ *
+ * Dapr hands each message to one replica of an app; with several edge replicas the pub/sub
+ * component needs a per-replica consumer id for every replica to see every event.
+ */
+export interface LiveEvents<T extends EventType> {
+  /** Mounts the Dapr delivery endpoint on the edge's express app. */
+  mount: (app: Express, log: Logger) => void;
+  /** The events `visible` lets through, from now until the subscriber leaves. */
+  subscribe: (
+    visible: (event: EventPayload<T>) => boolean | Promise<boolean>,
+  ) => AsyncIterable<EventPayload<T>>;
+}
+
+export function liveEvents<T extends EventType>(type: T, route: string): LiveEvents<T> {
+  const pubSub = createPubSub<Record<string, [EventPayload<T>]>>();
+  return {
+    mount(app, log) {
+      const deliver = async (_eventId: string, data: EventPayload<T>) => pubSub.publish(type, data);
+      subscriptionRoute(app, route, { [type]: deliver } as EventHandlers, log);
+    },
+    subscribe(visible) {
+      // createPubSub's typing cannot resolve a generic payload; the route above checked it.
+      const all = pubSub.subscribe(type) as AsyncIterable<EventPayload<T>>;
+      return pipe(all, filter(visible));
+    },
+  };
+}
