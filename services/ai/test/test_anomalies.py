@@ -1,0 +1,63 @@
+import json
+
+import pandas as pd
+
+from lsp_ai.anomalies import detect_daily, detect_hourly
+from lsp_ai.synthetic import generate_location
+
+EXPECTED_KIND = {"payment_outage": "revenue_drop_orders_flat", "void_spike": "void_spike"}
+
+
+def test_injected_anomalies_are_found_with_the_right_reason() -> None:
+    for seed in (21, 22):
+        loc = generate_location(seed=seed, days=120, anomaly_days=6)
+        flagged = {a["businessDay"]: a for a in detect_daily(loc.daily)}
+        for day, kind in loc.anomalies.items():
+            assert day in flagged, f"seed {seed}: {kind} on {day} missed"
+            assert flagged[day]["kind"] == EXPECTED_KIND[kind]
+
+
+def test_a_clean_location_raises_few_alarms() -> None:
+    loc = generate_location(seed=23, days=120, anomaly_days=0)
+    found = detect_daily(loc.daily)
+    assert len(found) <= 0.1 * 120
+    assert not [a for a in found if a["kind"] in EXPECTED_KIND.values()]
+
+
+def test_findings_are_plain_json_and_explain_themselves() -> None:
+    loc = generate_location(seed=24, days=90, anomaly_days=4)
+    found = detect_daily(loc.daily)
+    assert found
+    json.dumps(found)
+    outage = next(a for a in found if a["kind"] == "revenue_drop_orders_flat")
+    assert "orders stayed" in outage["description"]
+    assert outage["revenueVnd"] < outage["expectedRevenueVnd"]
+    assert set(outage["zScores"]) == {
+        "revenueResidual",
+        "ordersRatio",
+        "ticketRatio",
+        "voidExcess",
+        "cashShift",
+    }
+
+
+def test_too_little_history_finds_nothing_rather_than_guessing() -> None:
+    loc = generate_location(seed=25, days=15, anomaly_days=0, anomaly_from_day=0)
+    assert detect_daily(loc.daily) == []
+
+
+def test_hours_with_lost_revenue_are_flagged_as_a_run() -> None:
+    loc = generate_location(seed=26, days=42, anomaly_days=0)
+    hourly = loc.hourly.copy()
+    lunch = [pd.Timestamp("2026-01-08 12:00"), pd.Timestamp("2026-01-08 13:00")]
+    hourly.loc[lunch, "revenueVnd"] = hourly.loc[lunch, "revenueVnd"] // 10
+    before = {a["at"] for a in detect_hourly(loc.hourly)}
+    after = {a["at"]: a for a in detect_hourly(hourly)}
+    assert lunch[0].isoformat() not in before
+    assert after[lunch[0].isoformat()]["hours"] >= 2
+    assert after[lunch[0].isoformat()]["revenueVnd"] < after[lunch[0].isoformat()]["expectedRevenueVnd"] / 3
+
+
+def test_the_same_data_and_seed_give_the_same_findings() -> None:
+    loc = generate_location(seed=27, days=90, anomaly_days=4)
+    assert detect_daily(loc.daily, seed=3) == detect_daily(loc.daily, seed=3)
