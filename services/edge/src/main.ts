@@ -1,4 +1,3 @@
-import type { GraphQLSchema } from "graphql";
 import { createYoga } from "graphql-yoga";
 import { z } from "zod";
 import {
@@ -14,33 +13,39 @@ import {
 } from "@lsp/service-kit";
 import { aiSubschema } from "./ai-subschema.js";
 import type { EdgeContext } from "./context.js";
-import { buildGatewaySchema } from "./stitching.js";
+import { dashboardLiveSchema, mountDashboardEvents } from "./dashboard-live.js";
+import { mountGraphQLWs } from "./live.js";
+import { ProtectionConfig, protectionPlugins } from "./protection.js";
+import { schemaRegistry } from "./stitching.js";
 import { resolveTenant, tenantSlugOf } from "./tenants.js";
 import { mountWebhooks } from "./webhooks.js";
 import { mountNotificationEvents, notificationsLiveSchema } from "./notifications-live.js";
 
-const config = loadConfig(BaseConfig.extend({ GRAPHIQL: z.stringbool().default(true) }));
+const config = loadConfig(
+  BaseConfig.extend(ProtectionConfig.shape).extend({
+    // GraphiQL in development only (NODE_ENV=production turns it off unless asked for).
+    GRAPHIQL: z.stringbool().default(process.env.NODE_ENV !== "production"),
+    EDGE_SCHEMA_POLL_MS: z.coerce.number().int().positive().default(30_000),
+  }),
+);
 const log = createLogger(config.SERVICE_NAME);
 const dapr = createDaprClient(config, log);
 
-let schema: GraphQLSchema | undefined;
-async function loadSchema(): Promise<void> {
-  for (let attempt = 1; !schema; attempt++) {
-    try {
-      schema = await buildGatewaySchema(config, [aiSubschema(dapr), notificationsLiveSchema()], log);
-    } catch (err) {
-      if (attempt % 10 === 1) log.warn({ err: String(err), attempt }, "subschemas not ready yet; retrying");
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  log.info("gateway schema ready");
-}
+const schemas = schemaRegistry({
+  ports: config,
+  local: [aiSubschema(dapr), notificationsLiveSchema(), dashboardLiveSchema(config)],
+  log,
+  timeoutMs: config.EDGE_UPSTREAM_TIMEOUT_MS,
+  pollMs: config.EDGE_SCHEMA_POLL_MS,
+});
 
 const yoga = createYoga<object, EdgeContext>({
   schema: () => {
+    const schema = schemas.schema();
     if (!schema) throw new AppError("UNAVAILABLE", "gateway schema not loaded yet");
     return schema;
   },
+  plugins: protectionPlugins(config, process.env.NODE_ENV === "production"),
   graphiql: config.GRAPHIQL,
   landingPage: false,
   // A fresh context per request; identity is resolved once and shared by every resolver.
@@ -70,14 +75,28 @@ const yoga = createYoga<object, EdgeContext>({
   logging: libraryLogger(log, "yoga"),
 });
 
-await startService({
+const { server } = await startService({
   config,
   log,
-  readiness: { schema: async () => schema !== undefined },
+  // 503 until every subschema has loaded once; a failed reload later keeps the last good schema.
+  readiness: {
+    schema: async () => {
+      if (!schemas.schema()) throw new Error(schemas.lastError() ?? "gateway schema not loaded yet");
+    },
+  },
   routes(app) {
     mountWebhooks(app, config);
     mountNotificationEvents(app, log);
+    mountDashboardEvents(app, log);
     app.use(yoga.graphqlEndpoint, yoga);
   },
+  onShutdown: async () => {
+    schemas.stop();
+    await ws.close();
+  },
 });
-void loadSchema();
+// A slow or stuck client cannot hold a request (or its upload) open longer than this.
+server.requestTimeout = config.EDGE_REQUEST_TIMEOUT_MS;
+server.headersTimeout = Math.min(config.EDGE_REQUEST_TIMEOUT_MS, 10_000);
+const ws = mountGraphQLWs(server, yoga, log);
+void schemas.start();

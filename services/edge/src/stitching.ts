@@ -1,15 +1,32 @@
+import { createHash } from "node:crypto";
 import { buildHTTPExecutor } from "@graphql-tools/executor-http";
 import { stitchSchemas } from "@graphql-tools/stitch";
 import { stitchingDirectives } from "@graphql-tools/stitching-directives";
 import type { SubschemaConfig } from "@graphql-tools/delegate";
-import { buildSchema, type GraphQLSchema } from "graphql";
-import { identityHeaders, invokeService, type Logger, type SidecarPorts } from "@lsp/service-kit";
+import type { Executor, ExecutionResult } from "@graphql-tools/utils";
+import { buildSchema, GraphQLError, type GraphQLSchema } from "graphql";
+import { Counter, Histogram } from "prom-client";
+import { identityHeaders, invokeService, registry, type Logger, type SidecarPorts } from "@lsp/service-kit";
 import type { EdgeContext } from "./context.js";
 
 const { stitchingDirectivesTransformer } = stitchingDirectives();
 
 /** Services that serve a GraphQL subschema at /graphql, reached through Dapr service invocation. */
 export const REMOTE_SUBSCHEMAS = ["auth", "sales", "dashboard", "payments", "notifications"] as const;
+
+const upstreamRequests = new Counter({
+  name: "edge_upstream_requests_total",
+  help: "GraphQL requests the edge sent to each subschema (one per batch), by outcome",
+  labelNames: ["subschema", "outcome"] as const,
+  registers: [registry],
+});
+const upstreamDuration = new Histogram({
+  name: "edge_upstream_request_duration_seconds",
+  help: "Duration of the edge's requests to each subschema",
+  labelNames: ["subschema"] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [registry],
+});
 
 async function fetchSdl(ports: SidecarPorts, app: string): Promise<string> {
   const res = await invokeService(ports, app, "graphql", {
@@ -22,17 +39,63 @@ async function fetchSdl(ports: SidecarPorts, app: string): Promise<string> {
   return body.data._sdl;
 }
 
-function remoteSubschema(ports: SidecarPorts, app: string, sdl: string): SubschemaConfig {
+/**
+ * Counts and times each upstream request, and turns a transport failure (service down, sidecar
+ * timeout, open circuit breaker: an answer without data and without our error codes) into one
+ * UNAVAILABLE error, which stitching places at the paths of the fields that service owns.
+ */
+function instrumented(app: string, executor: Executor): Executor {
+  return async (request) => {
+    const end = upstreamDuration.startTimer({ subschema: app });
+    try {
+      const result = (await executor(request)) as ExecutionResult;
+      const failed = result.data == null && (result.errors ?? []).every((e) => !e.extensions?.code);
+      upstreamRequests.inc({ subschema: app, outcome: failed ? "unavailable" : "ok" });
+      if (!failed) return result;
+      return {
+        errors: [
+          new GraphQLError(`${app} is unavailable right now`, { extensions: { code: "UNAVAILABLE" } }),
+        ],
+      };
+    } finally {
+      end();
+    }
+  };
+}
+
+function remoteSubschema(ports: SidecarPorts, app: string, sdl: string, timeoutMs: number): SubschemaConfig {
   const executor = buildHTTPExecutor({
     endpoint: `http://127.0.0.1:${ports.DAPR_HTTP_PORT}/v1.0/invoke/${app}/method/graphql`,
     headers: (req) => {
       const ctx = req?.context as EdgeContext | undefined;
       return ctx ? identityHeaders(ctx.identity()) : {};
     },
-    timeout: 10_000,
+    // Retries are Dapr resiliency's job (components/local/resiliency.yaml): one retry layer.
+    timeout: timeoutMs,
   });
-  // `batch: true` merges the root fields of one tick into one request per service (no N+1).
-  return { schema: buildSchema(sdl), executor, batch: true, name: app } as SubschemaConfig;
+  // `batch: true` merges the root fields of one tick into one request per service (no N+1);
+  // merged types resolve through each service's list field (`@merge` + keyField → argsFromKeys).
+  return {
+    schema: buildSchema(sdl),
+    executor: instrumented(app, executor as Executor),
+    batch: true,
+    name: app,
+  } as SubschemaConfig;
+}
+
+function stitch(
+  ports: SidecarPorts,
+  sdls: readonly string[],
+  local: GraphQLSchema[],
+  timeoutMs: number,
+): GraphQLSchema {
+  return stitchSchemas({
+    subschemaConfigTransforms: [stitchingDirectivesTransformer],
+    subschemas: [
+      ...REMOTE_SUBSCHEMAS.map((app, i) => remoteSubschema(ports, app, sdls[i] ?? "", timeoutMs)),
+      ...local.map((schema) => ({ schema, batch: true })),
+    ],
+  });
 }
 
 /** Fetches every remote SDL and stitches them with the edge's local subschemas. */
@@ -40,14 +103,63 @@ export async function buildGatewaySchema(
   ports: SidecarPorts,
   local: GraphQLSchema[],
   log: Logger,
+  timeoutMs = 5_000,
 ): Promise<GraphQLSchema> {
   const sdls = await Promise.all(REMOTE_SUBSCHEMAS.map((app) => fetchSdl(ports, app)));
   log.info({ subschemas: REMOTE_SUBSCHEMAS }, "stitching subschemas");
-  return stitchSchemas({
-    subschemaConfigTransforms: [stitchingDirectivesTransformer],
-    subschemas: [
-      ...REMOTE_SUBSCHEMAS.map((app, i) => remoteSubschema(ports, app, sdls[i] ?? "")),
-      ...local.map((schema) => ({ schema, batch: true })),
-    ],
-  });
+  return stitch(ports, sdls, local, timeoutMs);
+}
+
+/**
+ * The gateway schema, kept current: loaded at start (retrying until every subschema answered),
+ * then polled; a changed SDL is stitched off the request path and swapped in atomically. A
+ * failed reload (a service down, an SDL that does not stitch) keeps the last good schema.
+ */
+export function schemaRegistry(opts: {
+  ports: SidecarPorts;
+  local: GraphQLSchema[];
+  log: Logger;
+  timeoutMs: number;
+  pollMs: number;
+}) {
+  const { ports, local, log } = opts;
+  let current: { schema: GraphQLSchema; hash: string } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let lastError: string | undefined;
+
+  async function reload(): Promise<boolean> {
+    try {
+      const sdls = await Promise.all(REMOTE_SUBSCHEMAS.map((app) => fetchSdl(ports, app)));
+      const hash = createHash("sha256").update(sdls.join("\n\u0000")).digest("hex");
+      if (current?.hash === hash) return true;
+      const schema = stitch(ports, sdls, local, opts.timeoutMs);
+      log.info(
+        { subschemas: REMOTE_SUBSCHEMAS, hash: hash.slice(0, 12), first: !current },
+        "gateway schema swapped in",
+      );
+      current = { schema, hash };
+      lastError = undefined;
+      return true;
+    } catch (err) {
+      lastError = String(err);
+      if (current) log.warn({ err: lastError }, "schema reload failed; keeping the last good schema");
+      return false;
+    }
+  }
+
+  return {
+    schema: () => current?.schema,
+    lastError: () => lastError,
+    /** Resolves once a first schema is loaded; then keeps polling. */
+    async start(): Promise<void> {
+      for (let attempt = 1; !(await reload()); attempt++) {
+        if (attempt % 10 === 1) log.warn({ err: lastError, attempt }, "subschemas not ready yet; retrying");
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      timer = setInterval(() => void reload(), opts.pollMs);
+      timer.unref();
+    },
+    reload,
+    stop: () => clearInterval(timer),
+  };
 }

@@ -1,0 +1,76 @@
+import type { Express } from "express";
+import { makeExecutableSchema } from "@graphql-tools/schema";
+import type { GraphQLSchema } from "graphql";
+import { z } from "zod";
+import { businessDay, type DashboardUpdated } from "@lsp/contracts";
+import { AppError, canAccessLocation, fetchLocation, type Logger, type SidecarPorts } from "@lsp/service-kit";
+import type { EdgeContext } from "./context.js";
+import { liveEvents } from "./live-events.js";
+
+/**
+ * `dashboardUpdates(locationId)`: the dashboard's `dashboard.updated` events (new totals of a
+ * location's business day, published after every order event it applies), delivered by Dapr
+ * pub/sub (subscription `edge-dashboard`, components/local/subscriptions.yaml) to the
+ * subscriptions of that location, within the caller's tenant and location access only, and only
+ * for the location's current business day (history loads do not move the live tiles).
+ */
+const updates = liveEvents("dashboard.updated", "/events/dashboard");
+
+export function mountDashboardEvents(app: Express, log: Logger): void {
+  updates.mount(app, log);
+}
+
+const typeDefs = /* GraphQL */ `
+  "New totals of a location's current business day (amounts in VND), sent after every change."
+  type DashboardUpdate {
+    locationId: ID!
+    businessDay: String!
+    "Net revenue of the business day so far."
+    todayRevenue: Int!
+    "Orders of the business day that are not voided."
+    todayOrders: Int!
+  }
+  type Query {
+    _dashboardLive: Boolean
+  }
+  type Subscription {
+    "The location's day totals, each time an order of it is created, paid or voided."
+    dashboardUpdates(locationId: ID!): DashboardUpdate!
+  }
+`;
+
+const LocationId = z.uuid();
+
+export function dashboardLiveSchema(ports: SidecarPorts): GraphQLSchema {
+  return makeExecutableSchema<EdgeContext>({
+    typeDefs,
+    resolvers: {
+      Subscription: {
+        dashboardUpdates: {
+          subscribe: async (_: unknown, args: { locationId: string }, ctx: EdgeContext) => {
+            const who = ctx.identity();
+            const locationId = LocationId.safeParse(args.locationId);
+            if (!locationId.success)
+              throw new AppError("BAD_USER_INPUT", "locationId is not a valid id", { field: "locationId" });
+            if (!canAccessLocation(who, locationId.data))
+              throw new AppError("FORBIDDEN", "no access to this location", { field: "locationId" });
+            // NOT_FOUND for another tenant's location (auth answers within the caller's tenant).
+            const location = await fetchLocation(ports, who, locationId.data);
+            return updates.subscribe(
+              (u) =>
+                u.tenantId === who.tenantId &&
+                u.locationId === location.id &&
+                u.businessDay === businessDay(new Date(), location.cutoverHour, location.timeZone),
+            );
+          },
+          resolve: (u: DashboardUpdated) => ({
+            locationId: u.locationId,
+            businessDay: u.businessDay,
+            todayRevenue: u.revenueVnd,
+            todayOrders: u.orders,
+          }),
+        },
+      },
+    },
+  });
+}
