@@ -14,7 +14,7 @@ import { devSecrets } from "../../scripts/mesh/dev-secrets.js";
 import { serviceDatabaseUrl } from "../../scripts/mesh/infra.js";
 import { startTestMesh } from "../support/mesh.js";
 import { businessDay } from "@lsp/contracts";
-import { CREATE_ORDER, DEMO, edgeClient, eventually } from "../support/graphql-client.js";
+import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient, eventually } from "../support/graphql-client.js";
 import {
   buildMomoQueryRequest,
   signMomoIpn,
@@ -271,6 +271,41 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
       { provider: "momo", amountVnd: 60_000 },
       JSON.stringify(merged.errors),
     );
+  });
+
+  test("a paid webhook marks the order paid in sales and moves the dashboard's paid orders", async () => {
+    const PAID = `query ($id: ID!) { location(id: $id) { todayOrders today { paidOrders } } }`;
+    const today = async () => {
+      const r = await gql<{ location: { todayOrders: number; today: { paidOrders: number } } }>(PAID, {
+        id: DEMO.phoBo.hoanKiem,
+      });
+      assert.ok(r.data?.location, JSON.stringify(r.errors));
+      return { orders: r.data.location.todayOrders, paid: r.data.location.today.paidOrders };
+    };
+    const start = await today();
+    const { order, payment } = await openOrderWithPayment("momo");
+    // The open order is counted when created; take the baseline once it is.
+    const before = await eventually("order counted", async () => {
+      const t = await today();
+      return t.orders > start.orders ? t : undefined;
+    });
+    const res = await post(
+      "momo",
+      momoIpn(creds<MomoCredentials>("momo", DEMO.phoBo.slug), payment.reference, order.totalVnd, txnId()),
+    );
+    assert.equal(res.status, 204);
+    await eventually("order paid in sales", async () => {
+      const r = await gql<{ order: { status: string } }>(`query ($id: ID!) { order(id: $id) { status } }`, {
+        id: order.id,
+      });
+      return r.data?.order.status === "paid" ? true : undefined;
+    });
+    const after = await eventually("dashboard counts it paid", async () => {
+      const t = await today();
+      return t.paid > before.paid ? t : undefined;
+    });
+    assert.equal(after.paid, before.paid + 1);
+    assert.equal(after.orders, before.orders, "paying does not add an order");
   });
 
   test("the same ZaloPay callback 100 times at once → exactly one payment, every reply correct", async () => {
@@ -582,38 +617,38 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
   function subscribe<T>(query: string, tenant: string = DEMO.phoBo.slug) {
     const events: T[] = [];
     const abort = new AbortController();
-    const ready = fetch(mesh.edgeUrl, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "text/event-stream",
-        "x-tenant": tenant,
-      },
-      body: JSON.stringify({ query }),
-      signal: abort.signal,
-    }).then((res) => {
-      assert.equal(res.status, 200);
-      const reader = res.body?.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      void (async () => {
-        try {
-          for (;;) {
-            const chunk = await reader?.read();
-            if (!chunk || chunk.done) return;
-            buffer += chunk.value;
-            let end;
-            while ((end = buffer.indexOf("\n\n")) >= 0) {
-              const frame = buffer.slice(0, end);
-              buffer = buffer.slice(end + 2);
-              const data = frame.split("\n").find((l) => l.startsWith("data:"));
-              if (frame.includes("event: next") && data) events.push(JSON.parse(data.slice(5)) as T);
+    const ready = edgeAuthHeaders(mesh.edgeUrl, tenant)
+      .then((auth) =>
+        fetch(mesh.edgeUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "text/event-stream", ...auth },
+          body: JSON.stringify({ query }),
+          signal: abort.signal,
+        }),
+      )
+      .then((res) => {
+        assert.equal(res.status, 200);
+        const reader = res.body?.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        void (async () => {
+          try {
+            for (;;) {
+              const chunk = await reader?.read();
+              if (!chunk || chunk.done) return;
+              buffer += chunk.value;
+              let end;
+              while ((end = buffer.indexOf("\n\n")) >= 0) {
+                const frame = buffer.slice(0, end);
+                buffer = buffer.slice(end + 2);
+                const data = frame.split("\n").find((l) => l.startsWith("data:"));
+                if (frame.includes("event: next") && data) events.push(JSON.parse(data.slice(5)) as T);
+              }
             }
+          } catch {
+            // aborted
           }
-        } catch {
-          // aborted
-        }
-      })();
-    });
+        })();
+      });
     return { events, ready, close: () => abort.abort() };
   }
   const hcmMinute = () => {
