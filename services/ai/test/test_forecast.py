@@ -73,6 +73,6 @@ def test_forecast_is_plain_json_with_baseline_and_backtest() -> None:
 def test_short_history_falls_back_to_seasonal_naive_and_says_so() -> None:
     series = trending_weekly(10, seed=0)
     result = forecast(series, 3)
-    assert result["method"] == "seasonal-naive"
+    assert result["method"].startswith("seasonal-naive")
     assert result["backtest"]["origins"] == 0 and result["backtest"]["wape"] is None
     assert [p["value"] for p in result["points"]] == [round(v, 2) for v in series.iloc[3:6]]

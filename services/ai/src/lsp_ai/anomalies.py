@@ -23,7 +23,10 @@ from lsp_ai.forecast import _fit
 WARMUP_DAYS = 14
 TRAILING_DAYS = 28
 RULE_Z = 4.0
-FOREST_Z = 3.0
+# IsolationForest alone flags a day only when some feature is as far off as the rules require:
+# at 3.0 robust sigma most of its flags were ordinary days (tuned on seeds 0-19, not the
+# evaluation seeds: false flags 69 -> 16 over 20 locations, recall unchanged at 80/80).
+FOREST_Z = RULE_Z
 SEASON_DAYS = 7
 
 
