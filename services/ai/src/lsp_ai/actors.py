@@ -114,8 +114,13 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
     async def _set_json(self, key: str, value: Any) -> None:
         await self._state_manager.set_state(key, json.dumps(value, ensure_ascii=False))
 
-    async def _load(self) -> InsightsState:
-        return await self._get_json(STATE_KEY, empty_state())
+    async def _load(self, arg: dict[str, Any] | None = None) -> InsightsState:
+        """The series; refuses a caller of another tenant (the edge checks too: tenancy twice)."""
+        state: InsightsState = await self._get_json(STATE_KEY, empty_state())
+        caller, owner = (arg or {}).get("tenantId"), state.get("tenantId")
+        if caller is not None and owner is not None and caller != owner:
+            raise BadArgument(f"location {self.id.id} not found")
+        return state
 
     async def _settings(self, state: InsightsState, may_fetch: bool = False) -> dict[str, Any]:
         """Time zone and cut-over: asked from auth on the write paths (first event, reminder),
@@ -184,7 +189,7 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         item_id = a.get("itemId")
         if item_id is not None and not isinstance(item_id, str):
             raise BadArgument("itemId: expected a string")
-        state = await self._load()
+        state = await self._load(a)
         settings = await self._settings(state)
         if item_id is None and days <= analysis.MODEL_HORIZON_DAYS:
             model = await self._model(state, settings)
@@ -199,7 +204,7 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
     async def anomalies(self, arg: Any) -> dict[str, Any]:
         a = single_argument(arg)
         since, until = _as_day(a.get("from"), "from"), _as_day(a.get("to"), "to")
-        state = await self._load()
+        state = await self._load(a)
         model = await self._model(state, await self._settings(state))
 
         def within(day: str) -> bool:
@@ -210,8 +215,7 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         return {"locationId": self.id.id, "trainedAt": model["trainedAt"], "days": days, "hours": hours}
 
     async def recommendations(self, arg: Any) -> dict[str, Any]:
-        single_argument(arg)
-        state = await self._load()
+        state = await self._load(single_argument(arg))
         model = await self._model(state, await self._settings(state))
         return {"locationId": self.id.id, "trainedAt": model["trainedAt"], "items": model["recommendations"]}
 
@@ -230,7 +234,7 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
                 raise BadArgument("competitors[]: expected {itemId, pricesVnd: [int]}")
             if not prices or not all(isinstance(p, int) and p > 0 for p in prices):
                 raise BadArgument("competitors[].pricesVnd: expected positive integers (VND)")
-        state = await self._load()
+        state = await self._load(a)
         result = await run_cpu_bound(analysis.pricing_analysis, state, competitors)
         return analysis.to_json(result | {"locationId": self.id.id})
 

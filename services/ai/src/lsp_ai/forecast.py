@@ -98,7 +98,19 @@ def predict(history: pd.Series, horizon: int, coverage: float = 0.8) -> dict[str
     """Point forecast and a `coverage` prediction interval, `horizon` days after the history."""
     if len(history) < MIN_DAYS_FOR_ETS:
         naive = seasonal_naive(history, horizon)
-        return {"method": "seasonal-naive", "mean": naive, "lower": naive * 0.8, "upper": naive * 1.2}
+        values = history.to_numpy(dtype=float)
+        if len(values) < 2 * SEASON:
+            # Too short for any measured spread: the interval collapses to the point, said by the method.
+            method = "seasonal-naive-no-interval" if len(values) >= SEASON else "history-mean-no-interval"
+            return {"method": method, "mean": naive, "lower": naive, "upper": naive}
+        errors = values[SEASON:] - values[:-SEASON]  # the baseline's own week-over-week errors
+        low, high = np.quantile(errors, [(1 - coverage) / 2, (1 + coverage) / 2])
+        return {
+            "method": "seasonal-naive",
+            "mean": naive,
+            "lower": np.clip(naive + low, 0, None),
+            "upper": np.clip(naive + high, 0, None),
+        }
     fitted = _fit(history)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
