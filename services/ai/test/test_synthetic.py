@@ -11,6 +11,7 @@ def test_the_same_seed_gives_the_same_data_and_labels() -> None:
     pd.testing.assert_frame_equal(a.hourly, b.hourly)
     pd.testing.assert_frame_equal(a.items, b.items)
     assert a.anomalies == b.anomalies
+    assert a.rain_days == b.rain_days
 
 
 def test_different_seeds_give_different_locations() -> None:
@@ -67,3 +68,13 @@ def test_injected_anomalies_have_the_labelled_shape() -> None:
 def test_weekly_series_has_a_period_of_seven() -> None:
     s = weekly_series(70, noise=0.0)
     assert np.allclose(s.to_numpy()[7:], s.to_numpy()[:-7])
+
+
+def test_rain_days_are_recorded_and_quieter() -> None:
+    loc = generate_location(seed=12, days=120, anomaly_days=0)
+    assert 0.05 * 120 < len(loc.rain_days) < 0.25 * 120
+    normal = loc.daily[[not is_holiday(d.date()) for d in loc.daily.index]]
+    rain = normal.index.strftime("%Y-%m-%d").isin(sorted(loc.rain_days))
+    # Same weekday mix on both sides is not guaranteed, so compare against the weekday profile.
+    level = normal["orders"] / WEEKDAY[normal.index.day_of_week]
+    assert level[rain].mean() < 0.9 * level[~rain].mean()

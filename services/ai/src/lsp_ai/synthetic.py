@@ -69,6 +69,8 @@ class Location:
     items: pd.DataFrame  # columns: day, itemId, quantity, revenueVnd
     menu: pd.DataFrame  # index: itemId; name, priceVnd, costVnd
     anomalies: dict[str, str] = field(default_factory=dict)  # business day (ISO) -> kind
+    # Heavy-rain days (ISO): real demand drops, not anomalies; kept so an evaluation can tell them apart.
+    rain_days: set[str] = field(default_factory=set)
 
 
 def generate_location(
@@ -102,13 +104,16 @@ def generate_location(
 
     daily_rows, hourly_rows, item_rows = [], [], []
     promo_item, promo_until = -1, -1
+    rain_days: set[str] = set()
     for d in range(days):
         day = start + timedelta(d)
         if d > promo_until and rng.random() < 0.03:
             promo_item, promo_until = int(rng.integers(n_items)), d + int(rng.integers(3, 8))
         mult = weekday[day.weekday()] * (1 + trend * d) * holiday_factor(day)
         mult *= 1.08 if day.day in (1, 2, 3, 15, 16) else 1.0  # payday
-        mult *= rng.uniform(0.7, 0.85) if rng.random() < 0.12 else 1.0  # heavy rain
+        if rng.random() < 0.12:  # heavy rain
+            mult *= rng.uniform(0.7, 0.85)
+            rain_days.add(day.isoformat())
         mean_hourly = base_orders * mult * HOUR
         orders_h = np.where(
             mean_hourly > 0,
@@ -168,6 +173,7 @@ def generate_location(
         items=pd.DataFrame(item_rows),
         menu=menu,
         anomalies=anomalies,
+        rain_days=rain_days,
     )
 
 
