@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from dapr.actor import Actor, ActorInterface, Remindable, actormethod
 
-from lsp_ai import analysis
+from lsp_ai import worker
 from lsp_ai.events import DEFAULT_SETTINGS, ensure_settings, publish_findings
 from lsp_ai.insights import (
     InsightsState,
@@ -41,6 +41,7 @@ PUBLISHED_KEY = "published"
 DAILY_REMINDER = "daily-retrain"
 ONE_SHOT_REMINDER = "retrain-now"
 MAX_FORECAST_DAYS = 28
+MODEL_HORIZON_DAYS = 14  # the daily model's forecast; longer or per-item forecasts are fitted per call
 # A model trained on an older version of the series is still served for this long: every order
 # changes the series, and refitting on each call would make calls slow.
 MODEL_MAX_AGE = timedelta(seconds=int(os.environ.get("AI_MODEL_MAX_AGE_SECONDS", "600")))
@@ -153,7 +154,7 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         return await self._train(state, settings)
 
     async def _train(self, state: InsightsState, settings: dict[str, Any]) -> dict[str, Any]:
-        model = await run_cpu_bound(analysis.train, state, settings["timeZone"])
+        model = await run_cpu_bound(worker.run, "train", state, settings["timeZone"], MODEL_HORIZON_DAYS)
         await self._set_json(MODEL_KEY, model)
         await self._state_manager.save_state()
         return model
@@ -191,15 +192,15 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
             raise BadArgument("itemId: expected a string")
         state = await self._load(a)
         settings = await self._settings(state)
-        if item_id is None and days <= analysis.MODEL_HORIZON_DAYS:
+        if item_id is None and days <= MODEL_HORIZON_DAYS:
             model = await self._model(state, settings)
             fc = dict(model["forecast"])
             fc["points"] = fc["points"][:days]
             trained_at = model["trainedAt"]
         else:
-            fc = await run_cpu_bound(analysis.item_forecast, state, item_id, days)
+            fc = await run_cpu_bound(worker.run, "item_forecast", state, item_id, days)
             trained_at = datetime.now(UTC).isoformat()
-        return analysis.to_json(fc | {"locationId": self.id.id, "itemId": item_id, "trainedAt": trained_at})
+        return fc | {"locationId": self.id.id, "itemId": item_id, "trainedAt": trained_at}
 
     async def anomalies(self, arg: Any) -> dict[str, Any]:
         a = single_argument(arg)
@@ -235,8 +236,8 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
             if not prices or not all(isinstance(p, int) and p > 0 for p in prices):
                 raise BadArgument("competitors[].pricesVnd: expected positive integers (VND)")
         state = await self._load(a)
-        result = await run_cpu_bound(analysis.pricing_analysis, state, competitors)
-        return analysis.to_json(result | {"locationId": self.id.id})
+        result = await run_cpu_bound(worker.run, "pricing", state, competitors)
+        return result | {"locationId": self.id.id}
 
     async def request_retrain(self, arg: Any) -> dict[str, Any]:
         """Schedules a one-off retrain through the scheduler (owners' "refresh now", and tests)."""

@@ -15,13 +15,13 @@ from dapr.ext.fastapi import DaprActor
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from lsp_ai import worker
 from lsp_ai.actors import LocationInsights, LocationInsightsInterface
 from lsp_ai.config import load_settings
 from lsp_ai.contracts import ContractError, Contracts
 from lsp_ai.insights import run_cpu_bound
 from lsp_ai.metrics import EVENTS, metrics_response, red_middleware
 from lsp_ai.telemetry import setup_logging, setup_tracing
-from lsp_ai.warmup import warm_up
 
 settings = load_settings()
 setup_logging(settings.service_name, settings.log_level)
@@ -49,7 +49,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     proxy_factory()
     # Start the fit worker now (it imports statsmodels and scikit-learn): the first actor call
     # must not pay for it.
-    await run_cpu_bound(warm_up)
+    await run_cpu_bound(worker.run, "warm_up")
     log.info("actors registered", extra={"actor_types": ["LocationInsights"]})
     yield
 
