@@ -289,11 +289,21 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
       const t = await today();
       return t.orders > start.orders ? t : undefined;
     });
+    const updates = subscribe<{ data: { dashboardUpdates: { todayOrders: number } } }>(
+      `subscription ($id: ID!) { dashboardUpdates(locationId: $id) { todayRevenue todayOrders } }`,
+      DEMO.phoBo.slug,
+      { id: DEMO.phoBo.hoanKiem },
+    );
+    await updates.ready;
     const res = await post(
       "momo",
       momoIpn(creds<MomoCredentials>("momo", DEMO.phoBo.slug), payment.reference, order.totalVnd, txnId()),
     );
     assert.equal(res.status, 204);
+    // The owner's dashboardUpdates subscription fires for the payment (order.paid → dashboard.updated).
+    const update = await eventually("dashboardUpdates fired", async () => updates.events[0]);
+    updates.close();
+    assert.equal(update.data.dashboardUpdates.todayOrders, before.orders);
     await eventually("order paid in sales", async () => {
       const r = await gql<{ order: { status: string } }>(`query ($id: ID!) { order(id: $id) { status } }`, {
         id: order.id,
@@ -614,7 +624,11 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
     return { order, eventId };
   }
   /** A GraphQL subscription at the edge over SSE (Yoga): collects every `next` payload. */
-  function subscribe<T>(query: string, tenant: string = DEMO.phoBo.slug) {
+  function subscribe<T>(
+    query: string,
+    tenant: string = DEMO.phoBo.slug,
+    variables?: Record<string, unknown>,
+  ) {
     const events: T[] = [];
     const abort = new AbortController();
     const ready = edgeAuthHeaders(mesh.edgeUrl, tenant)
@@ -622,7 +636,7 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
         fetch(mesh.edgeUrl, {
           method: "POST",
           headers: { "content-type": "application/json", accept: "text/event-stream", ...auth },
-          body: JSON.stringify({ query }),
+          body: JSON.stringify({ query, variables }),
           signal: abort.signal,
         }),
       )
