@@ -1,0 +1,202 @@
+// Edge benchmarks (issue 4), one run each on a fresh mesh (LSP_PORT_BASE, default 5200):
+//  (a) the mobile dashboard query at the edge, report cache warm: req/s, p50/p99 at fixed concurrency
+//  (b) a stitched query at the edge against the same fields asked straight from the dashboard
+//      service (its app port, identity headers as the edge sends them), and their latency ratio
+//  (c) order ingest through the edge: orders/s until every order is persisted and aggregated
+//  (d) order created → dashboardUpdates event over graphql-ws: p50/p99 at a steady rate
+// The load generator runs on the same 2 cores as the mesh; its own CPU use is part of the figure.
+//   npm run bench:edge   (BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_ORDERS, BENCH_RATE)
+import { randomUUID } from "node:crypto";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+import { businessDay } from "@lsp/contracts";
+import { startMesh } from "../scripts/mesh/mesh.js";
+import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
+
+const base = Number(process.env.LSP_PORT_BASE ?? 5200);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const ingestOrders = Number(process.env.BENCH_ORDERS ?? 2000);
+const rate = Number(process.env.BENCH_RATE ?? 20);
+const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+// Benchmarks measure throughput, not the per-caller limit.
+process.env.EDGE_RATE_LIMIT_MAX = "100000000";
+
+function pct(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+const ms = (v: number) => `${v.toFixed(2)} ms`;
+
+/** Sends `send` in a closed loop from `clients` workers for `secs`; latencies in ms. */
+async function closedLoop(clients: number, secs: number, send: () => Promise<boolean>) {
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = performance.now() + secs * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end) {
+        const s = performance.now();
+        const ok = await send().catch(() => false);
+        latencies.push(performance.now() - s);
+        if (!ok) errors++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  return {
+    rps: latencies.length / elapsed,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    n: latencies.length,
+    errors,
+  };
+}
+
+const mesh = await startMesh({
+  portBase: base,
+  name: `bench-${base}`,
+  fresh: true,
+  demoData: true,
+  logLevel: "warn",
+  onProgress: say,
+});
+try {
+  const loc = DEMO.phoBo.hoanKiem;
+  const gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
+  const headers = {
+    "content-type": "application/json",
+    ...(await edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug)),
+  };
+  // Some sales so the figures are not all zero.
+  for (let i = 0; i < 50; i++)
+    await gql(CREATE_ORDER, {
+      input: {
+        locationId: loc,
+        idempotencyKey: randomUUID(),
+        paymentMethod: "cash",
+        lines: [{ itemId: DEMO.phoBo.phoTai, quantity: 1 + (i % 3) }],
+      },
+    });
+  await new Promise((r) => setTimeout(r, 2000));
+  const post = (url: string, body: string, h: Record<string, string>) => async () => {
+    const res = await fetch(url, { method: "POST", headers: h, body });
+    const json = (await res.json()) as { errors?: unknown };
+    return res.ok && !json.errors;
+  };
+
+  // (a)
+  const mobile = JSON.stringify({
+    query: `query { location(id: "${loc}") { todayRevenue todayOrders hourlyTrends { hour revenue } topItems { name quantity revenue } } }`,
+  });
+  await closedLoop(concurrency, 2, post(mesh.edgeUrl, mobile, headers)); // warm-up
+  const a = await closedLoop(concurrency, seconds, post(mesh.edgeUrl, mobile, headers));
+  console.log(
+    `(a) mobile dashboard query at the edge, c=${concurrency}, ${seconds}s: ${a.rps.toFixed(0)} req/s, p50 ${ms(a.p50)}, p99 ${ms(a.p99)} (${a.n} requests, ${a.errors} errors)`,
+  );
+
+  // (b) the edge's stitched query vs the dashboard's own answer to the same fields.
+  const tenantId = ((await gql<{ tenant: { id: string } }>("query { tenant { id } }")).data?.tenant.id ??
+    "") as string;
+  const stitched = JSON.stringify({ query: `query { location(id: "${loc}") { todayRevenue todayOrders } }` });
+  const direct = JSON.stringify({
+    query: `query { _dashboardLocations(ids: ["${loc}"]) { todayRevenue todayOrders } }`,
+  });
+  const dashboardUrl = `http://127.0.0.1:${mesh.plan.apps.dashboard.app}/graphql`;
+  const identity = { "content-type": "application/json", "x-lsp-tenant-id": tenantId, "x-lsp-role": "owner" };
+  await closedLoop(concurrency, 2, post(dashboardUrl, direct, identity));
+  const bDirect = await closedLoop(concurrency, seconds, post(dashboardUrl, direct, identity));
+  const bEdge = await closedLoop(concurrency, seconds, post(mesh.edgeUrl, stitched, headers));
+  console.log(
+    `(b) straight to dashboard: ${bDirect.rps.toFixed(0)} req/s, p50 ${ms(bDirect.p50)}, p99 ${ms(bDirect.p99)}; stitched at the edge: ${bEdge.rps.toFixed(0)} req/s, p50 ${ms(bEdge.p50)}, p99 ${ms(bEdge.p99)}; edge/direct p50 ratio ${(bEdge.p50 / bDirect.p50).toFixed(2)}×, throughput ratio ${(bDirect.rps / bEdge.rps).toFixed(2)}×`,
+  );
+
+  // (c) ingest: N orders with `concurrency` in flight, until the dashboard has aggregated them all.
+  const dayOrders = async (): Promise<number> => {
+    const day = businessDay(new Date(), 4);
+    const r = await gql<{ location: { day: { orders: number } } }>(
+      `query { location(id: "${loc}") { day(businessDay: "${day}") { orders } } }`,
+    );
+    return r.data?.location.day.orders ?? NaN;
+  };
+  const startOrders = await dayOrders();
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < ingestOrders) {
+        next++;
+        const body = JSON.stringify({
+          query: CREATE_ORDER,
+          variables: {
+            input: {
+              locationId: loc,
+              idempotencyKey: randomUUID(),
+              paymentMethod: "momo",
+              paid: true,
+              lines: [{ itemId: DEMO.phoBo.traDa, quantity: 1 }],
+            },
+          },
+        });
+        if (!(await post(mesh.edgeUrl, body, headers)())) throw new Error("createOrder failed during ingest");
+      }
+    }),
+  );
+  const persisted = (performance.now() - t0) / 1000;
+  for (;;) {
+    if ((await dayOrders()) - startOrders >= ingestOrders) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const aggregated = (performance.now() - t0) / 1000;
+  console.log(
+    `(c) ingest through the edge, ${ingestOrders} orders, c=${concurrency}: persisted ${(ingestOrders / persisted).toFixed(0)} orders/s (${persisted.toFixed(1)} s); persisted and aggregated ${(ingestOrders / aggregated).toFixed(0)} orders/s (${aggregated.toFixed(1)} s)`,
+  );
+
+  // (d) order created → subscription event.
+  const client = createClient({
+    url: mesh.edgeUrl.replace(/^http/, "ws"),
+    webSocketImpl: WebSocket,
+    connectionParams: headers,
+    lazy: false,
+    retryAttempts: 0,
+  });
+  const arrivals = new Map<number, number>();
+  client.subscribe<{ dashboardUpdates: { todayOrders: number } }>(
+    { query: `subscription { dashboardUpdates(locationId: "${loc}") { todayOrders } }` },
+    {
+      next: (v) => v.data && arrivals.set(v.data.dashboardUpdates.todayOrders, performance.now()),
+      error: () => undefined,
+      complete: () => undefined,
+    },
+  );
+  await new Promise((r) => setTimeout(r, 1000));
+  const n = Math.round(rate * seconds);
+  const sent: { at: number; committed: number; orders: number }[] = [];
+  const base0 = await dayOrders();
+  for (let i = 0; i < n; i++) {
+    const at = performance.now();
+    await gql(CREATE_ORDER, {
+      input: {
+        locationId: loc,
+        idempotencyKey: randomUUID(),
+        paymentMethod: "cash",
+        lines: [{ itemId: DEMO.phoBo.traDa, quantity: 1 }],
+      },
+    });
+    sent.push({ at, committed: performance.now(), orders: base0 + i + 1 });
+    const wait = at + 1000 / rate - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  await new Promise((r) => setTimeout(r, 3000));
+  const fromSend = sent.flatMap((s) => (arrivals.has(s.orders) ? [arrivals.get(s.orders)! - s.at] : []));
+  const fromCommit = sent.flatMap((s) =>
+    arrivals.has(s.orders) ? [arrivals.get(s.orders)! - s.committed] : [],
+  );
+  console.log(
+    `(d) order → dashboardUpdates event, ${n} orders at ${rate}/s: from request p50 ${ms(pct(fromSend, 50))}, p99 ${ms(pct(fromSend, 99))}; from createOrder's answer p50 ${ms(pct(fromCommit, 50))}, p99 ${ms(pct(fromCommit, 99))} (${fromSend.length}/${n} events matched)`,
+  );
+  await client.dispose();
+} finally {
+  await mesh.stop();
+}
