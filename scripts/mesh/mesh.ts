@@ -50,6 +50,10 @@ export interface Mesh {
   logs: Record<string, string>;
   /** Every process the mesh started (each leads its own process group). */
   processes: () => { name: string; pid: number }[];
+  /** Kills one app's process (its sidecar stays up): how the rest copes with it being down. */
+  killApp: (app: AppName) => Promise<void>;
+  /** Starts a killed app again, same command and environment; resolves once it is ready. */
+  restartApp: (app: AppName) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -135,6 +139,8 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     const waits: Promise<void>[] = [];
     const appTier: Managed[] = [];
     tiers.push(appTier);
+    const launchers = new Map<AppName, () => Managed>();
+    const running = new Map<AppName, Managed>();
     for (const app of apps) {
       const ports = plan.apps[app];
       const { command, args, cwd } = appCommand(app);
@@ -152,7 +158,9 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
           : {}),
         ...(opts.otlpHttpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpHttpEndpoint } : {}),
       };
+      launchers.set(app, () => startProcess(app, command, args, { cwd, env, logDir }));
       const proc = startProcess(app, command, args, { cwd, env, logDir });
+      running.set(app, proc);
       const sidecar = startSidecar(bin, app, ports, plan, resources, logDir);
       appTier.push(proc, sidecar);
       logs[app] = proc.logFile;
@@ -197,7 +205,22 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     });
     const processes = () =>
       tiers.flat().flatMap((p) => (p.child.pid ? [{ name: p.name, pid: p.child.pid }] : []));
-    return { plan, runDir, logDir, edgeUrl, logs, processes, stop };
+    const killApp = async (app: AppName) => {
+      const proc = running.get(app);
+      if (proc) await stopProcess(proc, 0);
+    };
+    const restartApp = async (app: AppName) => {
+      const launch = launchers.get(app);
+      if (!launch) throw new MeshError(`${app} is not part of this mesh`);
+      const proc = launch();
+      running.set(app, proc);
+      appTier.push(proc);
+      await waitFor(`${app} (app /readyz)`, () => httpOk(`http://127.0.0.1:${plan.apps[app].app}/readyz`), {
+        timeoutMs: 120_000,
+        process: proc,
+      });
+    };
+    return { plan, runDir, logDir, edgeUrl, logs, processes, killApp, restartApp, stop };
   } catch (err) {
     await stop();
     throw err;

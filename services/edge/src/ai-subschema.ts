@@ -2,8 +2,22 @@ import { ActorId, ActorProxyBuilder, type DaprClient } from "@dapr/dapr";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { stitchingDirectives } from "@graphql-tools/stitching-directives";
 import { z } from "zod";
-import { AppError, canAccessLocation } from "@lsp/service-kit";
+import {
+  AppError,
+  canAccessLocation,
+  fetchLocation,
+  type Identity,
+  type SidecarPorts,
+} from "@lsp/service-kit";
 import type { EdgeContext } from "./context.js";
+import {
+  LastGood,
+  degradedNote,
+  menuPrices,
+  rulePricing,
+  ruleRecommendations,
+  type CompetitorPrices,
+} from "./ai-fallback.js";
 
 /**
  * Stand-in class for the Python actor type: the JS SDK names the actor type after the class and
@@ -13,6 +27,18 @@ class LocationInsights {
   GetSummary(_arg: Record<string, never>): Promise<unknown> {
     throw new Error("proxy only");
   }
+  Forecast(_arg: { days: number; itemId?: string; tenantId: string }): Promise<unknown> {
+    throw new Error("proxy only");
+  }
+  Anomalies(_arg: { from?: string; to?: string; tenantId: string }): Promise<unknown> {
+    throw new Error("proxy only");
+  }
+  Recommendations(_arg: { tenantId: string }): Promise<unknown> {
+    throw new Error("proxy only");
+  }
+  Pricing(_arg: { competitors: CompetitorPrices[]; tenantId: string }): Promise<unknown> {
+    throw new Error("proxy only");
+  }
 }
 
 const Summary = z.object({
@@ -20,12 +46,125 @@ const Summary = z.object({
   ordersSeen: z.number().int(),
   revenueVnd: z.number().int(),
   lastEventAt: z.string().nullable(),
+  lastTrainedAt: z.string().nullable().optional(),
+  trainings: z.number().int().optional(),
 });
+
+const Priority = z.enum(["low", "medium", "high"]);
+const ForecastAnswer = z.object({
+  method: z.string(),
+  target: z.string(),
+  itemId: z.string().nullable(),
+  historyDays: z.number().int(),
+  trainedAt: z.string().nullable(),
+  points: z.array(
+    z.object({
+      day: z.string(),
+      value: z.number(),
+      lower: z.number(),
+      upper: z.number(),
+      baseline: z.number(),
+    }),
+  ),
+  backtest: z
+    .object({
+      origins: z.number().int(),
+      horizonDays: z.number().int(),
+      wape: z.number().nullable(),
+      baselineWape: z.number().nullable(),
+      mase: z.number().nullable(),
+    })
+    .nullable(),
+});
+const Recommendation = z.object({
+  id: z.string(),
+  kind: z.string(),
+  title: z.string(),
+  priority: Priority,
+  reason: z.string(),
+  evidence: z.array(z.object({ name: z.string(), value: z.number() })),
+});
+const RecommendationsAnswer = z.object({ trainedAt: z.string(), items: z.array(Recommendation) });
+const AnomaliesAnswer = z.object({
+  trainedAt: z.string(),
+  days: z.array(
+    z.object({
+      businessDay: z.string(),
+      kind: z.string(),
+      description: z.string(),
+      severity: Priority,
+      score: z.number(),
+      revenueVnd: z.number().int(),
+      expectedRevenueVnd: z.number().int(),
+      orders: z.number().int(),
+    }),
+  ),
+  hours: z.array(
+    z.object({
+      at: z.string(),
+      hours: z.number().int(),
+      kind: z.string(),
+      description: z.string(),
+      revenueVnd: z.number().int(),
+      expectedRevenueVnd: z.number().int(),
+    }),
+  ),
+});
+const PricingAnswer = z.object({
+  items: z.array(
+    z.object({
+      itemId: z.string(),
+      name: z.string(),
+      ourPriceVnd: z.number().int().nullable(),
+      competitorMedianVnd: z.number().int(),
+      competitorCount: z.number().int(),
+      positionPct: z.number().nullable(),
+      move: z.enum(["raise", "lower", "hold"]),
+      suggestedPriceVnd: z.number().int().nullable(),
+      unitsPerDay: z.number().nullable(),
+      priceResponse: z.object({
+        estimated: z.boolean(),
+        elasticity: z.number().nullable(),
+        note: z.string(),
+      }),
+      expectedRevenueEffectVndPerDay: z.number().int().nullable(),
+      reason: z.string(),
+    }),
+  ),
+});
+
+// Arguments, checked here so that a client mistake is BAD_USER_INPUT and never reaches an actor.
+const day = z.iso.date();
+const ForecastArgs = z.object({ days: z.number().int().min(1).max(28), itemId: z.uuid().nullish() });
+const AnomalyArgs = z.object({ from: day.nullish(), to: day.nullish() });
+const PricingArgs = z.object({
+  locationId: z.uuid(),
+  competitors: z
+    .array(
+      z.object({
+        itemId: z.uuid(),
+        pricesVnd: z.array(z.number().int().positive().max(100_000_000)).min(1).max(50),
+      }),
+    )
+    .min(1)
+    .max(200),
+});
+
+function parseArgs<T>(schema: z.ZodType<T>, args: unknown): T {
+  const parsed = schema.safeParse(args);
+  if (!parsed.success)
+    throw new AppError("BAD_USER_INPUT", "invalid arguments", { issues: z.treeifyError(parsed.error) });
+  return parsed.data;
+}
 
 const { stitchingDirectivesTypeDefs } = stitchingDirectives();
 
-/** The `ai` timeout of components/local/resiliency.yaml, enforced here (see the note there). */
+/**
+ * The `ai` timeout of components/local/resiliency.yaml, enforced here (see the note there): the
+ * whole answer, fallback included, stays within 1 s.
+ */
 const AI_CALL_BUDGET_MS = 800;
+const ANSWER_BUDGET_MS = 1000;
 
 function withDeadline<T>(call: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -42,39 +181,278 @@ const typeDefs = /* GraphQL */ `
     ordersSeen: Int!
     revenueVnd: Int!
     lastEventAt: String
+    "When the location's models were last fitted (daily reminder, or on demand)."
+    lastTrainedAt: String
+  }
+  enum AiPriority {
+    low
+    medium
+    high
+  }
+  type ForecastPoint {
+    "Business day (YYYY-MM-DD)."
+    day: String!
+    value: Float!
+    "80 % prediction interval."
+    lower: Float!
+    upper: Float!
+    "Seasonal naive: the same weekday last week."
+    baseline: Float!
+  }
+  "Rolling-origin backtest on the location's own history (weekly origins, 7 days ahead)."
+  type ForecastBacktest {
+    origins: Int!
+    horizonDays: Int!
+    wape: Float
+    baselineWape: Float
+    mase: Float
+  }
+  type Forecast {
+    "True when the AI did not answer in time and this is the edge's fallback."
+    degraded: Boolean!
+    note: String
+    "e.g. ets-AAdA-log, seasonal-naive, or none (fallback without a model answer)."
+    method: String!
+    "revenueVnd (location) or units (one item)."
+    target: String!
+    itemId: ID
+    historyDays: Int!
+    trainedAt: String
+    points: [ForecastPoint!]!
+    backtest: ForecastBacktest
+  }
+  type Evidence {
+    name: String!
+    value: Float!
+  }
+  type Recommendation {
+    id: ID!
+    "menu_plowhorse, menu_puzzle, slow_mover, prep_quantity, promotion_timing; rule when degraded."
+    kind: String!
+    title: String!
+    priority: AiPriority!
+    reason: String!
+    evidence: [Evidence!]!
+    degraded: Boolean!
+  }
+  type DayAnomaly {
+    businessDay: String!
+    "revenue_drop_orders_flat, void_spike, revenue_below_forecast, revenue_above_forecast, unusual_day."
+    kind: String!
+    description: String!
+    severity: AiPriority!
+    score: Float!
+    revenueVnd: Int!
+    expectedRevenueVnd: Int!
+    orders: Int!
+  }
+  type HourAnomaly {
+    "Local start of the run of hours."
+    at: String!
+    hours: Int!
+    kind: String!
+    description: String!
+    revenueVnd: Int!
+    expectedRevenueVnd: Int!
+  }
+  type AnomalyReport {
+    degraded: Boolean!
+    note: String
+    trainedAt: String
+    days: [DayAnomaly!]!
+    hours: [HourAnomaly!]!
+  }
+  enum PriceMove {
+    raise
+    lower
+    hold
+  }
+  type PriceResponse {
+    "False when the item's history cannot support an estimate; note says why."
+    estimated: Boolean!
+    elasticity: Float
+    note: String!
+  }
+  type PricingItem {
+    itemId: ID!
+    name: String!
+    ourPriceVnd: Int
+    competitorMedianVnd: Int!
+    competitorCount: Int!
+    positionPct: Float
+    move: PriceMove!
+    suggestedPriceVnd: Int
+    unitsPerDay: Float
+    priceResponse: PriceResponse!
+    "Only where the price response could be estimated."
+    expectedRevenueEffectVndPerDay: Int
+    reason: String!
+  }
+  type PricingAnalysis {
+    locationId: ID!
+    degraded: Boolean!
+    note: String
+    items: [PricingItem!]!
+  }
+  input CompetitorPriceInput {
+    itemId: ID!
+    "Competitors' prices for the same dish, VND."
+    pricesVnd: [Int!]!
   }
   type Location @key(selectionSet: "{ id }") {
     id: ID!
     insights: AiInsights
+    "Revenue (or one item's units) for the next days, with intervals, baseline and backtest."
+    forecast(days: Int = 7, itemId: ID): Forecast!
+    recommendations: [Recommendation!]!
+    "Odd days and hours between from and to (business days, inclusive)."
+    anomalies(from: String, to: String): AnomalyReport!
   }
   type Query {
     _aiLocations(ids: [ID!]!): [Location]! @merge(keyField: "id")
+    "Our prices against competitors' for the same dishes."
+    pricingAnalysis(locationId: ID!, competitors: [CompetitorPriceInput!]!): PricingAnalysis!
   }
 `;
 
+const PortsFromEnv = z.object({
+  DAPR_HTTP_PORT: z.coerce.number().int().default(3500),
+  DAPR_GRPC_PORT: z.coerce.number().int().default(50001),
+});
+
+/** Only locations of the caller's tenant (auth owns locations; answers are cached there). */
+async function allowedLocation(ports: SidecarPorts, who: Identity, locationId: string): Promise<boolean> {
+  if (!canAccessLocation(who, locationId)) return false;
+  try {
+    await fetchLocation(ports, who, locationId);
+    return true;
+  } catch (err) {
+    if (err instanceof AppError && err.code === "NOT_FOUND") return false;
+    throw err;
+  }
+}
+
 /** The AI subschema lives in the edge: its resolvers call the ai service's actors over Dapr gRPC. */
-export function aiSubschema(dapr: DaprClient) {
+export function aiSubschema(dapr: DaprClient, ports: SidecarPorts = PortsFromEnv.parse(process.env)) {
   const builder = new ActorProxyBuilder<LocationInsights>(LocationInsights, dapr);
+  const actor = (locationId: string) => builder.build(new ActorId(locationId));
+  const lastForecast = new LastGood<z.infer<typeof ForecastAnswer>>();
+  const lastRecommendations = new LastGood<z.infer<typeof RecommendationsAnswer>>();
+  const lastAnomalies = new LastGood<z.infer<typeof AnomaliesAnswer>>();
+
+  /** One actor call within the budget, parsed; the failure reason when there is none. */
+  async function ask<T>(
+    schema: z.ZodType<T>,
+    call: () => Promise<unknown>,
+  ): Promise<{ ok: true; value: T } | { ok: false; reason: string }> {
+    try {
+      return { ok: true, value: schema.parse(await withDeadline(call(), AI_CALL_BUDGET_MS)) };
+    } catch (err) {
+      const reason = err instanceof z.ZodError ? "unexpected answer" : String(err).slice(0, 200);
+      return { ok: false, reason };
+    }
+  }
+
   return makeExecutableSchema<EdgeContext>({
     typeDefs,
     resolvers: {
       Query: {
-        _aiLocations: (_: unknown, args: { ids: string[] }, ctx: EdgeContext) =>
-          args.ids.map((id) => (canAccessLocation(ctx.identity(), id) ? { id } : null)),
+        _aiLocations: async (_: unknown, args: { ids: string[] }, ctx: EdgeContext) => {
+          const who = ctx.identity();
+          const allowed = await Promise.all(args.ids.map((id) => allowedLocation(ports, who, id)));
+          return args.ids.map((id, i) => (allowed[i] ? { id } : null));
+        },
+        pricingAnalysis: async (_: unknown, raw: unknown, ctx: EdgeContext) => {
+          const started = Date.now();
+          const args = parseArgs(PricingArgs, raw);
+          const who = ctx.identity();
+          if (!(await allowedLocation(ports, who, args.locationId)))
+            throw new AppError("NOT_FOUND", `location ${args.locationId} not found`);
+          const answer = await ask(PricingAnswer, () =>
+            actor(args.locationId).Pricing({ competitors: args.competitors, tenantId: who.tenantId }),
+          );
+          if (answer.ok)
+            return { locationId: args.locationId, degraded: false, note: null, items: answer.value.items };
+          const left = ANSWER_BUDGET_MS - (Date.now() - started) - 50;
+          const ours = await menuPrices(ports, who, args.locationId, left).catch(() => new Map());
+          return {
+            locationId: args.locationId,
+            degraded: true,
+            note: degradedNote(answer.reason),
+            items: rulePricing(args.competitors, ours),
+          };
+        },
       },
       Location: {
         insights: async (loc: { id: string }) => {
           try {
-            const raw = await withDeadline(
-              builder.build(new ActorId(loc.id)).GetSummary({}),
-              AI_CALL_BUDGET_MS,
-            );
+            const raw = await withDeadline(actor(loc.id).GetSummary({}), AI_CALL_BUDGET_MS);
             return Summary.parse(raw);
           } catch (err) {
             throw new AppError("UNAVAILABLE", "AI insights are unavailable right now", {
               cause: String(err),
             });
           }
+        },
+        forecast: async (loc: { id: string }, raw: unknown, ctx: EdgeContext) => {
+          const args = parseArgs(ForecastArgs, raw);
+          const key = `${loc.id}/${args.days}/${args.itemId ?? ""}`;
+          const answer = await ask(ForecastAnswer, () =>
+            actor(loc.id).Forecast({
+              days: args.days,
+              ...(args.itemId ? { itemId: args.itemId } : {}),
+              tenantId: ctx.identity().tenantId,
+            }),
+          );
+          if (answer.ok) {
+            lastForecast.remember(key, answer.value);
+            return { ...answer.value, degraded: false, note: null };
+          }
+          const cached = lastForecast.recall(key);
+          if (cached)
+            return { ...cached.value, degraded: true, note: degradedNote(answer.reason, cached.at) };
+          return {
+            degraded: true,
+            note: degradedNote(answer.reason),
+            method: "none",
+            target: args.itemId ? "units" : "revenueVnd",
+            itemId: args.itemId ?? null,
+            historyDays: 0,
+            trainedAt: null,
+            points: [],
+            backtest: null,
+          };
+        },
+        recommendations: async (loc: { id: string }, _args: unknown, ctx: EdgeContext) => {
+          const answer = await ask(RecommendationsAnswer, () =>
+            actor(loc.id).Recommendations({ tenantId: ctx.identity().tenantId }),
+          );
+          if (answer.ok) {
+            lastRecommendations.remember(loc.id, answer.value);
+            return answer.value.items.map((r) => ({ ...r, degraded: false }));
+          }
+          const cached = lastRecommendations.recall(loc.id);
+          if (cached) return cached.value.items.map((r) => ({ ...r, degraded: true }));
+          return ruleRecommendations(answer.reason);
+        },
+        anomalies: async (loc: { id: string }, raw: unknown, ctx: EdgeContext) => {
+          const args = parseArgs(AnomalyArgs, raw);
+          const key = `${loc.id}/${args.from ?? ""}/${args.to ?? ""}`;
+          const answer = await ask(AnomaliesAnswer, () =>
+            actor(loc.id).Anomalies({
+              ...(args.from ? { from: args.from } : {}),
+              ...(args.to ? { to: args.to } : {}),
+              tenantId: ctx.identity().tenantId,
+            }),
+          );
+          if (answer.ok) {
+            lastAnomalies.remember(key, answer.value);
+            return { ...answer.value, degraded: false, note: null };
+          }
+          const cached = lastAnomalies.recall(key);
+          if (cached)
+            return { ...cached.value, degraded: true, note: degradedNote(answer.reason, cached.at) };
+          return { degraded: true, note: degradedNote(answer.reason), trainedAt: null, days: [], hours: [] };
         },
       },
     },

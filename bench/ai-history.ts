@@ -1,0 +1,56 @@
+// Order history for one demo location, published as real CloudEvents through a sidecar's pub/sub
+// API (as sales' outbox relay does), so the ai service's subscription and actor record it. Used
+// by test/e2e/ai.test.ts and bench/ai.ts.
+import { randomUUID } from "node:crypto";
+import { DEMO } from "../test/support/graphql-client.js";
+
+export const DEMO_TENANT_ID = "7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a01"; // pho-bo-hanoi, demo/demo-data.json
+export const DEMO_LOCATION = DEMO.phoBo.hoanKiem;
+
+/** Orders of one past business day: a weekly pattern (weekends busier), lunch and dinner. */
+export function ordersOf(daysAgo: number): Record<string, unknown>[] {
+  const day = new Date(Date.now() - daysAgo * 86_400_000);
+  const businessDay = day.toISOString().slice(0, 10);
+  const weekend = [0, 6].includes(day.getUTCDay());
+  const count = (weekend ? 9 : 6) + (daysAgo % 3);
+  return Array.from({ length: count }, (_, i) => ({
+    orderId: randomUUID(),
+    tenantId: DEMO_TENANT_ID,
+    locationId: DEMO_LOCATION,
+    businessDay,
+    // 05:xxZ / 12:xxZ = lunch / dinner in Vietnam.
+    createdAt: `${businessDay}T${i % 2 ? "12" : "05"}:${String(i).padStart(2, "0")}:00.000Z`,
+    paymentMethod: i % 3 ? "cash" : "momo",
+    totalVnd: 55_000 * (1 + (i % 2)) + 5_000,
+    lines: [
+      { itemId: DEMO.phoBo.phoTai, name: "Phở bò tái", quantity: 1 + (i % 2), unitPriceVnd: 55_000 },
+      { itemId: DEMO.phoBo.traDa, name: "Trà đá", quantity: 1, unitPriceVnd: 5_000 },
+    ],
+  }));
+}
+
+/** Publishes `days` days of history (yesterday backwards); returns the number of orders. */
+export async function publishHistory(daprHttpPort: number, days: number): Promise<number> {
+  const events = Array.from({ length: days }, (_, k) => ordersOf(days - k)).flat();
+  for (let i = 0; i < events.length; i += 25) {
+    await Promise.all(
+      events.slice(i, i + 25).map(async (data) => {
+        const res = await fetch(`http://127.0.0.1:${daprHttpPort}/v1.0/publish/pubsub/orders`, {
+          method: "POST",
+          headers: { "content-type": "application/cloudevents+json" },
+          body: JSON.stringify({
+            specversion: "1.0",
+            id: randomUUID(),
+            source: "ai-history",
+            type: "order.created",
+            datacontenttype: "application/json",
+            data,
+          }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        if (!res.ok) throw new Error(`publish: ${res.status} ${await res.text()}`);
+      }),
+    );
+  }
+  return events.length;
+}

@@ -1,0 +1,112 @@
+// Benchmark of the AI path (issue 6), through the edge on a real mesh. Prints:
+//  - warm actor calls through the edge: p50/p99 of `location { recommendations }` and of
+//    `location { forecast(days: 7) }` (GraphQL → edge → Dapr gRPC actor API → Python actor,
+//    answered from the fitted-model cache in actor state);
+//  - with the ai process killed: p50/p99/max of the same queries answered degraded by the edge.
+// Fit time per location and the retrain of 1,000 locations: services/ai/bench/retrain.py.
+// Runs its own mesh on LSP_PORT_BASE (default 5600).
+// Usage: npx tsx bench/ai.ts [--calls 300] [--degraded 50]
+import { startMesh } from "../scripts/mesh/mesh.js";
+import { DEMO, edgeClient } from "../test/support/graphql-client.js";
+import { DEMO_LOCATION, publishHistory } from "./ai-history.js";
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const calls = arg("calls", 300);
+const degradedCalls = arg("degraded", 50);
+const base = Number(process.env.LSP_PORT_BASE ?? 5600);
+const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+function pct(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+const QUERIES = {
+  recommendations: `query ($id: ID!) { location(id: $id) { recommendations { title priority degraded } } }`,
+  forecast: `query ($id: ID!) { location(id: $id) { forecast(days: 7) { degraded points { day value } } } }`,
+} as const;
+
+interface Answer {
+  location: {
+    recommendations?: { degraded: boolean }[];
+    forecast?: { degraded: boolean };
+  } | null;
+}
+
+const mesh = await startMesh({
+  portBase: base,
+  name: `bench-ai-${base}`,
+  fresh: true,
+  demoData: true,
+  logLevel: "warn",
+  onProgress: say,
+});
+try {
+  const gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
+  const degradedOf = (a: Answer) =>
+    Boolean(a.location?.forecast?.degraded ?? a.location?.recommendations?.some((r) => r.degraded));
+  const time = async (query: string) => {
+    const started = performance.now();
+    const res = await gql<Answer>(query, { id: DEMO_LOCATION });
+    const ms = performance.now() - started;
+    if (res.errors || !res.data) throw new Error(JSON.stringify(res.errors));
+    return { ms, degraded: degradedOf(res.data) };
+  };
+
+  const orders = await publishHistory(mesh.plan.apps.sales.daprHttp, 35);
+  say(`published ${orders} orders over 35 days; waiting for the actor to record them and fit…`);
+  for (let tries = 0; ; tries++) {
+    const f = await time(QUERIES.forecast).catch(() => ({ degraded: true, ms: 0 }));
+    const seen = await gql<{ location: { insights: { ordersSeen: number } | null } | null }>(
+      `query ($id: ID!) { location(id: $id) { insights { ordersSeen } } }`,
+      { id: DEMO_LOCATION },
+    );
+    if (!f.degraded && seen.data?.location?.insights?.ordersSeen === orders) break;
+    if (tries > 600) throw new Error("the actor never answered from a model");
+    await new Promise((r) => setTimeout(r, 500));
+  }
+
+  const rows: string[] = [];
+  for (const [name, query] of Object.entries(QUERIES)) {
+    for (let i = 0; i < 20; i++) await time(query); // warm
+    const ms: number[] = [];
+    let degraded = 0;
+    for (let i = 0; i < calls; i++) {
+      const t = await time(query);
+      ms.push(t.ms);
+      if (t.degraded) degraded++;
+    }
+    rows.push(
+      `warm ${name} through the edge (${calls} sequential): p50 ${fmt(pct(ms, 50))}, p99 ${fmt(pct(ms, 99))}` +
+        (degraded ? ` (${degraded} answered degraded)` : ""),
+    );
+  }
+
+  await mesh.killApp("ai");
+  for (const [name, query] of Object.entries(QUERIES)) {
+    const ms: number[] = [];
+    let notDegraded = 0;
+    for (let i = 0; i < degradedCalls; i++) {
+      const t = await time(query);
+      ms.push(t.ms);
+      if (!t.degraded) notDegraded++;
+    }
+    rows.push(
+      `ai killed, ${name} answered degraded (${degradedCalls} sequential): p50 ${fmt(pct(ms, 50))}, ` +
+        `p99 ${fmt(pct(ms, 99))}, max ${fmt(Math.max(...ms))}` +
+        (notDegraded ? ` (${notDegraded} NOT flagged degraded)` : ""),
+    );
+  }
+  const started = performance.now();
+  await mesh.restartApp("ai");
+  let back = false;
+  while (!back) back = !(await time(QUERIES.forecast)).degraded;
+  rows.push(`ai restarted: model answers again after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  process.stdout.write(`${rows.join("\n")}\n`);
+} finally {
+  await mesh.stop();
+}
