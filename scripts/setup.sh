@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run setup`: installs what this machine lacks to run and test LSP. Idempotent: a second run
 # only checks and takes seconds. Steps: system packages (PostgreSQL, Redis), the pinned Dapr
-# runtime built from source (cached per machine), npm packages, the ai service's Python env.
+# runtime built from source (cached per machine), npm packages, the ai service's Python env, the
+# tools that validate the Kubernetes chart and Dockerfiles offline (cached per machine).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -16,7 +17,7 @@ if [[ $(id -u) -ne 0 ]]; then
   sudo_cmd=(sudo)
 fi
 
-step "1/5 toolchains"
+step "1/6 toolchains"
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 (( node_major >= 20 )) || fail "Node.js >= 20 is required (found $(node --version 2>/dev/null || echo none))"
 ok "node $(node --version)"
@@ -25,7 +26,7 @@ ok "$(go version)"
 command -v python3.11 >/dev/null || command -v python3 >/dev/null || fail "Python 3.11 is required"
 ok "python $(python3 --version 2>&1)"
 
-step "2/5 PostgreSQL and Redis servers (Debian packages)"
+step "2/6 PostgreSQL and Redis servers (Debian packages)"
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 [[ -x /usr/bin/redis-server ]] || missing+=(redis-server)
@@ -40,11 +41,11 @@ if (( ${#missing[@]} )); then
 fi
 ok "postgres $(ls /usr/lib/postgresql | sort -n | tail -1), $(/usr/bin/redis-server --version | cut -d' ' -f3)"
 
-step "3/5 Dapr runtime (daprd, placement, scheduler) from source"
+step "3/6 Dapr runtime (daprd, placement, scheduler) from source"
 dapr_bin=$(bash tools/dapr/build.sh | tail -1)
 ok "$("$dapr_bin/daprd" --version) in $dapr_bin"
 
-step "4/5 npm packages"
+step "4/6 npm packages"
 if [[ -f node_modules/.package-lock.json && node_modules/.package-lock.json -nt package-lock.json ]]; then
   ok "node_modules up to date"
 else
@@ -52,7 +53,7 @@ else
   ok "npm ci done"
 fi
 
-step "5/5 Python environment of services/ai"
+step "5/6 Python environment of services/ai"
 if ! command -v uv >/dev/null && [[ ! -x "$HOME/.local/bin/uv" ]]; then
   echo "[setup]   installing uv (pip --user)…"
   python3 -m pip install --user --quiet uv
@@ -60,5 +61,9 @@ fi
 uv_bin=$(command -v uv || echo "$HOME/.local/bin/uv")
 (cd services/ai && "$uv_bin" sync --frozen --quiet)
 ok "services/ai/.venv ($("$repo/services/ai/.venv/bin/python" -c 'import dapr.version as v; print("dapr", v.__version__)' 2>/dev/null || echo ready))"
+
+step "6/6 Kubernetes validation tools (helm, kubeconform, hadolint, schemas; no cluster needed)"
+k8s_tools=$(bash tools/k8s/build.sh | tail -1)
+ok "helm, kubeconform, hadolint and the schemas in $k8s_tools"
 
 printf '\n[setup] done in %ss. Next: npm start (the mesh) or npm test.\n' "$((SECONDS - start))"

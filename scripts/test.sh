@@ -37,6 +37,7 @@ run "typecheck" npm run --silent typecheck
 run "lint" npm run --silent lint
 run "ai lint" bash -c "cd services/ai && '$uv_bin' run --frozen ruff check && '$uv_bin' run --frozen ruff format --check"
 run "unit (TypeScript)" npm run --silent test:unit
+run "k8s static" node --import tsx --test --test-reporter=spec scripts/validate-k8s.ts
 run "unit (Python)" bash -c "cd services/ai && '$uv_bin' run --frozen pytest -q"
 run "end-to-end (real mesh)" npm run --silent test:e2e
 
