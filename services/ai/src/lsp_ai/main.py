@@ -19,7 +19,7 @@ from lsp_ai import worker
 from lsp_ai.actors import LocationInsights, LocationInsightsInterface
 from lsp_ai.config import load_settings
 from lsp_ai.contracts import ContractError, Contracts
-from lsp_ai.insights import run_cpu_bound
+from lsp_ai.insights import fit_pool, run_cpu_bound
 from lsp_ai.metrics import EVENTS, metrics_response, red_middleware
 from lsp_ai.telemetry import setup_logging, setup_tracing
 
@@ -52,6 +52,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     await run_cpu_bound(worker.run, "warm_up")
     log.info("actors registered", extra={"actor_types": ["LocationInsights"]})
     yield
+    fit_pool().shutdown(wait=False, cancel_futures=True)
 
 
 app = FastAPI(title="LSP AI", lifespan=lifespan)
