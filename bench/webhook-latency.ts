@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { REPO, startMesh } from "../scripts/mesh/mesh.js";
 import { devSecrets } from "../scripts/mesh/dev-secrets.js";
-import { CREATE_ORDER, DEMO, edgeClient } from "../test/support/graphql-client.js";
+import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
 import { signMomoIpn, type MomoCredentials } from "../services/payments/src/providers/momo.js";
 
 const arg = (name: string, fallback: number) => {
@@ -136,7 +136,11 @@ try {
   const abort = new AbortController();
   const live = await fetch(mesh.edgeUrl, {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "text/event-stream", "x-tenant": DEMO.phoBo.slug },
+    headers: {
+      "content-type": "application/json",
+      accept: "text/event-stream",
+      ...(await edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug)),
+    },
     body: JSON.stringify({ query: "subscription { notificationReceived { id title } }" }),
     signal: abort.signal,
   });

@@ -1,3 +1,6 @@
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import type { PortPlan } from "./ports.js";
 
 /**
@@ -5,8 +8,9 @@ import type { PortPlan } from "./ports.js";
  * `secretstore` component). DEVELOPMENT ONLY: trust-auth local databases, throwaway keys and the
  * providers' public sandbox credentials. Each service adds its own keys in its own block.
  */
-export function devSecrets(plan: PortPlan, _runDir: string): Record<string, string> {
+export function devSecrets(plan: PortPlan, runDir: string): Record<string, string> {
   return {
+    ...authDevSecrets(plan, runDir),
     // ai: the actor state store (PostgreSQL v2) connects as the ai role, inside the ai schema.
     "actorstate-connection-string": `host=127.0.0.1 port=${plan.postgres} user=svc_ai dbname=lsp search_path=ai sslmode=disable`,
     // notifications: the push binding's target, the service's own DEV ONLY sink (FCM in the cluster).
@@ -57,5 +61,35 @@ function providerQueryUrls(fake: string | undefined): Record<string, string> {
     "payments-momo-query-url": fake ? `${fake}/momo` : "https://test-payment.momo.vn",
     "payments-zalopay-query-url": fake ? `${fake}/zalopay` : "https://sb-openapi.zalopay.vn",
     "payments-vnpay-query-url": fake ? `${fake}/vnpay` : "https://sandbox.vnpayment.vn",
+  };
+}
+
+/**
+ * auth (DEV ONLY): two ES256 signing keys (the first active, the second ready for a rotation) and
+ * the OTP pepper, generated on the first start of a run directory and kept there, so that tokens
+ * survive a restart of `npm start`; nothing private is committed. The SMS binding delivers to
+ * auth's own DEV ONLY sink.
+ */
+function authDevSecrets(plan: PortPlan, runDir: string): Record<string, string> {
+  const file = path.join(runDir, "auth-dev-keys.json");
+  if (!existsSync(file)) {
+    const key = (kid: string) => ({
+      kid,
+      privateKeyPem: generateKeyPairSync("ec", { namedCurve: "P-256" })
+        .privateKey.export({ format: "pem", type: "pkcs8" })
+        .toString(),
+    });
+    const stamp = new Date().toISOString().slice(0, 10);
+    const generated = {
+      keys: [key(`dev-${stamp}-a`), key(`dev-${stamp}-b`)],
+      pepper: randomBytes(32).toString("base64url"),
+    };
+    writeFileSync(file, JSON.stringify(generated, null, 2), { mode: 0o600 });
+  }
+  const dev = JSON.parse(readFileSync(file, "utf8")) as { keys: unknown[]; pepper: string };
+  return {
+    "auth-signing-keys": JSON.stringify({ keys: dev.keys }),
+    "auth-otp-pepper": dev.pepper,
+    "auth-sms-url": `http://127.0.0.1:${plan.apps.auth.app}/dev/sms-sink`,
   };
 }

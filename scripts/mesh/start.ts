@@ -27,6 +27,14 @@ try {
   say(
     `GraphQL edge: ${mesh.edgeUrl}  (tenant by subdomain, e.g. http://pho-bo-hanoi.localhost:${mesh.plan.base}/graphql, or the X-Tenant header)`,
   );
+  // Every GraphQL call needs a bearer token: how to get one as Phở Bò's demo owner.
+  const api = `localhost:${mesh.plan.base}/api/v1/auth`;
+  const json = `-H 'x-tenant: pho-bo-hanoi' -H 'content-type: application/json'`;
+  say("log in (demo owner of pho-bo-hanoi; the code is in the DEV ONLY SMS sink):");
+  say(`  curl -s -X POST ${api}/otp/request ${json} -d '{"phone":"0912000001"}'`);
+  say(`  curl -s 'localhost:${mesh.plan.apps.auth.app}/dev/sms-sink?to=%2B84912000001'`);
+  say(`  curl -s -X POST ${api}/otp/verify ${json} -d '{"phone":"0912000001","code":"<code>"}'`);
+  say(`  then send -H "authorization: Bearer <accessToken>" with every GraphQL call`);
   say("logs:");
   for (const [name, file] of Object.entries(mesh.logs))
     say(`  ${name.padEnd(22)} ${path.relative(REPO, file)}`);

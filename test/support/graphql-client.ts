@@ -1,22 +1,181 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { portPlan } from "../../scripts/mesh/ports.js";
+
 /** A tiny GraphQL-over-HTTP client for tests and benchmarks of the edge. */
 export interface GraphQLResponse<T> {
   data?: T | null;
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
 }
 
-export function edgeClient(edgeUrl: string, tenant?: string) {
+export type DemoRole = "owner" | "manager" | "staff";
+
+/** Who to log in as: a phone, or the tenant's first demo member with a role (default: owner). */
+export interface LoginAs {
+  phone?: string;
+  role?: DemoRole;
+}
+
+/**
+ * A client of the edge for one tenant. It logs in by phone OTP on its first call (the code read
+ * from the mesh's DEV ONLY SMS sink) as the tenant's demo owner, or as `as` says, and sends the
+ * bearer token; a tenant without such a demo member (or none) calls without a token.
+ */
+export function edgeClient(edgeUrl: string, tenant?: string, as: LoginAs = {}) {
   return async function gql<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
   ): Promise<GraphQLResponse<T>> {
     const res = await fetch(edgeUrl, {
       method: "POST",
-      headers: { "content-type": "application/json", ...(tenant ? { "x-tenant": tenant } : {}) },
+      headers: { "content-type": "application/json", ...(await edgeAuthHeaders(edgeUrl, tenant, as)) },
       body: JSON.stringify({ query, variables }),
       signal: AbortSignal.timeout(15_000),
     });
     return (await res.json()) as GraphQLResponse<T>;
   };
+}
+
+// ---- login for tests (DEV ONLY sink) ----------------------------------------------------------
+
+const DEMO_FILE = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "demo",
+  "demo-data.json",
+);
+const demoMembers = (
+  JSON.parse(readFileSync(DEMO_FILE, "utf8")) as {
+    tenants: { slug: string; members?: { phone: string; role: DemoRole }[] }[];
+  }
+).tenants.flatMap((t) => (t.members ?? []).map((m) => ({ ...m, slug: t.slug })));
+
+/** The demo member's phone (E.164) of a tenant with a role, if there is one. */
+export function demoPhone(tenant: string, role: DemoRole = "owner"): string | undefined {
+  return demoMembers.find((m) => m.slug === tenant && m.role === role)?.phone;
+}
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  tenantId: string;
+  role: string;
+}
+
+/** Where auth's DEV ONLY SMS sink listens, from the edge URL of a mesh (ports derive from its base). */
+export function smsSinkUrl(edgeUrl: string): string {
+  const plan = portPlan(Number(new URL(edgeUrl).port));
+  return `http://127.0.0.1:${plan.apps.auth.app}/dev/sms-sink`;
+}
+
+/** The newest code texted to `phone` (optionally: sent at or after `since`). */
+export async function readSmsCode(edgeUrl: string, phone: string, since = 0): Promise<string | undefined> {
+  const res = await fetch(`${smsSinkUrl(edgeUrl)}?to=${encodeURIComponent(phone)}`);
+  const messages = (await res.json()) as { text: string; at: string }[];
+  const newest = messages.find((m) => Date.parse(m.at) >= since);
+  return newest ? /\b(\d{6})\b/.exec(newest.text)?.[1] : undefined;
+}
+
+export function authUrl(edgeUrl: string, route: string): string {
+  return `${new URL(edgeUrl).origin}/api/v1/auth/${route}`;
+}
+
+/** POSTs to the edge's `/api/v1/auth/*` pass-through; returns status and JSON body. */
+export async function authPost<T = Record<string, unknown>>(
+  edgeUrl: string,
+  route: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(authUrl(edgeUrl, route), {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
+}
+
+/**
+ * The whole OTP login through the edge: request a code, read it from the SMS sink, verify.
+ * A code sent moments ago (cool-down) is waited out. `extra` goes into the verify body
+ * (joinCode, newTenant).
+ */
+export async function login(
+  edgeUrl: string,
+  tenant: string | undefined,
+  phone: string,
+  extra: Record<string, unknown> = {},
+): Promise<Tokens> {
+  const headers: Record<string, string> = tenant ? { "x-tenant": tenant } : {};
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const since = Date.now() - 1000;
+    const requested = await authPost<{ error?: { code: string; retryAfterSeconds?: number } }>(
+      edgeUrl,
+      "otp/request",
+      { phone },
+      headers,
+    );
+    if (requested.body.error?.code === "OTP_COOLDOWN") {
+      await new Promise((r) => setTimeout(r, ((requested.body.error?.retryAfterSeconds ?? 1) + 0.5) * 1000));
+      continue;
+    }
+    if (requested.status !== 202) throw new Error(`OTP request failed: ${JSON.stringify(requested)}`);
+    const code = await readSmsCode(edgeUrl, phone, since);
+    if (!code) throw new Error(`no SMS for ${phone} in the sink`);
+    const verified = await authPost<Tokens>(edgeUrl, "otp/verify", { phone, code, ...extra }, headers);
+    if (verified.status !== 200) throw new Error(`OTP verify failed: ${JSON.stringify(verified)}`);
+    return verified.body;
+  }
+  throw new Error(`could not log in ${phone}`);
+}
+
+interface Session {
+  tokens: Tokens;
+  at: number;
+}
+const sessions = new Map<string, Promise<Session | undefined>>();
+const REFRESH_AFTER_MS = 10 * 60_000;
+
+/**
+ * The headers of an authenticated call to the edge as a tenant's demo member (X-Tenant and
+ * Authorization), logging in once per edge, tenant and phone and refreshing before expiry.
+ */
+export async function edgeAuthHeaders(
+  edgeUrl: string,
+  tenant: string | undefined,
+  as: LoginAs = {},
+): Promise<Record<string, string>> {
+  const headers: Record<string, string> = tenant ? { "x-tenant": tenant } : {};
+  const phone = as.phone ?? (tenant ? demoPhone(tenant, as.role) : undefined);
+  if (!tenant || !phone) return headers;
+  const key = `${new URL(edgeUrl).origin}|${tenant}|${phone}`;
+  let session = sessions.get(key);
+  if (!session) {
+    session = login(edgeUrl, tenant, phone).then(
+      (tokens) => ({ tokens, at: Date.now() }),
+      () => undefined,
+    );
+    sessions.set(key, session);
+  }
+  let current = await session;
+  if (current && Date.now() - current.at > REFRESH_AFTER_MS) {
+    const refreshed = await authPost<Tokens>(
+      edgeUrl,
+      "refresh",
+      { refreshToken: current.tokens.refreshToken },
+      headers,
+    );
+    if (refreshed.status === 200) {
+      current = { tokens: { ...current.tokens, ...refreshed.body }, at: Date.now() };
+      sessions.set(key, Promise.resolve(current));
+    }
+  }
+  if (!current) sessions.delete(key); // unknown tenant or phone: try again next time
+  return current ? { ...headers, authorization: `Bearer ${current.tokens.accessToken}` } : headers;
 }
 
 /** Polls until `check` returns a value (not undefined) or the deadline passes. */

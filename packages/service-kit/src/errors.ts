@@ -13,6 +13,18 @@ export const ERROR_STATUS = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,
+  // Identity (auth and the edge): distinct codes so that a client knows what to do next
+  // (refresh, log in again, ask for a new code, wait).
+  TOKEN_EXPIRED: 401,
+  TOKEN_INVALID: 401,
+  UNKNOWN_SIGNING_KEY: 401,
+  REFRESH_TOKEN_REUSED: 401,
+  WRONG_TENANT: 403,
+  NO_MEMBERSHIP: 403,
+  OTP_INVALID: 401,
+  OTP_EXPIRED: 401,
+  OTP_LOCKED: 429,
+  OTP_COOLDOWN: 429,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 

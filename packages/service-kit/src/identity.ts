@@ -59,9 +59,11 @@ export function identityHeaders(identity: Identity): Record<string, string> {
 }
 
 /**
- * The user a caller is in the notification feed. Until phone login (issue 3) the edge calls as a
- * tenant's implicit owner without a user id; that owner is addressed by the tenant id.
+ * The user a caller is in the notification feed. The owners of a tenant share one feed, addressed
+ * by the tenant id (notifications reaches "the owner" of a tenant where nobody set preferences,
+ * without asking auth who that is); managers and staff have their own, by user id.
  */
 export function notificationRecipientOf(identity: Identity): string {
+  if (identity.role === "owner") return identity.tenantId;
   return identity.userId ?? identity.tenantId;
 }

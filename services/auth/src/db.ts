@@ -19,4 +19,61 @@ export interface LocationsTable {
 export interface AuthDB {
   tenants: TenantsTable;
   locations: LocationsTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  invites: InvitesTable;
+  join_codes: JoinCodesTable;
+  refresh_tokens: RefreshTokensTable;
+}
+
+export type Role = "owner" | "manager" | "staff";
+
+export interface UsersTable {
+  id: Generated<string>;
+  phone: string;
+  name: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface MembershipsTable {
+  tenant_id: string;
+  user_id: string;
+  role: Role;
+  /** null = every location of the tenant. */
+  location_ids: string[] | null;
+  created_at: Generated<Date>;
+}
+
+export interface InvitesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  phone: string;
+  role: Exclude<Role, "owner">;
+  location_ids: string[] | null;
+  invited_by: string | null;
+  expires_at: Date;
+  accepted_at: Date | null;
+  revoked_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface JoinCodesTable {
+  code: string;
+  tenant_id: string;
+  role: Exclude<Role, "owner">;
+  location_ids: string[] | null;
+  created_by: string | null;
+  revoked_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  family_id: string;
+  tenant_id: string;
+  user_id: string;
+  expires_at: Date;
+  rotated_at: Date | null;
+  revoked_at: Date | null;
+  created_at: Generated<Date>;
 }

@@ -7,21 +7,76 @@ import {
   pingDatabase,
   startService,
 } from "@lsp/service-kit";
+import { mountAuthApi } from "./api.js";
+import { DaprState } from "./dapr-state.js";
 import type { AuthDB } from "./db.js";
+import { KeyRing } from "./keys.js";
 import { requireLocation, tenantBySlug } from "./locations.js";
+import type { OtpDeps } from "./otp.js";
 import { resolvers, typeDefs, type AuthContext } from "./schema.js";
+import { readSecret } from "./secrets.js";
+import { mountDevSmsSink, smsSender } from "./sms.js";
 
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const { config, log, database } = await bootDatabaseService<AuthDB>({
   schema: "auth",
   migrationsDir: path.join(import.meta.dirname, "..", "migrations"),
 });
+// auth's own settings (the OTP policy defaults are the product's; tests shorten some).
+const authConfig = {
+  AUTH_STATE_STORE: z.string().default("cache"),
+  AUTH_OTP_TTL_SECONDS: seconds(120),
+  AUTH_OTP_COOLDOWN_SECONDS: seconds(60),
+  AUTH_OTP_MAX_ATTEMPTS: seconds(5),
+  AUTH_OTP_LOCK_SECONDS: seconds(15 * 60),
+  AUTH_OTP_PHONE_LIMIT: seconds(5),
+  AUTH_OTP_PHONE_WINDOW_SECONDS: seconds(3600),
+  AUTH_OTP_IP_LIMIT: seconds(30),
+  AUTH_OTP_IP_WINDOW_SECONDS: seconds(600),
+  NODE_ENV: z.string().default("development"),
+  AUTH_DEV_SMS_SINK: z.stringbool().optional(),
+};
+const env = z.object(authConfig).parse(process.env);
 const { db } = database;
 const slug = z.string().regex(/^[a-z0-9-]{1,63}$/);
+
+const state = new DaprState(config, env.AUTH_STATE_STORE);
+const ring = new KeyRing(config, state);
+let otp: OtpDeps | undefined;
+// The sidecar may come up after us: keys and the OTP pepper are (re)tried until they load, and
+// readiness says so meanwhile.
+async function loadSecrets(): Promise<void> {
+  for (let attempt = 1; !otp; attempt++) {
+    try {
+      await ring.load();
+      otp = {
+        state,
+        pepper: await readSecret(config, "auth-otp-pepper"),
+        sendSms: smsSender(config),
+        log,
+        policy: {
+          ttlSeconds: env.AUTH_OTP_TTL_SECONDS,
+          cooldownSeconds: env.AUTH_OTP_COOLDOWN_SECONDS,
+          maxAttempts: env.AUTH_OTP_MAX_ATTEMPTS,
+          lockSeconds: env.AUTH_OTP_LOCK_SECONDS,
+          phoneLimit: env.AUTH_OTP_PHONE_LIMIT,
+          phoneWindowSeconds: env.AUTH_OTP_PHONE_WINDOW_SECONDS,
+          ipLimit: env.AUTH_OTP_IP_LIMIT,
+          ipWindowSeconds: env.AUTH_OTP_IP_WINDOW_SECONDS,
+        },
+      };
+      log.info({ keys: ring.jwks().keys.length }, "signing keys loaded");
+    } catch (err) {
+      if (attempt % 10 === 1) log.warn({ err: String(err), attempt }, "secrets not available yet; retrying");
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
 
 await startService({
   config,
   log,
-  readiness: { database: () => pingDatabase(database.pool) },
+  readiness: { database: () => pingDatabase(database.pool), secrets: async () => otp !== undefined },
   routes(app) {
     // Internal API, reached only through Dapr service invocation.
     app.get("/v1/tenants/by-slug/:slug", async (req, res) => {
@@ -30,6 +85,15 @@ await startService({
     app.get("/v1/locations/:id", async (req, res) => {
       res.json(await requireLocation(db, identityFromHeaders(req.headers), z.uuid().parse(req.params.id)));
     });
+    mountAuthApi(app, {
+      db,
+      ring,
+      otp: () => {
+        if (!otp) throw new Error("secrets not loaded");
+        return otp;
+      },
+    });
+    if (env.AUTH_DEV_SMS_SINK ?? env.NODE_ENV !== "production") mountDevSmsSink(app);
     mountSubschema<AuthContext>(app, {
       typeDefs,
       resolvers,
@@ -39,3 +103,4 @@ await startService({
   },
   onShutdown: () => db.destroy(),
 });
+void loadSecrets();

@@ -2,6 +2,17 @@ import type { Kysely } from "kysely";
 import type { Identity } from "@lsp/service-kit";
 import type { AuthDB } from "./db.js";
 import { listLocations, locationsByIds, requireLocation } from "./locations.js";
+import {
+  createJoinCode,
+  invite,
+  listInvites,
+  listJoinCodes,
+  listMembers,
+  me,
+  revokeInvite,
+  revokeJoinCode,
+  setMemberRole,
+} from "./members.js";
 
 export const typeDefs = /* GraphQL */ `
   type Tenant {
@@ -18,11 +29,94 @@ export const typeDefs = /* GraphQL */ `
     cutoverHour: Int!
   }
 
+  enum Role {
+    OWNER
+    MANAGER
+    STAFF
+  }
+
+  type User {
+    id: ID!
+    "E.164, e.g. +84912345678."
+    phone: String!
+    name: String
+  }
+
+  type Me {
+    user: User!
+    role: Role!
+    "The locations this login may act on (staff: their list; owners and managers: every one)."
+    locations: [Location!]!
+  }
+
+  type Member {
+    user: User!
+    role: Role!
+    "null = every location of the restaurant."
+    locationIds: [ID!]
+    since: String!
+  }
+
+  type Invite {
+    id: ID!
+    phone: String!
+    role: Role!
+    locationIds: [ID!]
+    expiresAt: String!
+    acceptedAt: String
+    revokedAt: String
+  }
+
+  "A permanent code (until revoked) a chain gives its staff: log in with it to join."
+  type JoinCode {
+    code: String!
+    role: Role!
+    locationIds: [ID!]
+    createdAt: String!
+    revokedAt: String
+  }
+
+  input InviteInput {
+    phone: String!
+    role: Role!
+    locationIds: [ID!]
+    "Default 72."
+    expiresInHours: Int
+  }
+
+  input JoinCodeInput {
+    role: Role!
+    locationIds: [ID!]
+  }
+
+  input MemberRoleInput {
+    userId: ID!
+    role: Role!
+    locationIds: [ID!]
+  }
+
   type Query {
+    me: Me!
     tenant: Tenant!
     locations: [Location!]!
     location(id: ID!): Location
+    "Owners and managers."
+    members: [Member!]!
+    "Owners and managers."
+    invites: [Invite!]!
+    "Owners."
+    joinCodes: [JoinCode!]!
     _authLocations(ids: [ID!]!): [Location]! @merge(keyField: "id")
+  }
+
+  type Mutation {
+    "Invite a phone as manager (owners) or staff (owners, managers); accepted at its first login."
+    invite(input: InviteInput!): Invite!
+    revokeInvite(id: ID!): Invite!
+    createJoinCode(input: JoinCodeInput!): JoinCode!
+    revokeJoinCode(code: String!): JoinCode!
+    "Owners: change a member's role and locations (effective at the member's next token refresh)."
+    setMemberRole(input: MemberRoleInput!): Member!
   }
 `;
 
@@ -31,8 +125,37 @@ export interface AuthContext {
   identity: () => Identity;
 }
 
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+const userOf = (m: { userId: string; phone: string; name: string | null }) => ({
+  id: m.userId,
+  phone: m.phone,
+  name: m.name,
+});
+type Row = {
+  role: string;
+  location_ids: string[] | null;
+  created_at: Date;
+  revoked_at?: Date | null;
+  expires_at?: Date;
+  accepted_at?: Date | null;
+};
+const grantFields = (r: Row) => ({
+  role: r.role,
+  locationIds: r.location_ids,
+  createdAt: iso(r.created_at),
+  revokedAt: iso(r.revoked_at),
+  expiresAt: iso(r.expires_at),
+  acceptedAt: iso(r.accepted_at),
+});
+
 export const resolvers = {
+  Role: { OWNER: "owner", MANAGER: "manager", STAFF: "staff" },
   Query: {
+    me: async (_: unknown, __: unknown, ctx: AuthContext) => {
+      const who = ctx.identity();
+      const mine = await me(ctx.db, who);
+      return { ...mine, locations: await listLocations(ctx.db, who) };
+    },
     tenant: async (_: unknown, __: unknown, ctx: AuthContext) => {
       const who = ctx.identity();
       return ctx.db
@@ -44,7 +167,40 @@ export const resolvers = {
     locations: (_: unknown, __: unknown, ctx: AuthContext) => listLocations(ctx.db, ctx.identity()),
     location: (_: unknown, args: { id: string }, ctx: AuthContext) =>
       requireLocation(ctx.db, ctx.identity(), args.id).catch(() => null),
+    members: async (_: unknown, __: unknown, ctx: AuthContext) =>
+      (await listMembers(ctx.db, ctx.identity())).map((m) => ({
+        user: userOf(m),
+        role: m.role,
+        locationIds: m.locationIds,
+        since: m.createdAt.toISOString(),
+      })),
+    invites: async (_: unknown, __: unknown, ctx: AuthContext) =>
+      (await listInvites(ctx.db, ctx.identity())).map((r) => ({ ...r, ...grantFields(r) })),
+    joinCodes: async (_: unknown, __: unknown, ctx: AuthContext) =>
+      (await listJoinCodes(ctx.db, ctx.identity())).map((r) => ({ ...r, ...grantFields(r) })),
     _authLocations: (_: unknown, args: { ids: string[] }, ctx: AuthContext) =>
       locationsByIds(ctx.db, ctx.identity(), args.ids),
+  },
+  Mutation: {
+    invite: async (_: unknown, args: { input: unknown }, ctx: AuthContext) => {
+      const r = await invite(ctx.db, ctx.identity(), args.input);
+      return { ...r, ...grantFields(r) };
+    },
+    revokeInvite: async (_: unknown, args: { id: string }, ctx: AuthContext) => {
+      const r = await revokeInvite(ctx.db, ctx.identity(), args.id);
+      return { ...r, ...grantFields(r) };
+    },
+    createJoinCode: async (_: unknown, args: { input: unknown }, ctx: AuthContext) => {
+      const r = await createJoinCode(ctx.db, ctx.identity(), args.input);
+      return { ...r, ...grantFields(r) };
+    },
+    revokeJoinCode: async (_: unknown, args: { code: string }, ctx: AuthContext) => {
+      const r = await revokeJoinCode(ctx.db, ctx.identity(), args.code);
+      return { ...r, ...grantFields(r) };
+    },
+    setMemberRole: async (_: unknown, args: { input: unknown }, ctx: AuthContext) => {
+      const m = await setMemberRole(ctx.db, ctx.identity(), args.input);
+      return { user: userOf(m), role: m.role, locationIds: m.locationIds, since: m.createdAt.toISOString() };
+    },
   },
 };

@@ -9,7 +9,6 @@ import {
   loadConfig,
   maskGraphQLError,
   startService,
-  toAppError,
 } from "@lsp/service-kit";
 import { aiSubschema } from "./ai-subschema.js";
 import type { EdgeContext } from "./context.js";
@@ -17,7 +16,8 @@ import { dashboardLiveSchema, mountDashboardEvents } from "./dashboard-live.js";
 import { mountGraphQLWs } from "./live.js";
 import { ProtectionConfig, protectionPlugins } from "./protection.js";
 import { schemaRegistry } from "./stitching.js";
-import { resolveTenant, tenantSlugOf } from "./tenants.js";
+import { createAuthenticator, identityOfRequest } from "./identity.js";
+import { mountAuthPassThrough } from "./auth-passthrough.js";
 import { mountWebhooks } from "./webhooks.js";
 import { mountNotificationEvents, notificationsLiveSchema } from "./notifications-live.js";
 
@@ -30,6 +30,7 @@ const config = loadConfig(
 );
 const log = createLogger(config.SERVICE_NAME);
 const dapr = createDaprClient(config, log);
+const authenticator = createAuthenticator(config);
 
 const schemas = schemaRegistry({
   ports: config,
@@ -49,28 +50,15 @@ const yoga = createYoga<object, EdgeContext>({
   graphiql: config.GRAPHIQL,
   landingPage: false,
   // A fresh context per request; identity is resolved once and shared by every resolver.
-  context: async ({ request }) => {
-    const slug = tenantSlugOf(request.headers.get("host"), request.headers.get("x-tenant"));
-    let identity: ReturnType<EdgeContext["identity"]> | undefined;
-    let failure: AppError | undefined;
-    if (!slug)
-      failure = new AppError("UNAUTHENTICATED", "no tenant: use <tenant>.<host> or the X-Tenant header");
-    else {
-      try {
-        const tenant = await resolveTenant(config, slug);
-        // Until phone login lands (issue 3) the edge acts as the tenant's owner.
-        identity = { tenantId: tenant.id, role: "owner" };
-      } catch (err) {
-        failure = toAppError(err);
-      }
-    }
-    return {
-      identity: () => {
-        if (identity) return identity;
-        throw failure ?? new AppError("UNAUTHENTICATED", "not authenticated");
-      },
-    };
-  },
+  // The caller is who their access token says (verified against auth's JWKS), in the tenant of
+  // the address (subdomain or X-Tenant); graphql-ws passes connectionParams here as headers.
+  context: async ({ request }) => ({
+    identity: await identityOfRequest(authenticator, {
+      host: request.headers.get("host"),
+      xTenant: request.headers.get("x-tenant"),
+      authorization: request.headers.get("authorization"),
+    }),
+  }),
   maskedErrors: { maskError: maskGraphQLError(log) },
   logging: libraryLogger(log, "yoga"),
 });
@@ -86,6 +74,7 @@ const { server } = await startService({
   },
   routes(app) {
     mountWebhooks(app, config);
+    mountAuthPassThrough(app, config);
     mountNotificationEvents(app, log);
     mountDashboardEvents(app, log);
     app.use(yoga.graphqlEndpoint, yoga);
