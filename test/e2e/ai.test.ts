@@ -295,5 +295,29 @@ describe("AI actors through the edge on the real mesh", { timeout: 600_000 }, ()
       90_000,
     );
     assert.equal(fired.trainings, before.trainings + 1);
+
+    // The retrain published its findings (ai.recommendation.created, checked against the shared
+    // contract before leaving); notifications turned them into the owner's feed entries.
+    const feed = await eventually(
+      "a recommendation in the owner's feed",
+      async () => {
+        const res = await gql<{
+          notifications: { kind: string; title: string; locationId: string | null }[];
+        }>(`{ notifications(first: 50) { kind title locationId } }`);
+        const recs = res.data?.notifications.filter((n) => n.kind === "recommendation") ?? [];
+        return recs.length ? recs : undefined;
+      },
+      30_000,
+    );
+    assert.ok(feed.every((n) => n.locationId === LOCATION && n.title.startsWith("Gợi ý: ")));
+
+    // The daily retrain reminder, registered at the location's first event, survived the restart.
+    const port = mesh.plan.apps.ai.daprHttp;
+    const reminder = await fetch(
+      `http://127.0.0.1:${port}/v1.0/actors/LocationInsights/${LOCATION}/reminders/daily-retrain`,
+    );
+    const body = await reminder.text();
+    assert.equal(reminder.status, 200, body);
+    assert.match(body, /"period":"(24h0m0s|PT24H|86400s?|@every 24h0m0s)"/, body);
   });
 });
