@@ -76,3 +76,23 @@ def test_pricing_through_the_worker_says_when_the_price_response_is_unknown() ->
     assert row["priceResponse"]["estimated"] is False
     assert "price level" in row["priceResponse"]["note"]
     assert row["expectedRevenueEffectVndPerDay"] is None
+
+
+def test_a_dead_fit_worker_is_replaced() -> None:
+    import asyncio
+    import os
+    import signal
+
+    from lsp_ai import insights
+    from lsp_ai.insights import run_cpu_bound
+
+    async def scenario() -> int:
+        first = await run_cpu_bound(os.getpid)
+        os.kill(first, signal.SIGKILL)
+        await asyncio.sleep(0.5)
+        return await run_cpu_bound(os.getpid)
+
+    try:
+        assert asyncio.run(scenario()) != os.getpid()  # answered by a new worker process
+    finally:
+        insights._pool.pop().shutdown(wait=True)

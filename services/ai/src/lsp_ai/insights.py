@@ -4,6 +4,7 @@ import asyncio
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from typing import Any, TypedDict, TypeVar
@@ -161,5 +162,11 @@ def fit_pool() -> ProcessPoolExecutor:
 
 
 async def run_cpu_bound(fn: Callable[..., T], *args: Any) -> T:
-    """Model fitting and scoring run off the event loop so one fit never stalls every actor."""
-    return await asyncio.get_running_loop().run_in_executor(fit_pool(), fn, *args)
+    """Model fitting and scoring run off the event loop so one fit never stalls every actor.
+    A worker that died (out of memory, killed) breaks its pool: start a new one and retry once."""
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(fit_pool(), fn, *args)
+    except BrokenProcessPool:
+        _pool.pop().shutdown(wait=False, cancel_futures=True)
+        return await loop.run_in_executor(fit_pool(), fn, *args)
