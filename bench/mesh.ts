@@ -1,10 +1,11 @@
 // Benchmarks of the local mesh (issue: foundation). Prints:
 //  - cold start of the whole mesh to ready (fresh state: initdb, migrations, demo data);
-//  - idle RSS per process group and in total;
+//  - idle RSS per process group and in total, and the peak RSS of each under load (concurrent
+//    clients creating orders and reading the stitched query; --clients, --load-seconds);
 //  - latency of the end-to-end path (createOrder at the edge → outbox → pub/sub → dashboard and
 //    the ai actor → stitched query shows both), p50/p99 over N iterations, next to the two
 //    single hops it is made of (the mutation alone, the stitched query alone) as baselines.
-// Usage: npm run bench:mesh [-- --iterations 500]
+// Usage: npm run bench:mesh [-- --iterations 500 --clients 8 --load-seconds 30]
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { startMesh } from "../scripts/mesh/mesh.js";
@@ -15,6 +16,8 @@ const arg = (name: string, fallback: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const iterations = arg("iterations", 500);
+const clients = arg("clients", 8);
+const loadSeconds = arg("load-seconds", 30);
 const base = arg("port-base", Number(process.env.LSP_BENCH_PORT_BASE ?? 4800));
 const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
@@ -99,13 +102,50 @@ try {
     if ((i + 1) % 100 === 0) say(`  ${i + 1}/${iterations}`);
   }
 
+  // Loaded RSS: concurrent clients for a fixed time; RSS sampled every second, the peak kept.
+  say(`loaded phase: ${clients} concurrent clients for ${loadSeconds} s…`);
+  const peak = new Map<string, number>();
+  const sample = () => {
+    for (const r of groupRss(mesh.processes())) peak.set(r.name, Math.max(peak.get(r.name) ?? 0, r.mb));
+  };
+  const sampler = setInterval(sample, 1000);
+  let loadedRequests = 0;
+  let loadedErrors = 0;
+  const loadEnd = performance.now() + loadSeconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < loadEnd) {
+        const res = await gql(CREATE_ORDER, { input: order() });
+        if (res.errors) loadedErrors++;
+        await today();
+        loadedRequests += 2;
+      }
+    }),
+  );
+  clearInterval(sampler);
+  sample();
+
   console.log(
     `\nLSP local mesh benchmark (port base ${base}, ${iterations} iterations, this machine: ${process.env.HOSTNAME ?? "local"})`,
   );
   console.log(`cold start to ready (fresh state):           ${coldStartS.toFixed(1)} s`);
-  console.log(`\nidle RSS per process group (MB):`);
-  for (const r of rss.sort((a, b) => b.mb - a.mb)) console.log(`  ${r.name.padEnd(24)} ${r.mb.toFixed(1)}`);
-  console.log(`  ${"total".padEnd(24)} ${rss.reduce((s, r) => s + r.mb, 0).toFixed(1)}`);
+  console.log(
+    `\nRSS per process group (MB): idle, and peak under load (${clients} clients × ${loadSeconds} s: ${loadedRequests} requests, ${(loadedRequests / loadSeconds).toFixed(0)}/s, ${loadedErrors} errors)`,
+  );
+  console.log(`  ${"process".padEnd(24)} ${"idle".padStart(8)} ${"loaded".padStart(8)}`);
+  for (const r of rss.sort((a, b) => b.mb - a.mb))
+    console.log(
+      `  ${r.name.padEnd(24)} ${r.mb.toFixed(1).padStart(8)} ${(peak.get(r.name) ?? 0).toFixed(1).padStart(8)}`,
+    );
+  console.log(
+    `  ${"total".padEnd(24)} ${rss
+      .reduce((s, r) => s + r.mb, 0)
+      .toFixed(1)
+      .padStart(8)} ${[...peak.values()]
+      .reduce((s, v) => s + v, 0)
+      .toFixed(1)
+      .padStart(8)}`,
+  );
   console.log(`\nlatency                                      p50        p99`);
   console.log(
     `  stitched query alone (baseline)       ${fmt(pct(queryOnly, 50)).padStart(10)} ${fmt(pct(queryOnly, 99)).padStart(10)}`,

@@ -25,8 +25,14 @@ app.kubernetes.io/name: {{ .name }}
 {{ .root.Release.Name }}-{{ .name }}
 {{- end }}
 
+{{/* An app's image: its own full reference when set (Skaffold sets them), else <registry>/<app>:<tag>. */}}
 {{- define "lsp.image" -}}
+{{- $app := get .root.Values.apps .name -}}
+{{- if $app.image -}}
+{{ $app.image }}
+{{- else -}}
 {{ .root.Values.image.registry }}/{{ .name }}:{{ .root.Values.image.tag }}
+{{- end -}}
 {{- end }}
 
 {{/* OTLP endpoints: the configured ones, else the bundled collector's. */}}
