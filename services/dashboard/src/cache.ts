@@ -84,6 +84,20 @@ export function reportCache(ports: SidecarPorts, log: Logger) {
       return false;
     }
   }
-  return { get, put, has };
+  /** Forgets cached reports (after a rebuild), in transactions of at most 100 keys. */
+  async function drop(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 100) {
+      const res = await fetch(`${stateUrl(ports)}/transaction`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          operations: keys.slice(i, i + 100).map((key) => ({ operation: "delete", request: { key } })),
+        }),
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!res.ok) throw new Error(`state transaction ${res.status}`);
+    }
+  }
+  return { get, put, has, drop };
 }
 export type ReportCache = ReturnType<typeof reportCache>;

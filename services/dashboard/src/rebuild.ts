@@ -1,4 +1,5 @@
-// Rebuilds the read model from the event journal: per tenant, in one transaction, the order
+// Rebuilds the read model from the event journal (also the owner mutation `rebuildDashboard`,
+// which then drops the tenant's cached reports; after this CLI they expire within 60 s): per tenant, in one transaction, the order
 // facts are dropped and every journaled event is applied again (no re-publication, no new
 // journal rows). Readers see the old figures until the tenant's transaction commits.
 //   DATABASE_URL=… node --import tsx src/rebuild.ts [tenantId…]
@@ -8,7 +9,10 @@ import { createDatabase, withTenant } from "@lsp/service-kit";
 import type { DashboardDB } from "./db.js";
 import { mergeFactsForRebuild, recomputeDays } from "./read-model.js";
 
-export async function rebuildTenant(db: Kysely<DashboardDB>, tenantId: string): Promise<number> {
+export async function rebuildTenant(
+  db: Kysely<DashboardDB>,
+  tenantId: string,
+): Promise<{ events: number; days: { locationId: string; businessDay: string }[] }> {
   return withTenant(db, tenantId, async (trx) => {
     const events = await trx
       .selectFrom("event_journal")
@@ -23,7 +27,11 @@ export async function rebuildTenant(db: Kysely<DashboardDB>, tenantId: string): 
       await mergeFactsForRebuild(trx, { type: e.type, data: parseEvent(e.type, e.data) } as never);
     }
     await recomputeDays(trx);
-    return events.length;
+    const days = await trx.selectFrom("location_days").select(["location_id", "business_day"]).execute();
+    return {
+      events: events.length,
+      days: days.map((d) => ({ locationId: d.location_id, businessDay: d.business_day })),
+    };
   });
 }
 
@@ -38,7 +46,7 @@ export async function rebuildAll(
           (r) => r.tenant_id,
         );
   const out: Record<string, number> = {};
-  for (const id of ids) out[id] = await rebuildTenant(db, id);
+  for (const id of ids) out[id] = (await rebuildTenant(db, id)).events;
   return out;
 }
 

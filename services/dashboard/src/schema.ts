@@ -11,6 +11,7 @@ import {
 } from "@lsp/service-kit";
 import type { ReportCache } from "./cache.js";
 import type { DashboardDB } from "./db.js";
+import { rebuildTenant } from "./rebuild.js";
 import { dayReport, menuEngineering, type DayReport } from "./report.js";
 
 export const typeDefs = /* GraphQL */ `
@@ -111,8 +112,20 @@ export const typeDefs = /* GraphQL */ `
     menuEngineering(from: String!, to: String!): [MenuEngineeringItem!]
   }
 
+  type RebuildResult {
+    "Journaled events replayed."
+    events: Int!
+    "Location-days whose cached reports were dropped."
+    locationDays: Int!
+  }
+
   type Query {
     _dashboardLocations(ids: [ID!]!): [Location]! @merge(keyField: "id")
+  }
+
+  type Mutation {
+    "Owners: replay the tenant's event journal into a fresh read model (same numbers, new cache)."
+    rebuildDashboard: RebuildResult!
   }
 `;
 
@@ -243,6 +256,16 @@ export const resolvers = {
         });
       const items = await menuEngineering(ctx.db, ctx.identity().tenantId, l.id, from.data, to.data);
       return items.map((i) => ({ ...i, revenue: i.revenueVnd, contributionMargin: i.contributionMarginVnd }));
+    },
+  },
+  Mutation: {
+    rebuildDashboard: async (_: unknown, __: unknown, ctx: DashboardContext) => {
+      const who = ctx.identity();
+      if (who.role !== "owner" && who.role !== "system")
+        throw new AppError("FORBIDDEN", "only owners may rebuild the dashboard");
+      const { events, days } = await rebuildTenant(ctx.db, who.tenantId);
+      await ctx.cache.drop(days.map((d) => reportKey(who.tenantId, d.locationId, d.businessDay)));
+      return { events, locationDays: days.length };
     },
   },
   DayReport: {

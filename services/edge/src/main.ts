@@ -87,5 +87,5 @@ const { server } = await startService({
 // A slow or stuck client cannot hold a request (or its upload) open longer than this.
 server.requestTimeout = config.EDGE_REQUEST_TIMEOUT_MS;
 server.headersTimeout = Math.min(config.EDGE_REQUEST_TIMEOUT_MS, 10_000);
-const ws = mountGraphQLWs(server, yoga, log);
+const ws = mountGraphQLWs(server, yoga, schemas.schema, log);
 void schemas.start();

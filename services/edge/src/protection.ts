@@ -7,7 +7,8 @@ import type { EdgeContext } from "./context.js";
 
 /** Limits of the edge, from env (EDGE_*), with defaults sized for the mobile and web apps. */
 export const ProtectionConfig = z.object({
-  EDGE_MAX_DEPTH: z.coerce.number().int().positive().default(10),
+  // 12 lets GraphiQL's introspection query (the deepest our schema allows) through.
+  EDGE_MAX_DEPTH: z.coerce.number().int().positive().default(12),
   EDGE_MAX_TOKENS: z.coerce.number().int().positive().default(2_000),
   EDGE_MAX_ALIASES: z.coerce.number().int().positive().default(15),
   EDGE_MAX_DIRECTIVES: z.coerce.number().int().positive().default(20),
@@ -17,7 +18,7 @@ export const ProtectionConfig = z.object({
   EDGE_RATE_LIMIT_WINDOW: z.string().default("1m"),
   /** Budget of one upstream (subschema) request, and of a whole HTTP request. */
   EDGE_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
-  EDGE_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  EDGE_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
 });
 export type ProtectionConfig = z.infer<typeof ProtectionConfig>;
 
@@ -48,7 +49,8 @@ export function protectionPlugins(cfg: ProtectionConfig, production: boolean): P
     (_ctx: unknown, error: GraphQLError) => void (error.extensions.code ??= code),
   ];
   const armor = new EnvelopArmor({
-    maxDepth: { n: cfg.EDGE_MAX_DEPTH, onReject: reject("QUERY_TOO_DEEP") },
+    // Introspection counts too: `ofType { ofType { … } }` is the only way to nest deep here.
+    maxDepth: { n: cfg.EDGE_MAX_DEPTH, ignoreIntrospection: false, onReject: reject("QUERY_TOO_DEEP") },
     maxTokens: { n: cfg.EDGE_MAX_TOKENS, onReject: reject("QUERY_TOO_LARGE") },
     maxAliases: { n: cfg.EDGE_MAX_ALIASES, onReject: reject("TOO_MANY_ALIASES") },
     maxDirectives: { n: cfg.EDGE_MAX_DIRECTIVES, onReject: reject("TOO_MANY_DIRECTIVES") },

@@ -6,7 +6,14 @@ import type { SubschemaConfig } from "@graphql-tools/delegate";
 import type { Executor, ExecutionResult } from "@graphql-tools/utils";
 import { buildSchema, GraphQLError, type GraphQLSchema } from "graphql";
 import { Counter, Histogram } from "prom-client";
-import { identityHeaders, invokeService, registry, type Logger, type SidecarPorts } from "@lsp/service-kit";
+import {
+  ERROR_STATUS,
+  identityHeaders,
+  invokeService,
+  registry,
+  type Logger,
+  type SidecarPorts,
+} from "@lsp/service-kit";
 import type { EdgeContext } from "./context.js";
 
 const { stitchingDirectivesTransformer } = stitchingDirectives();
@@ -39,17 +46,29 @@ async function fetchSdl(ports: SidecarPorts, app: string): Promise<string> {
   return body.data._sdl;
 }
 
+/** Codes a service itself answers with; anything else without data is a transport failure. */
+const SERVICE_CODES = new Set<string>([
+  ...Object.keys(ERROR_STATUS),
+  "GRAPHQL_VALIDATION_FAILED",
+  "GRAPHQL_PARSE_FAILED",
+]);
+
 /**
  * Counts and times each upstream request, and turns a transport failure (service down, sidecar
- * timeout, open circuit breaker: an answer without data and without our error codes) into one
- * UNAVAILABLE error, which stitching places at the paths of the fields that service owns.
+ * timeout, open circuit breaker: an answer without data whose errors are not a service's own,
+ * e.g. executor-http's RESPONSE_VALIDATION_FAILED / SUBREQUEST_HTTP_ERROR, which also carry the
+ * request body) into one UNAVAILABLE error, placed by stitching at the paths of that service's
+ * fields. A mutation that timed out may still have committed: clients retry with the same
+ * idempotency key.
  */
 function instrumented(app: string, executor: Executor): Executor {
   return async (request) => {
     const end = upstreamDuration.startTimer({ subschema: app });
     try {
       const result = (await executor(request)) as ExecutionResult;
-      const failed = result.data == null && (result.errors ?? []).every((e) => !e.extensions?.code);
+      const failed =
+        result.data == null &&
+        (result.errors ?? []).every((e) => !SERVICE_CODES.has(String(e.extensions?.code ?? "")));
       upstreamRequests.inc({ subschema: app, outcome: failed ? "unavailable" : "ok" });
       if (!failed) return result;
       return {

@@ -1,5 +1,12 @@
 import type { Kysely } from "kysely";
-import { canAccessLocation, fetchLocation, type Identity, type SidecarPorts } from "@lsp/service-kit";
+import { z } from "zod";
+import {
+  AppError,
+  canAccessLocation,
+  fetchLocation,
+  type Identity,
+  type SidecarPorts,
+} from "@lsp/service-kit";
 import type { SalesDB } from "./db.js";
 import {
   SetAvailabilityInput,
@@ -171,7 +178,11 @@ function menuOf(ctx: SalesContext, locationId: string): Promise<MenuItemView[]> 
 
 export const resolvers = {
   Query: {
-    order: (_: unknown, args: { id: string }, ctx: SalesContext) => getOrder(ctx.db, ctx.identity(), args.id),
+    order: (_: unknown, args: { id: string }, ctx: SalesContext) => {
+      const id = z.uuid().safeParse(args.id);
+      if (!id.success) throw new AppError("BAD_USER_INPUT", "id must be a UUID", { field: "id" });
+      return getOrder(ctx.db, ctx.identity(), id.data);
+    },
     _salesLocations: (_: unknown, args: { ids: string[] }, ctx: SalesContext) => {
       const who = ctx.identity();
       return args.ids.map((id) => (canAccessLocation(who, id) ? { id } : null));
