@@ -58,6 +58,25 @@ export async function withTenant<DB, T>(
   });
 }
 
+/**
+ * Like withTenant, and also sets `lsp.location_ids` to the caller's allowed locations (empty =
+ * every location of the tenant), which the location policies of enableLocationIsolation key on:
+ * staff limited to some locations see only their rows even where a query forgets to filter.
+ */
+export async function withScope<DB, T>(
+  db: Kysely<DB>,
+  scope: { tenantId: string; locationIds?: readonly string[] | undefined },
+  fn: (trx: Transaction<DB>) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT set_config('lsp.tenant_id', ${scope.tenantId}, true),
+      set_config('lsp.location_ids', ${scope.locationIds === undefined ? "" : scope.locationIds.join(",") || "none"}, true)`.execute(
+      trx,
+    );
+    return fn(trx);
+  });
+}
+
 export async function pingDatabase(pool: pg.Pool): Promise<void> {
   await pool.query("SELECT 1");
 }
@@ -74,6 +93,25 @@ export async function enableTenantIsolation(db: Kysely<unknown>, table: string):
   await sql`CREATE POLICY tenant_isolation ON ${t}
     USING (tenant_id = nullif(current_setting('lsp.tenant_id', true), '')::uuid)
     WITH CHECK (tenant_id = nullif(current_setting('lsp.tenant_id', true), '')::uuid)`.execute(db);
+}
+
+/**
+ * A second, restrictive policy for a location-scoped table (used in migrations, after
+ * enableTenantIsolation): when the transaction names allowed locations (withScope), only rows of
+ * those locations are visible and writable; unset or empty = every location of the tenant.
+ */
+export async function enableLocationIsolation(
+  db: Kysely<unknown>,
+  table: string,
+  column = "location_id",
+): Promise<void> {
+  await sql`CREATE POLICY location_scope ON ${sql.id(table)} AS RESTRICTIVE
+    USING (coalesce(current_setting('lsp.location_ids', true), '') = ''
+      OR ${sql.id(column)}::text = ANY (string_to_array(current_setting('lsp.location_ids', true), ',')))
+    WITH CHECK (coalesce(current_setting('lsp.location_ids', true), '') = ''
+      OR ${sql.id(column)}::text = ANY (string_to_array(current_setting('lsp.location_ids', true), ',')))`.execute(
+    db,
+  );
 }
 
 /** The idempotency ledger every event consumer keeps in its own schema (see claimEvent). */

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { AppError, withTenant, type Identity } from "@lsp/service-kit";
+import { AppError, withScope, type Identity } from "@lsp/service-kit";
 import type { AuthDB } from "./db.js";
 
 export interface LocationView {
@@ -36,7 +36,7 @@ export async function locationsByIds(
 ): Promise<(LocationView | null)[]> {
   const allowed = ids.filter((id) => who.locationIds === undefined || who.locationIds.includes(id));
   const rows = allowed.length
-    ? await withTenant(db, who.tenantId, (trx) =>
+    ? await withScope(db, who, (trx) =>
         trx.selectFrom("locations").select(columns).where("id", "in", allowed).execute(),
       )
     : [];
@@ -45,7 +45,7 @@ export async function locationsByIds(
 }
 
 export async function listLocations(db: Kysely<AuthDB>, who: Identity): Promise<LocationView[]> {
-  const rows = await withTenant(db, who.tenantId, (trx) => {
+  const rows = await withScope(db, who, (trx) => {
     let q = trx.selectFrom("locations").select(columns).orderBy("name");
     if (who.locationIds !== undefined)
       q = q.where(

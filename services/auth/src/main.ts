@@ -86,6 +86,7 @@ await startService({
       res.json(await requireLocation(db, identityFromHeaders(req.headers), z.uuid().parse(req.params.id)));
     });
     mountAuthApi(app, {
+      log,
       db,
       ring,
       otp: () => {

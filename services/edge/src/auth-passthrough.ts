@@ -8,6 +8,8 @@ const Settings = z.object({
   EDGE_TRUST_PROXY: z.string().optional(),
 });
 
+const Envelope = z.object({ status: z.number().int().min(200).max(499), body: z.unknown() });
+
 async function relay(res: Response, upstream: globalThis.Response): Promise<void> {
   const body = Buffer.from(await upstream.arrayBuffer());
   // A 5xx from the sidecar itself (`{"errorCode":"ERR_…"}`): auth did not answer.
@@ -17,6 +19,14 @@ async function relay(res: Response, upstream: globalThis.Response): Promise<void
   const type = upstream.headers.get("content-type");
   if (type) res.type(type);
   res.send(body);
+}
+
+/** auth's enveloped answer (see ENVELOPE in services/auth/src/api.ts) as the client's response. */
+async function unwrap(res: Response, upstream: globalThis.Response): Promise<void> {
+  if (upstream.status !== 200) return relay(res, upstream);
+  const answer = Envelope.parse(await upstream.json());
+  if (answer.body === null) res.status(answer.status).end();
+  else res.status(answer.status).json(answer.body);
 }
 
 /**
@@ -42,10 +52,12 @@ export function mountAuthPassThrough(app: Express, ports: SidecarPorts): void {
       headers: {
         ...(tenant ? { "x-lsp-tenant-id": tenant.id } : {}),
         "x-lsp-client-ip": req.ip ?? "unknown",
+        // Client mistakes come back as 200 + {status, body}: they must not trip the breaker.
+        "x-lsp-envelope": "1",
       },
       timeoutMs: 10_000,
     });
-    await relay(res, upstream);
+    await unwrap(res, upstream);
   });
 
   app.get("/.well-known/jwks.json", async (_req, res) => {

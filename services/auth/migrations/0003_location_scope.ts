@@ -1,0 +1,7 @@
+import type { Kysely } from "kysely";
+import { enableLocationIsolation } from "@lsp/service-kit";
+
+export async function up(db: Kysely<unknown>): Promise<void> {
+  // Staff limited to some locations see only those, even through a query that forgets to filter.
+  await enableLocationIsolation(db, "locations", "id");
+}
