@@ -6,7 +6,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import path from "node:path";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
@@ -190,10 +191,9 @@ describe("sales, dashboard and the stitched edge", { timeout: 900_000 }, () => {
   test("the rebuild command replays the journal into a fresh read model with identical numbers", async () => {
     const query = `query { a: location(id: "${DEMO.phoBo.hoanKiem}") { today { netRevenue orders voids discounts hourly { revenue } topItems(limit: 50) { quantity revenue } paymentMix { method revenue } weekToDate { revenue lastWeekRevenue } } } b: location(id: "${CAU_GIAY}") { today { netRevenue orders } } }`;
     const before = await gql(query);
-    execFileSync(process.execPath, ["--import", "tsx", "src/rebuild.ts"], {
+    await promisify(execFile)(process.execPath, ["--import", "tsx", "src/rebuild.ts"], {
       cwd: path.join(REPO, "services", "dashboard"),
       env: { ...process.env, DATABASE_URL: serviceDatabaseUrl(mesh.plan.postgres, "dashboard") },
-      stdio: "pipe",
     });
     // The owner mutation rebuilds again and drops the cached reports: what follows is computed
     // from the rebuilt facts.
@@ -223,7 +223,8 @@ describe("sales, dashboard and the stitched edge", { timeout: 900_000 }, () => {
       stranger,
       `subscription { dashboardUpdates(locationId: "${DEMO.caPhe.quan1}") { todayRevenue todayOrders } }`,
     );
-    await new Promise((r) => setTimeout(r, 500));
+    // Subscribing checks the location with auth first; give it time on a busy machine.
+    await new Promise((r) => setTimeout(r, 3000));
 
     const bun = edgeClient(mesh.edgeUrl, BUN_CHA.slug) as Gql;
     const base = await bun<{ location: { todayRevenue: number; todayOrders: number } }>(
@@ -350,7 +351,7 @@ describe("sales, dashboard and the stitched edge", { timeout: 900_000 }, () => {
     assert.equal((await bun(nested)).errors, undefined, "a normal nested query passes");
     const deep = `query { __schema { types { fields { type { ${"ofType { ".repeat(15)}name${" }".repeat(15)} } } } } }`;
     assert.deepEqual(await codes(deep), ["QUERY_TOO_DEEP"]);
-    const aliases = Array.from({ length: 50 }, (_, i) => `a${i}: __typename`).join(" ");
+    const aliases = Array.from({ length: 50 }, (_, i) => `a${i}: tenant { id }`).join(" ");
     assert.deepEqual(await codes(`query { ${aliases} }`), ["TOO_MANY_ALIASES"]);
     const tokens = `query { ${Array.from({ length: 3000 }, () => "__typename").join(" ")} }`;
     assert.deepEqual(await codes(tokens), ["QUERY_TOO_LARGE"]);
@@ -466,7 +467,9 @@ describe("sales, dashboard and the stitched edge", { timeout: 900_000 }, () => {
           const d = r.data?.location.day;
           return d && d.netRevenue === Number(day.revenue) && d.orders === Number(day.orders) ? d : undefined;
         },
-        120_000,
+        // Events refused while dashboard was down are redelivered by the stream after its
+        // processing timeout (60 s); the report cache holds for at most 60 s more.
+        240_000,
       );
     }
     const metrics = `http://127.0.0.1:${mesh.plan.apps.dashboard.app}/metrics`;

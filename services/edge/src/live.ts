@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import type { ExecutionArgs, GraphQLSchema } from "graphql";
+import type { ExecutionArgs } from "graphql";
 import type { YogaServerInstance } from "graphql-yoga";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
@@ -17,8 +17,6 @@ const PARAM_HEADERS = ["authorization", "x-tenant"];
 export function mountGraphQLWs<Ctx extends object>(
   server: Server,
   yoga: YogaServerInstance<object, Ctx>,
-  /** The current gateway schema (Yoga resolves a schema function per HTTP request only). */
-  schema: () => GraphQLSchema | undefined,
   log: Logger,
 ): { close: () => Promise<void> } {
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
@@ -41,13 +39,11 @@ export function mountGraphQLWs<Ctx extends object>(
           headers,
         });
         const enveloped = yoga.getEnveloped({ request, params: payload, connectionParams: params });
-        const current = schema();
-        if (!current) throw new Error("gateway schema not loaded yet");
         const document = enveloped.parse(payload.query);
-        const errors = enveloped.validate(current, document);
+        const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length) return errors;
         return {
-          schema: current,
+          schema: enveloped.schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,

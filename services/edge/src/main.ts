@@ -1,7 +1,6 @@
 import { createYoga } from "graphql-yoga";
 import { z } from "zod";
 import {
-  AppError,
   BaseConfig,
   createDaprClient,
   createLogger,
@@ -15,7 +14,7 @@ import type { EdgeContext } from "./context.js";
 import { dashboardLiveSchema, mountDashboardEvents } from "./dashboard-live.js";
 import { mountGraphQLWs } from "./live.js";
 import { ProtectionConfig, protectionPlugins } from "./protection.js";
-import { schemaRegistry } from "./stitching.js";
+import { schemaRegistry, useCurrentSchema } from "./stitching.js";
 import { createAuthenticator, identityOfRequest } from "./identity.js";
 import { mountAuthPassThrough } from "./auth-passthrough.js";
 import { mountWebhooks } from "./webhooks.js";
@@ -41,12 +40,10 @@ const schemas = schemaRegistry({
 });
 
 const yoga = createYoga<object, EdgeContext>({
-  schema: () => {
-    const schema = schemas.schema();
-    if (!schema) throw new AppError("UNAVAILABLE", "gateway schema not loaded yet");
-    return schema;
-  },
-  plugins: protectionPlugins(config, process.env.NODE_ENV === "production"),
+  plugins: [
+    useCurrentSchema(schemas.schema),
+    ...protectionPlugins(config, process.env.NODE_ENV === "production"),
+  ],
   graphiql: config.GRAPHIQL,
   landingPage: false,
   // A fresh context per request; identity is resolved once and shared by every resolver.
@@ -87,5 +84,5 @@ const { server } = await startService({
 // A slow or stuck client cannot hold a request (or its upload) open longer than this.
 server.requestTimeout = config.EDGE_REQUEST_TIMEOUT_MS;
 server.headersTimeout = Math.min(config.EDGE_REQUEST_TIMEOUT_MS, 10_000);
-const ws = mountGraphQLWs(server, yoga, schemas.schema, log);
+const ws = mountGraphQLWs(server, yoga, log);
 void schemas.start();

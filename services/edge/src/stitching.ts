@@ -4,6 +4,7 @@ import { stitchSchemas } from "@graphql-tools/stitch";
 import { stitchingDirectives } from "@graphql-tools/stitching-directives";
 import type { SubschemaConfig } from "@graphql-tools/delegate";
 import type { Executor, ExecutionResult } from "@graphql-tools/utils";
+import type { Plugin } from "graphql-yoga";
 import { buildSchema, GraphQLError, type GraphQLSchema } from "graphql";
 import { Counter, Histogram } from "prom-client";
 import {
@@ -180,5 +181,20 @@ export function schemaRegistry(opts: {
     },
     reload,
     stop: () => clearInterval(timer),
+  };
+}
+
+/**
+ * Serves the registry's current schema to every operation, over HTTP and graphql-ws alike (Yoga's
+ * own schema factory is bound to HTTP request parsing, so WebSocket operations would miss it).
+ */
+export function useCurrentSchema(current: () => GraphQLSchema | undefined): Plugin {
+  return {
+    onEnveloped({ setSchema }) {
+      const schema = current();
+      if (!schema)
+        throw new GraphQLError("gateway schema not loaded yet", { extensions: { code: "UNAVAILABLE" } });
+      setSchema(schema);
+    },
   };
 }
