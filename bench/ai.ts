@@ -6,24 +6,15 @@
 // Fit time per location and the retrain of 1,000 locations: services/ai/bench/retrain.py.
 // Runs its own mesh on LSP_PORT_BASE (default 5600).
 // Usage: npx tsx bench/ai.ts [--calls 300] [--degraded 50]
-import { startMesh } from "../scripts/mesh/mesh.js";
 import { DEMO, edgeClient } from "../test/support/graphql-client.js";
 import { DEMO_LOCATION, publishHistory } from "./ai-history.js";
+import { fmtMs, numberArg, pct, say, startBenchMesh } from "./support.js";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const calls = arg("calls", 300);
-const degradedCalls = arg("degraded", 50);
+const calls = numberArg("calls", 300);
+const degradedCalls = numberArg("degraded", 50);
 const base = Number(process.env.LSP_PORT_BASE ?? 5600);
-const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+const fmt = (ms: number) => fmtMs(ms);
 
 const QUERIES = {
   recommendations: `query ($id: ID!) { location(id: $id) { recommendations { title priority degraded } } }`,
@@ -39,14 +30,7 @@ interface Answer {
 
 // Measure the AI path, not the edge's per-caller rate limit (600 queries a minute by default).
 process.env.EDGE_RATE_LIMIT_MAX = "100000000";
-const mesh = await startMesh({
-  portBase: base,
-  name: `bench-ai-${base}`,
-  fresh: true,
-  demoData: true,
-  logLevel: "warn",
-  onProgress: say,
-});
+const mesh = await startBenchMesh(`bench-ai-${base}`, base);
 try {
   const gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
   const degradedOf = (a: Answer) =>

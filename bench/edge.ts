@@ -10,22 +10,17 @@ import { randomUUID } from "node:crypto";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { businessDay } from "@lsp/contracts";
-import { startMesh } from "../scripts/mesh/mesh.js";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
+import { pct, startBenchMesh } from "./support.js";
 
 const base = Number(process.env.LSP_PORT_BASE ?? 5200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ingestOrders = Number(process.env.BENCH_ORDERS ?? 2000);
 const rate = Number(process.env.BENCH_RATE ?? 20);
-const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 // Benchmarks measure throughput, not the per-caller limit.
 process.env.EDGE_RATE_LIMIT_MAX = "100000000";
 
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 const ms = (v: number) => `${v.toFixed(2)} ms`;
 
 /** Sends `send` in a closed loop from `clients` workers for `secs`; latencies in ms. */
@@ -54,14 +49,7 @@ async function closedLoop(clients: number, secs: number, send: () => Promise<boo
   };
 }
 
-const mesh = await startMesh({
-  portBase: base,
-  name: `bench-${base}`,
-  fresh: true,
-  demoData: true,
-  logLevel: "warn",
-  onProgress: say,
-});
+const mesh = await startBenchMesh(`bench-${base}`, base);
 try {
   const loc = DEMO.phoBo.hoanKiem;
   const gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);

@@ -8,24 +8,15 @@
 // Usage: npm run bench:mesh [-- --iterations 500 --clients 8 --load-seconds 30]
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { startMesh } from "../scripts/mesh/mesh.js";
 import { CREATE_ORDER, DEMO, LOCATION_TODAY, edgeClient } from "../test/support/graphql-client.js";
+import { fmtMs, numberArg, pct, say, startBenchMesh } from "./support.js";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const iterations = arg("iterations", 500);
-const clients = arg("clients", 8);
-const loadSeconds = arg("load-seconds", 30);
-const base = arg("port-base", Number(process.env.LSP_BENCH_PORT_BASE ?? 4800));
-const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+const iterations = numberArg("iterations", 500);
+const clients = numberArg("clients", 8);
+const loadSeconds = numberArg("load-seconds", 30);
+const base = numberArg("port-base", Number(process.env.LSP_BENCH_PORT_BASE ?? 4800));
 
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+const fmt = (ms: number) => fmtMs(ms);
 
 /** RSS (MB) of every process in each of the given process groups. */
 function groupRss(groups: { name: string; pid: number }[]): { name: string; mb: number }[] {
@@ -39,14 +30,7 @@ function groupRss(groups: { name: string; pid: number }[]): { name: string; mb: 
 }
 
 const t0 = performance.now();
-const mesh = await startMesh({
-  portBase: base,
-  name: `bench-${base}`,
-  fresh: true,
-  demoData: true,
-  logLevel: "warn",
-  onProgress: say,
-});
+const mesh = await startBenchMesh(`bench-${base}`, base);
 const coldStartS = (performance.now() - t0) / 1000;
 try {
   const gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);

@@ -9,30 +9,22 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { REPO, startMesh } from "../scripts/mesh/mesh.js";
+import { REPO } from "../scripts/mesh/mesh.js";
 import { devSecrets } from "../scripts/mesh/dev-secrets.js";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
 import { signMomoIpn, type MomoCredentials } from "../services/payments/src/providers/momo.js";
+import { fmtMs, numberArg, pct, say, startBenchMesh } from "./support.js";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const rate = arg("rate", 100);
-const seconds = arg("seconds", 9);
-const throughputN = arg("throughput", 1000);
-const concurrency = arg("concurrency", 64);
+const rate = numberArg("rate", 100);
+const seconds = numberArg("seconds", 9);
+const throughputN = numberArg("throughput", 1000);
+const concurrency = numberArg("concurrency", 64);
 const base = Number(process.env.LSP_PORT_BASE ?? 4900);
-const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const steadyN = Math.round(rate * seconds);
 if (steadyN > 998)
   throw new Error("at most 998 steady-rate webhooks (order quantities 2..999 tell them apart)");
 
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+const fmt = (ms: number) => fmtMs(ms);
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
 async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -49,14 +41,7 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
   return out;
 }
 
-const mesh = await startMesh({
-  portBase: base,
-  name: `bench-${base}`,
-  fresh: true,
-  demoData: true,
-  logLevel: "warn",
-  onProgress: say,
-});
+const mesh = await startBenchMesh(`bench-${base}`, base);
 try {
   const gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
   const demo = JSON.parse(readFileSync(path.join(REPO, "demo", "demo-data.json"), "utf8")) as {

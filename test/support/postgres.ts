@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { bootstrapDatabase, serviceDatabaseUrl, startPostgres } from "../../scripts/mesh/infra.js";
 import { stopProcess } from "../../scripts/mesh/processes.js";
+import { createDatabase, createLogger, migrateToLatest, type Database } from "@lsp/service-kit";
 
 export interface TestPostgres {
   /** The URL a service connects with: its own role, which cannot bypass row-level security. */
@@ -35,6 +36,34 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     stop: async () => {
       await stopProcess(proc);
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type TestServiceDatabase<DB> = Database<DB> & { stop: () => Promise<void> };
+
+/**
+ * A private PostgreSQL with one service's migrations applied, connected as that service's own
+ * role (so row-level security applies exactly as in the mesh).
+ */
+export async function startServiceDatabase<DB>(
+  service: string,
+  migrationsDir: string,
+): Promise<TestServiceDatabase<DB>> {
+  const pg = await startTestPostgres();
+  const database = createDatabase<DB>(pg.serviceUrl(service), service, 4);
+  try {
+    await migrateToLatest(database, migrationsDir, createLogger("test", "warn"));
+  } catch (err) {
+    await database.db.destroy();
+    await pg.stop();
+    throw err;
+  }
+  return {
+    ...database,
+    stop: async () => {
+      await database.db.destroy();
+      await pg.stop();
     },
   };
 }

@@ -3,25 +3,18 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
-import { createDatabase, createLogger, migrateToLatest, withTenant, type Database } from "@lsp/service-kit";
-import { startTestPostgres, type TestPostgres } from "../../../test/support/postgres.js";
+import { withTenant } from "@lsp/service-kit";
+import { startServiceDatabase, type TestServiceDatabase } from "../../../test/support/postgres.js";
 import type { AuthDB } from "../src/db.js";
 import { listLocations, locationsByIds, requireLocation } from "../src/locations.js";
 
-let pg: TestPostgres;
-let database: Database<AuthDB>;
+let database: TestServiceDatabase<AuthDB>;
 const tenantA = randomUUID();
 const tenantB = randomUUID();
 const [hoanKiem, baDinh, quan1] = [randomUUID(), randomUUID(), randomUUID()];
 
 before(async () => {
-  pg = await startTestPostgres();
-  database = createDatabase<AuthDB>(pg.serviceUrl("auth"), "auth", 4);
-  await migrateToLatest(
-    database,
-    path.join(import.meta.dirname, "..", "migrations"),
-    createLogger("test", "warn"),
-  );
+  database = await startServiceDatabase<AuthDB>("auth", path.join(import.meta.dirname, "..", "migrations"));
   const { db } = database;
   await db
     .insertInto("tenants")
@@ -43,10 +36,7 @@ before(async () => {
     trx.insertInto("locations").values({ id: quan1, tenant_id: tenantB, name: "Quận 1" }).execute(),
   );
 });
-after(async () => {
-  await database?.db.destroy();
-  await pg?.stop();
-});
+after(() => database?.stop());
 
 test("an owner sees every location of the tenant, with the Vietnamese defaults", async () => {
   const all = await listLocations(database.db, { tenantId: tenantA, role: "owner" });

@@ -5,27 +5,20 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import type { OrderCreated } from "@lsp/contracts";
-import { createDatabase, createLogger, migrateToLatest, withTenant, type Database } from "@lsp/service-kit";
-import { startTestPostgres, type TestPostgres } from "../../../test/support/postgres.js";
+import { withTenant } from "@lsp/service-kit";
+import { startServiceDatabase, type TestServiceDatabase } from "../../../test/support/postgres.js";
 import type { DashboardDB } from "../src/db.js";
 import { applyOrderCreated, dayFigures } from "../src/read-model.js";
 
-let pg: TestPostgres;
-let database: Database<DashboardDB>;
+let database: TestServiceDatabase<DashboardDB>;
 
 before(async () => {
-  pg = await startTestPostgres();
-  database = createDatabase<DashboardDB>(pg.serviceUrl("dashboard"), "dashboard", 4);
-  await migrateToLatest(
-    database,
+  database = await startServiceDatabase<DashboardDB>(
+    "dashboard",
     path.join(import.meta.dirname, "..", "migrations"),
-    createLogger("test", "warn"),
   );
 });
-after(async () => {
-  await database?.db.destroy();
-  await pg?.stop();
-});
+after(() => database?.stop());
 
 function order(tenantId: string, locationId: string, totalVnd: number): OrderCreated {
   return {

@@ -6,29 +6,21 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import type { OrderCreated } from "@lsp/contracts";
-import { createDatabase, createLogger, migrateToLatest, type Database } from "@lsp/service-kit";
-import { startTestPostgres, type TestPostgres } from "../../../test/support/postgres.js";
+import { startServiceDatabase, type TestServiceDatabase } from "../../../test/support/postgres.js";
 import type { DashboardDB } from "../src/db.js";
 import { applyOrderEvent, type OrderEvent } from "../src/read-model.js";
 import { rebuildTenant } from "../src/rebuild.js";
 import { classifyMenu, dayReport, weekStart } from "../src/report.js";
 
-let pg: TestPostgres;
-let database: Database<DashboardDB>;
+let database: TestServiceDatabase<DashboardDB>;
 
 before(async () => {
-  pg = await startTestPostgres();
-  database = createDatabase<DashboardDB>(pg.serviceUrl("dashboard"), "dashboard", 4);
-  await migrateToLatest(
-    database,
+  database = await startServiceDatabase<DashboardDB>(
+    "dashboard",
     path.join(import.meta.dirname, "..", "migrations"),
-    createLogger("test", "warn"),
   );
 });
-after(async () => {
-  await database?.db.destroy();
-  await pg?.stop();
-});
+after(() => database?.stop());
 
 const ITEMS = [
   { itemId: randomUUID(), name: "Phở bò tái", category: "Phở", unitPriceVnd: 55_000, unitCostVnd: 21_000 },

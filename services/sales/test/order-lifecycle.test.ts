@@ -5,36 +5,18 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
-import {
-  AppError,
-  createDatabase,
-  createLogger,
-  migrateToLatest,
-  type Database,
-  type Identity,
-  type LocationSettings,
-} from "@lsp/service-kit";
-import { startTestPostgres, type TestPostgres } from "../../../test/support/postgres.js";
+import { AppError, type Identity, type LocationSettings } from "@lsp/service-kit";
+import { startServiceDatabase, type TestServiceDatabase } from "../../../test/support/postgres.js";
 import type { SalesDB } from "../src/db.js";
 import { upsertMenuItem } from "../src/menu.js";
 import { applyPaymentSucceeded, createOrder, payOrder, voidOrder } from "../src/orders.js";
 
-let pg: TestPostgres;
-let database: Database<SalesDB>;
+let database: TestServiceDatabase<SalesDB>;
 
 before(async () => {
-  pg = await startTestPostgres();
-  database = createDatabase<SalesDB>(pg.serviceUrl("sales"), "sales", 4);
-  await migrateToLatest(
-    database,
-    path.join(import.meta.dirname, "..", "migrations"),
-    createLogger("test", "warn"),
-  );
+  database = await startServiceDatabase<SalesDB>("sales", path.join(import.meta.dirname, "..", "migrations"));
 });
-after(async () => {
-  await database?.db.destroy();
-  await pg?.stop();
-});
+after(() => database?.stop());
 
 const key = () => `test-${randomUUID()}`;
 
