@@ -9,7 +9,7 @@ import { generateKeyPairSync, randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
 import pg from "pg";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
-import { serviceDatabaseUrl } from "../../scripts/mesh/infra.js";
+import { DB_SERVICES, serviceDatabaseUrl } from "../../scripts/mesh/infra.js";
 import { startTestMesh } from "../support/mesh.js";
 import {
   CREATE_ORDER,
@@ -488,6 +488,63 @@ describe("identity and tenancy through the real mesh", { timeout: 600_000 }, () 
     // The edge learns the new kid on first sight; the old token is still good.
     assert.equal((await gqlAs<Me>(fresh.body.accessToken, slug, ME)).data?.me.role, "OWNER");
     assert.equal((await gqlAs<Me>(before.accessToken, slug, ME)).data?.me.role, "OWNER");
+  });
+
+  /**
+   * Tables with a tenant_id that are read across tenants by design (each migration says why);
+   * any other tenant table without forced row-level security fails the test below.
+   */
+  const CROSS_TENANT_TABLES = new Set([
+    "payments.payment_intents", // webhook routing before the tenant is known
+    "payments.webhook_audit", // rejected webhooks, tenant may be forged or unknown
+    "notifications.dead_letters", // written by the dead-letter subscriber before a tenant is known
+    "notifications.day_totals", // read by the daily digest job across tenants
+    "dashboard.event_journal", // the rebuild's event history, read only by the service itself
+  ]);
+
+  test("row-level security in every service: each tenant table has a forced policy; an unfiltered SELECT in one tenant's transaction sees no row of another", async () => {
+    let checked = 0;
+    for (const service of DB_SERVICES) {
+      const pool = new pg.Pool({ connectionString: serviceDatabaseUrl(mesh.plan.postgres, service), max: 1 });
+      const client = await pool.connect();
+      try {
+        const role = await client.query(
+          "SELECT rolbypassrls, rolsuper FROM pg_roles WHERE rolname = current_user",
+        );
+        assert.deepEqual(role.rows[0], { rolbypassrls: false, rolsuper: false }, service);
+        const tables = (
+          await client.query(
+            `SELECT c.relname AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced,
+               (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = $1 AND c.relkind = 'r' AND EXISTS (
+               SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)`,
+            [service],
+          )
+        ).rows as { name: string; rls: boolean; forced: boolean; policies: number }[];
+        await client.query("BEGIN");
+        await client.query("SELECT set_config('lsp.tenant_id', $1, true)", [TENANT_IDS.caPhe]);
+        for (const t of tables) {
+          if (CROSS_TENANT_TABLES.has(`${service}.${t.name}`)) continue;
+          assert.ok(
+            t.rls && t.forced && t.policies > 0,
+            `${service}.${t.name} has forced row-level security`,
+          );
+          // Deliberately no WHERE on the tenant.
+          const foreign = await client.query(
+            `SELECT count(*)::int AS n FROM ${t.name} WHERE tenant_id <> $1`,
+            [TENANT_IDS.caPhe],
+          );
+          assert.equal(foreign.rows[0].n, 0, `${service}.${t.name}: no row of another tenant`);
+          checked++;
+        }
+        await client.query("ROLLBACK");
+      } finally {
+        client.release();
+        await pool.end();
+      }
+    }
+    assert.ok(checked >= 10, `checked ${checked} tenant tables`);
   });
 
   test("row-level security: an unfiltered SELECT in tenant A's transaction sees nothing of B; the role cannot bypass it", async () => {
