@@ -180,6 +180,19 @@ export function startSidecar(
       "--log-as-json",
       "--log-level",
       daprLogLevel(),
+      // While an app is down (crash, restart) its sidecar stops delivering pub/sub messages
+      // instead of burning their retries: they wait in the stream. service-kit apps serve /healthz.
+      ...(appId === "ai"
+        ? []
+        : [
+            "--enable-app-health-check",
+            "--app-health-check-path",
+            "/healthz",
+            "--app-health-probe-interval",
+            "1",
+            "--app-health-threshold",
+            "2",
+          ]),
     ],
     // Actors advertise this address to placement.
     { cwd: logDir, logDir, env: { DAPR_HOST_IP: "127.0.0.1" } },
