@@ -68,3 +68,8 @@ test("the launcher sees the processes above it, and notices when one of them is 
   });
   assert.equal(gone, true);
 });
+
+test("a base that would put an app on a port fetch refuses is rejected up front", () => {
+  assert.throws(() => portPlan(5000), /payments app on 5060/);
+  assert.doesNotThrow(() => portPlan(5100));
+});

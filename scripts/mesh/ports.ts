@@ -25,6 +25,12 @@ export interface PortPlan {
 
 export const PORT_SPAN = 100;
 
+/** Ports the fetch standard refuses to connect to (above 1024): a mesh must not use them. */
+const FETCH_BAD_PORTS = new Set([
+  1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697,
+  10080,
+]);
+
 export function portPlan(base: number): PortPlan {
   if (!Number.isInteger(base) || base < 1024 || base + PORT_SPAN > 65535) {
     throw new RangeError(`LSP_PORT_BASE must be an integer in 1024..${65535 - PORT_SPAN}, got ${base}`);
@@ -44,7 +50,7 @@ export function portPlan(base: number): PortPlan {
       ];
     }),
   ) as Record<AppName, AppPorts>;
-  return {
+  const plan: PortPlan = {
     base,
     postgres: base + 1,
     redis: base + 2,
@@ -58,6 +64,12 @@ export function portPlan(base: number): PortPlan {
     },
     apps,
   };
+  const refused = allPorts(plan).filter((p) => FETCH_BAD_PORTS.has(p.port));
+  if (refused.length)
+    throw new RangeError(
+      `LSP_PORT_BASE ${base} would put ${refused.map((p) => `${p.owner} on ${p.port}`).join(", ")}, a port HTTP clients refuse; choose another base`,
+    );
+  return plan;
 }
 
 export function allPorts(plan: PortPlan): { port: number; owner: string }[] {

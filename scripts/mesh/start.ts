@@ -56,7 +56,7 @@ try {
     void shutdown();
   });
 } catch (err) {
-  if (err instanceof MeshError) {
+  if (err instanceof MeshError || err instanceof RangeError) {
     console.error(`[lsp] ✗ ${err.message}`);
     process.exit(1);
   }
