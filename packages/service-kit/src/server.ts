@@ -81,6 +81,11 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
     const s = app.listen(config.APP_PORT, config.APP_HOST, () => resolve(s));
     s.once("error", reject);
   });
+  // Node closes idle keep-alive sockets after 5 s; a client (or sidecar, or load balancer) that
+  // reuses one at that moment gets "other side closed" on a POST it cannot safely retry. Keep
+  // idle sockets longer than the usual client/proxy idle timeouts (60 s) instead.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   log.info({ port: config.APP_PORT }, `${config.SERVICE_NAME} listening`);
 
   let stopping: Promise<void> | undefined;
