@@ -128,6 +128,12 @@ export const DashboardUpdated = z.object({
   businessDay,
   revenueVnd: vnd,
   orders: z.number().int().nonnegative(),
+  /**
+   * Only on an update caused by an order paid through a provider: that payment's `occurredAt`
+   * (order.paid's `paidAt`), stamped by payments while it handles the provider's webhook. The
+   * edge measures webhook-to-screen latency from it (edge_webhook_to_screen_seconds).
+   */
+  providerPaidAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type DashboardUpdated = z.infer<typeof DashboardUpdated>;
 

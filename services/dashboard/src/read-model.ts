@@ -153,6 +153,11 @@ export async function recomputeDays(trx: Trx): Promise<void> {
     WHERE d.location_id = t.location_id AND d.business_day = t.business_day`.execute(trx);
 }
 
+/** For the edge's webhook-to-screen latency: when the provider payment behind this event happened. */
+function providerPayment(e: OrderEvent): { providerPaidAt?: string } {
+  return e.type === "order.paid" && e.data.paymentId ? { providerPaidAt: e.data.paidAt } : {};
+}
+
 export interface Applied {
   tenantId: string;
   locationId: string;
@@ -185,7 +190,8 @@ export async function applyOrderEvent(
       e.data.locationId,
       e.data.businessDay,
     );
-    if (opts.publish ?? true) await enqueueEvent(trx, "dashboard.updated", update);
+    if (opts.publish ?? true)
+      await enqueueEvent(trx, "dashboard.updated", { ...update, ...providerPayment(e) });
     return {
       tenantId: update.tenantId,
       locationId: update.locationId,

@@ -18,6 +18,7 @@ import {
   ruleRecommendations,
   type CompetitorPrices,
 } from "./ai-fallback.js";
+import { countAiFallback, timeAiCall, type AiFailure } from "./metrics.js";
 
 /**
  * Stand-in class for the Python actor type: the JS SDK names the actor type after the class and
@@ -166,10 +167,13 @@ const { stitchingDirectivesTypeDefs } = stitchingDirectives();
 const AI_CALL_BUDGET_MS = 800;
 const ANSWER_BUDGET_MS = 1000;
 
+/** The budget ran out (told apart from a failed call in edge_ai_call_duration_seconds). */
+class DeadlineExceeded extends Error {}
+
 function withDeadline<T>(call: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new DeadlineExceeded(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
 }
@@ -340,16 +344,27 @@ export function aiSubschema(dapr: DaprClient, ports: SidecarPorts = PortsFromEnv
   const lastRecommendations = new LastGood<z.infer<typeof RecommendationsAnswer>>();
   const lastAnomalies = new LastGood<z.infer<typeof AnomaliesAnswer>>();
 
-  /** One actor call within the budget, parsed; the failure reason when there is none. */
+  /** One actor call within the budget, parsed and timed; the failure and its reason when there is none. */
   async function ask<T>(
+    method: string,
     schema: z.ZodType<T>,
     call: () => Promise<unknown>,
-  ): Promise<{ ok: true; value: T } | { ok: false; reason: string }> {
+  ): Promise<{ ok: true; value: T } | { ok: false; reason: string; failure: AiFailure }> {
+    const done = timeAiCall(method);
     try {
-      return { ok: true, value: schema.parse(await withDeadline(call(), AI_CALL_BUDGET_MS)) };
+      const value = schema.parse(await withDeadline(call(), AI_CALL_BUDGET_MS));
+      done("ok");
+      return { ok: true, value };
     } catch (err) {
+      const failure: AiFailure =
+        err instanceof z.ZodError
+          ? "unexpected_answer"
+          : err instanceof DeadlineExceeded
+            ? "timeout"
+            : "unavailable";
+      done(failure);
       const reason = err instanceof z.ZodError ? "unexpected answer" : String(err).slice(0, 200);
-      return { ok: false, reason };
+      return { ok: false, reason, failure };
     }
   }
 
@@ -368,11 +383,12 @@ export function aiSubschema(dapr: DaprClient, ports: SidecarPorts = PortsFromEnv
           const who = ctx.identity();
           if (!(await allowedLocation(ports, who, args.locationId)))
             throw new AppError("NOT_FOUND", `location ${args.locationId} not found`);
-          const answer = await ask(PricingAnswer, () =>
+          const answer = await ask("Pricing", PricingAnswer, () =>
             actor(args.locationId).Pricing({ competitors: args.competitors, tenantId: who.tenantId }),
           );
           if (answer.ok)
             return { locationId: args.locationId, degraded: false, note: null, items: answer.value.items };
+          countAiFallback("Pricing", answer.failure, "rules");
           const left = ANSWER_BUDGET_MS - (Date.now() - started) - 50;
           const ours = await menuPrices(ports, who, args.locationId, left).catch(() => new Map());
           return {
@@ -385,19 +401,17 @@ export function aiSubschema(dapr: DaprClient, ports: SidecarPorts = PortsFromEnv
       },
       Location: {
         insights: async (loc: { id: string }) => {
-          try {
-            const raw = await withDeadline(actor(loc.id).GetSummary({}), AI_CALL_BUDGET_MS);
-            return Summary.parse(raw);
-          } catch (err) {
-            throw new AppError("UNAVAILABLE", "AI insights are unavailable right now", {
-              cause: String(err),
-            });
-          }
+          // No fallback here: a missing summary is UNAVAILABLE (timed, never counted as a fallback).
+          const answer = await ask("GetSummary", Summary, () => actor(loc.id).GetSummary({}));
+          if (answer.ok) return answer.value;
+          throw new AppError("UNAVAILABLE", "AI insights are unavailable right now", {
+            cause: answer.reason,
+          });
         },
         forecast: async (loc: { id: string }, raw: unknown, ctx: EdgeContext) => {
           const args = parseArgs(ForecastArgs, raw);
           const key = `${loc.id}/${args.days}/${args.itemId ?? ""}`;
-          const answer = await ask(ForecastAnswer, () =>
+          const answer = await ask("Forecast", ForecastAnswer, () =>
             actor(loc.id).Forecast({
               days: args.days,
               ...(args.itemId ? { itemId: args.itemId } : {}),
@@ -409,6 +423,7 @@ export function aiSubschema(dapr: DaprClient, ports: SidecarPorts = PortsFromEnv
             return { ...answer.value, degraded: false, note: null };
           }
           const cached = lastForecast.recall(key);
+          countAiFallback("Forecast", answer.failure, cached ? "last_good" : "rules");
           if (cached)
             return { ...cached.value, degraded: true, note: degradedNote(answer.reason, cached.at) };
           return {
@@ -424,7 +439,7 @@ export function aiSubschema(dapr: DaprClient, ports: SidecarPorts = PortsFromEnv
           };
         },
         recommendations: async (loc: { id: string }, _args: unknown, ctx: EdgeContext) => {
-          const answer = await ask(RecommendationsAnswer, () =>
+          const answer = await ask("Recommendations", RecommendationsAnswer, () =>
             actor(loc.id).Recommendations({ tenantId: ctx.identity().tenantId }),
           );
           if (answer.ok) {
@@ -432,13 +447,14 @@ export function aiSubschema(dapr: DaprClient, ports: SidecarPorts = PortsFromEnv
             return answer.value.items.map((r) => ({ ...r, degraded: false }));
           }
           const cached = lastRecommendations.recall(loc.id);
+          countAiFallback("Recommendations", answer.failure, cached ? "last_good" : "rules");
           if (cached) return cached.value.items.map((r) => ({ ...r, degraded: true }));
           return ruleRecommendations(answer.reason);
         },
         anomalies: async (loc: { id: string }, raw: unknown, ctx: EdgeContext) => {
           const args = parseArgs(AnomalyArgs, raw);
           const key = `${loc.id}/${args.from ?? ""}/${args.to ?? ""}`;
-          const answer = await ask(AnomaliesAnswer, () =>
+          const answer = await ask("Anomalies", AnomaliesAnswer, () =>
             actor(loc.id).Anomalies({
               ...(args.from ? { from: args.from } : {}),
               ...(args.to ? { to: args.to } : {}),
@@ -450,6 +466,7 @@ export function aiSubschema(dapr: DaprClient, ports: SidecarPorts = PortsFromEnv
             return { ...answer.value, degraded: false, note: null };
           }
           const cached = lastAnomalies.recall(key);
+          countAiFallback("Anomalies", answer.failure, cached ? "last_good" : "rules");
           if (cached)
             return { ...cached.value, degraded: true, note: degradedNote(answer.reason, cached.at) };
           return { degraded: true, note: degradedNote(answer.reason), trainedAt: null, days: [], hours: [] };

@@ -6,6 +6,7 @@ import { businessDay, type DashboardUpdated } from "@lsp/contracts";
 import { AppError, canAccessLocation, fetchLocation, type Logger, type SidecarPorts } from "@lsp/service-kit";
 import type { EdgeContext } from "./context.js";
 import { liveEvents } from "./live-events.js";
+import { observeWebhookToScreen } from "./metrics.js";
 
 /**
  * `dashboardUpdates(locationId)`: the dashboard's `dashboard.updated` events (new totals of a
@@ -63,12 +64,16 @@ export function dashboardLiveSchema(ports: SidecarPorts): GraphQLSchema {
                 u.businessDay === businessDay(new Date(), location.cutoverHour, location.timeZone),
             );
           },
-          resolve: (u: DashboardUpdated) => ({
-            locationId: u.locationId,
-            businessDay: u.businessDay,
-            todayRevenue: u.revenueVnd,
-            todayOrders: u.orders,
-          }),
+          // Called once per subscriber, right before the update is sent to it.
+          resolve: (u: DashboardUpdated) => {
+            if (u.providerPaidAt) observeWebhookToScreen(u.providerPaidAt);
+            return {
+              locationId: u.locationId,
+              businessDay: u.businessDay,
+              todayRevenue: u.revenueVnd,
+              todayOrders: u.orders,
+            };
+          },
         },
       },
     },

@@ -18,6 +18,7 @@ import { schemaRegistry, useCurrentSchema } from "./stitching.js";
 import { createAuthenticator, identityOfRequest } from "./identity.js";
 import { mountAuthPassThrough } from "./auth-passthrough.js";
 import { mountWebhooks } from "./webhooks.js";
+import { graphqlMetricsPlugin } from "./metrics.js";
 import { mountNotificationEvents, notificationsLiveSchema } from "./notifications-live.js";
 
 const config = loadConfig(
@@ -42,6 +43,8 @@ const schemas = schemaRegistry({
 const yoga = createYoga<object, EdgeContext>({
   plugins: [
     useCurrentSchema(schemas.schema),
+    // Per-operation GraphQL metrics (edge_graphql_*), HTTP and graphql-ws alike.
+    graphqlMetricsPlugin(),
     ...protectionPlugins(config, process.env.NODE_ENV === "production"),
   ],
   graphiql: config.GRAPHIQL,

@@ -12,6 +12,7 @@ import {
 } from "@lsp/service-kit";
 import type { SalesDB } from "./db.js";
 import { runOnce } from "./idempotency.js";
+import { OrderChanges } from "./metrics.js";
 
 const IdempotencyKey = z.string().min(8).max(128);
 /** How far back an order may be dated (offline POS sync, history imports). */
@@ -139,7 +140,8 @@ export async function createOrder(
     throw new AppError("FORBIDDEN", "no access to this location");
   }
   const at = orderTime(who, input, now);
-  return withTenant(db, who.tenantId, async (trx) => {
+  const changes = new OrderChanges();
+  const created = await withTenant(db, who.tenantId, async (trx) => {
     const existing = await loadOrder(trx, { idempotencyKey: input.idempotencyKey });
     if (existing) return existing;
 
@@ -239,7 +241,9 @@ export async function createOrder(
       ...(who.userId ? { staffId: who.userId } : {}),
       lines,
     });
+    changes.add("created", input.paymentMethod, totalVnd);
     if (input.paid) {
+      changes.add("paid", input.paymentMethod, totalVnd);
       await enqueueEvent(trx, "order.paid", {
         orderId: inserted.id,
         tenantId: who.tenantId,
@@ -254,6 +258,8 @@ export async function createOrder(
     if (!order) throw new AppError("INTERNAL", "order vanished inside its own transaction");
     return order;
   });
+  changes.countCommitted();
+  return created;
 }
 
 /** The order row, locked for this transaction; NOT_FOUND also for another location's order. */
@@ -274,8 +280,10 @@ async function markPaid(
   row: Selectable<SalesDB["orders"]>,
   method: PaymentMethod,
   paidAt: Date,
+  changes: OrderChanges,
   paymentId?: string,
 ): Promise<void> {
+  changes.add("paid", method, row.total_vnd);
   await trx
     .updateTable("orders")
     .set({ status: "paid", paid_at: paidAt, payment_method: method, payment_id: paymentId ?? null })
@@ -300,17 +308,20 @@ export async function payOrder(
   input: PayOrderInput,
   now = new Date(),
 ): Promise<OrderView> {
-  return withTenant(db, who.tenantId, (trx) =>
+  const changes = new OrderChanges();
+  const paid = await withTenant(db, who.tenantId, (trx) =>
     runOnce(trx, who.tenantId, input.idempotencyKey, `payOrder:${input.orderId}`, async () => {
       const row = await lockOrder(trx, who, input.orderId);
       if (row.status !== "open")
         throw new AppError("CONFLICT", `order is already ${row.status}`, { field: "orderId" });
-      await markPaid(trx, row, input.paymentMethod ?? row.payment_method, now);
+      await markPaid(trx, row, input.paymentMethod ?? row.payment_method, now, changes);
       const order = await loadOrder(trx, { id: row.id });
       if (!order) throw new AppError("INTERNAL", "order vanished inside its own transaction");
       return order;
     }),
   );
+  changes.countCommitted();
+  return paid;
 }
 
 /** Voids an open or paid order once; voiding again is a CONFLICT and changes nothing. */
@@ -321,7 +332,8 @@ export async function voidOrder(
   now = new Date(),
 ): Promise<OrderView> {
   if (who.role === "staff") throw new AppError("FORBIDDEN", "only owners and managers may void orders");
-  return withTenant(db, who.tenantId, (trx) =>
+  const changes = new OrderChanges();
+  const voided = await withTenant(db, who.tenantId, (trx) =>
     runOnce(trx, who.tenantId, input.idempotencyKey, `voidOrder:${input.orderId}`, async () => {
       const row = await lockOrder(trx, who, input.orderId);
       if (row.status === "voided")
@@ -340,11 +352,14 @@ export async function voidOrder(
         totalVnd: row.total_vnd,
         ...(input.reason ? { reason: input.reason } : {}),
       });
+      changes.add("voided", row.payment_method, row.total_vnd);
       const order = await loadOrder(trx, { id: row.id });
       if (!order) throw new AppError("INTERNAL", "order vanished inside its own transaction");
       return order;
     }),
   );
+  changes.countCommitted();
+  return voided;
 }
 
 /**
@@ -357,7 +372,8 @@ export async function applyPaymentSucceeded(
   eventId: string,
   p: PaymentSucceeded,
 ): Promise<"paid" | "duplicate" | "not-open" | "unknown-order"> {
-  return withTenant(db, p.tenantId, async (trx) => {
+  const changes = new OrderChanges();
+  const outcome = await withTenant(db, p.tenantId, async (trx) => {
     if (!(await claimEvent(trx, eventId))) return "duplicate";
     const row = await trx
       .selectFrom("orders")
@@ -367,7 +383,9 @@ export async function applyPaymentSucceeded(
       .executeTakeFirst();
     if (!row) return "unknown-order";
     if (row.status !== "open") return "not-open";
-    await markPaid(trx, row, p.provider, new Date(p.occurredAt), p.paymentId);
-    return "paid";
+    await markPaid(trx, row, p.provider, new Date(p.occurredAt), changes, p.paymentId);
+    return "paid" as const;
   });
+  changes.countCommitted();
+  return outcome;
 }

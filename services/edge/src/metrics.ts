@@ -1,0 +1,124 @@
+import { createCounter, createHistogram, usePrometheus, type FillLabelsFnParams } from "@envelop/prometheus";
+import type { Plugin } from "graphql-yoga";
+import { Counter, Histogram } from "prom-client";
+import { registry } from "@lsp/service-kit";
+
+/**
+ * The edge's own metrics (the RED metrics of its HTTP server come from service-kit, the
+ * per-subschema delegation metrics `edge_upstream_*` from stitching.ts). Labels stay bounded:
+ * no tenant, location or user; operation names go through `boundedOperationName`.
+ */
+
+// ---- GraphQL per operation (Envelop's Prometheus plugin) --------------------------------------
+
+/** Distinct operation names kept as labels; later ones count as "other" (clients choose names). */
+export const MAX_OPERATION_NAMES = 200;
+const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const seenOperationNames = new Set<string>();
+
+/**
+ * The operation name as a label value: "Anonymous" without one, "other" once MAX_OPERATION_NAMES
+ * distinct names were seen (a client sending random names must not blow up the series count).
+ */
+export function boundedOperationName(name: string | undefined, seen = seenOperationNames): string {
+  if (!name) return "Anonymous";
+  if (!OPERATION_NAME.test(name)) return "other";
+  if (seen.has(name)) return name;
+  if (seen.size >= MAX_OPERATION_NAMES) return "other";
+  seen.add(name);
+  return name;
+}
+
+const operationLabels = (p: FillLabelsFnParams) => ({
+  operationName: boundedOperationName(p.operationName),
+  operationType: p.operationType ?? "unknown",
+});
+const OPERATION_LABELS = ["operationName", "operationType"] as const;
+
+/**
+ * GraphQL operations at the edge, per operation name and type, over HTTP and graphql-ws alike
+ * (both run through Yoga's envelop pipeline). Subscriptions count once when they start; their
+ * duration is the subscribe phase, not the life of the stream.
+ */
+export function graphqlMetricsPlugin(): Plugin {
+  return usePrometheus({
+    registry,
+    skipIntrospection: true,
+    metrics: {
+      graphql_envelop_request: createCounter({
+        registry,
+        counter: {
+          name: "edge_graphql_operations_total",
+          help: "GraphQL operations executed or subscribed at the edge, by operation name and type",
+          labelNames: OPERATION_LABELS,
+        },
+        fillLabelsFn: operationLabels,
+      }),
+      graphql_envelop_request_duration: createHistogram({
+        registry,
+        histogram: {
+          name: "edge_graphql_operation_duration_seconds",
+          help: "Execution (or subscription set-up) time of GraphQL operations at the edge, by operation name and type",
+          labelNames: OPERATION_LABELS,
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        },
+        fillLabelsFn: operationLabels,
+      }),
+      graphql_envelop_error_result: createCounter({
+        registry,
+        counter: {
+          name: "edge_graphql_errors_total",
+          help: "Errors in GraphQL results at the edge, by operation name and type and the phase that raised them",
+          labelNames: [...OPERATION_LABELS, "phase"] as const,
+        },
+        fillLabelsFn: (p) => ({ ...operationLabels(p), phase: p.errorPhase ?? "execute" }),
+      }),
+    },
+  }) as Plugin;
+}
+
+// ---- AI calls (ai-subschema.ts) ---------------------------------------------------------------
+
+/** Why an AI answer was not used: the call ran out of its budget, failed, or answered garbage. */
+export type AiFailure = "timeout" | "unavailable" | "unexpected_answer";
+
+const aiCallSeconds = new Histogram({
+  name: "edge_ai_call_duration_seconds",
+  help: "Edge → ai actor calls (Dapr actor invocation) by actor method and outcome (ok or the failure)",
+  labelNames: ["method", "outcome"] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 0.8, 1],
+  registers: [registry],
+});
+
+const aiFallbacks = new Counter({
+  name: "edge_ai_fallbacks_total",
+  help: "Degraded AI answers served by the edge, by actor method, reason, and what was served (last_good: the last model answer; rules: the rule-based answer)",
+  labelNames: ["method", "reason", "served"] as const,
+  registers: [registry],
+});
+
+/** Times one actor call; `outcome` is "ok" or the failure. */
+export function timeAiCall(method: string): (outcome: "ok" | AiFailure) => void {
+  const end = aiCallSeconds.startTimer({ method });
+  return (outcome) => void end({ outcome });
+}
+
+export function countAiFallback(method: string, reason: AiFailure, served: "last_good" | "rules"): void {
+  aiFallbacks.inc({ method, reason, served });
+}
+
+// ---- webhook → screen (dashboard-live.ts) -----------------------------------------------------
+
+const webhookToScreenSeconds = new Histogram({
+  name: "edge_webhook_to_screen_seconds",
+  help: "From a provider payment notice reaching payments (its webhook) to the edge pushing the resulting dashboard update to a subscriber; one observation per subscriber pushed to",
+  buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30],
+  registers: [registry],
+});
+
+/** Observes one push of an update caused by a provider payment received at `receivedAt`. */
+export function observeWebhookToScreen(receivedAt: string, now = Date.now()): void {
+  const at = Date.parse(receivedAt);
+  // A clock step between hosts could make it negative; such a sample says nothing.
+  if (Number.isFinite(at) && now >= at) webhookToScreenSeconds.observe((now - at) / 1000);
+}
