@@ -191,14 +191,42 @@ const edge = dashboard(
           })),
         },
         {
-          title: "Requests per operation (span metrics)",
+          title: "Operations per second by operation",
           description:
-            "From the collector's spanmetrics connector: server spans of the edge by span name (bundled collector or your own with the same connector).",
+            "GraphQL operations over HTTP and graphql-ws (@envelop/prometheus); a subscription counts when it starts. Names past the first 200 distinct ones are grouped as other.",
           unit: "reqps",
           targets: [
             {
-              expr: `sum by (span_name) (rate(traces_span_metrics_calls_total{service_name="edge",span_kind="SPAN_KIND_SERVER"}[5m]))`,
-              legend: "{{span_name}}",
+              expr: `sum by (operationName, operationType) (rate(edge_graphql_operations_total{job=~"$release-edge"}[5m]))`,
+              legend: "{{operationType}} {{operationName}}",
+            },
+          ],
+        },
+      ],
+    ],
+    [
+      "Per operation",
+      [
+        {
+          title: "p95 by operation",
+          description: "Execution time (for a subscription: its set-up) of each operation.",
+          unit: "s",
+          targets: [
+            {
+              expr: p95("edge_graphql_operation_duration_seconds", 'job=~"$release-edge"', "operationName"),
+              legend: "{{operationName}}",
+            },
+          ],
+        },
+        {
+          title: "Errors per second by operation and phase",
+          description:
+            "Errors in results (typed client mistakes included) and in parse, validate and context.",
+          unit: "ops",
+          targets: [
+            {
+              expr: `sum by (operationName, phase) (rate(edge_graphql_errors_total{job=~"$release-edge"}[5m]))`,
+              legend: "{{operationName}} {{phase}}",
             },
           ],
         },
@@ -255,22 +283,24 @@ const dapr = dashboard(
           unit: "ops",
           targets: [
             {
-              expr: `sum by (app_id, dest_app_id) (rate(dapr_runtime_service_invocation_req_sent_total{app_id=~"$app"}[5m]))`,
-              legend: "{{app_id}} → {{dest_app_id}}",
+              expr: `sum by (app_id, dst_app_id) (rate(dapr_runtime_service_invocation_req_sent_total{app_id=~"$app"}[5m]))`,
+              legend: "{{app_id}} → {{dst_app_id}}",
             },
           ],
         },
         {
-          title: "p95 invocation latency",
+          title: "p95 invocation latency (caller's sidecar, by callee)",
+          description:
+            "dapr_runtime_service_invocation_res_recv_latency_ms: the caller's daprd, from sending the call to the callee's response; Dapr 1.18 labels the callee src_app_id (the response's source).",
           unit: "ms",
           targets: [
             {
               expr: p95(
                 "dapr_runtime_service_invocation_res_recv_latency_ms",
                 'app_id=~"$app"',
-                "app_id, dest_app_id",
+                "app_id, src_app_id",
               ),
-              legend: "{{app_id}} → {{dest_app_id}}",
+              legend: "{{app_id}} → {{src_app_id}}",
             },
           ],
         },
@@ -384,21 +414,52 @@ const pubsub = dashboard(
 const business = dashboard(
   "lsp-business",
   "LSP / Business",
-  "Orders, payments, cache hit rate, AI latency and fallbacks.",
+  "Orders and revenue, payments and the webhook-to-screen latency, cache hit rate, AI latency and fallbacks.",
   [
     [
-      "Orders and payments",
+      "Orders and revenue (sales, counted when the order's transaction commits)",
       [
         {
-          title: "Orders per minute (order events delivered to dashboard)",
+          title: "Orders per minute by status",
           unit: "short",
           targets: [
             {
-              expr: `sum(rate(dapr_component_pubsub_ingress_count{app_id="dashboard",topic="orders",process_status="success"}[5m])) * 60`,
-              legend: "orders/min",
+              expr: `sum by (status) (rate(sales_orders_total{job=~"$release-sales"}[5m])) * 60`,
+              legend: "{{status}}",
             },
           ],
         },
+        {
+          title: "Revenue per minute (VND)",
+          description:
+            "Booked (orders created) minus voided is the net revenue the dashboard shows; collected is paid.",
+          unit: "short",
+          targets: [
+            {
+              expr: `(sum(rate(sales_revenue_vnd_total{job=~"$release-sales",status="created"}[5m])) - sum(rate(sales_revenue_vnd_total{job=~"$release-sales",status="voided"}[5m]))) * 60`,
+              legend: "net (created - voided)",
+            },
+            {
+              expr: `sum(rate(sales_revenue_vnd_total{job=~"$release-sales",status="paid"}[5m])) * 60`,
+              legend: "collected (paid)",
+            },
+          ],
+        },
+        {
+          title: "New orders per minute by payment method",
+          unit: "short",
+          targets: [
+            {
+              expr: `sum by (payment_method) (rate(sales_orders_total{job=~"$release-sales",status="created"}[5m])) * 60`,
+              legend: "{{payment_method}}",
+            },
+          ],
+        },
+      ],
+    ],
+    [
+      "Payments",
+      [
         {
           title: "Payment webhooks per minute by provider and outcome",
           unit: "short",
@@ -419,6 +480,16 @@ const business = dashboard(
             },
           ],
         },
+        {
+          title: "Webhook to screen p50 / p95 / p99",
+          description:
+            "From payments recording a provider payment (while it handles the webhook) to the edge pushing the resulting dashboardUpdates to each subscribed screen: payments → sales → dashboard → edge. Target: p95 < 500 ms.",
+          unit: "s",
+          targets: [0.5, 0.95, 0.99].map((q) => ({
+            expr: `histogram_quantile(${q}, sum by (le) (rate(edge_webhook_to_screen_seconds_bucket{job=~"$release-edge"}[5m])))`,
+            legend: `p${q * 100}`,
+          })),
+        },
       ],
     ],
     [
@@ -435,28 +506,26 @@ const business = dashboard(
           ],
         },
         {
-          title: "AI actor call p95 (ai's server side)",
+          title: "AI call p95 at the edge by actor method",
+          description:
+            "Edge → ai actor calls through Dapr, answered or not (the edge gives up at 800 ms). Target: < 150 ms.",
           unit: "s",
           targets: [
             {
-              expr: p95(
-                "http_server_request_duration_seconds",
-                'job=~"$release-ai",route=~"/actors/.*"',
-                "route",
-              ),
-              legend: "{{route}}",
+              expr: p95("edge_ai_call_duration_seconds", 'job=~"$release-edge"', "method"),
+              legend: "{{method}}",
             },
           ],
         },
         {
-          title: "AI degraded: resiliency activations on the LocationInsights actor (edge's sidecar)",
+          title: "AI fallbacks per minute by method and reason",
           description:
-            "Retries, timeouts and circuit-breaker trips of edge → ai actor calls; each open breaker means the edge answered with its rule-based fallback.",
-          unit: "ops",
+            "Degraded answers the edge served instead of the model's: last_good (its last model answer) or rules (the rule-based answer); reason timeout, unavailable or unexpected_answer.",
+          unit: "short",
           targets: [
             {
-              expr: `sum by (policy, status) (rate(dapr_resiliency_activations_total{app_id="edge",target=~".*LocationInsights.*"}[5m]))`,
-              legend: "{{policy}} {{status}}",
+              expr: `sum by (method, reason, served) (rate(edge_ai_fallbacks_total{job=~"$release-edge"}[5m])) * 60`,
+              legend: "{{method}} {{reason}} {{served}}",
             },
           ],
         },

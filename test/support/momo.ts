@@ -1,0 +1,68 @@
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Mesh } from "../../scripts/mesh/mesh.js";
+import { REPO } from "../../scripts/mesh/mesh.js";
+import { devSecrets } from "../../scripts/mesh/dev-secrets.js";
+import { signMomoIpn, type MomoCredentials } from "../../services/payments/src/providers/momo.js";
+import { CREATE_ORDER, DEMO, type edgeClient } from "./graphql-client.js";
+
+/** An open MoMo order of Phở Bò Hoàn Kiếm with its started payment (what a POS does first). */
+export async function openMomoOrder(
+  gql: ReturnType<typeof edgeClient>,
+): Promise<{ order: { id: string; totalVnd: number }; reference: string }> {
+  const created = await gql<{ createOrder: { id: string; totalVnd: number } }>(CREATE_ORDER, {
+    input: {
+      locationId: DEMO.phoBo.hoanKiem,
+      idempotencyKey: randomUUID(),
+      paymentMethod: "momo",
+      lines: [{ itemId: DEMO.phoBo.phoTai, quantity: 1 }],
+    },
+  });
+  if (!created.data?.createOrder) throw new Error(`createOrder: ${JSON.stringify(created.errors)}`);
+  const order = created.data.createOrder;
+  const started = await gql<{ startPayment: { reference: string } }>(
+    `mutation StartPayment($orderId: ID!) { startPayment(orderId: $orderId, provider: momo) { reference } }`,
+    { orderId: order.id },
+  );
+  if (!started.data?.startPayment) throw new Error(`startPayment: ${JSON.stringify(started.errors)}`);
+  return { order, reference: started.data.startPayment.reference };
+}
+
+/** MoMo's signed IPN for that payment, posted to the edge's webhook route (the provider's side). */
+export async function postMomoIpn(
+  mesh: Mesh,
+  payment: { order: { totalVnd: number }; reference: string },
+  opts: { traceparent?: string; badSignature?: boolean } = {},
+): Promise<Response> {
+  const demo = JSON.parse(readFileSync(path.join(REPO, "demo", "demo-data.json"), "utf8")) as {
+    tenants: { id: string; slug: string }[];
+  };
+  const tenantId = demo.tenants.find((t) => t.slug === DEMO.phoBo.slug)?.id ?? "";
+  const momo = JSON.parse(
+    devSecrets(mesh.plan, mesh.runDir)[`payments-momo-${tenantId}`] ?? "{}",
+  ) as MomoCredentials;
+  const ipn = signMomoIpn(momo, {
+    partnerCode: momo.partnerCode,
+    orderId: payment.reference,
+    requestId: `${payment.reference}-req`,
+    amount: payment.order.totalVnd,
+    orderInfo: "Thanh toán đơn hàng",
+    orderType: "momo_wallet",
+    transId: Date.now(),
+    resultCode: 0,
+    message: "Successful.",
+    payType: "qr",
+    responseTime: Date.now(),
+    extraData: "",
+  });
+  if (opts.badSignature) ipn.signature = ipn.signature.replace(/^./, (c) => (c === "0" ? "1" : "0"));
+  return fetch(`http://127.0.0.1:${mesh.plan.apps.edge.app}/api/v1/webhooks/momo`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(opts.traceparent ? { traceparent: opts.traceparent } : {}),
+    },
+    body: JSON.stringify(ipn),
+  });
+}
