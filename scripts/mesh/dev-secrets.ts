@@ -11,8 +11,9 @@ import type { PortPlan } from "./ports.js";
 export function devSecrets(plan: PortPlan, runDir: string): Record<string, string> {
   return {
     ...authDevSecrets(plan, runDir),
-    // ai: the actor state store (PostgreSQL v2) connects as the ai role, inside the ai schema.
-    "actorstate-connection-string": `host=127.0.0.1 port=${plan.postgres} user=svc_ai dbname=lsp search_path=ai sslmode=disable`,
+    // ai: the actor state store (PostgreSQL v2) connects as the ai schema's owner role, since
+    // Dapr creates and migrates its own tables there (they hold actor state, no tenant column).
+    "actorstate-connection-string": `host=127.0.0.1 port=${plan.postgres} user=own_ai dbname=lsp search_path=ai sslmode=disable`,
     // notifications: the push binding's target, the service's own DEV ONLY sink (FCM in the cluster).
     "notifications-push-url": `http://127.0.0.1:${plan.apps.notifications.app}/dev/push-sink`,
     // payments: where reconciliation asks each provider about a payment; the sandboxes, unless a

@@ -102,12 +102,24 @@ function gidOf(user: string): number {
 }
 
 export const DATABASE = "lsp";
-/** Each service owns one schema and connects as its own role, which cannot bypass RLS. */
+/**
+ * Each service owns one schema and two roles: `own_<s>` owns the schema and its tables and is
+ * used only to run migrations; `svc_<s>`, which the service serves with, gets data privileges
+ * only. Neither can bypass RLS, and the runtime role, not being an owner, cannot turn it off.
+ */
 export const DB_SERVICES = ["auth", "sales", "dashboard", "payments", "notifications", "ai"] as const;
 
+/** The runtime role's URL: what a service reads and writes with. */
 export function serviceDatabaseUrl(port: number, service: string): string {
   return `postgres://svc_${service}@127.0.0.1:${port}/${DATABASE}`;
 }
+
+/** The owner role's URL: migrations (DATABASE_MIGRATION_URL) and platform-admin reads only. */
+export function migrationDatabaseUrl(port: number, service: string): string {
+  return `postgres://own_${service}@127.0.0.1:${port}/${DATABASE}`;
+}
+
+const ROLE_OPTIONS = "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE";
 
 export async function bootstrapDatabase(port: number): Promise<void> {
   const admin = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres" });
@@ -116,10 +128,13 @@ export async function bootstrapDatabase(port: number): Promise<void> {
     const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [DATABASE]);
     if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${DATABASE}`);
     for (const s of DB_SERVICES) {
-      await admin.query(`DO $$ BEGIN
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'svc_${s}') THEN
-          CREATE ROLE svc_${s} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-        END IF; END $$`);
+      for (const role of [`own_${s}`, `svc_${s}`]) {
+        await admin.query(`DO $$ BEGIN
+          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN
+            CREATE ROLE ${role} ${ROLE_OPTIONS};
+          END IF; END $$`);
+        await admin.query(`ALTER ROLE ${role} ${ROLE_OPTIONS}`);
+      }
     }
   } finally {
     await admin.end();
@@ -127,14 +142,39 @@ export async function bootstrapDatabase(port: number): Promise<void> {
   const db = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: DATABASE });
   await db.connect();
   try {
-    for (const s of DB_SERVICES) {
-      await db.query(`CREATE SCHEMA IF NOT EXISTS ${s} AUTHORIZATION svc_${s}`);
-      await db.query(`ALTER ROLE svc_${s} SET search_path = ${s}`);
-      await db.query(`GRANT CONNECT ON DATABASE ${DATABASE} TO svc_${s}`);
-    }
+    for (const s of DB_SERVICES) await db.query(serviceRolesSql(s));
   } finally {
     await db.end();
   }
+}
+
+/**
+ * Schema, ownership and grants of one service (idempotent). A database made before the split,
+ * where `svc_<s>` owned everything, is handed over to `own_<s>` (REASSIGN OWNED).
+ */
+function serviceRolesSql(s: string): string {
+  const own = `own_${s}`;
+  const svc = `svc_${s}`;
+  return `
+    CREATE SCHEMA IF NOT EXISTS ${s} AUTHORIZATION ${own};
+    REASSIGN OWNED BY ${svc} TO ${own};
+    ALTER SCHEMA ${s} OWNER TO ${own};
+    ALTER ROLE ${own} SET search_path = ${s};
+    ALTER ROLE ${svc} SET search_path = ${s};
+    GRANT CONNECT ON DATABASE ${DATABASE} TO ${own}, ${svc};
+    REVOKE CREATE ON SCHEMA ${s} FROM ${svc};
+    GRANT USAGE ON SCHEMA ${s} TO ${svc};
+    ALTER DEFAULT PRIVILEGES FOR ROLE ${own} IN SCHEMA ${s}
+      GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${svc};
+    ALTER DEFAULT PRIVILEGES FOR ROLE ${own} IN SCHEMA ${s}
+      GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${svc};
+    -- The owner's functions (e.g. SECURITY DEFINER lookups across tenants) run for the service
+    -- only, not for every role of the database.
+    ALTER DEFAULT PRIVILEGES FOR ROLE ${own} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+    ALTER DEFAULT PRIVILEGES FOR ROLE ${own} IN SCHEMA ${s} GRANT EXECUTE ON FUNCTIONS TO ${svc};
+    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${svc};
+    GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${s} TO ${svc};
+    GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${s} TO ${svc};`;
 }
 
 export async function startRedis(dataDir: string, port: number, logDir: string): Promise<Managed> {

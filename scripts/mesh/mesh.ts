@@ -2,7 +2,14 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { bootstrapDatabase, DB_SERVICES, serviceDatabaseUrl, startPostgres, startRedis } from "./infra.js";
+import {
+  bootstrapDatabase,
+  DB_SERVICES,
+  migrationDatabaseUrl,
+  serviceDatabaseUrl,
+  startPostgres,
+  startRedis,
+} from "./infra.js";
 import {
   daprBinDir,
   renderComponents,
@@ -154,7 +161,11 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         PYTHONUNBUFFERED: "1",
         MIGRATE_ON_START: "true",
         ...((DB_SERVICES as readonly string[]).includes(app) && app !== "ai"
-          ? { DATABASE_URL: serviceDatabaseUrl(plan.postgres, app) }
+          ? {
+              DATABASE_URL: serviceDatabaseUrl(plan.postgres, app),
+              // Migrations run as the schema owner; the app serves as a role that owns nothing.
+              DATABASE_MIGRATION_URL: migrationDatabaseUrl(plan.postgres, app),
+            }
           : {}),
         ...(opts.otlpHttpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpHttpEndpoint } : {}),
       };

@@ -11,7 +11,7 @@ import pg from "pg";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { REPO } from "../../scripts/mesh/mesh.js";
 import { devSecrets } from "../../scripts/mesh/dev-secrets.js";
-import { serviceDatabaseUrl } from "../../scripts/mesh/infra.js";
+import { migrationDatabaseUrl, serviceDatabaseUrl } from "../../scripts/mesh/infra.js";
 import { startTestMesh } from "../support/mesh.js";
 import { businessDay } from "@lsp/contracts";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient, eventually } from "../support/graphql-client.js";
@@ -134,6 +134,7 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
   let gql: ReturnType<typeof edgeClient>;
   let webhooks: string;
   let paymentsDb: pg.Pool;
+  let auditDb: pg.Pool;
   let secrets: Record<string, string>;
   const creds = <T>(provider: string, slug: string): T =>
     JSON.parse(secrets[`payments-${provider}-${tenantId(slug)}`] ?? "null") as T;
@@ -152,9 +153,16 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
       connectionString: serviceDatabaseUrl(mesh.plan.postgres, "payments"),
       max: 2,
     });
+    // The audit across tenants (and of unknown tenants) is the platform admin's view: the schema
+    // owner; the service's own role sees one tenant's rows at a time (row-level security).
+    auditDb = new pg.Pool({
+      connectionString: migrationDatabaseUrl(mesh.plan.postgres, "payments"),
+      max: 1,
+    });
     secrets = devSecrets(mesh.plan, mesh.runDir);
   });
   after(async () => {
+    await auditDb?.end();
     await paymentsDb?.end();
     await mesh?.stop();
     providers.server.close();
@@ -189,7 +197,7 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
   };
   const auditCount = async (reference: string) =>
     Number(
-      (await paymentsDb.query("SELECT count(*) FROM webhook_audit WHERE reference = $1", [reference])).rows[0]
+      (await auditDb.query("SELECT count(*) FROM webhook_audit WHERE reference = $1", [reference])).rows[0]
         ?.count ?? 0,
     );
 

@@ -4,13 +4,20 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { bootstrapDatabase, serviceDatabaseUrl, startPostgres } from "../../scripts/mesh/infra.js";
+import {
+  bootstrapDatabase,
+  migrationDatabaseUrl,
+  serviceDatabaseUrl,
+  startPostgres,
+} from "../../scripts/mesh/infra.js";
 import { stopProcess } from "../../scripts/mesh/processes.js";
 import { createDatabase, createLogger, migrateToLatest, type Database } from "@lsp/service-kit";
 
 export interface TestPostgres {
   /** The URL a service connects with: its own role, which cannot bypass row-level security. */
   serviceUrl: (service: string) => string;
+  /** The schema owner's URL: what migrations run with. */
+  migrationUrl: (service: string) => string;
   stop: () => Promise<void>;
 }
 
@@ -33,6 +40,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   await bootstrapDatabase(port);
   return {
     serviceUrl: (service) => serviceDatabaseUrl(port, service),
+    migrationUrl: (service) => migrationDatabaseUrl(port, service),
     stop: async () => {
       await stopProcess(proc);
       rmSync(dir, { recursive: true, force: true });
@@ -52,9 +60,12 @@ export async function startServiceDatabase<DB>(
 ): Promise<TestServiceDatabase<DB>> {
   const pg = await startTestPostgres();
   const database = createDatabase<DB>(pg.serviceUrl(service), service, 4);
+  const owner = createDatabase<DB>(pg.migrationUrl(service), service, 1);
   try {
-    await migrateToLatest(database, migrationsDir, createLogger("test", "warn"));
+    await migrateToLatest(owner, migrationsDir, createLogger("test", "warn"));
+    await owner.db.destroy();
   } catch (err) {
+    await owner.db.destroy();
     await database.db.destroy();
     await pg.stop();
     throw err;

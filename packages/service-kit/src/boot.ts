@@ -24,6 +24,7 @@ export async function bootDatabaseService<DB, Extra extends z.ZodRawShape = Reco
   const database = await openServiceDatabase<DB>(
     {
       url: config.DATABASE_URL,
+      migrationUrl: config.DATABASE_MIGRATION_URL,
       schema: opts.schema,
       poolMax: config.DATABASE_POOL_MAX,
       migrationsDir: opts.migrationsDir,

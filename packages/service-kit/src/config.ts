@@ -14,6 +14,12 @@ export type BaseConfig = z.infer<typeof BaseConfig>;
 
 export const DatabaseConfig = z.object({
   DATABASE_URL: z.string().url(),
+  /**
+   * The schema owner's URL, used only to run migrations (MIGRATE_ON_START). The service then
+   * serves over DATABASE_URL, a role that owns nothing and so cannot turn row security off.
+   * Absent: migrations run over DATABASE_URL, and a warning says that role owns the tables.
+   */
+  DATABASE_MIGRATION_URL: z.string().url().optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
   /** The local mesh migrates on start; in the cluster a pre-install Job does it. */
   MIGRATE_ON_START: z.stringbool().default(false),

@@ -114,6 +114,32 @@ export async function enableLocationIsolation(
   );
 }
 
+/**
+ * For a tenant table that also keeps rows of no tenant (an audit of a request whose tenant could
+ * not be known; used in migrations, after enableTenantIsolation): such rows are written and seen
+ * only outside any tenant's transaction, so a tenant's transaction still sees its own rows only.
+ */
+export async function allowTenantlessRows(db: Kysely<unknown>, table: string): Promise<void> {
+  await sql`CREATE POLICY tenantless_rows ON ${sql.id(table)}
+    USING (tenant_id IS NULL AND nullif(current_setting('lsp.tenant_id', true), '') IS NULL)
+    WITH CHECK (tenant_id IS NULL AND nullif(current_setting('lsp.tenant_id', true), '') IS NULL)`.execute(
+    db,
+  );
+}
+
+/**
+ * Lets the role running this migration, the schema owner (migrations and platform admins only;
+ * never the role the service serves with), read every tenant's rows of `table`. SECURITY DEFINER
+ * functions it owns rely on this for narrow cross-tenant lookups (e.g. which tenants have work
+ * pending), which the service then does inside each tenant's transaction. Migrating as the
+ * service's own role (no DATABASE_MIGRATION_URL) would give that role these reads too.
+ */
+export async function allowOwnerReads(db: Kysely<unknown>, table: string): Promise<void> {
+  await sql`CREATE POLICY owner_reads ON ${sql.id(table)} FOR SELECT TO CURRENT_USER USING (true)`.execute(
+    db,
+  );
+}
+
 /** The idempotency ledger every event consumer keeps in its own schema (see claimEvent). */
 export async function createProcessedEventsTable(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -123,12 +149,38 @@ export async function createProcessedEventsTable(db: Kysely<unknown>): Promise<v
     .execute();
 }
 
-/** Opens the service's database and, when asked, brings its schema to the latest migration. */
+/**
+ * Opens the service's database and, when asked, brings its schema to the latest migration: over
+ * a short-lived connection of the owner role when `migrationUrl` is given, so that the role the
+ * service serves with owns no table (and cannot ALTER TABLE … NO FORCE / DISABLE ROW LEVEL
+ * SECURITY); without it, over the service's own connection, with a warning.
+ */
 export async function openServiceDatabase<DB>(
-  opts: { url: string; schema: string; poolMax: number; migrationsDir: string; migrate: boolean },
+  opts: {
+    url: string;
+    migrationUrl?: string | undefined;
+    schema: string;
+    poolMax: number;
+    migrationsDir: string;
+    migrate: boolean;
+  },
   log: Logger,
 ): Promise<Database<DB>> {
   const database = createDatabase<DB>(opts.url, opts.schema, opts.poolMax);
-  if (opts.migrate) await migrateToLatest(database, opts.migrationsDir, log);
+  if (!opts.migrate) return database;
+  if (!opts.migrationUrl) {
+    log.warn(
+      { schema: opts.schema },
+      "DATABASE_MIGRATION_URL is not set: migrating over DATABASE_URL, so the service's role owns its tables and could turn their row-level security off",
+    );
+    await migrateToLatest(database, opts.migrationsDir, log);
+    return database;
+  }
+  const owner = createDatabase<DB>(opts.migrationUrl, opts.schema, 1);
+  try {
+    await migrateToLatest(owner, opts.migrationsDir, log);
+  } finally {
+    await owner.db.destroy();
+  }
   return database;
 }

@@ -11,6 +11,8 @@ export {
   pingDatabase,
   enableTenantIsolation,
   enableLocationIsolation,
+  allowTenantlessRows,
+  allowOwnerReads,
   createProcessedEventsTable,
   openServiceDatabase,
   type Database,

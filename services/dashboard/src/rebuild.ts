@@ -42,9 +42,11 @@ export async function rebuildAll(
   const ids =
     tenants && tenants.length
       ? tenants
-      : (await sql<{ tenant_id: string }>`SELECT DISTINCT tenant_id FROM event_journal`.execute(db)).rows.map(
-          (r) => r.tenant_id,
-        );
+      : // The journal has row-level security: the owner-defined journal_tenants() (migration 0003)
+        // names the tenants (ids only); each tenant's events are read in its own transaction.
+        (
+          await sql<{ tenant_id: string }>`SELECT tenant_id FROM journal_tenants() AS tenant_id`.execute(db)
+        ).rows.map((r) => r.tenant_id);
   const out: Record<string, number> = {};
   for (const id of ids) out[id] = (await rebuildTenant(db, id)).events;
   return out;

@@ -2,7 +2,7 @@ import type { Express } from "express";
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import { PUBSUB_NAME } from "@lsp/contracts";
-import { AppError, type Logger, type SidecarPorts } from "@lsp/service-kit";
+import { AppError, withTenant, type Logger, type SidecarPorts } from "@lsp/service-kit";
 import type { NotificationsDB } from "./db.js";
 
 /** The dead-letter topic of each topic notifications subscribes to (see components/local). */
@@ -27,18 +27,22 @@ export function mountDeadLetterRoutes(app: Express, db: Kysely<NotificationsDB>,
     }
     const data = event.data.data as { tenantId?: unknown } | undefined;
     const tenantId = z.uuid().safeParse(data?.tenantId);
-    await db
-      .insertInto("dead_letters")
-      .values({
-        tenant_id: tenantId.success ? tenantId.data : null,
-        topic: original,
-        event_id: event.data.id,
-        event_type: event.data.type,
-        cloud_event: JSON.stringify(event.data),
-      })
-      // Dead-lettered again after a failed replay: keep one row, waiting again.
-      .onConflict((c) => c.constraint("dead_letters_topic_event").doUpdateSet({ replayed_at: null }))
-      .execute();
+    const store = (into: Kysely<NotificationsDB>) =>
+      into
+        .insertInto("dead_letters")
+        .values({
+          tenant_id: tenantId.success ? tenantId.data : null,
+          topic: original,
+          event_id: event.data.id,
+          event_type: event.data.type,
+          cloud_event: JSON.stringify(event.data),
+        })
+        // Dead-lettered again after a failed replay: keep one row, waiting again.
+        .onConflict((c) => c.constraint("dead_letters_topic_event").doUpdateSet({ replayed_at: null }))
+        .execute();
+    // Row-level security: a tenant's dead letter is written in its transaction; one that names
+    // no valid tenant outside any (see migration 0003).
+    await (tenantId.success ? withTenant(db, tenantId.data, store) : store(db));
     log.warn({ topic: original, eventId: event.data.id, type: event.data.type }, "dead letter stored");
     res.json({ status: "SUCCESS" });
   });
@@ -81,9 +85,11 @@ export async function listDeadLetters(
   tenantId: string,
   includeReplayed: boolean,
 ): Promise<DeadLetterView[]> {
-  let q = db.selectFrom("dead_letters").selectAll().where("tenant_id", "=", tenantId);
-  if (!includeReplayed) q = q.where("replayed_at", "is", null);
-  return (await q.orderBy("received_at", "desc").limit(200).execute()).map(view);
+  return withTenant(db, tenantId, async (trx) => {
+    let q = trx.selectFrom("dead_letters").selectAll().where("tenant_id", "=", tenantId);
+    if (!includeReplayed) q = q.where("replayed_at", "is", null);
+    return (await q.orderBy("received_at", "desc").limit(200).execute()).map(view);
+  });
 }
 
 /**
@@ -95,12 +101,14 @@ export async function replayDeadLetter(
   tenantId: string,
   id: string,
 ): Promise<DeadLetterView> {
-  const row = await deps.db
-    .selectFrom("dead_letters")
-    .selectAll()
-    .where("id", "=", id)
-    .where("tenant_id", "=", tenantId)
-    .executeTakeFirst();
+  const row = await withTenant(deps.db, tenantId, (trx) =>
+    trx
+      .selectFrom("dead_letters")
+      .selectAll()
+      .where("id", "=", id)
+      .where("tenant_id", "=", tenantId)
+      .executeTakeFirst(),
+  );
   if (!row) throw new AppError("NOT_FOUND", `dead letter ${id} not found`);
   const {
     id: eventId,
@@ -125,11 +133,13 @@ export async function replayDeadLetter(
     },
   );
   if (!res.ok) throw new AppError("UNAVAILABLE", `publish answered ${res.status}`);
-  const updated = await deps.db
-    .updateTable("dead_letters")
-    .set((eb) => ({ replayed_at: new Date(), replays: eb("replays", "+", 1) }))
-    .where("id", "=", id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const updated = await withTenant(deps.db, tenantId, (trx) =>
+    trx
+      .updateTable("dead_letters")
+      .set((eb) => ({ replayed_at: new Date(), replays: eb("replays", "+", 1) }))
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
   return view(updated);
 }

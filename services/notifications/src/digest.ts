@@ -1,6 +1,6 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { businessDay } from "@lsp/contracts";
-import { fetchLocation, type Logger, type SidecarPorts } from "@lsp/service-kit";
+import { fetchLocation, withTenant, type Logger, type SidecarPorts } from "@lsp/service-kit";
 import type { NotificationsDB } from "./db.js";
 import { notify } from "./feed.js";
 import { dailyDigest } from "./templates.js";
@@ -14,13 +14,27 @@ export async function sendDueDigests(
   deps: { db: Kysely<NotificationsDB>; ports: SidecarPorts; log: Logger },
   now = new Date(),
 ): Promise<number> {
-  const pending = await deps.db
-    .selectFrom("day_totals")
-    .selectAll()
-    .where("digest_sent_at", "is", null)
-    .orderBy("business_day")
-    .limit(500)
-    .execute();
+  // day_totals has row-level security: the owner-defined lookup names the tenants with a day
+  // waiting (tenant ids only); each tenant's days are read and marked in its own transaction.
+  const tenants = (
+    await sql<{ tenant_id: string }>`SELECT tenant_id FROM digest_pending_tenants() AS tenant_id`.execute(
+      deps.db,
+    )
+  ).rows.map((r) => r.tenant_id);
+  const pending = [];
+  for (const tenantId of tenants)
+    pending.push(
+      ...(await withTenant(deps.db, tenantId, (trx) =>
+        trx
+          .selectFrom("day_totals")
+          .selectAll()
+          .where("digest_sent_at", "is", null)
+          .orderBy("business_day")
+          .limit(500)
+          .execute(),
+      )),
+    );
+  pending.sort((a, b) => a.business_day.localeCompare(b.business_day)).splice(500);
   let sent = 0;
   for (const day of pending) {
     try {
@@ -42,12 +56,14 @@ export async function sendDueDigests(
         { tenantId: day.tenant_id, locationId: day.location_id },
         rendered,
       );
-      await deps.db
-        .updateTable("day_totals")
-        .set({ digest_sent_at: now })
-        .where("location_id", "=", day.location_id)
-        .where("business_day", "=", day.business_day)
-        .execute();
+      await withTenant(deps.db, day.tenant_id, (trx) =>
+        trx
+          .updateTable("day_totals")
+          .set({ digest_sent_at: now })
+          .where("location_id", "=", day.location_id)
+          .where("business_day", "=", day.business_day)
+          .execute(),
+      );
       sent++;
     } catch (err) {
       deps.log.warn(

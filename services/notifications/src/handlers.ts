@@ -1,6 +1,12 @@
 import { sql, type Kysely } from "kysely";
 import type { DashboardUpdated } from "@lsp/contracts";
-import { fetchLocation, type EventHandlers, type Logger, type SidecarPorts } from "@lsp/service-kit";
+import {
+  fetchLocation,
+  withTenant,
+  type EventHandlers,
+  type Logger,
+  type SidecarPorts,
+} from "@lsp/service-kit";
 import type { NotificationsDB } from "./db.js";
 import { notify } from "./feed.js";
 import { fetchOrderItems } from "./sales.js";
@@ -42,20 +48,22 @@ export function eventHandlers(deps: HandlerDeps): EventHandlers {
 
 /** Keeps the latest figures of a business day; events may arrive out of order, so never go back. */
 export async function recordDayTotals(db: Kysely<NotificationsDB>, e: DashboardUpdated): Promise<void> {
-  await db
-    .insertInto("day_totals")
-    .values({
-      tenant_id: e.tenantId,
-      location_id: e.locationId,
-      business_day: e.businessDay,
-      revenue_vnd: e.revenueVnd,
-      orders: e.orders,
-    })
-    .onConflict((c) =>
-      c.constraint("day_totals_pk").doUpdateSet({
-        revenue_vnd: sql<number>`greatest(day_totals.revenue_vnd, excluded.revenue_vnd)`,
-        orders: sql<number>`greatest(day_totals.orders, excluded.orders)`,
-      }),
-    )
-    .execute();
+  await withTenant(db, e.tenantId, (trx) =>
+    trx
+      .insertInto("day_totals")
+      .values({
+        tenant_id: e.tenantId,
+        location_id: e.locationId,
+        business_day: e.businessDay,
+        revenue_vnd: e.revenueVnd,
+        orders: e.orders,
+      })
+      .onConflict((c) =>
+        c.constraint("day_totals_pk").doUpdateSet({
+          revenue_vnd: sql<number>`greatest(day_totals.revenue_vnd, excluded.revenue_vnd)`,
+          orders: sql<number>`greatest(day_totals.orders, excluded.orders)`,
+        }),
+      )
+      .execute(),
+  );
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { PaymentProvider } from "@lsp/contracts";
-import { AppError, type Identity, type SidecarPorts } from "@lsp/service-kit";
+import { AppError, withTenant, type Identity, type SidecarPorts } from "@lsp/service-kit";
 import { tenantCredentials } from "./credentials.js";
 import type { PaymentsDB } from "./db.js";
 import { fetchOrder } from "./orders.js";
@@ -51,17 +51,19 @@ export async function startPayment(
   if (!creds) throw new AppError("BAD_USER_INPUT", `${input.provider} is not configured for this tenant`);
 
   const reference = newReference(input.provider, now);
-  await db
-    .insertInto("payment_intents")
-    .values({
-      provider: input.provider,
-      reference,
-      tenant_id: who.tenantId,
-      location_id: order.locationId,
-      order_id: order.id,
-      amount_vnd: order.totalVnd,
-    })
-    .execute();
+  await withTenant(db, who.tenantId, (trx) =>
+    trx
+      .insertInto("payment_intents")
+      .values({
+        provider: input.provider,
+        reference,
+        tenant_id: who.tenantId,
+        location_id: order.locationId,
+        order_id: order.id,
+        amount_vnd: order.totalVnd,
+      })
+      .execute(),
+  );
 
   const webhook = `${endpoints.PUBLIC_URL.replace(/\/$/, "")}/api/v1/webhooks/${input.provider}`;
   const info = `Thanh toan don ${reference}`;

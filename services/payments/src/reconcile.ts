@@ -1,7 +1,7 @@
-import type { Selectable } from "kysely";
+import { sql, type Selectable } from "kysely";
 import { Counter } from "prom-client";
 import type { PaymentProvider } from "@lsp/contracts";
-import { registry } from "@lsp/service-kit";
+import { registry, withTenant } from "@lsp/service-kit";
 import type { Notice } from "./adapters.js";
 import { tenantCredentials, type CredentialsOf } from "./credentials.js";
 import type { PaymentsDB } from "./db.js";
@@ -154,14 +154,35 @@ export async function reconcile(
   opts: { minAgeMs: number; tenantId?: string; now?: Date },
 ): Promise<ReconcileReport> {
   const now = opts.now ?? new Date();
-  let q = deps.db
-    .selectFrom("payment_intents")
-    .selectAll()
-    .where("settled_at", "is", null)
-    .where("created_at", "<=", new Date(now.getTime() - opts.minAgeMs))
-    .where("created_at", ">", new Date(now.getTime() - MAX_AGE_MS));
-  if (opts.tenantId) q = q.where("tenant_id", "=", opts.tenantId);
-  const intents = await q.orderBy("created_at").limit(200).execute();
+  const createdBefore = new Date(now.getTime() - opts.minAgeMs);
+  const createdAfter = new Date(now.getTime() - MAX_AGE_MS);
+  // Intents have row-level security: the owner-defined lookup names the tenants with unsettled
+  // attempts (tenant ids only); each tenant's intents are read in its own transaction.
+  const tenants = opts.tenantId
+    ? [opts.tenantId]
+    : (
+        await sql<{
+          tenant_id: string;
+        }>`SELECT tenant_id FROM unsettled_intent_tenants(${createdBefore}, ${createdAfter}) AS tenant_id`.execute(
+          deps.db,
+        )
+      ).rows.map((r) => r.tenant_id);
+  const found: Intent[] = [];
+  for (const tenantId of tenants)
+    found.push(
+      ...(await withTenant(deps.db, tenantId, (trx) =>
+        trx
+          .selectFrom("payment_intents")
+          .selectAll()
+          .where("settled_at", "is", null)
+          .where("created_at", "<=", createdBefore)
+          .where("created_at", ">", createdAfter)
+          .orderBy("created_at")
+          .limit(200)
+          .execute(),
+      )),
+    );
+  const intents = found.sort((a, b) => a.created_at.getTime() - b.created_at.getTime()).slice(0, 200);
   let settled = 0;
   for (const intent of intents) {
     let outcome = "not_paid";

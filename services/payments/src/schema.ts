@@ -123,14 +123,16 @@ export const resolvers = {
         .min(1)
         .max(200)
         .parse(args.first ?? 50);
-      // The audit table has no row-level security (the tenant may be unknown): filter here.
-      const rows = await ctx.db
-        .selectFrom("webhook_audit")
-        .selectAll()
-        .where("tenant_id", "=", who.tenantId)
-        .orderBy("created_at", "desc")
-        .limit(first)
-        .execute();
+      // Row-level security keeps the tenant's rows only; rows of an unknown tenant stay out.
+      const rows = await withTenant(ctx.db, who.tenantId, (trx) =>
+        trx
+          .selectFrom("webhook_audit")
+          .selectAll()
+          .where("tenant_id", "=", who.tenantId)
+          .orderBy("created_at", "desc")
+          .limit(first)
+          .execute(),
+      );
       return rows.map((r) => ({
         id: r.id,
         provider: r.provider,

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { Counter, Histogram } from "prom-client";
 import { ZodError } from "zod";
 import type { PaymentProvider } from "@lsp/contracts";
@@ -74,17 +74,27 @@ async function decide<P extends PaymentProvider>(
   const { notice } = parsed;
   const provider = adapter.provider;
 
-  const intent = await deps.db
-    .selectFrom("payment_intents")
-    .selectAll()
-    .where("provider", "=", provider)
-    .where("reference", "=", notice.reference)
-    .executeTakeFirst();
-  if (!intent)
+  // The tenant comes from the order the reference points at, never from the payload. Intents
+  // have row-level security: the owner-defined lookup maps the reference to its tenant and
+  // nothing else; the intent itself is read inside that tenant's transaction.
+  const route = await sql<{
+    tenant_id: string | null;
+  }>`SELECT payment_intent_tenant(${provider}, ${notice.reference}) AS tenant_id`.execute(deps.db);
+  const tenantId = route.rows[0]?.tenant_id ?? null;
+  const intent =
+    tenantId === null
+      ? undefined
+      : await withTenant(deps.db, tenantId, (trx) =>
+          trx
+            .selectFrom("payment_intents")
+            .selectAll()
+            .where("provider", "=", provider)
+            .where("reference", "=", notice.reference)
+            .executeTakeFirst(),
+        );
+  if (!tenantId || !intent)
     return { notice, outcome: "unknown_order", detail: `no payment with reference ${notice.reference}` };
 
-  // The tenant comes from the order the reference points at, never from the payload.
-  const tenantId = intent.tenant_id;
   const creds = await tenantCredentials(deps.ports, provider, tenantId);
   if (!creds || !parsed.verify(creds))
     return { notice, tenantId, outcome: "invalid_signature", detail: "signature does not match" };
@@ -248,19 +258,23 @@ export async function handleWebhook(
     decision = { outcome: "unavailable", detail: appError?.message ?? "temporary failure" };
   }
   if (AUDITED.has(decision.outcome)) {
-    await deps.db
-      .insertInto("webhook_audit")
-      .values({
-        provider,
-        outcome: decision.outcome,
-        reason: decision.detail.slice(0, 2000),
-        tenant_id: decision.tenantId ?? null,
-        reference: decision.notice?.reference.slice(0, 200) ?? null,
-        provider_txn_id: decision.notice?.providerTxnId.slice(0, 100) ?? null,
-        raw_payload: provider === "vnpay" ? raw.query : raw.body,
-      })
-      .execute()
-      .catch((err: unknown) => deps.log.error({ err }, "could not write the webhook audit record"));
+    const row = {
+      provider,
+      outcome: decision.outcome,
+      reason: decision.detail.slice(0, 2000),
+      tenant_id: decision.tenantId ?? null,
+      reference: decision.notice?.reference.slice(0, 200) ?? null,
+      provider_txn_id: decision.notice?.providerTxnId.slice(0, 100) ?? null,
+      raw_payload: provider === "vnpay" ? raw.query : raw.body,
+    };
+    // Row-level security: a tenant's audit row is written in its transaction; a row of an
+    // unknown tenant outside any (see migration 0003).
+    const { tenantId } = decision;
+    await (
+      tenantId
+        ? withTenant(deps.db, tenantId, (trx) => trx.insertInto("webhook_audit").values(row).execute())
+        : deps.db.insertInto("webhook_audit").values(row).execute()
+    ).catch((err: unknown) => deps.log.error({ err }, "could not write the webhook audit record"));
   }
   webhooksTotal.inc({ provider, outcome: decision.outcome });
   end();
