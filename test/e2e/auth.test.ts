@@ -1,6 +1,6 @@
 // Identity and tenancy on the real mesh: phone OTP through the edge (codes read from auth's DEV
 // ONLY SMS sink), access/refresh tokens, the edge's token checks, invites and join codes, key
-// rotation, staff location scope, and row-level security in auth's schema.
+// rotation, staff location scope, and row-level security in every service schema (as each service's role).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -598,14 +598,25 @@ describe("identity and tenancy through the real mesh", { timeout: 600_000 }, () 
             `SELECT r.rolbypassrls, r.rolsuper,
                (SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                  WHERE n.nspname = $1 AND c.relowner = r.oid) AS owned_relations,
-               (SELECT count(*)::int FROM pg_namespace n WHERE n.nspname = $1 AND n.nspowner = r.oid) AS owned_schemas
+               (SELECT count(*)::int FROM pg_namespace n WHERE n.nspname = $1 AND n.nspowner = r.oid) AS owned_schemas,
+               has_schema_privilege($1, 'CREATE') AS can_create,
+               (SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = $1 AND c.relname LIKE 'kysely_migration%'
+                   AND has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE')) AS ledger_access
              FROM pg_roles r WHERE r.rolname = current_user`,
             [service],
           );
           assert.deepEqual(
             role.rows[0],
-            { rolbypassrls: false, rolsuper: false, owned_relations: 0, owned_schemas: 0 },
-            `svc_${service} cannot bypass row security and owns nothing in its schema`,
+            {
+              rolbypassrls: false,
+              rolsuper: false,
+              owned_relations: 0,
+              owned_schemas: 0,
+              can_create: false,
+              ledger_access: 0,
+            },
+            `svc_${service} cannot bypass row security, owns nothing, cannot create tables, cannot touch the migration ledger`,
           );
           const tables = (
             await client.query(

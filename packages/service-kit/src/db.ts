@@ -41,6 +41,20 @@ export async function migrateToLatest<DB>(
   const { error, results } = await migrator.migrateToLatest();
   for (const r of results ?? []) log.info({ migration: r.migrationName, status: r.status }, "migration");
   if (error) throw error instanceof Error ? error : new Error(String(error));
+  await keepMigrationLedgerToOwner(db, schema);
+}
+
+/**
+ * The schema's default privileges give the service's runtime role data rights on every table the
+ * owner creates, Kysely's migration ledger included; only the migrating role needs that one.
+ */
+async function keepMigrationLedgerToOwner<DB>(db: Kysely<DB>, schema: string): Promise<void> {
+  const grantees = await sql<{ grantee: string; table_name: string }>`
+    SELECT DISTINCT grantee, table_name FROM information_schema.role_table_grants
+    WHERE table_schema = ${schema} AND table_name IN ('kysely_migration', 'kysely_migration_lock')
+      AND grantee <> current_user`.execute(db);
+  for (const g of grantees.rows)
+    await sql`REVOKE ALL ON ${sql.id(schema, g.table_name)} FROM ${sql.id(g.grantee)}`.execute(db);
 }
 
 /**
