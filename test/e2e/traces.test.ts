@@ -20,6 +20,10 @@ import { devSecrets } from "../../scripts/mesh/dev-secrets.js";
 import { startTestMesh } from "../support/mesh.js";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient, eventually } from "../support/graphql-client.js";
 import { signMomoIpn, type MomoCredentials } from "../../services/payments/src/providers/momo.js";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+import { scrapeMetrics, sumOf, type Sample } from "../support/metrics.js";
+import { openMomoOrder, postMomoIpn } from "../support/momo.js";
 
 // ---- a small OTLP receiver -------------------------------------------------------------------
 
@@ -408,6 +412,103 @@ describe("traces across the mesh (OTLP from every app and sidecar)", { timeout: 
         chain.some((s) => s.source === "daprd" && s.service === "payments"),
         `no publishing sidecar span: ${chain.map(label).join(" ← ")}`,
       );
+  });
+
+  test("metrics: a webhook's payment pushed to a graphql-ws subscriber moves the business, edge and webhook-to-screen metrics", async () => {
+    const metricsOf = (app: "edge" | "sales") =>
+      scrapeMetrics(`http://127.0.0.1:${mesh.plan.apps[app].app}/metrics`);
+    const delta = (before: Sample[], after: Sample[], name: string, labels: Record<string, string> = {}) =>
+      sumOf(after, name, labels) - sumOf(before, name, labels);
+    const edgeBefore = await metricsOf("edge");
+
+    // The owner's screen: dashboardUpdates over graphql-ws, a named operation.
+    const ws = createClient({
+      url: mesh.edgeUrl.replace(/^http/, "ws"),
+      webSocketImpl: WebSocket,
+      connectionParams: await edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug),
+      retryAttempts: 0,
+    });
+    const pushed: { todayRevenue: number; todayOrders: number }[] = [];
+    const failures: unknown[] = [];
+    const unsubscribe = ws.subscribe<{ dashboardUpdates: { todayRevenue: number; todayOrders: number } }>(
+      {
+        query: `subscription LiveTiles($id: ID!) { dashboardUpdates(locationId: $id) { todayRevenue todayOrders } }`,
+        variables: { id: DEMO.phoBo.hoanKiem },
+      },
+      {
+        next: (v) => void (v.data ? pushed.push(v.data.dashboardUpdates) : failures.push(v.errors)),
+        error: (e) => void failures.push(e),
+        complete: () => undefined,
+      },
+    );
+    try {
+      // graphql-ws does not acknowledge a subscription: a cash order's update shows it is live.
+      await eventually("the subscription receives updates", async () => {
+        const r = await gql(CREATE_ORDER, {
+          input: {
+            locationId: DEMO.phoBo.hoanKiem,
+            idempotencyKey: randomUUID(),
+            paymentMethod: "cash",
+            lines: [{ itemId: DEMO.phoBo.traDa, quantity: 1 }],
+          },
+        });
+        assert.ok(!r.errors, JSON.stringify(r.errors));
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        return pushed.length > 0 ? true : undefined;
+      });
+      const salesBefore = await metricsOf("sales");
+      const payment = await openMomoOrder(gql);
+      const res = await postMomoIpn(mesh, payment);
+      assert.equal(res.status, 204, await res.text());
+
+      // The payment's update reaches the screen, and the edge timed it from the payment.
+      const edgeAfter = await eventually("edge_webhook_to_screen_seconds observed", async () => {
+        const m = await metricsOf("edge");
+        return delta(edgeBefore, m, "edge_webhook_to_screen_seconds_count") >= 1 ? m : undefined;
+      });
+      assert.deepEqual(failures, []);
+      // At least: an earlier test's payment may still be on its way to this subscriber.
+      const observed = delta(edgeBefore, edgeAfter, "edge_webhook_to_screen_seconds_count");
+      assert.ok(observed >= 1);
+      const seconds = delta(edgeBefore, edgeAfter, "edge_webhook_to_screen_seconds_sum") / observed;
+      assert.ok(seconds > 0 && seconds < 60, `webhook to screen took ${seconds} s`);
+      process.stderr.write(`[traces.test] webhook to screen (mean): ${(seconds * 1000).toFixed(0)} ms\n`);
+      assert.equal(
+        delta(edgeBefore, edgeAfter, "edge_graphql_operations_total", {
+          operationName: "StartPayment",
+          operationType: "mutation",
+        }),
+        1,
+      );
+      assert.equal(
+        delta(edgeBefore, edgeAfter, "edge_graphql_operation_duration_seconds_count", {
+          operationName: "StartPayment",
+        }),
+        1,
+      );
+
+      // sales counted the order once when created and once when paid, with its exact total.
+      const salesAfter = await metricsOf("sales");
+      const sales = (name: string, labels: Record<string, string>) =>
+        delta(salesBefore, salesAfter, name, labels);
+      assert.equal(sales("sales_orders_total", { status: "created", payment_method: "momo" }), 1);
+      assert.equal(sales("sales_orders_total", { status: "paid", payment_method: "momo" }), 1);
+      assert.equal(sales("sales_revenue_vnd_total", { status: "created" }), payment.order.totalVnd);
+      assert.equal(sales("sales_revenue_vnd_total", { status: "paid" }), payment.order.totalVnd);
+      assert.equal(sales("sales_orders_total", { status: "voided" }), 0);
+    } finally {
+      unsubscribe();
+      await ws.dispose();
+    }
+    // A subscription is counted when its stream ends (graphql-ws operations go through envelop too).
+    await eventually("the ended subscription is counted", async () => {
+      const m = await metricsOf("edge");
+      const n = delta(edgeBefore, m, "edge_graphql_operations_total", {
+        operationName: "LiveTiles",
+        operationType: "subscription",
+      });
+      return n === 1 ? true : undefined;
+    });
   });
 
   test("every app and every sidecar exported spans", () => {

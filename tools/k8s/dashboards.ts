@@ -193,7 +193,7 @@ const edge = dashboard(
         {
           title: "Operations per second by operation",
           description:
-            "GraphQL operations over HTTP and graphql-ws (@envelop/prometheus); a subscription counts when it starts. Names past the first 200 distinct ones are grouped as other.",
+            "GraphQL operations over HTTP and graphql-ws (@envelop/prometheus); a subscription counts when its stream ends. Names past the first 200 distinct ones are grouped as other.",
           unit: "reqps",
           targets: [
             {
@@ -209,7 +209,7 @@ const edge = dashboard(
       [
         {
           title: "p95 by operation",
-          description: "Execution time (for a subscription: its set-up) of each operation.",
+          description: "Execution time of each query and mutation (subscriptions stay open: not timed here).",
           unit: "s",
           targets: [
             {

@@ -37,8 +37,10 @@ const OPERATION_LABELS = ["operationName", "operationType"] as const;
 
 /**
  * GraphQL operations at the edge, per operation name and type, over HTTP and graphql-ws alike
- * (both run through Yoga's envelop pipeline). Subscriptions count once when they start; their
- * duration is the subscribe phase, not the life of the stream.
+ * (both run through Yoga's envelop pipeline). The plugin counts an operation when its result is
+ * complete: a query or mutation when it has executed, a subscription when its stream ends. The
+ * duration histogram takes queries and mutations only (a subscription's "duration" would be how
+ * long a screen stayed open, which would drown the p95).
  */
 export function graphqlMetricsPlugin(): Plugin {
   return usePrometheus({
@@ -49,7 +51,7 @@ export function graphqlMetricsPlugin(): Plugin {
         registry,
         counter: {
           name: "edge_graphql_operations_total",
-          help: "GraphQL operations executed or subscribed at the edge, by operation name and type",
+          help: "GraphQL operations at the edge, by operation name and type (a subscription counts when its stream ends)",
           labelNames: OPERATION_LABELS,
         },
         fillLabelsFn: operationLabels,
@@ -58,11 +60,12 @@ export function graphqlMetricsPlugin(): Plugin {
         registry,
         histogram: {
           name: "edge_graphql_operation_duration_seconds",
-          help: "Execution (or subscription set-up) time of GraphQL operations at the edge, by operation name and type",
+          help: "Execution time of GraphQL queries and mutations at the edge, by operation name and type",
           labelNames: OPERATION_LABELS,
           buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
         },
         fillLabelsFn: operationLabels,
+        phases: ["execute"],
       }),
       graphql_envelop_error_result: createCounter({
         registry,
