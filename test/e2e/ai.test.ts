@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { startTestMesh } from "../support/mesh.js";
 import { DEMO, edgeClient, eventually } from "../support/graphql-client.js";
+import { scrapeMetrics, sumOf } from "../support/metrics.js";
 import { DEMO_LOCATION, publishHistory } from "../../bench/ai-history.js";
 
 const LOCATION = DEMO_LOCATION;
@@ -257,6 +258,8 @@ describe("AI actors through the edge on the real mesh", { timeout: 600_000 }, ()
     // A one-off retrain through the scheduler, due after the restart below.
     await actorCall("RequestRetrain", { dueInSeconds: 30 });
 
+    const edgeMetrics = () => scrapeMetrics(`http://127.0.0.1:${mesh.plan.apps.edge.app}/metrics`);
+    const metricsBefore = await edgeMetrics();
     await mesh.killApp("ai");
     const started = Date.now();
     const down = await aiLocation(AI_ONLY_QUERY);
@@ -276,6 +279,22 @@ describe("AI actors through the edge on the real mesh", { timeout: 600_000 }, ()
     assert.equal(pricing.data?.pricingAnalysis.degraded, true, JSON.stringify(pricing));
     assert.equal(pricing.data?.pricingAnalysis.items[0]?.ourPriceVnd, 55_000, "our price from sales");
     assert.equal(pricing.data?.pricingAnalysis.items[0]?.move, "lower");
+
+    // Each degraded answer was counted by the edge, with why and what it served.
+    const metricsDown = await edgeMetrics();
+    const fallbacks = (labels: Record<string, string>) =>
+      sumOf(metricsDown, "edge_ai_fallbacks_total", labels) -
+      sumOf(metricsBefore, "edge_ai_fallbacks_total", labels);
+    assert.equal(fallbacks({ method: "Pricing", served: "rules" }), 1, "the rule-based pricing answer");
+    assert.ok(fallbacks({ method: "Forecast", served: "last_good" }) >= 1, "the last model forecast");
+    assert.ok(fallbacks({ method: "Recommendations" }) >= 1 && fallbacks({ method: "Anomalies" }) >= 1);
+    assert.equal(fallbacks({ reason: "unexpected_answer" }), 0, "ai was down, not answering garbage");
+    const failedCalls =
+      sumOf(metricsDown, "edge_ai_call_duration_seconds_count") -
+      sumOf(metricsBefore, "edge_ai_call_duration_seconds_count") -
+      (sumOf(metricsDown, "edge_ai_call_duration_seconds_count", { outcome: "ok" }) -
+        sumOf(metricsBefore, "edge_ai_call_duration_seconds_count", { outcome: "ok" }));
+    assert.ok(failedCalls >= 4, `edge_ai_call_duration_seconds timed ${failedCalls} failed calls`);
 
     await mesh.restartApp("ai");
     const back = await eventually(
