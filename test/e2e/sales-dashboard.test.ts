@@ -20,6 +20,7 @@ import { REPO } from "../../scripts/mesh/mesh.js";
 import { serviceDatabaseUrl } from "../../scripts/mesh/infra.js";
 import { expectedDay, generateHistory, type PlannedOrder } from "../../scripts/datagen/generate.js";
 import { fetchGenLocation, loadHistory, type Gql } from "../../scripts/datagen/load.js";
+import { createGenTenant } from "../../scripts/datagen/tenants.js";
 import { startTestMesh } from "../support/mesh.js";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient, eventually } from "../support/graphql-client.js";
 
@@ -230,6 +231,47 @@ describe("sales, dashboard and the stitched edge", { timeout: 900_000 }, () => {
     const after = await gql(query);
     assert.equal(after.errors, undefined, JSON.stringify(after.errors));
     assert.deepEqual(after.data, before.data);
+  });
+
+  test("the generator onboards a new restaurant through the API: branches, menu and history, exact on the dashboard", async () => {
+    const fresh = await createGenTenant(mesh.edgeUrl, { seed: 2026, index: 1, locations: 2 });
+    assert.equal(fresh.locationIds.length, 2);
+    const locations = await Promise.all(fresh.locationIds.map((id) => fetchGenLocation(fresh.gql, id)));
+    assert.ok(locations.every((l) => l.menu.length >= 10 && l.timeZone === "Asia/Ho_Chi_Minh"));
+    const { orders } = generateHistory(locations, {
+      seed: 7,
+      days: 2,
+      now: new Date(),
+      baseOrdersPerDay: 12,
+    });
+    await loadHistory(fresh.gql, orders, { concurrency: 4 });
+    const prices = new Map(locations.flatMap((l) => l.menu.map((m) => [m.id, m] as const)));
+    for (const l of locations) {
+      const expected = expectedDay(orders, prices, l.id, businessDay(new Date(), l.cutoverHour, l.timeZone));
+      await eventually(
+        `${fresh.slug}: dashboard reaches the generated totals`,
+        async () => {
+          const r = await fresh.gql<{ location: { todayRevenue: number; todayOrders: number } }>(
+            `query { location(id: "${l.id}") { todayRevenue todayOrders } }`,
+          );
+          const got = r.data?.location;
+          return got?.todayOrders === expected.orders && got.todayRevenue === expected.revenue
+            ? got
+            : undefined;
+        },
+        60_000,
+      );
+    }
+    // Opening a branch: owners only, with a time zone the runtime knows.
+    const badZone = await fresh.gql(
+      `mutation { createLocation(input: { name: "Sao Hỏa", timeZone: "Mars/Olympus" }) { id } }`,
+    );
+    assert.equal(badZone.errors?.[0]?.extensions?.code, "BAD_USER_INPUT", JSON.stringify(badZone));
+    const staff = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug, { role: "staff" }) as Gql;
+    const refused = await staff(`mutation { createLocation(input: { name: "Chi nhánh lậu" }) { id } }`);
+    assert.equal(refused.errors?.[0]?.extensions?.code, "FORBIDDEN", JSON.stringify(refused));
+    const after = await fresh.gql<{ locations: { id: string }[] }>("query { locations { id } }");
+    assert.equal(after.data?.locations.length, 2, "refused branches wrote nothing");
   });
 
   test("graphql-ws: dashboardUpdates follows create → pay → void; other tenants and locations hear nothing", async () => {
