@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
-import { AppError, withScope, type Identity } from "@lsp/service-kit";
+import { z } from "zod";
+import { AppError, withScope, withTenant, type Identity } from "@lsp/service-kit";
 import type { AuthDB } from "./db.js";
 
 export interface LocationView {
@@ -72,4 +73,40 @@ export async function tenantBySlug(db: Kysely<AuthDB>, slug: string) {
     .executeTakeFirst();
   if (!row) throw new AppError("NOT_FOUND", `no tenant ${slug}`);
   return row;
+}
+
+const NewLocation = z.object({
+  name: z.string().trim().min(1).max(200),
+  // Only zones the runtime knows; business days are computed in it.
+  timeZone: z
+    .string()
+    .refine(
+      (tz) => Intl.supportedValuesOf("timeZone").includes(tz),
+      "an IANA time zone, e.g. Asia/Ho_Chi_Minh",
+    )
+    .default("Asia/Ho_Chi_Minh"),
+  cutoverHour: z.number().int().min(0).max(23).default(4),
+});
+
+/** Owners open another location of their restaurant (a chain grows one branch at a time). */
+export async function createLocation(
+  db: Kysely<AuthDB>,
+  who: Identity,
+  input: unknown,
+): Promise<LocationView> {
+  if (who.role !== "owner") throw new AppError("FORBIDDEN", "only owners may open a location");
+  const args = NewLocation.parse(input);
+  const row = await withTenant(db, who.tenantId, (trx) =>
+    trx
+      .insertInto("locations")
+      .values({
+        tenant_id: who.tenantId,
+        name: args.name,
+        time_zone: args.timeZone,
+        cutover_hour: args.cutoverHour,
+      })
+      .returning(columns)
+      .executeTakeFirstOrThrow(),
+  );
+  return view(row);
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Identity } from "@lsp/service-kit";
 import type { AuthDB } from "./db.js";
-import { listLocations, locationsByIds, requireLocation } from "./locations.js";
+import { createLocation, listLocations, locationsByIds, requireLocation } from "./locations.js";
 import {
   createJoinCode,
   invite,
@@ -89,6 +89,14 @@ export const typeDefs = /* GraphQL */ `
     locationIds: [ID!]
   }
 
+  input LocationInput {
+    name: String!
+    "IANA zone; default Asia/Ho_Chi_Minh."
+    timeZone: String
+    "Hour (0-23, local) at which the business day starts; default 4."
+    cutoverHour: Int
+  }
+
   input MemberRoleInput {
     userId: ID!
     role: Role!
@@ -117,6 +125,8 @@ export const typeDefs = /* GraphQL */ `
     revokeJoinCode(code: String!): JoinCode!
     "Owners: change a member's role and locations (effective at the member's next token refresh)."
     setMemberRole(input: MemberRoleInput!): Member!
+    "Owners: open another location."
+    createLocation(input: LocationInput!): Location!
   }
 `;
 
@@ -182,6 +192,8 @@ export const resolvers = {
       locationsByIds(ctx.db, ctx.identity(), args.ids),
   },
   Mutation: {
+    createLocation: (_: unknown, args: { input: unknown }, ctx: AuthContext) =>
+      createLocation(ctx.db, ctx.identity(), args.input),
     invite: async (_: unknown, args: { input: unknown }, ctx: AuthContext) => {
       const r = await invite(ctx.db, ctx.identity(), args.input);
       return { ...r, ...grantFields(r) };

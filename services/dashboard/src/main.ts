@@ -10,6 +10,7 @@ import {
   subscriptionRoute,
 } from "@lsp/service-kit";
 import { reportCache } from "./cache.js";
+import { coalescer } from "./coalesce.js";
 import type { DashboardDB } from "./db.js";
 import { applyOrderEvent, type Applied, type OrderEvent } from "./read-model.js";
 import { dayReport } from "./report.js";
@@ -24,13 +25,20 @@ const cache = reportCache(config, log);
 // dashboard.updated leaves through the outbox, committed with the figures it announces.
 const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "dashboard", log });
 
-/** Keeps a cached report fresh after an event: recomputed only if readers keep it warm. */
-async function refreshCache(applied: Applied): Promise<void> {
+const refreshOnce = coalescer<string>();
+
+/**
+ * Keeps a cached report fresh after an event: recomputed only if readers keep it warm, and once
+ * for a burst of events on the same report (a busy location's events arrive ten at a time).
+ */
+function refreshCache(applied: Applied): Promise<void> {
   const key = reportKey(applied.tenantId, applied.locationId, applied.businessDay);
-  if (!(await cache.has(key))) return;
-  const who = { tenantId: applied.tenantId, role: "system" as const };
-  const location = await fetchLocation(config, who, applied.locationId);
-  await cache.put(key, await dayReport(db, applied.tenantId, location, applied.businessDay));
+  return refreshOnce(key, async () => {
+    if (!(await cache.has(key))) return;
+    const who = { tenantId: applied.tenantId, role: "system" as const };
+    const location = await fetchLocation(config, who, applied.locationId);
+    await cache.put(key, await dayReport(db, applied.tenantId, location, applied.businessDay));
+  });
 }
 
 async function onEvent(eventId: string, event: OrderEvent): Promise<void> {
@@ -64,6 +72,7 @@ await startService({
         ports: config,
         cache,
         identity: () => identityFromHeaders(request.headers),
+        log,
         reports: new Map(),
       }),
     });

@@ -1,38 +1,44 @@
-// Rebuilds the read model from the event journal (also the owner mutation `rebuildDashboard`,
-// which then drops the tenant's cached reports; after this CLI they expire within 60 s): per tenant, in one transaction, the order
-// facts are dropped and every journaled event is applied again (no re-publication, no new
-// journal rows). Readers see the old figures until the tenant's transaction commits.
+// Rebuilds the read model from the event journal (also the owner mutation `rebuildDashboard`, a
+// background job that then drops the tenant's cached reports; after this CLI they expire within
+// 60 s): per tenant, in one transaction, the order facts are dropped and every journaled event is
+// applied again (no re-publication, no new journal rows). Readers see the old figures until the
+// tenant's transaction commits.
 //   DATABASE_URL=… node --import tsx src/rebuild.ts [tenantId…]
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import { parseEvent } from "@lsp/contracts";
 import { createDatabase, withTenant } from "@lsp/service-kit";
 import type { DashboardDB } from "./db.js";
 import { mergeFactsForRebuild, recomputeDays } from "./read-model.js";
 
-export async function rebuildTenant(
-  db: Kysely<DashboardDB>,
-  tenantId: string,
-): Promise<{ events: number; days: { locationId: string; businessDay: string }[] }> {
-  return withTenant(db, tenantId, async (trx) => {
-    const events = await trx
-      .selectFrom("event_journal")
-      .select(["type", "data"])
-      .where("tenant_id", "=", tenantId)
-      .orderBy("received_at")
-      .execute();
-    await trx.deleteFrom("order_facts").execute(); // lines cascade; RLS keeps it to this tenant
-    await trx.updateTable("location_days").set({ revenue_vnd: 0, orders: 0 }).execute();
-    for (const e of events) {
-      if (e.type !== "order.created" && e.type !== "order.paid" && e.type !== "order.voided") continue;
-      await mergeFactsForRebuild(trx, { type: e.type, data: parseEvent(e.type, e.data) } as never);
-    }
-    await recomputeDays(trx);
-    const days = await trx.selectFrom("location_days").select(["location_id", "business_day"]).execute();
-    return {
-      events: events.length,
-      days: days.map((d) => ({ locationId: d.location_id, businessDay: d.business_day })),
-    };
-  });
+export interface Replayed {
+  events: number;
+  days: { locationId: string; businessDay: string }[];
+}
+
+/** Replays the journal of the transaction's tenant into fresh facts. */
+export async function replayJournal(trx: Transaction<DashboardDB>, tenantId: string): Promise<Replayed> {
+  const events = await trx
+    .selectFrom("event_journal")
+    .select(["type", "data"])
+    .where("tenant_id", "=", tenantId)
+    .orderBy("received_at")
+    .execute();
+  await trx.deleteFrom("order_facts").execute(); // lines cascade; RLS keeps it to this tenant
+  await trx.updateTable("location_days").set({ revenue_vnd: 0, orders: 0 }).execute();
+  for (const e of events) {
+    if (e.type !== "order.created" && e.type !== "order.paid" && e.type !== "order.voided") continue;
+    await mergeFactsForRebuild(trx, { type: e.type, data: parseEvent(e.type, e.data) } as never);
+  }
+  await recomputeDays(trx);
+  const days = await trx.selectFrom("location_days").select(["location_id", "business_day"]).execute();
+  return {
+    events: events.length,
+    days: days.map((d) => ({ locationId: d.location_id, businessDay: d.business_day })),
+  };
+}
+
+export function rebuildTenant(db: Kysely<DashboardDB>, tenantId: string): Promise<Replayed> {
+  return withTenant(db, tenantId, (trx) => replayJournal(trx, tenantId));
 }
 
 export async function rebuildAll(

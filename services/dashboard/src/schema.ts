@@ -6,12 +6,13 @@ import {
   canAccessLocation,
   fetchLocation,
   type Identity,
+  type Logger,
   type LocationSettings,
   type SidecarPorts,
 } from "@lsp/service-kit";
 import type { ReportCache } from "./cache.js";
 import type { DashboardDB } from "./db.js";
-import { rebuildTenant } from "./rebuild.js";
+import { findRebuildJob, startRebuild } from "./rebuild-job.js";
 import { dayReport, menuEngineering, type DayReport } from "./report.js";
 
 export const typeDefs = /* GraphQL */ `
@@ -112,20 +113,35 @@ export const typeDefs = /* GraphQL */ `
     menuEngineering(from: String!, to: String!): [MenuEngineeringItem!]
   }
 
-  type RebuildResult {
-    "Journaled events replayed."
-    events: Int!
-    "Location-days whose cached reports were dropped."
-    locationDays: Int!
+  enum RebuildStatus {
+    RUNNING
+    DONE
+    "Failed or interrupted; the read model was left as it was (see error)."
+    FAILED
+  }
+
+  "A replay of the tenant's event journal into a fresh read model, run in the background."
+  type RebuildJob {
+    id: ID!
+    status: RebuildStatus!
+    "Journaled events replayed (when done)."
+    events: Int
+    "Location-days rebuilt, whose cached reports were dropped (when done)."
+    locationDays: Int
+    error: String
+    startedAt: String!
+    finishedAt: String
   }
 
   type Query {
     _dashboardLocations(ids: [ID!]!): [Location]! @merge(keyField: "id")
+    "Owners: a dashboard rebuild started by rebuildDashboard."
+    dashboardRebuild(id: ID!): RebuildJob
   }
 
   type Mutation {
-    "Owners: replay the tenant's event journal into a fresh read model (same numbers, new cache)."
-    rebuildDashboard: RebuildResult!
+    "Owners: replay the tenant's event journal into a fresh read model (same numbers, new cache). Answers at once with the job (or the one already running); poll dashboardRebuild."
+    rebuildDashboard: RebuildJob!
   }
 `;
 
@@ -134,6 +150,7 @@ export interface DashboardContext {
   ports: SidecarPorts;
   cache: ReportCache;
   identity: () => Identity;
+  log: Logger;
   /** Reports already read in this request, by location and day. */
   reports: Map<string, Promise<DayReport>>;
 }
@@ -158,6 +175,13 @@ export async function cachedReport(
 }
 
 const Day = z.iso.date();
+
+function ownerOnly(ctx: DashboardContext): Identity {
+  const who = ctx.identity();
+  if (who.role !== "owner" && who.role !== "system")
+    throw new AppError("FORBIDDEN", "only owners may rebuild the dashboard");
+  return who;
+}
 
 function reportOf(ctx: DashboardContext, locationId: string, day?: string): Promise<DayReport> {
   const who = ctx.identity();
@@ -226,6 +250,13 @@ export const resolvers = {
       const who = ctx.identity();
       return args.ids.map((id) => (canAccessLocation(who, id) ? { id } : null));
     },
+    dashboardRebuild: async (_: unknown, args: { id: string }, ctx: DashboardContext) => {
+      const who = ownerOnly(ctx);
+      const id = z.uuid().safeParse(args.id);
+      if (!id.success)
+        throw new AppError("BAD_USER_INPUT", "id must be a rebuild job id (UUID)", { field: "id" });
+      return findRebuildJob(ctx.db, who.tenantId, id.data);
+    },
   },
   Location: {
     todayRevenue: async (l: Loc, _: unknown, ctx: DashboardContext) =>
@@ -260,12 +291,10 @@ export const resolvers = {
   },
   Mutation: {
     rebuildDashboard: async (_: unknown, __: unknown, ctx: DashboardContext) => {
-      const who = ctx.identity();
-      if (who.role !== "owner" && who.role !== "system")
-        throw new AppError("FORBIDDEN", "only owners may rebuild the dashboard");
-      const { events, days } = await rebuildTenant(ctx.db, who.tenantId);
-      await ctx.cache.drop(days.map((d) => reportKey(who.tenantId, d.locationId, d.businessDay)));
-      return { events, locationDays: days.length };
+      const who = ownerOnly(ctx);
+      return startRebuild(ctx.db, who.tenantId, ctx.log, ({ days }) =>
+        ctx.cache.drop(days.map((d) => reportKey(who.tenantId, d.locationId, d.businessDay))),
+      );
     },
   },
   DayReport: {
