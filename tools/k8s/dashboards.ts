@@ -483,7 +483,7 @@ const business = dashboard(
         {
           title: "Webhook to screen p50 / p95 / p99",
           description:
-            "From payments recording a provider payment (while it handles the webhook) to the edge pushing the resulting dashboardUpdates to each subscribed screen: payments → sales → dashboard → edge. Target: p95 < 500 ms.",
+            "From the provider's webhook reaching payments to the edge pushing the resulting dashboardUpdates to each subscribed screen: payments → sales → dashboard → edge. Target: p95 < 500 ms.",
           unit: "s",
           targets: [0.5, 0.95, 0.99].map((q) => ({
             expr: `histogram_quantile(${q}, sum by (le) (rate(edge_webhook_to_screen_seconds_bucket{job=~"$release-edge"}[5m])))`,

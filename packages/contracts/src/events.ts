@@ -101,6 +101,7 @@ const paymentFields = {
   /** The provider's own transaction id (unique per provider). */
   providerTransactionId: z.string().min(1).max(100),
   amountVnd: vnd,
+  /** When payments learned of it: the provider webhook's arrival, or the reconciliation that found it. */
   occurredAt: z.iso.datetime({ offset: true }),
 };
 
@@ -130,8 +131,8 @@ export const DashboardUpdated = z.object({
   orders: z.number().int().nonnegative(),
   /**
    * Only on an update caused by an order paid through a provider: that payment's `occurredAt`
-   * (order.paid's `paidAt`), stamped by payments while it handles the provider's webhook. The
-   * edge measures webhook-to-screen latency from it (edge_webhook_to_screen_seconds).
+   * (order.paid's `paidAt`), the arrival of the provider's webhook at payments. The edge measures
+   * webhook-to-screen latency from it (edge_webhook_to_screen_seconds).
    */
   providerPaidAt: z.iso.datetime({ offset: true }).optional(),
 });

@@ -49,6 +49,8 @@ export interface Reply {
 export interface RawWebhook {
   body: string;
   query: string;
+  /** When the webhook reached payments; absent for what reconciliation asked the provider. */
+  receivedAt?: Date;
 }
 
 export interface ParsedWebhook<P extends PaymentProvider> {

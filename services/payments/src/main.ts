@@ -58,6 +58,7 @@ await startService({
       const raw = {
         body: rawBodyOf(req)?.toString("utf8") ?? "",
         query: queryAt < 0 ? "" : req.originalUrl.slice(queryAt + 1),
+        receivedAt: new Date(),
       };
       const reply = await handleWebhook(deps, provider.data, raw);
       if (reply.body === undefined) res.status(reply.status).end();

@@ -206,7 +206,8 @@ async function recordOnce(
       provider,
       providerTransactionId: notice.providerTxnId,
       amountVnd: order.totalVnd,
-      occurredAt: new Date().toISOString(),
+      // The webhook's arrival (the start of webhook-to-screen latency), else now (reconciliation).
+      occurredAt: (a.raw.receivedAt ?? new Date()).toISOString(),
     };
     // The attempt is over either way: reconciliation stops asking the provider about it.
     await trx
