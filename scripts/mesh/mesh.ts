@@ -55,7 +55,7 @@ export interface Mesh {
   logDir: string;
   edgeUrl: string;
   logs: Record<string, string>;
-  /** Every process the mesh started (each leads its own process group). */
+  /** Every process the mesh started that still runs (each leads its own process group). */
   processes: () => { name: string; pid: number }[];
   /** Kills one app's process (its sidecar stays up): how the rest copes with it being down. */
   killApp: (app: AppName) => Promise<void>;
@@ -77,6 +77,53 @@ function appCommand(app: AppName): { command: string; args: string[]; cwd: strin
     args: ["--import", "tsx", "--import", "@lsp/service-kit/telemetry", "src/main.ts"],
     cwd,
   };
+}
+
+/** The apps whose schemas service-kit migrates (ai's tables are made by its Dapr state store). */
+function migratingApps(apps: readonly AppName[]): AppName[] {
+  return apps.filter((a) => (DB_SERVICES as readonly string[]).includes(a) && a !== "ai");
+}
+
+/**
+ * Starts one app's migrate step: its own entry point with LSP_MIGRATE_ONLY=1 and the schema
+ * owner's URL, as the pod's init container does in the cluster.
+ */
+function startMigrateStep(app: AppName, postgresPort: number, logDir: string, logLevel: string): Managed {
+  const { command, args, cwd } = appCommand(app);
+  // No telemetry preload: the step exits before it would export anything.
+  const telemetry = args.indexOf("@lsp/service-kit/telemetry");
+  return startProcess(
+    `${app}.migrate`,
+    command,
+    telemetry > 0 ? [...args.slice(0, telemetry - 1), ...args.slice(telemetry + 1)] : args,
+    {
+      cwd,
+      env: {
+        SERVICE_NAME: app,
+        LOG_LEVEL: logLevel,
+        LSP_MIGRATE_ONLY: "1",
+        DATABASE_MIGRATION_URL: migrationDatabaseUrl(postgresPort, app),
+        DATABASE_URL: undefined,
+      },
+      logDir,
+    },
+  );
+}
+
+/** Resolves once the migrate step exited 0; a failure names its log. */
+async function migrateStepDone(app: AppName, proc: Managed): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">(
+    (resolve) => (timer = setTimeout(() => resolve("timeout"), 120_000)),
+  );
+  const code = await Promise.race([proc.exited, timeout]);
+  clearTimeout(timer);
+  if (code === "timeout") {
+    await stopProcess(proc, 0);
+    throw new MeshError(`${app}'s migrate step did not finish in 120s; read ${proc.logFile}`);
+  }
+  if (code !== 0)
+    throw new MeshError(`${app}'s migrate step failed (exit code ${code}); read ${proc.logFile}`);
 }
 
 function ensureTsx(): void {
@@ -120,12 +167,32 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     tiers.push([postgres, redis]);
     await bootstrapDatabase(plan.postgres);
 
+    // Each schema is migrated by a short process holding the owner's URL, in parallel with the
+    // Dapr control plane's start; the apps themselves never receive that URL.
+    const apps = opts.apps ?? APPS;
+    const toMigrate = migratingApps(apps);
+    say(`migrating ${toMigrate.length} schemas, each by its app's migrate step as the schema owner…`);
+    const migrateTier: Managed[] = [];
+    tiers.push(migrateTier);
+    const migrations = Promise.all(
+      toMigrate.map(async (app) => {
+        const began = Date.now();
+        const proc = startMigrateStep(app, plan.postgres, logDir, opts.logLevel ?? "info");
+        migrateTier.push(proc);
+        await migrateStepDone(app, proc);
+        say(`  ✓ ${app} schema migrated as own_${app} (${((Date.now() - began) / 1000).toFixed(1)}s)`);
+      }),
+    );
+    // Awaited once the control plane is up; until then a failure must not be an unhandled rejection.
+    migrations.catch(() => undefined);
+
     say(`starting Dapr placement (${plan.placement.port}) and scheduler (${plan.scheduler.port})…`);
     const [placement, scheduler] = await Promise.all([
       startPlacement(bin, plan, logDir),
       startScheduler(bin, plan, path.join(runDir, "scheduler"), logDir),
     ]);
     tiers.push([placement, scheduler]);
+    await migrations;
 
     const secretsFile = path.join(runDir, "secrets.json");
     writeFileSync(secretsFile, JSON.stringify(devSecrets(plan, runDir), null, 2));
@@ -140,9 +207,9 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       opts.otlpGrpcEndpoint,
     );
 
-    const apps = opts.apps ?? APPS;
     say(`starting ${apps.length} apps, each with its daprd sidecar…`);
     const logs: Record<string, string> = {};
+    for (const proc of migrateTier) logs[proc.name] = proc.logFile;
     const waits: Promise<void>[] = [];
     const appTier: Managed[] = [];
     tiers.push(appTier);
@@ -159,14 +226,11 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         DAPR_GRPC_PORT: String(ports.daprGrpc),
         LOG_LEVEL: opts.logLevel ?? "info",
         PYTHONUNBUFFERED: "1",
-        MIGRATE_ON_START: "true",
-        ...((DB_SERVICES as readonly string[]).includes(app) && app !== "ai"
-          ? {
-              DATABASE_URL: serviceDatabaseUrl(plan.postgres, app),
-              // Migrations run as the schema owner; the app serves as a role that owns nothing.
-              DATABASE_MIGRATION_URL: migrationDatabaseUrl(plan.postgres, app),
-            }
-          : {}),
+        // The app serves as a role that owns nothing and only checks that its schema is
+        // migrated; the owner's URL stays out of its environment, even one inherited from here.
+        MIGRATE_ON_START: undefined,
+        DATABASE_MIGRATION_URL: undefined,
+        ...(toMigrate.includes(app) ? { DATABASE_URL: serviceDatabaseUrl(plan.postgres, app) } : {}),
         ...(opts.otlpHttpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpHttpEndpoint } : {}),
       };
       launchers.set(app, () => startProcess(app, command, args, { cwd, env, logDir }));
@@ -215,7 +279,10 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       timeoutMs: 30_000,
     });
     const processes = () =>
-      tiers.flat().flatMap((p) => (p.child.pid ? [{ name: p.name, pid: p.child.pid }] : []));
+      tiers
+        .flat()
+        .filter((p) => p.child.exitCode === null && p.child.signalCode === null)
+        .flatMap((p) => (p.child.pid ? [{ name: p.name, pid: p.child.pid }] : []));
     const killApp = async (app: AppName) => {
       const proc = running.get(app);
       if (proc) await stopProcess(proc, 0);

@@ -13,17 +13,34 @@ export const BaseConfig = z.object({
 export type BaseConfig = z.infer<typeof BaseConfig>;
 
 export const DatabaseConfig = z.object({
+  /** The serving role (svc_<s>): data privileges only, owns nothing, cannot turn row security off. */
   DATABASE_URL: z.string().url(),
   /**
-   * The schema owner's URL, used only to run migrations (MIGRATE_ON_START). The service then
-   * serves over DATABASE_URL, a role that owns nothing and so cannot turn row security off.
-   * Absent: migrations run over DATABASE_URL, and a warning says that role owns the tables.
+   * The schema owner's URL. Given to the migrate step only (LSP_MIGRATE_ONLY, MigrateConfig): the
+   * mesh runs it as its own process, the cluster as the pod's init container, and the serving
+   * process never receives it. Set together with MIGRATE_ON_START it makes a serving process
+   * migrate first (single-process development only; a warning says so).
    */
   DATABASE_MIGRATION_URL: z.string().url().optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
-  /** The local mesh migrates on start; in the cluster a pre-install Job does it. */
+  /** Migrate over DATABASE_MIGRATION_URL before serving (development only, see above). */
   MIGRATE_ON_START: z.stringbool().default(false),
 });
+
+/**
+ * The migrate step (LSP_MIGRATE_ONLY=1): the service's entry point applies its migrations as the
+ * schema owner and exits, without DATABASE_URL or any of the serving settings.
+ */
+export const MigrateConfig = z.object({
+  SERVICE_NAME: z.string().min(1),
+  LOG_LEVEL: BaseConfig.shape.LOG_LEVEL,
+  DATABASE_MIGRATION_URL: z.string().url(),
+});
+
+/** True when the process is the migrate step rather than the server; throws on a value like "yes please". */
+export function isMigrateOnly(env: NodeJS.ProcessEnv = process.env): boolean {
+  return z.stringbool().default(false).parse(env.LSP_MIGRATE_ONLY);
+}
 
 /** Parses process.env against a schema; exits with a readable list of what is missing or wrong. */
 export function loadConfig<S extends z.ZodObject>(

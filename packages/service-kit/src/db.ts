@@ -23,6 +23,10 @@ export function createDatabase<DB>(url: string, schema: string, poolMax = 10): D
   return { db, pool, schema };
 }
 
+function migrationProvider(folder: string): FileMigrationProvider {
+  return new FileMigrationProvider({ fs, path, migrationFolder: folder });
+}
+
 /** Applies the service's migrations (files in `folder`) inside its schema; fails loudly. */
 export async function migrateToLatest<DB>(
   { db, schema }: Database<DB>,
@@ -33,15 +37,95 @@ export async function migrateToLatest<DB>(
   // standalone, against a fresh database, the service creates it.
   const exists = await sql`SELECT 1 FROM pg_namespace WHERE nspname = ${schema}`.execute(db);
   if (exists.rows.length === 0) await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(db);
-  const migrator = new Migrator({
-    db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder: folder }),
-    migrationTableSchema: schema,
-  });
+  const migrator = new Migrator({ db, provider: migrationProvider(folder), migrationTableSchema: schema });
   const { error, results } = await migrator.migrateToLatest();
   for (const r of results ?? []) log.info({ migration: r.migrationName, status: r.status }, "migration");
   if (error) throw error instanceof Error ? error : new Error(String(error));
-  await keepMigrationLedgerToOwner(db, schema);
+  // Replicas migrating at once (init containers of a rollout): Kysely's lock covers the
+  // migrations; this one covers the grants and the function below.
+  await db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext(${`lsp_migrate:${schema}`}))`.execute(trx);
+    await keepMigrationLedgerToOwner(trx, schema);
+    await publishAppliedMigrations(trx, schema);
+  });
+}
+
+/**
+ * The serving role may not read Kysely's ledger (keepMigrationLedgerToOwner), yet it must know
+ * whether the schema is at the migrations its code expects. This owner-defined function tells it
+ * the applied migration names, and nothing else: names are no secret, so anyone may call it.
+ */
+async function publishAppliedMigrations<DB>(db: Kysely<DB>, schema: string): Promise<void> {
+  const fn = sql.id(schema, APPLIED_MIGRATIONS_FUNCTION);
+  await sql`CREATE OR REPLACE FUNCTION ${fn}() RETURNS SETOF text
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS ${sql.lit(`SELECT name FROM ${quoteIdent(schema)}.kysely_migration ORDER BY name`)}`.execute(db);
+  await sql`GRANT EXECUTE ON FUNCTION ${fn}() TO PUBLIC`.execute(db);
+}
+
+const APPLIED_MIGRATIONS_FUNCTION = "lsp_applied_migrations";
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The schema is not at the migrations this code knows: serving would fail on missing tables. */
+export class SchemaNotMigratedError extends Error {
+  readonly code = "SCHEMA_NOT_MIGRATED";
+  constructor(
+    readonly schema: string,
+    readonly missing: readonly string[],
+  ) {
+    super(
+      `schema "${schema}" is missing migrations ${missing.join(", ")}: run the service's migrate step first ` +
+        `(the same entry point with LSP_MIGRATE_ONLY=1 and DATABASE_MIGRATION_URL, the schema owner's URL; ` +
+        `in the cluster the pod's init container does it). The serving role cannot and must not migrate.`,
+    );
+    this.name = "SchemaNotMigratedError";
+  }
+}
+
+/**
+ * Checks, as the serving role, that every migration in `folder` is applied (one query through
+ * the owner's lsp_applied_migrations function); throws SchemaNotMigratedError otherwise.
+ * Migrations applied but unknown here (a newer release migrated first) are returned: their
+ * changes are meant to be compatible with the release before.
+ */
+export async function assertSchemaMigrated<DB>(
+  { db, schema }: Database<DB>,
+  folder: string,
+): Promise<{ applied: number; unknown: string[] }> {
+  const known = Object.keys(await migrationProvider(folder).getMigrations()).sort();
+  let applied: string[];
+  try {
+    const rows = await sql<{
+      name: string;
+    }>`SELECT name FROM ${sql.id(schema, APPLIED_MIGRATIONS_FUNCTION)}() AS name`.execute(db);
+    applied = rows.rows.map((r) => r.name);
+  } catch (err) {
+    // 3F000: no such schema; 42883: no such function (never migrated by this code).
+    const code = (err as { code?: unknown }).code;
+    if (code === "3F000" || code === "42883") throw new SchemaNotMigratedError(schema, known);
+    throw err;
+  }
+  const done = new Set(applied);
+  const missing = known.filter((m) => !done.has(m));
+  if (missing.length > 0) throw new SchemaNotMigratedError(schema, missing);
+  const knownSet = new Set(known);
+  return { applied: applied.length, unknown: applied.filter((m) => !knownSet.has(m)) };
+}
+
+/** Migrates the schema over a short-lived connection of the owner role, then closes it. */
+export async function migrateAsOwner(
+  opts: { migrationUrl: string; schema: string; migrationsDir: string },
+  log: Logger,
+): Promise<void> {
+  const owner = createDatabase(opts.migrationUrl, opts.schema, 1);
+  try {
+    await migrateToLatest(owner, opts.migrationsDir, log);
+  } finally {
+    await owner.db.destroy();
+  }
 }
 
 /**
@@ -145,8 +229,8 @@ export async function allowTenantlessRows(db: Kysely<unknown>, table: string): P
  * Lets the role running this migration, the schema owner (migrations and platform admins only;
  * never the role the service serves with), read every tenant's rows of `table`. SECURITY DEFINER
  * functions it owns rely on this for narrow cross-tenant lookups (e.g. which tenants have work
- * pending), which the service then does inside each tenant's transaction. Migrating as the
- * service's own role (no DATABASE_MIGRATION_URL) would give that role these reads too.
+ * pending), which the service then does inside each tenant's transaction. Services never
+ * migrate as their serving role (openServiceDatabase), so that role never gets these reads.
  */
 export async function allowOwnerReads(db: Kysely<unknown>, table: string): Promise<void> {
   await sql`CREATE POLICY owner_reads ON ${sql.id(table)} FOR SELECT TO CURRENT_USER USING (true)`.execute(
@@ -164,10 +248,14 @@ export async function createProcessedEventsTable(db: Kysely<unknown>): Promise<v
 }
 
 /**
- * Opens the service's database and, when asked, brings its schema to the latest migration: over
- * a short-lived connection of the owner role when `migrationUrl` is given, so that the role the
- * service serves with owns no table (and cannot ALTER TABLE … NO FORCE / DISABLE ROW LEVEL
- * SECURITY); without it, over the service's own connection, with a warning.
+ * Opens the service's database for serving. Normally the schema was migrated beforehand by the
+ * migrate step (bootDatabaseService with LSP_MIGRATE_ONLY, run as the owner): the serving
+ * process then has only DATABASE_URL and checks that the schema is at the latest migration it
+ * knows, refusing to start (SchemaNotMigratedError) otherwise. It never migrates as its own role,
+ * which would make that role the owner of its tables (and able to turn row security off).
+ * `migrate` with a `migrationUrl` (MIGRATE_ON_START, single-process development only) still
+ * migrates over a short-lived owner connection first, with a warning that this process holds
+ * the owner's credentials.
  */
 export async function openServiceDatabase<DB>(
   opts: {
@@ -180,21 +268,25 @@ export async function openServiceDatabase<DB>(
   },
   log: Logger,
 ): Promise<Database<DB>> {
-  const database = createDatabase<DB>(opts.url, opts.schema, opts.poolMax);
-  if (!opts.migrate) return database;
-  if (!opts.migrationUrl) {
+  if (opts.migrate && opts.migrationUrl) {
     log.warn(
       { schema: opts.schema },
-      "DATABASE_MIGRATION_URL is not set: migrating over DATABASE_URL, so the service's role owns its tables and could turn their row-level security off",
+      "migrating on start with DATABASE_MIGRATION_URL: this serving process holds the schema owner's credentials; run the migrate step (LSP_MIGRATE_ONLY=1) separately and give the app DATABASE_URL only",
     );
-    await migrateToLatest(database, opts.migrationsDir, log);
-    return database;
+    await migrateAsOwner(
+      { migrationUrl: opts.migrationUrl, schema: opts.schema, migrationsDir: opts.migrationsDir },
+      log,
+    );
   }
-  const owner = createDatabase<DB>(opts.migrationUrl, opts.schema, 1);
+  const database = createDatabase<DB>(opts.url, opts.schema, opts.poolMax);
   try {
-    await migrateToLatest(owner, opts.migrationsDir, log);
-  } finally {
-    await owner.db.destroy();
+    const { applied, unknown } = await assertSchemaMigrated(database, opts.migrationsDir);
+    if (unknown.length > 0)
+      log.warn({ schema: opts.schema, unknown }, "the schema has migrations this release does not know");
+    log.info({ schema: opts.schema, applied }, "schema is at the latest migration");
+  } catch (err) {
+    await database.db.destroy();
+    throw err;
   }
   return database;
 }

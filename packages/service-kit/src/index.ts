@@ -1,4 +1,4 @@
-export { BaseConfig, DatabaseConfig, loadConfig } from "./config.js";
+export { BaseConfig, DatabaseConfig, MigrateConfig, isMigrateOnly, loadConfig } from "./config.js";
 export { createLogger, type Logger } from "./logger.js";
 export { libraryLogger } from "./log-adapters.js";
 export { AppError, ERROR_STATUS, toAppError, errorHandler, type ErrorCode } from "./errors.js";
@@ -15,6 +15,9 @@ export {
   allowOwnerReads,
   createProcessedEventsTable,
   openServiceDatabase,
+  migrateAsOwner,
+  assertSchemaMigrated,
+  SchemaNotMigratedError,
   type Database,
 } from "./db.js";
 export { createDaprClient, sidecarReady, invokeService, type SidecarPorts } from "./dapr.js";
