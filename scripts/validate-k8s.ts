@@ -144,6 +144,76 @@ describe("helm chart", () => {
       }
     }
   });
+
+  test("the schema owner's URL reaches only the migrate init container of each node app with a database", () => {
+    type Container = {
+      name: string;
+      image: string;
+      env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+      resources?: { requests?: object; limits?: object };
+      securityContext?: {
+        readOnlyRootFilesystem?: boolean;
+        allowPrivilegeEscalation?: boolean;
+        capabilities?: { drop?: string[] };
+      };
+    };
+    type Deployment = {
+      kind: string;
+      metadata: { name: string };
+      spec: { template: { spec: { containers: Container[]; initContainers?: Container[] } } };
+    };
+    for (const [profile, files] of Object.entries(PROFILES)) {
+      const deployments = (
+        parseManifest(helmTemplate(tools, files).output) as unknown as Deployment[]
+      ).filter(
+        (d) =>
+          d.kind === "Deployment" &&
+          /^lsp-(auth|sales|dashboard|payments|notifications)$/.test(d.metadata.name),
+      );
+      assert.equal(deployments.length, 5, profile);
+      for (const d of deployments) {
+        const app = d.metadata.name.replace(/^lsp-/, "");
+        const where = `${profile}: ${app}`;
+        const [app0] = d.spec.template.spec.containers;
+        const init = d.spec.template.spec.initContainers ?? [];
+        assert.deepEqual(
+          init.map((c) => c.name),
+          ["migrate"],
+          `${where}: one migrate init container`,
+        );
+        const migrate = init[0] as Container;
+        const env = new Map((migrate.env ?? []).map((e) => [e.name, e]));
+        assert.equal(migrate.image, app0?.image, `${where}: the app's own image`);
+        assert.equal(env.get("LSP_MIGRATE_ONLY")?.value, "1", where);
+        assert.deepEqual(env.get("DATABASE_MIGRATION_URL")?.valueFrom?.secretKeyRef, {
+          name: `${app}-database-migration-url`,
+          key: `${app}-database-migration-url`,
+        });
+        assert.equal(env.has("DATABASE_URL"), false, `${where}: the migrate step needs the owner only`);
+        assert.ok(
+          migrate.resources?.requests && migrate.resources.limits,
+          `${where}: init requests and limits`,
+        );
+        assert.deepEqual(migrate.securityContext, {
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ["ALL"] },
+        });
+        for (const c of d.spec.template.spec.containers) {
+          const names = (c.env ?? []).map((e) => e.name);
+          assert.ok(
+            !names.includes("DATABASE_MIGRATION_URL"),
+            `${where}: ${c.name} has no DATABASE_MIGRATION_URL`,
+          );
+          assert.ok(!names.includes("MIGRATE_ON_START"), `${where}: ${c.name} does not migrate`);
+        }
+        assert.equal(
+          app0?.env?.find((e) => e.name === "DATABASE_URL")?.valueFrom?.secretKeyRef?.name,
+          `${app}-database-url`,
+        );
+      }
+    }
+  });
 });
 
 describe("Dapr resources", () => {
