@@ -213,6 +213,20 @@ describe("helm chart", () => {
         );
       }
     }
+    // Nor can an app read an owner's URL through a Dapr secret store (payments may read any Secret).
+    type DaprConfig = {
+      kind: string;
+      metadata: { name: string };
+      spec: { secrets?: { scopes: { storeName: string; deniedSecrets?: string[] }[] } };
+    };
+    const config = (parseManifest(helmTemplate(tools, []).output) as unknown as DaprConfig[]).find(
+      (d) => d.kind === "Configuration" && d.metadata.name === "daprconfig",
+    );
+    for (const store of ["secretstore", "kubernetes"]) {
+      const denied = config?.spec.secrets?.scopes.find((s) => s.storeName === store)?.deniedSecrets ?? [];
+      for (const app of ["auth", "sales", "dashboard", "payments", "notifications"])
+        assert.ok(denied.includes(`${app}-database-migration-url`), `${store} denies ${app}'s owner URL`);
+    }
   });
 });
 
