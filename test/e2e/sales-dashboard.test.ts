@@ -22,7 +22,14 @@ import { expectedDay, generateHistory, type PlannedOrder } from "../../scripts/d
 import { fetchGenLocation, loadHistory, type Gql } from "../../scripts/datagen/load.js";
 import { createGenTenant } from "../../scripts/datagen/tenants.js";
 import { startTestMesh } from "../support/mesh.js";
-import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient, eventually } from "../support/graphql-client.js";
+import {
+  CREATE_ORDER,
+  DEMO,
+  edgeAuthHeaders,
+  edgeClient,
+  eventually,
+  type LoginAs,
+} from "../support/graphql-client.js";
 
 const CAU_GIAY = "5a0e2f4c-9b1d-4e6a-8c3f-1d2e3f4a5b02";
 const BUN_CHA = {
@@ -72,6 +79,9 @@ describe("sales, dashboard and the stitched edge", { timeout: 900_000 }, () => {
     process.env.EDGE_SCHEMA_POLL_MS = "1000";
     // The 2,000-order run must not meet the per-caller rate limit (tested on its own below).
     process.env.EDGE_RATE_LIMIT_MAX = "100000";
+    // Long enough that the cache test below can only pass through event invalidation (the test
+    // client skips the cache: edgeClient sends Cache-Control: no-cache).
+    process.env.EDGE_RESPONSE_CACHE_TTL_MS = "60000";
     mesh = await startTestMesh();
     gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug) as Gql;
     wsUrl = mesh.edgeUrl.replace(/^http/, "ws");
@@ -361,6 +371,63 @@ describe("sales, dashboard and the stitched edge", { timeout: 900_000 }, () => {
       const delta = Object.fromEntries(Object.keys(want).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]));
       assert.deepEqual(delta, want, query);
     }
+  });
+
+  test("response cache: per caller, skipped on no-cache, dropped when the location's figures change", async () => {
+    const metrics = `http://127.0.0.1:${mesh.plan.apps.edge.app}/metrics`;
+    const dashboardCalls = () => counter(metrics, "edge_upstream_requests_total", { subschema: "dashboard" });
+    const loc = DEMO.phoBo.hoanKiem;
+    const query = JSON.stringify({
+      query: `query { location(id: "${loc}") { id todayOrders todayRevenue } }`,
+    });
+    const ask = async (as: LoginAs = {}, extra: Record<string, string> = {}) => {
+      const res = await fetch(mesh.edgeUrl, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(await edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug, as)),
+          ...extra,
+        },
+        body: query,
+      });
+      return ((await res.json()) as { data: { location: { todayOrders: number } } }).data.location
+        .todayOrders;
+    };
+    // A repeat by the same caller costs no upstream call. Events still being applied for this
+    // location (earlier tests) may drop the entry in between: then the pair is asked again.
+    let servedFromCache = false;
+    for (let attempt = 0; attempt < 10 && !servedFromCache; attempt++) {
+      const before = await dashboardCalls();
+      await ask();
+      await ask();
+      servedFromCache = (await dashboardCalls()) - before === 1;
+    }
+    assert.ok(servedFromCache, "the same caller's repeat is served from the cache");
+    let before = await dashboardCalls();
+    await ask({}, { "cache-control": "no-cache" });
+    assert.ok((await dashboardCalls()) - before >= 1, "no-cache executes");
+    before = await dashboardCalls();
+    await ask({ role: "manager" });
+    assert.ok(
+      (await dashboardCalls()) - before >= 1,
+      "another caller does not get the owner's cached answer",
+    );
+    // A new order: dashboard.updated drops the cached answer, the next ask sees the new count.
+    const first = await ask();
+    const created = await gql(CREATE_ORDER, {
+      input: {
+        locationId: loc,
+        idempotencyKey: randomUUID(),
+        paymentMethod: "cash",
+        lines: [{ itemId: DEMO.phoBo.phoTai, quantity: 1 }],
+      },
+    });
+    assert.equal(created.errors, undefined, JSON.stringify(created.errors));
+    await eventually(
+      "the cached answer follows the new order",
+      async () => ((await ask()) > first ? true : undefined),
+      10_000,
+    );
   });
 
   test("bad input gets a typed error, writes nothing, and the edge stays up", async () => {

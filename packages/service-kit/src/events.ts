@@ -46,6 +46,79 @@ export function subscriptionRoute(app: Express, path: string, handlers: EventHan
   });
 }
 
+/** One event of a bulk delivery, checked against its contract. */
+export interface BulkEvent<T extends EventType = EventType> {
+  entryId: string;
+  eventId: string;
+  type: T;
+  data: EventPayload<T>;
+}
+export type BulkStatus = "SUCCESS" | "RETRY" | "DROP";
+
+/**
+ * Mounts a Dapr subscription endpoint for bulk delivery (`bulkSubscribe` on the Subscription):
+ * Dapr posts up to `maxMessagesCount` events at once and the app answers a status per entry, so
+ * a consumer can apply a burst in one transaction. Entries of `types` that keep their contract go
+ * to `handle` together, which answers SUCCESS or RETRY per entry (throwing = RETRY for all);
+ * entries that break their contract or are not CloudEvents are dropped with an error log; other
+ * types are acknowledged. A single (non-bulk) delivery to the same path is handled as a batch of
+ * one, so the route works whether or not the Subscription enables bulk.
+ */
+export function bulkSubscriptionRoute(
+  app: Express,
+  path: string,
+  types: readonly EventType[],
+  handle: (events: BulkEvent[]) => Promise<Map<string, BulkStatus>>,
+  log: Logger,
+): void {
+  app.post(path, async (req, res) => {
+    const body = (req.body ?? {}) as { entries?: unknown };
+    const bulk = Array.isArray(body.entries);
+    const raw = bulk
+      ? (body.entries as { entryId?: unknown; event?: unknown }[])
+      : [{ entryId: "single", event: body }];
+    const statuses = new Map<string, BulkStatus>();
+    const events: BulkEvent[] = [];
+    for (const entry of raw) {
+      const entryId = typeof entry.entryId === "string" ? entry.entryId : "";
+      const { id, type, data } = (entry.event ?? {}) as { id?: unknown; type?: unknown; data?: unknown };
+      if (typeof id !== "string" || typeof type !== "string") {
+        log.error({ path, entryId }, "not a CloudEvent; dropping");
+        statuses.set(entryId, "DROP");
+      } else if (!isEventType(type) || !types.includes(type)) {
+        statuses.set(entryId, "SUCCESS");
+      } else {
+        try {
+          events.push({ entryId, eventId: id, type, data: parseEvent(type, data) });
+        } catch (err) {
+          const issues = err instanceof ZodError ? err.issues : String(err);
+          log.error({ eventId: id, type, issues }, "event breaks its contract; dropping");
+          statuses.set(entryId, "DROP");
+        }
+      }
+    }
+    if (events.length) {
+      try {
+        for (const [entryId, status] of await handle(events)) statuses.set(entryId, status);
+      } catch (err) {
+        log.error({ err, events: events.length }, "bulk event handler failed; Dapr will redeliver");
+        for (const e of events) statuses.set(e.entryId, "RETRY");
+      }
+    }
+    if (bulk) {
+      res.json({
+        statuses: raw.map((e) => ({
+          entryId: e.entryId,
+          status: statuses.get(String(e.entryId)) ?? "RETRY",
+        })),
+      });
+      return;
+    }
+    const status = statuses.get("single") ?? "RETRY";
+    res.status(status === "RETRY" ? 500 : 200).json({ status });
+  });
+}
+
 export interface ProcessedEventsTable {
   processed_events: { event_id: string; processed_at: Date };
 }

@@ -22,7 +22,15 @@ export {
 } from "./db.js";
 export { createDaprClient, sidecarReady, invokeService, type SidecarPorts } from "./dapr.js";
 export { startService, rawBodyOf, type ServiceDefinition, type RunningService } from "./server.js";
-export { subscriptionRoute, claimEvent, type EventHandlers, type ProcessedEventsTable } from "./events.js";
+export {
+  subscriptionRoute,
+  bulkSubscriptionRoute,
+  claimEvent,
+  type BulkEvent,
+  type BulkStatus,
+  type EventHandlers,
+  type ProcessedEventsTable,
+} from "./events.js";
 export { identityFromHeaders, IDENTITY_HEADERS, type Identity } from "./identity.js";
 export { canAccessLocation, identityHeaders, notificationRecipientOf } from "./identity.js";
 export { fetchLocation, type LocationSettings } from "./locations.js";

@@ -99,7 +99,12 @@ await startService({
       typeDefs,
       resolvers,
       log,
-      context: ({ request }) => ({ db, identity: () => identityFromHeaders(request.headers) }),
+      context: ({ request }) => ({
+        db,
+        identity: () => identityFromHeaders(request.headers),
+        sendSms: smsSender(config),
+        log,
+      }),
     });
   },
   onShutdown: () => db.destroy(),

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Identity } from "@lsp/service-kit";
+import type { Identity, Logger } from "@lsp/service-kit";
 import type { AuthDB } from "./db.js";
 import { createLocation, listLocations, locationsByIds, requireLocation } from "./locations.js";
 import {
@@ -133,7 +133,12 @@ export const typeDefs = /* GraphQL */ `
 export interface AuthContext {
   db: Kysely<AuthDB>;
   identity: () => Identity;
+  /** Texts a phone through the `sms` output binding. */
+  sendSms: (to: string, text: string) => Promise<void>;
+  log: Logger;
 }
+
+const ROLE_VI: Record<string, string> = { owner: "chủ", manager: "quản lý", staff: "nhân viên" };
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const userOf = (m: { userId: string; phone: string; name: string | null }) => ({
@@ -195,7 +200,23 @@ export const resolvers = {
     createLocation: (_: unknown, args: { input: unknown }, ctx: AuthContext) =>
       createLocation(ctx.db, ctx.identity(), args.input),
     invite: async (_: unknown, args: { input: unknown }, ctx: AuthContext) => {
-      const r = await invite(ctx.db, ctx.identity(), args.input);
+      const who = ctx.identity();
+      const r = await invite(ctx.db, who, args.input);
+      // The invite stands even if the text does not leave: it is accepted at the phone's first
+      // login either way, and the inviter sees it in `invites`.
+      const tenant = await ctx.db
+        .selectFrom("tenants")
+        .select("name")
+        .where("id", "=", who.tenantId)
+        .executeTakeFirst();
+      await ctx
+        .sendSms(
+          r.phone,
+          `${tenant?.name ?? "Một nhà hàng"} mời bạn làm ${ROLE_VI[r.role] ?? r.role} trên LSP. Đăng nhập bằng số điện thoại này trước ${r.expires_at.toLocaleDateString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh" })} để nhận lời mời.`,
+        )
+        .catch((err: unknown) =>
+          ctx.log.warn({ err, inviteId: r.id }, "invite SMS not sent; the invite stands"),
+        );
       return { ...r, ...grantFields(r) };
     },
     revokeInvite: async (_: unknown, args: { id: string }, ctx: AuthContext) => {

@@ -7,12 +7,14 @@ import {
   pingDatabase,
   startOutboxRelay,
   startService,
-  subscriptionRoute,
+  bulkSubscriptionRoute,
+  type BulkEvent,
+  type BulkStatus,
 } from "@lsp/service-kit";
 import { reportCache } from "./cache.js";
 import { coalescer } from "./coalesce.js";
 import type { DashboardDB } from "./db.js";
-import { applyOrderEvent, type Applied, type OrderEvent } from "./read-model.js";
+import { applyOrderEvents, type Applied, type OrderEvent } from "./read-model.js";
 import { dayReport } from "./report.js";
 import { reportKey, resolvers, typeDefs, type DashboardContext } from "./schema.js";
 
@@ -41,10 +43,37 @@ function refreshCache(applied: Applied): Promise<void> {
   });
 }
 
-async function onEvent(eventId: string, event: OrderEvent): Promise<void> {
-  const applied = await applyOrderEvent(db, eventId, event);
-  log.debug({ eventId, type: event.type, applied: applied !== null }, "order event");
-  if (applied) await refreshCache(applied).catch((err: unknown) => log.warn({ err }, "cache refresh failed"));
+/**
+ * A bulk delivery of order events: one transaction per tenant (a tenant's failure leaves only its
+ * events for redelivery), then the cached reports of the location-days that moved.
+ */
+async function onEvents(events: BulkEvent[]): Promise<Map<string, BulkStatus>> {
+  const statuses = new Map<string, BulkStatus>();
+  const byTenant = new Map<string, BulkEvent[]>();
+  for (const e of events) {
+    const tenantId = (e.data as OrderEvent["data"]).tenantId;
+    byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), e]);
+  }
+  for (const [tenantId, group] of byTenant) {
+    const incoming = group.map((e) => ({
+      eventId: e.eventId,
+      event: { type: e.type, data: e.data } as OrderEvent,
+    }));
+    try {
+      const applied = await applyOrderEvents(db, tenantId, incoming);
+      for (const e of group) statuses.set(e.entryId, "SUCCESS");
+      log.debug({ tenantId, events: group.length, locationDays: applied.length }, "order events applied");
+      await Promise.all(
+        applied.map((a) =>
+          refreshCache(a).catch((err: unknown) => log.warn({ err }, "cache refresh failed")),
+        ),
+      );
+    } catch (err) {
+      log.error({ err, tenantId, events: group.length }, "order events not applied; Dapr will redeliver");
+      for (const e of group) statuses.set(e.entryId, "RETRY");
+    }
+  }
+  return statuses;
 }
 
 await startService({
@@ -52,15 +81,13 @@ await startService({
   log,
   readiness: { database: () => pingDatabase(pool) },
   routes(app) {
-    // Declarative subscription `dashboard-orders` (components/) delivers the orders topic here.
-    subscriptionRoute(
+    // Declarative subscription `dashboard-orders` (components/) delivers the orders topic here,
+    // in bulk (up to 100 events a request).
+    bulkSubscriptionRoute(
       app,
       "/events/orders",
-      {
-        "order.created": (id, data) => onEvent(id, { type: "order.created", data }),
-        "order.paid": (id, data) => onEvent(id, { type: "order.paid", data }),
-        "order.voided": (id, data) => onEvent(id, { type: "order.voided", data }),
-      },
+      ["order.created", "order.paid", "order.voided"],
+      onEvents,
       log,
     );
     mountSubschema<DashboardContext>(app, {

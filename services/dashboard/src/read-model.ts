@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { DashboardUpdated, OrderCreated, OrderPaid, OrderVoided } from "@lsp/contracts";
-import { claimEvent, enqueueEvent, withTenant } from "@lsp/service-kit";
+import { enqueueEvent, withTenant } from "@lsp/service-kit";
 import type { DashboardDB } from "./db.js";
 
 export type OrderEvent =
@@ -153,11 +153,6 @@ export async function recomputeDays(trx: Trx): Promise<void> {
     WHERE d.location_id = t.location_id AND d.business_day = t.business_day`.execute(trx);
 }
 
-/** For the edge's webhook-to-screen latency: when the provider payment behind this event happened. */
-function providerPayment(e: OrderEvent): { providerPaidAt?: string } {
-  return e.type === "order.paid" && e.data.paymentId ? { providerPaidAt: e.data.paidAt } : {};
-}
-
 export interface Applied {
   tenantId: string;
   locationId: string;
@@ -165,40 +160,91 @@ export interface Applied {
   version: number;
 }
 
+export interface IncomingEvent {
+  eventId: string;
+  event: OrderEvent;
+}
+
+const TYPE_RANK = { "order.created": 0, "order.paid": 1, "order.voided": 2 } as const;
+
+/** The earliest provider payment among a location-day's paid events (the longest wait shown). */
+function providerPayment(events: readonly OrderEvent[]): { providerPaidAt?: string } {
+  const paidAt = events
+    .flatMap((e) => (e.type === "order.paid" && e.data.paymentId ? [e.data.paidAt] : []))
+    .sort()[0];
+  return paidAt ? { providerPaidAt: paidAt } : {};
+}
+
 /**
- * Applies one order event once per event id (redeliveries change nothing), journals it for
- * rebuilds, and queues `dashboard.updated` with the new totals in the same transaction.
- * Returns null for a duplicate.
+ * Applies a batch of one tenant's order events (a bulk delivery) in one transaction: each event
+ * id once (redeliveries change nothing), journaled for rebuilds, merged into the order facts;
+ * then each location-day touched is recomputed once and one `dashboard.updated` with its new
+ * totals is queued, all committed together. Facts and location-days are locked in a fixed order
+ * (order id, then location and day), so concurrent batches wait for each other, never deadlock.
+ * Returns the location-days that changed (none when every event was a duplicate).
  */
+export async function applyOrderEvents(
+  db: Kysely<DashboardDB>,
+  tenantId: string,
+  incoming: readonly IncomingEvent[],
+  opts: { journal?: boolean; publish?: boolean } = {},
+): Promise<Applied[]> {
+  if (incoming.some((i) => i.event.data.tenantId !== tenantId))
+    throw new Error("applyOrderEvents: every event must belong to the batch's tenant");
+  return withTenant(db, tenantId, async (trx) => {
+    const ids = [...new Set(incoming.map((i) => i.eventId))];
+    const claimed = await sql<{ event_id: string }>`INSERT INTO processed_events (event_id)
+      SELECT unnest(${ids}::text[]) ON CONFLICT DO NOTHING RETURNING event_id`.execute(trx);
+    const fresh = new Set(claimed.rows.map((r) => r.event_id));
+    // Each claimed id once, even if the batch carries it twice.
+    const todo = incoming
+      .filter((i) => fresh.delete(i.eventId))
+      .sort(
+        (a, b) =>
+          a.event.data.orderId.localeCompare(b.event.data.orderId) ||
+          TYPE_RANK[a.event.type] - TYPE_RANK[b.event.type],
+      );
+    if (todo.length === 0) return [];
+    if (opts.journal ?? true)
+      await trx
+        .insertInto("event_journal")
+        .values(
+          todo.map((i) => ({
+            event_id: i.eventId,
+            tenant_id: tenantId,
+            type: i.event.type,
+            data: JSON.stringify(i.event.data),
+          })),
+        )
+        .execute();
+    for (const i of todo) await mergeFacts(trx, i.event);
+    const days = new Map<string, OrderEvent[]>();
+    for (const { event } of todo) {
+      const key = `${event.data.locationId}/${event.data.businessDay}`;
+      days.set(key, [...(days.get(key) ?? []), event]);
+    }
+    const applied: Applied[] = [];
+    for (const key of [...days.keys()].sort()) {
+      const events = days.get(key) ?? [];
+      const { locationId, businessDay } = (events[0] as OrderEvent).data;
+      const { version, ...update } = await refreshDay(trx, tenantId, locationId, businessDay);
+      if (opts.publish ?? true)
+        await enqueueEvent(trx, "dashboard.updated", { ...update, ...providerPayment(events) });
+      applied.push({ tenantId, locationId, businessDay, version });
+    }
+    return applied;
+  });
+}
+
+/** One event (a batch of one); null for a duplicate. */
 export async function applyOrderEvent(
   db: Kysely<DashboardDB>,
   eventId: string,
   e: OrderEvent,
   opts: { journal?: boolean; publish?: boolean } = {},
 ): Promise<Applied | null> {
-  return withTenant(db, e.data.tenantId, async (trx) => {
-    if (!(await claimEvent(trx, eventId))) return null;
-    if (opts.journal ?? true)
-      await trx
-        .insertInto("event_journal")
-        .values({ event_id: eventId, tenant_id: e.data.tenantId, type: e.type, data: JSON.stringify(e.data) })
-        .execute();
-    await mergeFacts(trx, e);
-    const { version, ...update } = await refreshDay(
-      trx,
-      e.data.tenantId,
-      e.data.locationId,
-      e.data.businessDay,
-    );
-    if (opts.publish ?? true)
-      await enqueueEvent(trx, "dashboard.updated", { ...update, ...providerPayment(e) });
-    return {
-      tenantId: update.tenantId,
-      locationId: update.locationId,
-      businessDay: update.businessDay,
-      version,
-    };
-  });
+  const [applied] = await applyOrderEvents(db, e.data.tenantId, [{ eventId, event: e }], opts);
+  return applied ?? null;
 }
 
 /** Kept for callers of the first version of the read model. */

@@ -8,7 +8,7 @@ import type { OrderCreated } from "@lsp/contracts";
 import { withTenant } from "@lsp/service-kit";
 import { startServiceDatabase, type TestServiceDatabase } from "../../../test/support/postgres.js";
 import type { DashboardDB } from "../src/db.js";
-import { applyOrderCreated, dayFigures } from "../src/read-model.js";
+import { applyOrderCreated, applyOrderEvents, dayFigures } from "../src/read-model.js";
 
 let database: TestServiceDatabase<DashboardDB>;
 
@@ -70,5 +70,64 @@ test("row-level security: a query without a tenant filter sees only the transact
         .execute(),
     ),
     /row-level security/,
+  );
+});
+
+test("a bulk batch: each event once, one update per location-day; overlapping concurrent batches converge without deadlock", async () => {
+  const tenant = randomUUID();
+  const [loc1, loc2] = [randomUUID(), randomUUID()];
+  const orders = Array.from({ length: 40 }, (_, i) => order(tenant, i % 2 ? loc1 : loc2, 10_000 + i));
+  const created = orders.map((o) => ({
+    eventId: randomUUID(),
+    event: { type: "order.created" as const, data: o },
+  }));
+  const voided = orders.slice(0, 10).map((o) => ({
+    eventId: randomUUID(),
+    event: {
+      type: "order.voided" as const,
+      data: {
+        orderId: o.orderId,
+        tenantId: tenant,
+        locationId: o.locationId,
+        businessDay: o.businessDay,
+        voidedAt: "2026-11-20T06:00:00.000Z",
+        totalVnd: o.totalVnd,
+      },
+    },
+  }));
+  // The same event twice in one batch, and batches that share orders in opposite orders.
+  const first = await applyOrderEvents(
+    database.db,
+    tenant,
+    [created[0]!, created[0]!, ...created.slice(1, 20)],
+    {
+      publish: false,
+    },
+  );
+  assert.equal(first.length, 2, "one update per location-day touched");
+  const batchA = [...created.slice(15, 40), ...voided.slice(0, 5)];
+  const batchB = [...voided.slice(5), ...created.slice(20).reverse()];
+  await Promise.all([
+    applyOrderEvents(database.db, tenant, batchA, { publish: false }),
+    applyOrderEvents(database.db, tenant, batchB.reverse(), { publish: false }),
+    applyOrderEvents(database.db, tenant, voided, { publish: false }),
+  ]);
+  // Redelivering everything changes nothing.
+  assert.deepEqual(
+    await applyOrderEvents(database.db, tenant, [...created, ...voided], { publish: false }),
+    [],
+  );
+  const want = (loc: string) => {
+    const kept = orders.slice(10).filter((o) => o.locationId === loc);
+    return { revenueVnd: kept.reduce((s, o) => s + o.totalVnd, 0), orders: kept.length };
+  };
+  const figures = await dayFigures(database.db, tenant, [
+    { locationId: loc1, businessDay: "2026-11-20" },
+    { locationId: loc2, businessDay: "2026-11-20" },
+  ]);
+  assert.deepEqual(figures, [want(loc1), want(loc2)]);
+  await assert.rejects(
+    applyOrderEvents(database.db, randomUUID(), created.slice(0, 1)),
+    /must belong to the batch's tenant/,
   );
 });

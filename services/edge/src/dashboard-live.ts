@@ -17,8 +17,13 @@ import { observeWebhookToScreen } from "./metrics.js";
  */
 const updates = liveEvents("dashboard.updated", "/events/dashboard");
 
-export function mountDashboardEvents(app: Express, log: Logger): void {
-  updates.mount(app, log);
+/** `onUpdate` runs for every delivered update before subscribers see it (cache invalidation). */
+export function mountDashboardEvents(
+  app: Express,
+  log: Logger,
+  onUpdate: (update: DashboardUpdated) => Promise<void>,
+): void {
+  updates.mount(app, log, onUpdate);
 }
 
 const typeDefs = /* GraphQL */ `

@@ -14,8 +14,8 @@ import { subscriptionRoute, type EventHandlers, type Logger } from "@lsp/service
  * component needs a per-replica consumer id for every replica to see every event.
  */
 export interface LiveEvents<T extends EventType> {
-  /** Mounts the Dapr delivery endpoint on the edge's express app. */
-  mount: (app: Express, log: Logger) => void;
+  /** Mounts the Dapr delivery endpoint on the edge's express app; `onEvent` sees each event first. */
+  mount: (app: Express, log: Logger, onEvent?: (event: EventPayload<T>) => Promise<void>) => void;
   /** The events `visible` lets through, from now until the subscriber leaves. */
   subscribe: (
     visible: (event: EventPayload<T>) => boolean | Promise<boolean>,
@@ -25,8 +25,11 @@ export interface LiveEvents<T extends EventType> {
 export function liveEvents<T extends EventType>(type: T, route: string): LiveEvents<T> {
   const pubSub = createPubSub<Record<string, [EventPayload<T>]>>();
   return {
-    mount(app, log) {
-      const deliver = async (_eventId: string, data: EventPayload<T>) => pubSub.publish(type, data);
+    mount(app, log, onEvent) {
+      const deliver = async (_eventId: string, data: EventPayload<T>) => {
+        await onEvent?.(data);
+        pubSub.publish(type, data);
+      };
       subscriptionRoute(app, route, { [type]: deliver } as EventHandlers, log);
     },
     subscribe(visible) {

@@ -35,6 +35,8 @@ export function mountGraphQLWs<Ctx extends object>(
           const value = params[name] ?? params[name.toLowerCase()];
           if (typeof value === "string") headers.set(name, value);
         }
+        // Operations over a socket are live: never answered from the response cache.
+        headers.set("cache-control", "no-store");
         const request = new Request(`http://${headers.get("host") ?? "localhost"}${yoga.graphqlEndpoint}`, {
           headers,
         });

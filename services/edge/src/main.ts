@@ -20,13 +20,16 @@ import { mountAuthPassThrough } from "./auth-passthrough.js";
 import { mountWebhooks } from "./webhooks.js";
 import { graphqlMetricsPlugin } from "./metrics.js";
 import { mountNotificationEvents, notificationsLiveSchema } from "./notifications-live.js";
+import { ResponseCacheConfig, responseCache } from "./response-cache.js";
 
 const config = loadConfig(
-  BaseConfig.extend(ProtectionConfig.shape).extend({
-    // GraphiQL in development only (NODE_ENV=production turns it off unless asked for).
-    GRAPHIQL: z.stringbool().default(process.env.NODE_ENV !== "production"),
-    EDGE_SCHEMA_POLL_MS: z.coerce.number().int().positive().default(30_000),
-  }),
+  BaseConfig.extend(ProtectionConfig.shape)
+    .extend(ResponseCacheConfig.shape)
+    .extend({
+      // GraphiQL in development only (NODE_ENV=production turns it off unless asked for).
+      GRAPHIQL: z.stringbool().default(process.env.NODE_ENV !== "production"),
+      EDGE_SCHEMA_POLL_MS: z.coerce.number().int().positive().default(30_000),
+    }),
 );
 const log = createLogger(config.SERVICE_NAME);
 const dapr = createDaprClient(config, log);
@@ -40,25 +43,43 @@ const schemas = schemaRegistry({
   pollMs: config.EDGE_SCHEMA_POLL_MS,
 });
 
+// The caller is who their access token says (verified against auth's JWKS), in the tenant of the
+// address (subdomain or X-Tenant); graphql-ws passes connectionParams as headers. Resolved once
+// per request, shared by the response cache's key and the context.
+const identities = new WeakMap<Request, ReturnType<typeof identityOfRequest>>();
+function identityOf(request: Request): ReturnType<typeof identityOfRequest> {
+  let identity = identities.get(request);
+  if (!identity) {
+    identity = identityOfRequest(authenticator, {
+      host: request.headers.get("host"),
+      xTenant: request.headers.get("x-tenant"),
+      authorization: request.headers.get("authorization"),
+    });
+    identities.set(request, identity);
+  }
+  return identity;
+}
+const cache = responseCache(config, async (request) => {
+  const identity = await identityOf(request);
+  try {
+    return identity();
+  } catch {
+    return undefined;
+  }
+});
+
 const yoga = createYoga<object, EdgeContext>({
   plugins: [
     useCurrentSchema(schemas.schema),
     // Per-operation GraphQL metrics (edge_graphql_*), HTTP and graphql-ws alike.
     graphqlMetricsPlugin(),
+    cache.plugin,
     ...protectionPlugins(config, process.env.NODE_ENV === "production"),
   ],
   graphiql: config.GRAPHIQL,
   landingPage: false,
   // A fresh context per request; identity is resolved once and shared by every resolver.
-  // The caller is who their access token says (verified against auth's JWKS), in the tenant of
-  // the address (subdomain or X-Tenant); graphql-ws passes connectionParams here as headers.
-  context: async ({ request }) => ({
-    identity: await identityOfRequest(authenticator, {
-      host: request.headers.get("host"),
-      xTenant: request.headers.get("x-tenant"),
-      authorization: request.headers.get("authorization"),
-    }),
-  }),
+  context: async ({ request }) => ({ identity: await identityOf(request) }),
   maskedErrors: { maskError: maskGraphQLError(log) },
   logging: libraryLogger(log, "yoga"),
 });
@@ -76,7 +97,7 @@ const { server } = await startService({
     mountWebhooks(app, config);
     mountAuthPassThrough(app, config);
     mountNotificationEvents(app, log);
-    mountDashboardEvents(app, log);
+    mountDashboardEvents(app, log, (update) => cache.invalidateLocation(update.locationId));
     app.use(yoga.graphqlEndpoint, yoga);
   },
   onShutdown: async () => {
