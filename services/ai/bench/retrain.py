@@ -11,6 +11,7 @@ days and hours, and the recommendations. Locations are synthetic (lsp_ai.synthet
 import argparse
 import os
 import statistics
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -64,7 +65,12 @@ def main() -> None:
     )
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers, mp_context=get_context("spawn")) as pool:
-        per_location = list(pool.map(_train, range(args.locations), chunksize=8))
+        per_location = []
+        for seconds in pool.map(_train, range(args.locations), chunksize=8):
+            per_location.append(seconds)
+            if len(per_location) % 100 == 0 or len(per_location) == args.locations:
+                elapsed = time.perf_counter() - started
+                print(f"  retrained {len(per_location)}/{args.locations} ({elapsed:.0f} s)", file=sys.stderr)
     wall = time.perf_counter() - started
     print(
         f"retrain {args.locations} locations with {args.workers} worker processes: wall {wall:.1f} s "
