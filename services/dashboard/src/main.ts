@@ -82,7 +82,7 @@ await startService({
   readiness: { database: () => pingDatabase(pool) },
   routes(app) {
     // Declarative subscription `dashboard-orders` (components/) delivers the orders topic here,
-    // in bulk (up to 100 events a request).
+    // one event a request today; bulk deliveries work too (README: why the subscription is not bulk).
     bulkSubscriptionRoute(
       app,
       "/events/orders",
