@@ -7,12 +7,9 @@
 // is matched to its webhook). Runs its own mesh on LSP_PORT_BASE (default 4900).
 // Usage: npx tsx bench/webhook-latency.ts [--rate 100] [--seconds 9] [--throughput 1000] [--concurrency 64]
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { REPO } from "../scripts/mesh/mesh.js";
-import { devSecrets } from "../scripts/mesh/dev-secrets.js";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
-import { signMomoIpn, type MomoCredentials } from "../services/payments/src/providers/momo.js";
+import { signMomoIpn } from "../services/payments/src/providers/momo.js";
+import { momoCredentials } from "../test/support/momo.js";
 import { fmtMs, numberArg, pct, say, startBenchMesh } from "./support.js";
 
 const rate = numberArg("rate", 100);
@@ -44,13 +41,7 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
 const mesh = await startBenchMesh(`bench-${base}`, base);
 try {
   const gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
-  const demo = JSON.parse(readFileSync(path.join(REPO, "demo", "demo-data.json"), "utf8")) as {
-    tenants: { id: string; slug: string }[];
-  };
-  const tenantId = demo.tenants.find((t) => t.slug === DEMO.phoBo.slug)?.id ?? "";
-  const creds = JSON.parse(
-    devSecrets(mesh.plan, mesh.runDir)[`payments-momo-${tenantId}`] ?? "null",
-  ) as MomoCredentials;
+  const creds = momoCredentials(mesh);
   const webhookUrl = `http://127.0.0.1:${mesh.plan.apps.edge.app}/api/v1/webhooks/momo`;
 
   /** An open order of `quantity` × Trà đá with a started MoMo payment. */

@@ -8,18 +8,14 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
-import { REPO } from "../../scripts/mesh/mesh.js";
-import { devSecrets } from "../../scripts/mesh/dev-secrets.js";
 import { startTestMesh } from "../support/mesh.js";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient, eventually } from "../support/graphql-client.js";
-import { signMomoIpn, type MomoCredentials } from "../../services/payments/src/providers/momo.js";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { scrapeMetrics, sumOf, type Sample } from "../support/metrics.js";
@@ -345,56 +341,9 @@ describe("traces across the mesh (OTLP from every app and sidecar)", { timeout: 
 
   test("MoMo webhook: one trace edge → payments → pub/sub → sales and notifications → edge subscription", async () => {
     // An open order and its started payment, then the provider's signed IPN with our trace context.
-    const created = await gql<{ createOrder: { id: string; totalVnd: number } }>(CREATE_ORDER, {
-      input: {
-        locationId: DEMO.phoBo.hoanKiem,
-        idempotencyKey: randomUUID(),
-        paymentMethod: "momo",
-        lines: [{ itemId: DEMO.phoBo.phoTai, quantity: 1 }],
-      },
-    });
-    assert.ok(created.data?.createOrder, JSON.stringify(created.errors));
-    const order = created.data.createOrder;
-    const started = await gql<{ startPayment: { reference: string } }>(
-      /* GraphQL */ `
-        mutation ($orderId: ID!) {
-          startPayment(orderId: $orderId, provider: momo) {
-            reference
-          }
-        }
-      `,
-      { orderId: order.id },
-    );
-    assert.ok(started.data?.startPayment, JSON.stringify(started.errors));
-    const reference = started.data.startPayment.reference;
-
-    const demo = JSON.parse(readFileSync(path.join(REPO, "demo", "demo-data.json"), "utf8")) as {
-      tenants: { id: string; slug: string }[];
-    };
-    const tenantId = demo.tenants.find((t) => t.slug === DEMO.phoBo.slug)?.id ?? "";
-    const momo = JSON.parse(
-      devSecrets(mesh.plan, mesh.runDir)[`payments-momo-${tenantId}`] ?? "{}",
-    ) as MomoCredentials;
-    const ipn = signMomoIpn(momo, {
-      partnerCode: momo.partnerCode,
-      orderId: reference,
-      requestId: `${reference}-req`,
-      amount: order.totalVnd,
-      orderInfo: "Thanh toán đơn hàng",
-      orderType: "momo_wallet",
-      transId: Date.now(),
-      resultCode: 0,
-      message: "Successful.",
-      payType: "qr",
-      responseTime: Date.now(),
-      extraData: "",
-    });
+    const payment = await openMomoOrder(gql);
     const { traceId, parent, header } = newTraceparent();
-    const res = await fetch(`http://127.0.0.1:${mesh.plan.apps.edge.app}/api/v1/webhooks/momo`, {
-      method: "POST",
-      headers: { "content-type": "application/json", traceparent: header },
-      body: JSON.stringify(ipn),
-    });
+    const res = await postMomoIpn(mesh, payment, { traceparent: header });
     assert.equal(res.status, 204, await res.text());
 
     // The edge's delivery of the feed entry comes last, and late when the edge's sidecar holds

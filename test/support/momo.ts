@@ -29,19 +29,24 @@ export async function openMomoOrder(
   return { order, reference: started.data.startPayment.reference };
 }
 
+/** Phở Bò's DEV ONLY MoMo merchant credentials in a mesh's secret store. */
+export function momoCredentials(mesh: Mesh): MomoCredentials {
+  const demo = JSON.parse(readFileSync(path.join(REPO, "demo", "demo-data.json"), "utf8")) as {
+    tenants: { id: string; slug: string }[];
+  };
+  const tenantId = demo.tenants.find((t) => t.slug === DEMO.phoBo.slug)?.id ?? "";
+  const stored = devSecrets(mesh.plan, mesh.runDir)[`payments-momo-${tenantId}`];
+  if (!stored) throw new Error(`no MoMo credentials for ${DEMO.phoBo.slug} in the mesh's secrets`);
+  return JSON.parse(stored) as MomoCredentials;
+}
+
 /** MoMo's signed IPN for that payment, posted to the edge's webhook route (the provider's side). */
 export async function postMomoIpn(
   mesh: Mesh,
   payment: { order: { totalVnd: number }; reference: string },
   opts: { traceparent?: string; badSignature?: boolean } = {},
 ): Promise<Response> {
-  const demo = JSON.parse(readFileSync(path.join(REPO, "demo", "demo-data.json"), "utf8")) as {
-    tenants: { id: string; slug: string }[];
-  };
-  const tenantId = demo.tenants.find((t) => t.slug === DEMO.phoBo.slug)?.id ?? "";
-  const momo = JSON.parse(
-    devSecrets(mesh.plan, mesh.runDir)[`payments-momo-${tenantId}`] ?? "{}",
-  ) as MomoCredentials;
+  const momo = momoCredentials(mesh);
   const ipn = signMomoIpn(momo, {
     partnerCode: momo.partnerCode,
     orderId: payment.reference,

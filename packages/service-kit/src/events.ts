@@ -6,47 +6,7 @@ import type { Logger } from "./logger.js";
 
 export type EventHandlers = { [T in EventType]?: (eventId: string, data: EventPayload<T>) => Promise<void> };
 
-/**
- * Mounts a Dapr subscription endpoint. Known CloudEvent types are parsed against their contract
- * and handed to their handler; a payload that breaks its contract is dropped with an error log
- * (retrying cannot fix it); a handler failure answers 500 so that Dapr retries (resiliency) and
- * finally dead-letters it.
- */
-export function subscriptionRoute(app: Express, path: string, handlers: EventHandlers, log: Logger): void {
-  app.post(path, async (req, res) => {
-    const { id, type, data } = (req.body ?? {}) as { id?: unknown; type?: unknown; data?: unknown };
-    if (typeof id !== "string" || typeof type !== "string") {
-      log.error({ path }, "not a CloudEvent; dropping");
-      res.json({ status: "DROP" });
-      return;
-    }
-    const handler = isEventType(type)
-      ? (handlers[type] as ((id: string, d: unknown) => Promise<void>) | undefined)
-      : undefined;
-    if (!handler || !isEventType(type)) {
-      res.json({ status: "SUCCESS" });
-      return;
-    }
-    let payload: unknown;
-    try {
-      payload = parseEvent(type, data);
-    } catch (err) {
-      const issues = err instanceof ZodError ? err.issues : String(err);
-      log.error({ eventId: id, type, issues }, "event breaks its contract; dropping");
-      res.json({ status: "DROP" });
-      return;
-    }
-    try {
-      await handler(id, payload);
-      res.json({ status: "SUCCESS" });
-    } catch (err) {
-      log.error({ err, eventId: id, type }, "event handler failed; Dapr will retry");
-      res.status(500).json({ status: "RETRY" });
-    }
-  });
-}
-
-/** One event of a bulk delivery, checked against its contract. */
+/** One delivered event, checked against its contract. */
 export interface BulkEvent<T extends EventType = EventType> {
   entryId: string;
   eventId: string;
@@ -56,13 +16,64 @@ export interface BulkEvent<T extends EventType = EventType> {
 export type BulkStatus = "SUCCESS" | "RETRY" | "DROP";
 
 /**
+ * What a delivered CloudEvent is to a route that handles `accepts`: an event to handle, or a
+ * status to answer at once — DROP (not a CloudEvent, or its payload breaks its contract: retrying
+ * cannot fix either; logged), SUCCESS (a type the route does not handle).
+ */
+function readDelivery(
+  entryId: string,
+  cloudEvent: unknown,
+  accepts: (type: EventType) => boolean,
+  path: string,
+  log: Logger,
+): BulkEvent | BulkStatus {
+  const { id, type, data } = (cloudEvent ?? {}) as { id?: unknown; type?: unknown; data?: unknown };
+  if (typeof id !== "string" || typeof type !== "string") {
+    log.error({ path, entryId }, "not a CloudEvent; dropping");
+    return "DROP";
+  }
+  if (!isEventType(type) || !accepts(type)) return "SUCCESS";
+  try {
+    return { entryId, eventId: id, type, data: parseEvent(type, data) };
+  } catch (err) {
+    const issues = err instanceof ZodError ? err.issues : String(err);
+    log.error({ eventId: id, type, issues }, "event breaks its contract; dropping");
+    return "DROP";
+  }
+}
+
+/**
+ * Mounts a Dapr subscription endpoint. Known CloudEvent types are parsed against their contract
+ * and handed to their handler; a payload that breaks its contract is dropped with an error log
+ * (retrying cannot fix it); a handler failure answers 500 so that Dapr retries (resiliency) and
+ * finally dead-letters it.
+ */
+export function subscriptionRoute(app: Express, path: string, handlers: EventHandlers, log: Logger): void {
+  app.post(path, async (req, res) => {
+    const event = readDelivery("single", req.body, (type) => handlers[type] !== undefined, path, log);
+    if (typeof event === "string") {
+      res.json({ status: event });
+      return;
+    }
+    const handler = handlers[event.type] as (id: string, d: unknown) => Promise<void>;
+    try {
+      await handler(event.eventId, event.data);
+      res.json({ status: "SUCCESS" });
+    } catch (err) {
+      log.error({ err, eventId: event.eventId, type: event.type }, "event handler failed; Dapr will retry");
+      res.status(500).json({ status: "RETRY" });
+    }
+  });
+}
+
+/**
  * Mounts a Dapr subscription endpoint for bulk delivery (`bulkSubscribe` on the Subscription):
  * Dapr posts up to `maxMessagesCount` events at once and the app answers a status per entry, so
  * a consumer can apply a burst in one transaction. Entries of `types` that keep their contract go
  * to `handle` together, which answers SUCCESS or RETRY per entry (throwing = RETRY for all);
- * entries that break their contract or are not CloudEvents are dropped with an error log; other
- * types are acknowledged. A single (non-bulk) delivery to the same path is handled as a batch of
- * one, so the route works whether or not the Subscription enables bulk.
+ * other entries are answered as `subscriptionRoute` would. A single (non-bulk) delivery to the
+ * same path is handled as a batch of one, so the route works whether or not the Subscription
+ * enables bulk.
  */
 export function bulkSubscriptionRoute(
   app: Express,
@@ -81,21 +92,9 @@ export function bulkSubscriptionRoute(
     const events: BulkEvent[] = [];
     for (const entry of raw) {
       const entryId = typeof entry.entryId === "string" ? entry.entryId : "";
-      const { id, type, data } = (entry.event ?? {}) as { id?: unknown; type?: unknown; data?: unknown };
-      if (typeof id !== "string" || typeof type !== "string") {
-        log.error({ path, entryId }, "not a CloudEvent; dropping");
-        statuses.set(entryId, "DROP");
-      } else if (!isEventType(type) || !types.includes(type)) {
-        statuses.set(entryId, "SUCCESS");
-      } else {
-        try {
-          events.push({ entryId, eventId: id, type, data: parseEvent(type, data) });
-        } catch (err) {
-          const issues = err instanceof ZodError ? err.issues : String(err);
-          log.error({ eventId: id, type, issues }, "event breaks its contract; dropping");
-          statuses.set(entryId, "DROP");
-        }
-      }
+      const read = readDelivery(entryId, entry.event, (type) => types.includes(type), path, log);
+      if (typeof read === "string") statuses.set(entryId, read);
+      else events.push(read);
     }
     if (events.length) {
       try {

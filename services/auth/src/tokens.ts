@@ -1,9 +1,19 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import { AppError, withTenant } from "@lsp/service-kit";
 import type { AuthDB, Role } from "./db.js";
 import type { KeyRing } from "./keys.js";
+
+/** Ends every live token of a refresh-token family (reuse, lost membership, logout). */
+async function revokeFamily(trx: Transaction<AuthDB>, familyId: string): Promise<void> {
+  await trx
+    .updateTable("refresh_tokens")
+    .set({ revoked_at: new Date() })
+    .where("family_id", "=", familyId)
+    .where("revoked_at", "is", null)
+    .execute();
+}
 
 export const ACCESS_TTL_SECONDS = 15 * 60;
 export const REFRESH_TTL_SECONDS = 30 * 24 * 3600;
@@ -108,12 +118,7 @@ export async function rotateRefreshToken(
     if (!row || row.revoked_at)
       return { ok: false, error: new AppError("TOKEN_INVALID", "unknown or revoked refresh token") };
     if (row.rotated_at) {
-      await trx
-        .updateTable("refresh_tokens")
-        .set({ revoked_at: new Date() })
-        .where("family_id", "=", row.family_id)
-        .where("revoked_at", "is", null)
-        .execute();
+      await revokeFamily(trx, row.family_id);
       return {
         ok: false,
         error: new AppError(
@@ -135,11 +140,7 @@ export async function rotateRefreshToken(
       .where("user_id", "=", row.user_id)
       .executeTakeFirst();
     if (!membership) {
-      await trx
-        .updateTable("refresh_tokens")
-        .set({ revoked_at: new Date() })
-        .where("family_id", "=", row.family_id)
-        .execute();
+      await revokeFamily(trx, row.family_id);
       return { ok: false, error: new AppError("NO_MEMBERSHIP", "no longer a member of this restaurant") };
     }
     return {
@@ -160,12 +161,6 @@ export async function logout(db: Kysely<AuthDB>, tenantId: string, refreshToken:
       .select("family_id")
       .where("token_hash", "=", sha256(refreshToken))
       .executeTakeFirst();
-    if (row)
-      await trx
-        .updateTable("refresh_tokens")
-        .set({ revoked_at: new Date() })
-        .where("family_id", "=", row.family_id)
-        .where("revoked_at", "is", null)
-        .execute();
+    if (row) await revokeFamily(trx, row.family_id);
   });
 }
