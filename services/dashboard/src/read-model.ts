@@ -192,7 +192,9 @@ export async function applyOrderEvents(
   if (incoming.some((i) => i.event.data.tenantId !== tenantId))
     throw new Error("applyOrderEvents: every event must belong to the batch's tenant");
   return withTenant(db, tenantId, async (trx) => {
-    const ids = [...new Set(incoming.map((i) => i.eventId))];
+    // Claimed in a fixed order too: batches sharing event ids (redeliveries) would otherwise lock
+    // the ids' index entries in opposite orders and deadlock.
+    const ids = [...new Set(incoming.map((i) => i.eventId))].sort();
     const claimed = await sql<{ event_id: string }>`INSERT INTO processed_events (event_id)
       SELECT unnest(${ids}::text[]) ON CONFLICT DO NOTHING RETURNING event_id`.execute(trx);
     const fresh = new Set(claimed.rows.map((r) => r.event_id));
