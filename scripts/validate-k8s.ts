@@ -577,6 +577,11 @@ describe("access rules from components/access.yaml", () => {
           key: "token",
         });
         assert.equal(env.get("OPS_PORT")?.value, "9464", where);
+        assert.equal(
+          env.get("OPS_HOST")?.value,
+          "0.0.0.0",
+          `${where}: the ops listener binds the pod's address`,
+        );
         assert.ok(
           c?.ports?.some((p) => p.name === "ops" && p.containerPort === 9464),
           where,
