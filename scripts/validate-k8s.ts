@@ -340,10 +340,17 @@ describe("access rules from components/access.yaml", () => {
   const access = parseAccess(readFileSync(ACCESS_SOURCE, "utf8"));
   const apps = Object.keys(access.apps).sort();
   const namespace = "lsp";
+  const renders = new Map<string, Manifest[]>();
+  /** A profile's parsed render (memoised: several tests read the same one; callers do not mutate it). */
   const render = (files: string[], extra: string[] = []): Manifest[] => {
+    const key = JSON.stringify([files, extra]);
+    const hit = renders.get(key);
+    if (hit) return hit;
     const res = helmTemplate(tools, files, extra);
     assert.ok(res.ok, res.output);
-    return parseManifest(res.output) as unknown as Manifest[];
+    const docs = parseManifest(res.output) as unknown as Manifest[];
+    renders.set(key, docs);
+    return docs;
   };
   const one = <T>(docs: Manifest[], kind: string, name: string): T => {
     const found = docs.filter((d) => d.kind === kind && d.metadata.name === name);
@@ -654,6 +661,12 @@ describe("access rules from components/access.yaml", () => {
         `${profile} generates no trust material`,
       );
     }
+  });
+
+  test("prod refuses to generate the trust material", () => {
+    const res = helmTemplate(tools, PROFILES.prod ?? [], ["--set", "trust.source=generate"]);
+    assert.equal(res.ok, false, "prod generated keys and tokens");
+    assert.match(res.output, /trust\.source=generate is refused here/);
   });
 
   test("trust material from values: each one required, by name", () => {
