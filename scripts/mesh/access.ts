@@ -110,3 +110,26 @@ export function appsWithMerchantCredentials(access: Access): string[] {
     .filter(([, a]) => a.merchantCredentials)
     .map(([app]) => app);
 }
+
+/** docs/security.md's table of rights, generated from access.yaml (the test keeps them equal). */
+export function accessTable(access: Access): string {
+  const cell = (items: string[]) => (items.length ? items.map((i) => `\`${i}\``).join(", ") : "—");
+  const rows = Object.entries(access.apps).map(([app, a]) => {
+    const invokes = Object.entries(a.invokes).map(
+      ([callee, ops]) => `**${callee}**: ${ops.map((o) => `\`${o.verb} ${o.path}\``).join(", ")}`,
+    );
+    const secrets = [...a.secrets, ...(a.merchantCredentials ? [`${MERCHANT_STORE} (all)`] : [])];
+    return `| ${app} | ${invokes.length ? invokes.join("<br>") : "—"} | ${cell(a.actors ?? [])} | ${cell(secrets)} | ${cell(a.publishes)} | ${cell(a.subscribes)} |`;
+  });
+  return [
+    "| app | may invoke (callee: operations) | actor types | secrets it may read | publishes | subscribes |",
+    "|---|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
+}
+
+// `npx tsx scripts/mesh/access.ts --table` prints the table for docs/security.md.
+if (process.argv[1]?.endsWith("access.ts") && process.argv.includes("--table")) {
+  const { REPO } = await import("./mesh.js");
+  console.log(accessTable(loadAccess(REPO)));
+}

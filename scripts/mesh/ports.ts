@@ -2,7 +2,7 @@
  * Every port of a local mesh derives from one base (LSP_PORT_BASE, default 4000), so two
  * checkouts — or a test run beside `npm start` — never collide: give each its own base.
  * Layout: base = edge; base+1.. infrastructure; base+20+10·i the i-th app, its sidecar (+1 … +4)
- * and its ops listener (+5: /readyz, /metrics).
+ * and its ops listener (+6: /readyz, /metrics; +5 would put sales on 4045, which fetch refuses).
  */
 export const APPS = ["edge", "auth", "sales", "dashboard", "payments", "notifications", "ai"] as const;
 export type AppName = (typeof APPS)[number];
@@ -53,7 +53,7 @@ export function portPlan(base: number): PortPlan {
           daprGrpc: b + 2,
           daprInternalGrpc: b + 3,
           daprMetrics: b + 4,
-          ops: b + 5,
+          ops: b + 6,
         },
       ];
     }),

@@ -10,7 +10,7 @@ import path from "node:path";
 import pg from "pg";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { REPO } from "../../scripts/mesh/mesh.js";
-import { devSecrets } from "../../scripts/mesh/dev-secrets.js";
+import { merchantSecrets } from "../../scripts/mesh/dev-secrets.js";
 import { migrationDatabaseUrl, serviceDatabaseUrl } from "../../scripts/mesh/infra.js";
 import { asApp, asSidecarOf, startTestMesh } from "../support/mesh.js";
 import { businessDay } from "@lsp/contracts";
@@ -159,7 +159,7 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
       connectionString: migrationDatabaseUrl(mesh.plan.postgres, "payments"),
       max: 1,
     });
-    secrets = devSecrets(mesh.plan, mesh.runDir);
+    secrets = merchantSecrets();
   });
   after(async () => {
     await auditDb?.end();

@@ -32,7 +32,7 @@ const APP_ID = /^[a-z][a-z0-9-]{0,62}$/;
 const COMPONENT = /^[a-z][a-z0-9-]{0,62}$/;
 // A method path: segments of unreserved characters only. No dot segments, no percent-escapes
 // (an encoded slash or dot is how a path escapes its prefix), no empty segments.
-const SEGMENT = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/;
+const SEGMENT = /^[A-Za-z0-9._~-]+$/;
 
 /**
  * A method path as Dapr will route it, or a refusal: only plain segments, none of them `.`/`..`,

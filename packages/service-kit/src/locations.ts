@@ -29,12 +29,14 @@ const cache = new LRUCache<string, Entry, SidecarPorts>({
     const res = await invokeService(ports, "auth", `v1/locations/${locationId}`, {
       headers: systemHeaders(tenantId),
     });
-    if (res.status === 404 || res.status === 400) {
+    if (!res.ok) throw new AppError("UNAVAILABLE", `auth answered ${res.status}`);
+    // auth answers `null` for a location that is not the tenant's (a 200: see auth's main.ts).
+    const body: unknown = await res.json();
+    if (body === null) {
       options.ttl = NEGATIVE_TTL_MS;
       return { missing: true };
     }
-    if (!res.ok) throw new AppError("UNAVAILABLE", `auth answered ${res.status}`);
-    return { settings: LocationSettings.parse(await res.json()) };
+    return { settings: LocationSettings.parse(body) };
   },
 });
 

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import {
+  AppError,
   bootDatabaseService,
   serviceCallers,
   mountSubschema,
@@ -72,6 +73,16 @@ async function loadSecrets(): Promise<void> {
   }
 }
 
+/** The value, or null when it is NOT_FOUND. */
+async function orNull<T>(lookup: Promise<T>): Promise<T | null> {
+  try {
+    return await lookup;
+  } catch (err) {
+    if (err instanceof AppError && err.code === "NOT_FOUND") return null;
+    throw err;
+  }
+}
+
 // Users by their access token (checked against auth's own key ring); every app that needs a
 // location's settings asks `/v1/locations/:id` as a system caller in the tenant it names.
 const callerOf = serviceCallers(config, { ownKeys: async () => ring.jwks() });
@@ -85,13 +96,17 @@ await startService({
   log,
   readiness: { database: () => pingDatabase(database.pool), secrets: async () => otp !== undefined },
   routes(app) {
-    // Internal API, reached only through Dapr service invocation.
+    // Internal API, reached only through Dapr service invocation. "Not found" is a 200 with
+    // `null`: Dapr's circuit breaker counts every 4xx as a failure, and a client guessing slugs
+    // or ids must not open the breaker that every caller of auth goes through.
     app.get("/v1/tenants/by-slug/:slug", async (req, res) => {
-      res.json(await tenantBySlug(db, slug.parse(req.params.slug)));
+      const parsed = slug.safeParse(req.params.slug);
+      res.json(parsed.success ? await orNull(tenantBySlug(db, parsed.data)) : null);
     });
     app.get("/v1/locations/:id", async (req, res) => {
       const caller = await locationReaders(req.headers);
-      res.json(await requireLocation(db, caller.identity(), z.uuid().parse(req.params.id)));
+      const id = z.uuid().safeParse(req.params.id);
+      res.json(id.success ? await orNull(requireLocation(db, caller.identity(), id.data)) : null);
     });
     mountAuthApi(app, {
       log,

@@ -33,12 +33,14 @@ const cache = new LRUCache<string, Entry, SidecarPorts>({
   noDeleteOnFetchRejection: true,
   fetchMethod: async (slug, _stale, { options, context: ports }) => {
     const res = await invokeService(ports, "auth", `v1/tenants/by-slug/${slug}`);
-    if (res.status === 404) {
+    if (!res.ok) throw new AppError("UNAVAILABLE", `tenant lookup failed (${res.status})`);
+    // auth answers `null` for an unknown slug (a 200, so that guesses never open a breaker).
+    const body: unknown = await res.json();
+    if (body === null) {
       options.ttl = NEGATIVE_TTL_MS;
       return { missing: true };
     }
-    if (!res.ok) throw new AppError("UNAVAILABLE", `tenant lookup failed (${res.status})`);
-    return { tenant: Tenant.parse(await res.json()) };
+    return { tenant: Tenant.parse(body) };
   },
 });
 

@@ -32,9 +32,12 @@ export async function tenantCredentials<P extends PaymentProvider>(
   const key = credentialsKey(provider, tenantId);
   const hit = cache.get(key);
   if (hit && Date.now() - hit.at < TTL_MS) return hit.value as CredentialsOf<P> | null;
+  // In the cluster the credentials live in a namespace of their own, which Dapr's Kubernetes
+  // store must be told (it reads the sidecar's namespace otherwise).
+  const namespace = process.env.MERCHANT_CREDENTIALS_NAMESPACE;
   const res = await sidecarFetch(
     ports,
-    `secrets/${SECRET_STORE}/${encodeURIComponent(key)}`,
+    `secrets/${SECRET_STORE}/${encodeURIComponent(key)}${namespace ? `?metadata.namespace=${encodeURIComponent(namespace)}` : ""}`,
     { timeoutMs: 2000 },
     "the merchant credentials store",
   );

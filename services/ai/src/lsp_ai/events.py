@@ -48,6 +48,9 @@ async def ensure_settings(location_id: str, tenant_id: str | None) -> dict[str, 
             )
         if res.is_success:
             body = res.json()
+            if body is None:  # auth: the location is not this tenant's
+                log.warning("location is not the tenant's", extra={"locationId": location_id})
+                return DEFAULT_SETTINGS
             return {
                 "timeZone": str(body["timeZone"]),
                 "cutoverHour": int(body["cutoverHour"]),
