@@ -6,6 +6,7 @@ import {
   serviceCallers,
   mountSubschema,
   pingDatabase,
+  startOutboxRelay,
   startService,
 } from "@lsp/service-kit";
 import { mountAuthApi } from "./api.js";
@@ -13,7 +14,8 @@ import { DaprState } from "./dapr-state.js";
 import type { AuthDB } from "./db.js";
 import { KeyRing } from "./keys.js";
 import { requireLocation, tenantBySlug } from "./locations.js";
-import type { OtpDeps } from "./otp.js";
+import type { MembersPolicy } from "./members.js";
+import { sweepExpired, type OtpDeps } from "./otp.js";
 import { resolvers, typeDefs, type AuthContext } from "./schema.js";
 import { readSecret } from "./secrets.js";
 import { smsSender } from "./sms.js";
@@ -29,16 +31,39 @@ const authConfig = {
   AUTH_OTP_TTL_SECONDS: seconds(120),
   AUTH_OTP_COOLDOWN_SECONDS: seconds(60),
   AUTH_OTP_MAX_ATTEMPTS: seconds(5),
-  AUTH_OTP_LOCK_SECONDS: seconds(15 * 60),
   AUTH_OTP_PHONE_LIMIT: seconds(5),
   AUTH_OTP_PHONE_WINDOW_SECONDS: seconds(3600),
   AUTH_OTP_IP_LIMIT: seconds(30),
   AUTH_OTP_IP_WINDOW_SECONDS: seconds(600),
+  AUTH_VERIFY_IP_LIMIT: seconds(60),
+  AUTH_VERIFY_IP_WINDOW_SECONDS: seconds(600),
+  AUTH_INVITE_TENANT_LIMIT: seconds(20),
+  AUTH_INVITE_TENANT_WINDOW_SECONDS: seconds(3600),
+  AUTH_INVITE_PHONE_LIMIT: seconds(5),
+  AUTH_INVITE_PHONE_WINDOW_SECONDS: seconds(24 * 3600),
   NODE_ENV: z.string().default("development"),
 };
 const env = z.object(authConfig).parse(process.env);
-const { db } = database;
+const { db, pool } = database;
 const slug = z.string().regex(/^[a-z0-9-]{1,63}$/);
+
+const members: MembersPolicy = {
+  invitesPerTenant: {
+    limit: env.AUTH_INVITE_TENANT_LIMIT,
+    windowSeconds: env.AUTH_INVITE_TENANT_WINDOW_SECONDS,
+  },
+  invitesPerPhone: {
+    limit: env.AUTH_INVITE_PHONE_LIMIT,
+    windowSeconds: env.AUTH_INVITE_PHONE_WINDOW_SECONDS,
+  },
+};
+// member.changed leaves through the outbox (written in the transaction of the change).
+const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "auth", log });
+// Codes and rate-limit windows that can no longer matter, every few minutes.
+const sweeper = setInterval(() => {
+  sweepExpired(db).catch((err: unknown) => log.warn({ err }, "sweep of expired codes failed"));
+}, 5 * 60_000);
+sweeper.unref();
 
 const state = new DaprState(config, env.AUTH_STATE_STORE);
 const ring = new KeyRing(config, state);
@@ -50,7 +75,7 @@ async function loadSecrets(): Promise<void> {
     try {
       await ring.load();
       otp = {
-        state,
+        db,
         pepper: await readSecret(config, "auth-otp-pepper"),
         sendSms: smsSender(config),
         log,
@@ -58,11 +83,12 @@ async function loadSecrets(): Promise<void> {
           ttlSeconds: env.AUTH_OTP_TTL_SECONDS,
           cooldownSeconds: env.AUTH_OTP_COOLDOWN_SECONDS,
           maxAttempts: env.AUTH_OTP_MAX_ATTEMPTS,
-          lockSeconds: env.AUTH_OTP_LOCK_SECONDS,
           phoneLimit: env.AUTH_OTP_PHONE_LIMIT,
           phoneWindowSeconds: env.AUTH_OTP_PHONE_WINDOW_SECONDS,
           ipLimit: env.AUTH_OTP_IP_LIMIT,
           ipWindowSeconds: env.AUTH_OTP_IP_WINDOW_SECONDS,
+          verifyIpLimit: env.AUTH_VERIFY_IP_LIMIT,
+          verifyIpWindowSeconds: env.AUTH_VERIFY_IP_WINDOW_SECONDS,
         },
       };
       log.info({ keys: ring.jwks().keys.length }, "signing keys loaded");
@@ -126,9 +152,14 @@ await startService({
         identity: (await callerOf(request.headers)).identity,
         sendSms: smsSender(config),
         log,
+        members,
       }),
     });
   },
-  onShutdown: () => db.destroy(),
+  onShutdown: async () => {
+    clearInterval(sweeper);
+    await stopRelay();
+    await db.destroy();
+  },
 });
 void loadSecrets();
