@@ -18,7 +18,7 @@ import { ProtectionConfig, protectionPlugins } from "./protection.js";
 import { schemaRegistry, useCurrentSchema } from "./stitching.js";
 import { callerOfRequest, createAuthenticator } from "./identity.js";
 import { ClientAddressConfig, mountAuthPassThrough, upgradeClientAddress } from "./auth-passthrough.js";
-import { TrustedDocumentsConfig, trustedDocuments } from "./trusted-documents.js";
+import { TrustedDocumentsConfig, documentResolver, trustedDocuments } from "./trusted-documents.js";
 import { mountWebhooks } from "./webhooks.js";
 import { memberChanges } from "./members.js";
 import { graphqlMetricsPlugin } from "./metrics.js";
@@ -137,6 +137,7 @@ const ws = mountGraphQLWs(
   authenticator,
   config,
   (req) => upgradeClientAddress(req, config.EDGE_TRUSTED_PROXY_HOPS),
+  documentResolver(config),
   log,
 );
 void schemas.start();
