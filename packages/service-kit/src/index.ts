@@ -37,3 +37,5 @@ export { fetchLocation, type LocationSettings } from "./locations.js";
 export { mountSubschema, maskGraphQLError, type SubschemaOptions } from "./graphql.js";
 export { createOutboxTable, enqueueEvent, startOutboxRelay, type OutboxTable } from "./outbox.js";
 export { bootDatabaseService } from "./boot.js";
+export { VndScalar, MAX_VND, parseVnd, serializeVnd, parseInt8Exact } from "./vnd.js";
+export { MAX_MERGE_KEYS, mergeKeys, uuidArg, businessDayArg } from "./args.js";
