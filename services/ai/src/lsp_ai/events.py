@@ -5,6 +5,7 @@ contracts before they leave."""
 import logging
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -29,26 +30,47 @@ def _sidecar(path: str) -> str:
     return f"http://127.0.0.1:{settings.dapr_http_port}/v1.0/{path}"
 
 
+class AuthUnavailable(Exception):
+    """Auth could not say whose a location is (down, timing out, answering 5xx): not the event's
+    fault, so the event is retried."""
+
+
+async def location_of_tenant(
+    location_id: str, tenant_id: str, transport: httpx.AsyncBaseTransport | None = None
+) -> dict[str, Any] | None:
+    """The location's settings when auth (which owns locations) says it is this tenant's; None
+    when auth says it is not (404: unknown, or another tenant's; 400: not even a location id).
+    Raises AuthUnavailable when auth cannot answer."""
+    headers = {"x-lsp-tenant-id": tenant_id, "x-lsp-role": "system"}
+    try:
+        async with httpx.AsyncClient(timeout=2.0, transport=transport) as client:
+            res = await client.get(
+                _sidecar(f"invoke/auth/method/v1/locations/{quote(location_id, safe='')}"),
+                headers=headers,
+            )
+        if res.status_code in (400, 404):
+            return None
+        if not res.is_success:
+            raise AuthUnavailable(f"auth answered {res.status_code}")
+        body = res.json()
+        if body.get("tenantId", tenant_id) != tenant_id or body.get("id", location_id) != location_id:
+            return None
+        return {"timeZone": str(body["timeZone"]), "cutoverHour": int(body["cutoverHour"]), "source": "auth"}
+    except (httpx.HTTPError, KeyError, ValueError, TypeError, AttributeError) as err:
+        raise AuthUnavailable(str(err)) from err
+
+
 async def ensure_settings(location_id: str, tenant_id: str | None) -> dict[str, Any]:
     """The location's time zone and cut-over from auth (which owns locations); defaults (marked
     as such, and asked again next time) when auth cannot say."""
     if not tenant_id:
         return DEFAULT_SETTINGS
-    headers = {"x-lsp-tenant-id": tenant_id, "x-lsp-role": "system"}
     try:
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            res = await client.get(
-                _sidecar(f"invoke/auth/method/v1/locations/{location_id}"), headers=headers
-            )
-        if res.is_success:
-            body = res.json()
-            return {
-                "timeZone": str(body["timeZone"]),
-                "cutoverHour": int(body["cutoverHour"]),
-                "source": "auth",
-            }
-        log.warning("auth did not give location settings", extra={"status": res.status_code})
-    except (httpx.HTTPError, KeyError, ValueError) as err:
+        found = await location_of_tenant(location_id, tenant_id)
+        if found is not None:
+            return found
+        log.warning("auth does not know the location for its tenant", extra={"locationId": location_id})
+    except AuthUnavailable as err:
         log.warning("auth unreachable for location settings", extra={"error": str(err)})
     return DEFAULT_SETTINGS
 
