@@ -38,4 +38,11 @@ export { mountSubschema, maskGraphQLError, type SubschemaOptions } from "./graph
 export { createOutboxTable, enqueueEvent, startOutboxRelay, type OutboxTable } from "./outbox.js";
 export { bootDatabaseService } from "./boot.js";
 export { VndScalar, MAX_VND, parseVnd, serializeVnd, parseInt8Exact } from "./vnd.js";
-export { MAX_MERGE_KEYS, mergeKeys, uuidArg, businessDayArg } from "./args.js";
+export {
+  MAX_MERGE_KEYS,
+  FIRST_BUSINESS_DAY,
+  LAST_BUSINESS_DAY,
+  mergeKeys,
+  uuidArg,
+  businessDayArg,
+} from "./args.js";
