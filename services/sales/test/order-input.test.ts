@@ -6,6 +6,7 @@ import { AppError } from "@lsp/service-kit";
 import { LIMITS, parseInput } from "../src/limits.js";
 import { UpsertMenuItemInput } from "../src/menu.js";
 import { CreateOrderInput } from "../src/orders.js";
+import { resolvers, type SalesContext } from "../src/schema.js";
 
 const valid = {
   locationId: randomUUID(),
@@ -76,4 +77,16 @@ test("a refused input is BAD_USER_INPUT whose message names the field and the li
     costVnd: 0,
   });
   assert.equal(pricey.message, "priceVnd: a menu price is at most 100000000 VND");
+});
+
+test("the merge field takes at most 200 location ids, each a UUID; an order id must be a UUID", () => {
+  const who = { tenantId: randomUUID(), role: "owner" as const };
+  const ctx = { identity: () => who } as unknown as SalesContext;
+  const ids = Array.from({ length: 200 }, () => randomUUID());
+  assert.equal(resolvers.Query._salesLocations(null, { ids }, ctx).length, 200);
+  const refused = (run: () => unknown) =>
+    assert.throws(run, (e: unknown) => e instanceof AppError && e.code === "BAD_USER_INPUT");
+  refused(() => resolvers.Query._salesLocations(null, { ids: [...ids, randomUUID()] }, ctx));
+  refused(() => resolvers.Query._salesLocations(null, { ids: ["x"] }, ctx));
+  refused(() => resolvers.Query.order(null, { id: "x" }, ctx));
 });
