@@ -12,7 +12,7 @@ import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { DATABASE, DB_SERVICES, serviceDatabaseUrl } from "../../scripts/mesh/infra.js";
 import { APPS } from "../../scripts/mesh/ports.js";
 import { vnpaySecureHash, vnpaySignData } from "../../services/payments/src/providers/vnpay.js";
-import { startTestMesh } from "../support/mesh.js";
+import { asApp, asSidecarOf, startTestMesh } from "../support/mesh.js";
 import {
   CREATE_ORDER,
   DEMO,
@@ -474,7 +474,8 @@ describe("identity and tenancy through the real mesh", { timeout: 600_000 }, () 
     const oldKid = jwt.decode(before.accessToken, { complete: true })?.header.kid;
     const rotated = await fetch(
       `http://127.0.0.1:${mesh.plan.apps.auth.daprHttp}/v1.0/invoke/auth/method/v1/keys/rotate`,
-      { method: "POST" },
+      // An operator's call: through auth's own sidecar with auth's token (no app may call it).
+      { method: "POST", headers: asApp(mesh, "auth") },
     );
     assert.equal(rotated.status, 200);
     const { activeKid, previousKid } = (await rotated.json()) as { activeKid: string; previousKid: string };
@@ -520,7 +521,8 @@ describe("identity and tenancy through the real mesh", { timeout: 600_000 }, () 
     const postDeadLetter = (tenantId: string | undefined) =>
       fetch(deadLetters, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        // As notifications' sidecar delivers them (the app token).
+        headers: { "content-type": "application/json", ...asSidecarOf(mesh, "notifications") },
         body: JSON.stringify({
           id: randomUUID(),
           type: "payment.succeeded",

@@ -2,7 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import {
   bootDatabaseService,
-  identityFromHeaders,
+  serviceCallers,
   mountSubschema,
   pingDatabase,
   startService,
@@ -15,7 +15,7 @@ import { requireLocation, tenantBySlug } from "./locations.js";
 import type { OtpDeps } from "./otp.js";
 import { resolvers, typeDefs, type AuthContext } from "./schema.js";
 import { readSecret } from "./secrets.js";
-import { mountDevSmsSink, smsSender } from "./sms.js";
+import { smsSender } from "./sms.js";
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const { config, log, database } = await bootDatabaseService<AuthDB>({
@@ -34,7 +34,6 @@ const authConfig = {
   AUTH_OTP_IP_LIMIT: seconds(30),
   AUTH_OTP_IP_WINDOW_SECONDS: seconds(600),
   NODE_ENV: z.string().default("development"),
-  AUTH_DEV_SMS_SINK: z.stringbool().optional(),
 };
 const env = z.object(authConfig).parse(process.env);
 const { db } = database;
@@ -73,6 +72,14 @@ async function loadSecrets(): Promise<void> {
   }
 }
 
+// Users by their access token (checked against auth's own key ring); every app that needs a
+// location's settings asks `/v1/locations/:id` as a system caller in the tenant it names.
+const callerOf = serviceCallers(config, { ownKeys: async () => ring.jwks() });
+const locationReaders = serviceCallers(config, {
+  ownKeys: async () => ring.jwks(),
+  systemCallers: ["edge", "sales", "dashboard", "payments", "notifications", "ai"],
+});
+
 await startService({
   config,
   log,
@@ -83,7 +90,8 @@ await startService({
       res.json(await tenantBySlug(db, slug.parse(req.params.slug)));
     });
     app.get("/v1/locations/:id", async (req, res) => {
-      res.json(await requireLocation(db, identityFromHeaders(req.headers), z.uuid().parse(req.params.id)));
+      const caller = await locationReaders(req.headers);
+      res.json(await requireLocation(db, caller.identity(), z.uuid().parse(req.params.id)));
     });
     mountAuthApi(app, {
       log,
@@ -94,14 +102,13 @@ await startService({
         return otp;
       },
     });
-    if (env.AUTH_DEV_SMS_SINK ?? env.NODE_ENV !== "production") mountDevSmsSink(app);
     mountSubschema<AuthContext>(app, {
       typeDefs,
       resolvers,
       log,
-      context: ({ request }) => ({
+      context: async ({ request }) => ({
         db,
-        identity: () => identityFromHeaders(request.headers),
+        identity: (await callerOf(request.headers)).identity,
         sendSms: smsSender(config),
         log,
       }),

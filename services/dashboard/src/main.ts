@@ -2,7 +2,7 @@ import path from "node:path";
 import {
   bootDatabaseService,
   fetchLocation,
-  identityFromHeaders,
+  serviceCallers,
   mountSubschema,
   pingDatabase,
   startOutboxRelay,
@@ -77,6 +77,9 @@ async function onEvents(events: BulkEvent[]): Promise<Map<string, BulkStatus>> {
   return statuses;
 }
 
+// Users by their access token (no service calls this subschema as `system`).
+const callerOf = serviceCallers(config);
+
 await startService({
   config,
   log,
@@ -95,11 +98,11 @@ await startService({
       typeDefs,
       resolvers,
       log,
-      context: ({ request }) => ({
+      context: async ({ request }) => ({
+        ...(await callerOf(request.headers)),
         db,
         ports: config,
         cache,
-        identity: () => identityFromHeaders(request.headers),
         log,
         reports: new Map(),
       }),

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { PaymentProvider } from "@lsp/contracts";
 import {
   bootDatabaseService,
-  identityFromHeaders,
+  serviceCallers,
   mountSubschema,
   pingDatabase,
   rawBodyOf,
@@ -33,6 +33,9 @@ const { config, log, database } = await bootDatabaseService<PaymentsDB, typeof p
 const { db, pool } = database;
 const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "payments", log });
 const deps = { db, ports: config, log };
+
+// Users by their access token (no service calls this subschema as `system`).
+const callerOf = serviceCallers(config);
 
 await startService({
   config,
@@ -72,12 +75,12 @@ await startService({
       typeDefs,
       resolvers,
       log,
-      context: ({ request }) => ({
+      context: async ({ request }) => ({
+        ...(await callerOf(request.headers)),
         db,
         ports: config,
         log,
         endpoints: config,
-        identity: () => identityFromHeaders(request.headers),
       }),
     });
   },

@@ -1,7 +1,7 @@
 import path from "node:path";
 import {
   bootDatabaseService,
-  identityFromHeaders,
+  serviceCallers,
   mountSubschema,
   pingDatabase,
   startOutboxRelay,
@@ -18,6 +18,9 @@ const { config, log, database } = await bootDatabaseService<SalesDB>({
 });
 const { db, pool } = database;
 const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "sales", log });
+
+// Users by their access token; payments and notifications as system callers in a tenant.
+const callerOf = serviceCallers(config, { systemCallers: ["payments", "notifications"] });
 
 await startService({
   config,
@@ -40,10 +43,10 @@ await startService({
       typeDefs,
       resolvers,
       log,
-      context: ({ request }) => ({
+      context: async ({ request }) => ({
+        ...(await callerOf(request.headers)),
         db,
         ports: config,
-        identity: () => identityFromHeaders(request.headers),
         menus: new Map(),
       }),
     });

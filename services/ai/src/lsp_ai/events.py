@@ -30,6 +30,11 @@ def _sidecar(path: str) -> str:
     return f"http://127.0.0.1:{settings.dapr_http_port}/v1.0/{path}"
 
 
+def _sidecar_headers(extra: dict[str, str]) -> dict[str, str]:
+    """Every call to the sidecar carries the Dapr API token (the sidecar refuses it otherwise)."""
+    return {**extra, "dapr-api-token": settings.dapr_api_token}
+
+
 class AuthUnavailable(Exception):
     """Auth could not say whose a location is (down, timing out, answering 5xx): not the event's
     fault, so the event is retried."""
@@ -41,7 +46,8 @@ async def location_of_tenant(
     """The location's settings when auth (which owns locations) says it is this tenant's; None
     when auth says it is not (404: unknown, or another tenant's; 400: not even a location id).
     Raises AuthUnavailable when auth cannot answer."""
-    headers = {"x-lsp-tenant-id": tenant_id, "x-lsp-role": "system"}
+    # A system call in the tenant: auth trusts it because the caller's Dapr app id is ai.
+    headers = _sidecar_headers({"x-lsp-tenant-id": tenant_id})
     try:
         async with httpx.AsyncClient(timeout=2.0, transport=transport) as client:
             res = await client.get(
@@ -191,7 +197,7 @@ async def publish_findings(
             res = await client.post(
                 _sidecar(f"publish/{PUBSUB}/{TOPIC}"),
                 json=envelope,
-                headers={"content-type": "application/cloudevents+json"},
+                headers=_sidecar_headers({"content-type": "application/cloudevents+json"}),
             )
             res.raise_for_status()
             sent.append(event_id)
