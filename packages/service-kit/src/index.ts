@@ -72,3 +72,12 @@ export { fetchLocation, type LocationSettings } from "./locations.js";
 export { mountSubschema, maskGraphQLError, type SubschemaOptions } from "./graphql.js";
 export { createOutboxTable, enqueueEvent, startOutboxRelay, type OutboxTable } from "./outbox.js";
 export { bootDatabaseService } from "./boot.js";
+export { VndScalar, MAX_VND, parseVnd, serializeVnd, parseInt8Exact } from "./vnd.js";
+export {
+  MAX_MERGE_KEYS,
+  FIRST_BUSINESS_DAY,
+  LAST_BUSINESS_DAY,
+  mergeKeys,
+  uuidArg,
+  businessDayArg,
+} from "./args.js";

@@ -1,12 +1,22 @@
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import { PaymentProvider } from "@lsp/contracts";
-import { AppError, withTenant, type Identity, type Logger, type SidecarPorts } from "@lsp/service-kit";
+import {
+  AppError,
+  VndScalar,
+  withTenant,
+  type Identity,
+  type Logger,
+  type SidecarPorts,
+} from "@lsp/service-kit";
 import type { PaymentsDB } from "./db.js";
 import { startPayment, type ProviderEndpoints } from "./intents.js";
 import { reconcile } from "./reconcile.js";
 
 export const typeDefs = /* GraphQL */ `
+  "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (service-kit's VndScalar)."
+  scalar Vnd
+
   enum PaymentProvider {
     momo
     zalopay
@@ -30,7 +40,7 @@ export const typeDefs = /* GraphQL */ `
     provider: PaymentProvider!
     providerTransactionId: String!
     "Amount in VND."
-    amountVnd: Int!
+    amountVnd: Vnd!
     status: String!
     createdAt: String!
   }
@@ -115,6 +125,7 @@ const columns = [
 ] as const;
 
 export const resolvers = {
+  Vnd: VndScalar,
   Query: {
     paymentWebhookAudit: async (_: unknown, args: { first?: number }, ctx: PaymentsContext) => {
       const who = ctx.identity();
