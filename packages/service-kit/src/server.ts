@@ -83,16 +83,27 @@ export function requireAppToken(token: string, publicRoutes: readonly string[] =
 const JSON_TYPES = ["application/json", "application/*+json"];
 
 /**
- * Bodies are JSON (bounded by BODY_LIMIT) or refused before they are read: a client cannot slip
- * a large body past the limit in another content type. Routes that take other types declare it.
+ * Bodies are JSON (bounded by BODY_LIMIT) or nothing: a body of any other type is read only up
+ * to the same limit (413 beyond) and then refused with 415, so a client cannot slip a large
+ * body past the limit in another content type. Routes that take other types declare it.
  */
-function jsonBodiesOnly(rawBodyRoutes: readonly string[]): RequestHandler {
-  return (req, _res, next) => {
-    const hasBody =
-      req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
-    if (!hasBody || matches(req.path, rawBodyRoutes) || req.is(JSON_TYPES)) return next();
-    next(new AppError("UNSUPPORTED_MEDIA_TYPE", "send the body as application/json"));
+function jsonBodiesOnly(limit: string, rawBodyRoutes: readonly string[]): RequestHandler[] {
+  // body-parser hands the type test the Express request itself.
+  const isOther = (req: IncomingMessage) => {
+    const r = req as express.Request;
+    return !matches(r.path, rawBodyRoutes) && !r.is(JSON_TYPES);
   };
+  return [
+    express.raw({ type: isOther, limit }),
+    (req, _res, next) => {
+      if (!isOther(req) || !Buffer.isBuffer(req.body)) return next();
+      if (req.body.length === 0) {
+        req.body = undefined; // no body, as without the reader
+        return next();
+      }
+      next(new AppError("UNSUPPORTED_MEDIA_TYPE", "send the body as application/json"));
+    },
+  ];
 }
 
 /** Express with the shared plumbing: JSON bodies, RED metrics, health, errors, graceful stop. */
@@ -103,7 +114,7 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
   app.use(httpMetrics());
   app.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
   app.use(requireAppToken(config.APP_API_TOKEN, def.publicRoutes));
-  app.use(jsonBodiesOnly(def.rawBodyRoutes ?? []));
+  app.use(jsonBodiesOnly(config.BODY_LIMIT, def.rawBodyRoutes ?? []));
   // Dapr delivers pub/sub messages as application/cloudevents+json.
   // The exact bytes are kept beside the parsed body: webhook signatures are checked over them.
   app.use(
