@@ -32,8 +32,8 @@ interface SocketInfo {
   expiry: NodeJS.Timeout;
 }
 
-/** graphql-ws's typed close codes (4401, 4403 …) plus ours: too many sockets. */
-const TOO_MANY_SOCKETS = 4429;
+/** Too many sockets for this user or address: WebSocket's own "try again later". */
+const TOO_MANY_SOCKETS = 1013;
 
 function tokenOf(params: Record<string, unknown>): string | null {
   for (const key of ["authorization", "Authorization", "token"]) {
