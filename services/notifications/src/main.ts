@@ -7,6 +7,7 @@ import {
   mountSubschema,
   pingDatabase,
   startOutboxRelay,
+  startRetention,
   startService,
   subscriptionRoute,
 } from "@lsp/service-kit";
@@ -16,10 +17,14 @@ import { mountDevPushSink } from "./dev-push-sink.js";
 import { sendDueDigests } from "./digest.js";
 import { eventHandlers } from "./handlers.js";
 import { pushNotification } from "./push.js";
+import { retentionConfig, retentionRules } from "./retention.js";
 import { resolvers, typeDefs, type NotificationsContext } from "./schema.js";
 
 /** DEV ONLY sink for the push binding (see dev-push-sink.ts): on in the local mesh, off in images. */
-const extraConfig = { DEV_PUSH_SINK: z.stringbool().default(process.env.NODE_ENV !== "production") };
+const extraConfig = {
+  DEV_PUSH_SINK: z.stringbool().default(process.env.NODE_ENV !== "production"),
+  ...retentionConfig,
+};
 const { config, log, database } = await bootDatabaseService<NotificationsDB, typeof extraConfig>({
   schema: "notifications",
   migrationsDir: path.join(import.meta.dirname, "..", "migrations"),
@@ -28,6 +33,13 @@ const { config, log, database } = await bootDatabaseService<NotificationsDB, typ
 const { db, pool } = database;
 const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "notifications", log });
 const deps = { db, ports: config, log };
+const stopRetention = startRetention({
+  db,
+  log,
+  lockKey: "notifications",
+  intervalMs: config.RETENTION_INTERVAL_SECONDS * 1000,
+  rules: retentionRules(config),
+});
 
 await startService({
   config,
@@ -67,6 +79,7 @@ await startService({
     });
   },
   onShutdown: async () => {
+    await stopRetention();
     await stopRelay();
     await db.destroy();
   },
