@@ -2,9 +2,6 @@ import path from "node:path";
 import { z } from "zod";
 import {
   bootDatabaseService,
-  DAY_MS,
-  deleteOlderThan,
-  deleteThroughFunction,
   identityFromHeaders,
   mountSubschema,
   pingDatabase,
@@ -15,6 +12,7 @@ import {
 import type { PaymentsDB } from "./db.js";
 import { resolvers, typeDefs, type PaymentsContext } from "./schema.js";
 import { reconcile } from "./reconcile.js";
+import { retentionConfig, retentionRules } from "./retention.js";
 import { WebhookGuard } from "./webhook-guard.js";
 import { mountWebhookRoutes } from "./webhook-http.js";
 
@@ -32,10 +30,7 @@ const providerConfig = {
   /** Webhooks per second (and burst) naming one provider merchant code. */
   WEBHOOK_MERCHANT_RATE: z.coerce.number().positive().default(100),
   WEBHOOK_MERCHANT_BURST: z.coerce.number().int().positive().default(200),
-  /** Retention (README: Retention): days kept, and how often the job runs. */
-  RETENTION_WEBHOOK_AUDIT_DAYS: z.coerce.number().positive().default(30),
-  RETENTION_OUTBOX_DAYS: z.coerce.number().positive().default(7),
-  RETENTION_INTERVAL_SECONDS: z.coerce.number().int().positive().default(900),
+  ...retentionConfig,
 };
 
 const { config, log, database } = await bootDatabaseService<PaymentsDB, typeof providerConfig>({
@@ -57,20 +52,7 @@ const stopRetention = startRetention({
   log,
   lockKey: "payments",
   intervalMs: config.RETENTION_INTERVAL_SECONDS * 1000,
-  rules: [
-    {
-      name: "webhook_audit",
-      horizonMs: config.RETENTION_WEBHOOK_AUDIT_DAYS * DAY_MS,
-      // Row-level security per tenant: the owner's function deletes across tenants (migration 0004).
-      deleteBatch: deleteThroughFunction("purge_webhook_audit"),
-    },
-    {
-      name: "outbox",
-      horizonMs: config.RETENTION_OUTBOX_DAYS * DAY_MS,
-      // Published rows only: `published_at < horizon` never matches an unpublished (NULL) row.
-      deleteBatch: deleteOlderThan({ table: "outbox", column: "published_at" }),
-    },
-  ],
+  rules: retentionRules(config),
 });
 
 await startService({
