@@ -13,7 +13,7 @@ import type { PaymentsDB } from "./db.js";
 import { resolvers, typeDefs, type PaymentsContext } from "./schema.js";
 import { reconcile } from "./reconcile.js";
 import { retentionConfig, retentionRules } from "./retention.js";
-import { WebhookGuard } from "./webhook-guard.js";
+import { DEFAULT_GUARD, WebhookGuard } from "./webhook-guard.js";
 import { mountWebhookRoutes } from "./webhook-http.js";
 
 /** Provider hosts (sandbox by default) and our public address, used to build signed requests. */
@@ -24,12 +24,19 @@ const providerConfig = {
   PUBLIC_URL: z.url().default("http://localhost:4000"),
   /** A callback later than this is considered missed and the provider is asked. */
   RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(0).default(300),
-  /** Webhooks per second (and burst) one source address may send (webhook-guard.ts). */
-  WEBHOOK_SOURCE_RATE: z.coerce.number().positive().default(50),
-  WEBHOOK_SOURCE_BURST: z.coerce.number().int().positive().default(100),
+  /** Rejected (unverified) webhooks per second, and burst, one source address may cause (webhook-guard.ts). */
+  WEBHOOK_SOURCE_REJECTS_PER_SECOND: z.coerce
+    .number()
+    .positive()
+    .default(DEFAULT_GUARD.sourceRejections.ratePerSecond),
+  WEBHOOK_SOURCE_REJECT_BURST: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_GUARD.sourceRejections.burst),
   /** Webhooks per second (and burst) naming one provider merchant code. */
-  WEBHOOK_MERCHANT_RATE: z.coerce.number().positive().default(100),
-  WEBHOOK_MERCHANT_BURST: z.coerce.number().int().positive().default(200),
+  WEBHOOK_MERCHANT_RATE: z.coerce.number().positive().default(DEFAULT_GUARD.merchant.ratePerSecond),
+  WEBHOOK_MERCHANT_BURST: z.coerce.number().int().positive().default(DEFAULT_GUARD.merchant.burst),
   ...retentionConfig,
 };
 
@@ -42,10 +49,12 @@ const { db, pool } = database;
 const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "payments", log });
 const deps = { db, ports: config, log };
 const guard = new WebhookGuard({
-  source: { ratePerSecond: config.WEBHOOK_SOURCE_RATE, burst: config.WEBHOOK_SOURCE_BURST },
+  ...DEFAULT_GUARD,
+  sourceRejections: {
+    ratePerSecond: config.WEBHOOK_SOURCE_REJECTS_PER_SECOND,
+    burst: config.WEBHOOK_SOURCE_REJECT_BURST,
+  },
   merchant: { ratePerSecond: config.WEBHOOK_MERCHANT_RATE, burst: config.WEBHOOK_MERCHANT_BURST },
-  audit: { ratePerSecond: 1, burst: 20 },
-  rejectCost: 4,
 });
 const stopRetention = startRetention({
   db,

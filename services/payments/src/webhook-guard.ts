@@ -3,21 +3,19 @@ import { registry } from "@lsp/service-kit";
 
 /**
  * Keeps junk and forged webhooks from delaying genuine ones (issue 12):
- * - a token bucket per source address (the edge passes the client's address as
- *   `x-lsp-client-ip`): every request takes one token, and a request rejected before its
- *   signature could be trusted (malformed, bad signature, unknown reference) takes
- *   `rejectCost` more, so a source sending junk runs dry fast while a provider's servers, whose
- *   notices verify, keep their full rate;
- * - a bucket per provider merchant code the request claims (MoMo partnerCode, ZaloPay app_id,
- *   VNPay vnp_TmnCode): it bounds how much of payments one merchant code can take, whoever
- *   sends it; it is never charged for rejections, so junk naming a merchant cannot lock that
- *   merchant's genuine notices out faster than one source's rate allows;
- * - audit rows of unverified rejections sampled per source (a source over its audit rate gets
- *   counted in a metric, not written), and every stored payload cut to `AUDIT_PAYLOAD_MAX_BYTES`.
+ * - per source address (the edge passes the client's address as `x-lsp-client-ip`), a budget of
+ *   *rejections*: a notice rejected before it could be trusted (malformed, bad signature, unknown
+ *   reference) takes a token; a source with none left is refused (429) before any parsing or
+ *   lookup until its budget refills. A provider's servers, whose notices verify, never spend it,
+ *   however many they send;
+ * - per provider merchant code a request claims (MoMo partnerCode, ZaloPay app_id, VNPay
+ *   vnp_TmnCode), a rate of all requests: it bounds how much of payments one merchant code can
+ *   take, whoever sends it, and is far above what a merchant receives;
+ * - audit rows of unverified rejections sampled per source and overall (over the rate: counted
+ *   in a metric, not written), each payload cut to `AUDIT_PAYLOAD_MAX_BYTES`.
  * The buckets live in memory, per replica, in maps of bounded size: an idle or evicted key is a
  * full bucket again, so eviction can only forgive, never block.
  */
-
 export interface BucketOptions {
   /** Tokens added per second. */
   ratePerSecond: number;
@@ -49,6 +47,11 @@ export class TokenBuckets {
     return fresh;
   }
 
+  /** Whether the key has at least one token (nothing taken). */
+  has(key: string, now = Date.now()): boolean {
+    return this.refill(key, now).tokens >= 1;
+  }
+
   /** Takes `cost` tokens if the key has them; false (and nothing taken) otherwise. */
   take(key: string, cost = 1, now = Date.now()): boolean {
     const b = this.refill(key, now);
@@ -69,19 +72,20 @@ export class TokenBuckets {
 }
 
 export interface GuardOptions {
-  source: BucketOptions;
+  /** Rejections of unverified notices one source may cause (then it is refused until refilled). */
+  sourceRejections: BucketOptions;
+  /** Requests naming one merchant code, verified or not. */
   merchant: BucketOptions;
-  /** Audit rows of unverified rejections a source may cause. */
-  audit: BucketOptions;
-  /** Extra tokens a request rejected before verification costs its source. */
-  rejectCost: number;
+  /** Audit rows of unverified rejections, per source and overall. */
+  auditPerSource: BucketOptions;
+  auditOverall: BucketOptions;
 }
 
 export const DEFAULT_GUARD: GuardOptions = {
-  source: { ratePerSecond: 50, burst: 100 },
-  merchant: { ratePerSecond: 100, burst: 200 },
-  audit: { ratePerSecond: 1, burst: 20 },
-  rejectCost: 4,
+  sourceRejections: { ratePerSecond: 2, burst: 30 },
+  merchant: { ratePerSecond: 200, burst: 400 },
+  auditPerSource: { ratePerSecond: 1, burst: 30 },
+  auditOverall: { ratePerSecond: 5, burst: 200 },
 };
 
 const refused = new Counter({
@@ -92,23 +96,28 @@ const refused = new Counter({
 });
 const auditSuppressed = new Counter({
   name: "payments_webhook_audit_suppressed_total",
-  help: "Rejected webhooks not written to webhook_audit because their source is over its audit rate",
+  help: "Rejected webhooks not written to webhook_audit because their source (or all sources) is over the audit rate",
   labelNames: ["provider"] as const,
   registers: [registry],
 });
+
+const OVERALL = "*";
 
 export class WebhookGuard {
   private readonly sources: TokenBuckets;
   private readonly merchants: TokenBuckets;
   private readonly audits: TokenBuckets;
-  constructor(private readonly opts: GuardOptions = DEFAULT_GUARD) {
-    this.sources = new TokenBuckets(opts.source);
+  private readonly auditsOverall: TokenBuckets;
+  constructor(opts: GuardOptions = DEFAULT_GUARD) {
+    this.sources = new TokenBuckets(opts.sourceRejections);
     this.merchants = new TokenBuckets(opts.merchant);
-    this.audits = new TokenBuckets(opts.audit);
+    this.audits = new TokenBuckets(opts.auditPerSource);
+    this.auditsOverall = new TokenBuckets(opts.auditOverall);
   }
 
+  /** False when the source has used up its rejections: refuse before any work. */
   admitSource(provider: string, source: string): boolean {
-    const ok = this.sources.take(source);
+    const ok = this.sources.has(source);
     if (!ok) refused.inc({ provider, limit: "source" });
     return ok;
   }
@@ -121,12 +130,12 @@ export class WebhookGuard {
 
   /** A request from `source` was rejected before it could be trusted. */
   penalize(source: string): void {
-    this.sources.charge(source, this.opts.rejectCost);
+    this.sources.charge(source, 1);
   }
 
   /** Whether an unverified rejection from `source` may still be written to the audit. */
   mayAudit(provider: string, source: string): boolean {
-    const ok = this.audits.take(source);
+    const ok = this.audits.has(source) && this.auditsOverall.take(OVERALL) && this.audits.take(source);
     if (!ok) auditSuppressed.inc({ provider });
     return ok;
   }

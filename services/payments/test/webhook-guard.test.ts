@@ -17,6 +17,14 @@ test("token buckets: a burst, then the rate; keys are independent", () => {
   assert.equal(b.take("a", 3, t0 + 60_000), false, "never more than the burst");
 });
 
+test("token buckets: has() looks without taking", () => {
+  const b = new TokenBuckets({ ratePerSecond: 1, burst: 1 });
+  assert.equal(b.has("k", 0), true);
+  assert.equal(b.has("k", 0), true);
+  b.charge("k", 1, 0);
+  assert.equal(b.has("k", 0), false);
+});
+
 test("token buckets: a charge after the fact (a rejected notice) runs the key into debt, bounded by one burst", () => {
   const b = new TokenBuckets({ ratePerSecond: 1, burst: 4 });
   const t0 = 5_000;

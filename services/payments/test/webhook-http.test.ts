@@ -29,10 +29,10 @@ function freePort(): Promise<number> {
 }
 
 const roomy: GuardOptions = {
-  source: { ratePerSecond: 1000, burst: 1000 },
+  sourceRejections: { ratePerSecond: 1000, burst: 1000 },
   merchant: { ratePerSecond: 1000, burst: 1000 },
-  audit: { ratePerSecond: 1000, burst: 1000 },
-  rejectCost: 4,
+  auditPerSource: { ratePerSecond: 1000, burst: 1000 },
+  auditOverall: { ratePerSecond: 1000, burst: 1000 },
 };
 
 describe("payments webhook route", { timeout: 180_000 }, () => {
@@ -218,19 +218,17 @@ describe("payments webhook route", { timeout: 180_000 }, () => {
     }
   });
 
-  test("rate limits: a source sending junk is refused early (429, no audit row) while another source is served; the audit of one source is sampled", async () => {
+  test("rate limits: a source sending junk is refused early (429, no audit row) once its rejections are used up, while another source is served; audit rows are sampled", async () => {
     const url = await serve({
-      source: { ratePerSecond: 0.01, burst: 25 },
-      merchant: { ratePerSecond: 1000, burst: 1000 },
-      audit: { ratePerSecond: 0.01, burst: 3 },
-      rejectCost: 4,
+      ...roomy,
+      sourceRejections: { ratePerSecond: 0.01, burst: 5 },
+      auditPerSource: { ratePerSecond: 0.01, burst: 3 },
     });
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
       const res = await call(`${url}/momo`, { body: momoIpn(), envelope: true, source: "203.0.113.66" });
       statuses.push(((await res.json()) as { status: number }).status);
     }
-    // 25 tokens: each rejected notice costs 1 + 4, so five are looked at, the rest refused.
     assert.deepEqual(statuses, [404, 404, 404, 404, 404, ...Array<number>(7).fill(429)]);
     const refused = await call(`${url}/momo`, { body: momoIpn(), source: "203.0.113.66" });
     assert.equal(refused.status, 429);
@@ -246,13 +244,19 @@ describe("payments webhook route", { timeout: 180_000 }, () => {
     assert.equal(((await vnp.json()) as { RspCode: string }).RspCode, "99", "VNPay: retry later");
   });
 
+  test("audit rows of unverified rejections are capped overall too, whatever the number of sources", async () => {
+    const url = await serve({ ...roomy, auditOverall: { ratePerSecond: 0.01, burst: 4 } });
+    for (let i = 0; i < 10; i++) await call(`${url}/momo`, { body: "junk", source: `198.18.0.${i + 1}` });
+    const { rows } = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM webhook_audit WHERE reason LIKE '%(source 198.18.0.%'`.execute(
+      database.db,
+    );
+    assert.equal(rows[0]?.n, 4);
+  });
+
   test("rate limits: one merchant code cannot take more than its share, whatever the sources; other merchants are served", async () => {
-    const url = await serve({
-      source: { ratePerSecond: 1000, burst: 1000 },
-      merchant: { ratePerSecond: 0.01, burst: 3 },
-      audit: { ratePerSecond: 1000, burst: 1000 },
-      rejectCost: 4,
-    });
+    const url = await serve({ ...roomy, merchant: { ratePerSecond: 0.01, burst: 3 } });
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
       const res = await call(`${url}/momo`, {
