@@ -30,14 +30,19 @@ export function ordersOf(daysAgo: number): Record<string, unknown>[] {
 }
 
 /** Publishes `days` days of history (yesterday backwards); returns the number of orders. */
-export async function publishHistory(daprHttpPort: number, days: number): Promise<number> {
+export async function publishHistory(
+  daprHttpPort: number,
+  days: number,
+  /** The publishing app's Dapr API token (its sidecar refuses calls without it). */
+  daprApiToken: string,
+): Promise<number> {
   const events = Array.from({ length: days }, (_, k) => ordersOf(days - k)).flat();
   for (let i = 0; i < events.length; i += 25) {
     await Promise.all(
       events.slice(i, i + 25).map(async (data) => {
         const res = await fetch(`http://127.0.0.1:${daprHttpPort}/v1.0/publish/pubsub/orders`, {
           method: "POST",
-          headers: { "content-type": "application/cloudevents+json" },
+          headers: { "content-type": "application/cloudevents+json", "dapr-api-token": daprApiToken },
           body: JSON.stringify({
             specversion: "1.0",
             id: randomUUID(),

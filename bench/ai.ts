@@ -43,7 +43,7 @@ try {
     return { ms, degraded: degradedOf(res.data) };
   };
 
-  const orders = await publishHistory(mesh.plan.apps.sales.daprHttp, 35);
+  const orders = await publishHistory(mesh.plan.apps.sales.daprHttp, 35, mesh.tokens.sales.daprApiToken);
   say(`published ${orders} orders over 35 days; waiting for the actor to record them and fit…`);
   for (let tries = 0; ; tries++) {
     const f = await time(QUERIES.forecast).catch(() => ({ degraded: true, ms: 0 }));

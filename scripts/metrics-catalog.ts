@@ -47,7 +47,7 @@ const mesh = await startMesh({
 });
 /** Every app, every sidecar, placement and the scheduler. */
 const sources: [string, string][] = [
-  ...APPS.map((a): [string, string] => [a, `http://127.0.0.1:${mesh.plan.apps[a].app}/metrics`]),
+  ...APPS.map((a): [string, string] => [a, `http://127.0.0.1:${mesh.plan.apps[a].ops}/metrics`]),
   ...APPS.map((a): [string, string] => [
     "daprd",
     `http://127.0.0.1:${mesh.plan.apps[a].daprMetrics}/metrics`,

@@ -41,7 +41,7 @@ if (( ${#missing[@]} )); then
 fi
 ok "postgres $(ls /usr/lib/postgresql | sort -n | tail -1), $(/usr/bin/redis-server --version | cut -d' ' -f3)"
 
-step "3/6 Dapr runtime (daprd, placement, scheduler) from source"
+step "3/6 Dapr runtime (daprd, placement, scheduler, sentry) from source"
 dapr_bin=$(bash tools/dapr/build.sh | tail -1)
 ok "$("$dapr_bin/daprd" --version) in $dapr_bin"
 

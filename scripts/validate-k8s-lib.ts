@@ -6,7 +6,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseAllDocuments, stringify } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
+import { z } from "zod";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const CHART = path.join(REPO, "charts", "lsp");
@@ -69,19 +70,24 @@ export function helmLint(tools: K8sTools, valueFiles: string[]): RunResult {
   ]);
 }
 
-/** `helm template` of a profile, as the release `lsp` in namespace `lsp`. */
-export function helmTemplate(tools: K8sTools, valueFiles: string[], extra: string[] = []): RunResult {
+/** `helm template` of a profile, as the release `lsp` in namespace `lsp` (of charts/lsp, or a copy). */
+export function helmTemplate(
+  tools: K8sTools,
+  valueFiles: string[],
+  extra: string[] = [],
+  chart = CHART,
+): RunResult {
   const res = spawnSync(
     tools.helm,
     [
       "template",
       "lsp",
-      CHART,
+      chart,
       "--namespace",
       "lsp",
       "--kube-version",
       KUBERNETES_VERSION,
-      ...valueFiles.flatMap((f) => ["-f", path.join(CHART, f)]),
+      ...valueFiles.flatMap((f) => ["-f", path.join(chart, f)]),
       ...extra,
     ],
     { encoding: "utf8", cwd: REPO, maxBuffer: 64 * 1024 * 1024 },
@@ -230,4 +236,128 @@ export function generateDashboards(outDir: string): void {
       stdio: "pipe",
     },
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// components/access.yaml, read independently of the chart: what the rendered Dapr Configurations,
+// pub/sub metadata, Roles and NetworkPolicies must say. The chart reads its verbatim copy
+// (files/dapr/access.yaml); these checks render the chart and compare.
+
+export const ACCESS_SOURCE = path.join(REPO, "components", "access.yaml");
+export const ACCESS_COPY = path.join(DAPR_COPIES, "access.yaml");
+
+const Operation = z
+  .string()
+  .regex(/^(GET|POST|PUT|PATCH|DELETE) \/[A-Za-z0-9._~/*-]*$/, "expected 'VERB /path'");
+const AppAccess = z.object({
+  invokes: z.record(z.string(), z.array(Operation)),
+  actors: z.array(z.string()).optional(),
+  secrets: z.array(z.string()),
+  merchantCredentials: z.boolean().optional(),
+  publishes: z.array(z.string()),
+  subscribes: z.array(z.string()),
+});
+const AccessFile = z.object({ topics: z.array(z.string()).min(1), apps: z.record(z.string(), AppAccess) });
+export type Access = z.infer<typeof AccessFile>;
+
+export function parseAccess(text: string): Access {
+  return AccessFile.parse(parse(text));
+}
+
+export interface AclOperation {
+  name: string;
+  httpVerb: string[];
+  action: string;
+}
+export interface AclPolicy {
+  appId: string;
+  defaultAction: string;
+  trustDomain: string;
+  namespace: string;
+  operations: AclOperation[];
+}
+export interface AccessControl {
+  defaultAction: string;
+  trustDomain: string;
+  policies?: AclPolicy[];
+}
+export interface SecretScope {
+  storeName: string;
+  defaultAccess: string;
+  allowedSecrets?: string[];
+  deniedSecrets?: string[];
+}
+
+/** Order-free form of an accessControl: policies by app id, operations by path, verbs sorted. */
+export function normalizeAcl(acl: AccessControl | undefined): unknown {
+  if (!acl) return undefined;
+  return {
+    defaultAction: acl.defaultAction,
+    trustDomain: acl.trustDomain,
+    policies: [...(acl.policies ?? [])]
+      .map((p) => ({
+        ...p,
+        operations: [...p.operations]
+          .map((o) => ({ ...o, httpVerb: [...o.httpVerb].sort() }))
+          .sort((a, b) => a.name.localeCompare(b.name)),
+      }))
+      .sort((a, b) => a.appId.localeCompare(b.appId)),
+  };
+}
+
+/** The callee's sidecar: deny by default; each caller exactly its listed operations (verbs per path). */
+export function expectedAccessControl(access: Access, callee: string, namespace: string): AccessControl {
+  const policies: AclPolicy[] = [];
+  for (const [caller, a] of Object.entries(access.apps)) {
+    const ops = a.invokes[callee];
+    if (!ops?.length) continue;
+    const byPath = new Map<string, string[]>();
+    for (const op of ops) {
+      const [verb = "", opPath = ""] = op.split(" ");
+      byPath.set(opPath, [...(byPath.get(opPath) ?? []), verb]);
+    }
+    policies.push({
+      appId: caller,
+      defaultAction: "deny",
+      trustDomain: "public",
+      namespace,
+      operations: [...byPath].map(([name, httpVerb]) => ({ name, httpVerb, action: "allow" })),
+    });
+  }
+  return { defaultAction: "deny", trustDomain: "public", ...(policies.length ? { policies } : {}) };
+}
+
+/**
+ * The app's secret scopes: its listed keys of the shared store, nothing of Dapr's built-in
+ * `kubernetes` store, and the merchant store (which holds nothing else) for the app that has one.
+ */
+export function expectedSecretScopes(access: Access, app: string): SecretScope[] {
+  const a = access.apps[app];
+  if (!a) throw new Error(`access.yaml has no app ${app}`);
+  return [
+    { storeName: "secretstore", defaultAccess: "deny", allowedSecrets: a.secrets },
+    { storeName: "kubernetes", defaultAccess: "deny" },
+    ...(a.merchantCredentials ? [{ storeName: "merchant-credentials", defaultAccess: "allow" }] : []),
+  ];
+}
+
+/** "app1=t1,t2;app2=" → app → topics. Throws on a malformed entry. */
+export function parseTopicScopes(value: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const entry of value.split(";")) {
+    const m = /^([a-z][a-z0-9-]*)=(.*)$/.exec(entry);
+    if (!m?.[1]) throw new Error(`malformed topic scope entry "${entry}"`);
+    out.set(m[1], m[2] ? m[2].split(",") : []);
+  }
+  return out;
+}
+
+/** The apps whose sidecars reach this app's sidecar: its invokers and the callers of its actor types. */
+export function expectedCallers(access: Access, callee: string, actorTypes: string[]): string[] {
+  return Object.entries(access.apps)
+    .filter(
+      ([, a]) => a.invokes[callee] !== undefined || (a.actors ?? []).some((t) => actorTypes.includes(t)),
+    )
+    .map(([caller]) => caller)
+    .sort();
 }

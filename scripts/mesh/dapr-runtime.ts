@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { parseAllDocuments, stringify } from "yaml";
+import { accessControlFor, pubsubScopeMetadata, secretScopesFor, type Access } from "./access.js";
 import type { AppPorts, PortPlan } from "./ports.js";
 import { MeshError, httpOk, startProcess, waitFor, type Managed } from "./processes.js";
 
@@ -13,21 +15,27 @@ export function daprBinDir(repo: string): string {
     return out.toString().trim().split("\n").pop() ?? "";
   } catch {
     throw new MeshError(
-      "Dapr binaries (daprd, placement, scheduler) are not built for this pin: run `npm run setup`",
+      "Dapr binaries (daprd, placement, scheduler, sentry) are not built for this pin: run `npm run setup`",
     );
   }
 }
 
 export interface RenderedResources {
   resourcesDir: string;
-  configFile: string;
+  /** Each sidecar's Configuration: shared settings plus its own access control and secret scopes. */
+  configFiles: Record<string, string>;
 }
 
-/** Fills the local component templates with this run's ports and paths. */
+/**
+ * Fills the local component templates with this run's ports and paths, adds the topic scopes of
+ * components/access.yaml to the pub/sub component, and writes one Configuration per app (the
+ * shared config.yaml with that app's access control and secret scopes).
+ */
 export function renderComponents(
   repo: string,
   runDir: string,
   values: Record<string, string>,
+  access: Access,
   otlpGrpc?: string,
 ): RenderedResources {
   const src = path.join(repo, "components", "local");
@@ -39,21 +47,125 @@ export function renderComponents(
       if (v === undefined) throw new MeshError(`components: no value for {{${key}}}`);
       return v;
     });
-  let configFile = "";
+  let configTemplate = "";
   for (const file of readdirSync(src).filter((f) => f.endsWith(".yaml"))) {
     let text = readFileSync(path.join(src, file), "utf8");
     if (file === "config.yaml") {
       if (!otlpGrpc) text = text.replace(/ *# otel-begin[\s\S]*?# otel-end\n/, "");
-      configFile = path.join(runDir, "config.yaml");
-      writeFileSync(configFile, fill(text));
+      configTemplate = fill(text);
+    } else if (file === "pubsub.yaml") {
+      writeFileSync(path.join(resourcesDir, file), withTopicScopes(fill(text), access));
     } else {
       writeFileSync(path.join(resourcesDir, file), fill(text));
     }
   }
-  return { resourcesDir, configFile };
+  const configFiles: Record<string, string> = {};
+  for (const app of Object.keys(access.apps)) {
+    const [doc] = parseAllDocuments(configTemplate);
+    const config = doc?.toJS() as { spec: Record<string, unknown> };
+    config.spec.accessControl = accessControlFor(access, app);
+    config.spec.secrets = { scopes: secretScopesFor(access, app) };
+    configFiles[app] = path.join(runDir, `config-${app}.yaml`);
+    writeFileSync(configFiles[app], stringify(config));
+  }
+  return { resourcesDir, configFiles };
 }
 
-export async function startPlacement(bin: string, plan: PortPlan, logDir: string): Promise<Managed> {
+/** The pub/sub component with every topic protected and every app's topics scoped. */
+function withTopicScopes(componentYaml: string, access: Access): string {
+  const [doc] = parseAllDocuments(componentYaml);
+  const component = doc?.toJS() as { spec: { metadata: { name: string; value: string }[] } };
+  for (const [name, value] of Object.entries(pubsubScopeMetadata(access)))
+    component.spec.metadata.push({ name, value });
+  return stringify(component);
+}
+
+/** Where Sentry keeps the mesh's root and issuer (it makes them on its first start). */
+export interface TrustBundle {
+  dir: string;
+  caFile: string;
+}
+
+/**
+ * Dapr Sentry, the certificate authority of the mesh: it creates a self-signed root and issuer in
+ * the run's state directory on its first start (kept for the next start of the same run) and
+ * signs every sidecar's and the control plane's workload certificates (mTLS, SPIFFE ids).
+ * Locally it accepts any app id (Sentry's self-hosted "insecure" validator: every process here
+ * is ours); in the cluster it checks Kubernetes service account tokens.
+ */
+export async function startSentry(
+  bin: string,
+  plan: PortPlan,
+  runDir: string,
+  logDir: string,
+): Promise<{ proc: Managed; trust: TrustBundle }> {
+  const dir = path.join(runDir, "sentry");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const configFile = path.join(runDir, "sentry-config.yaml");
+  writeFileSync(
+    configFile,
+    stringify({
+      apiVersion: "dapr.io/v1alpha1",
+      kind: "Configuration",
+      metadata: { name: "daprsystem" },
+      spec: { mtls: { enabled: true, workloadCertTTL: "24h", allowedClockSkew: "15m" } },
+    }),
+  );
+  const s = plan.sentry;
+  const proc = startProcess(
+    "sentry",
+    path.join(bin, "sentry"),
+    [
+      "--config",
+      configFile,
+      "--issuer-credentials",
+      dir,
+      "--port",
+      String(s.port),
+      "--listen-address",
+      "127.0.0.1",
+      "--healthz-port",
+      String(s.healthz),
+      "--healthz-listen-address",
+      "127.0.0.1",
+      "--metrics-port",
+      String(s.metrics),
+      "--metrics-listen-address",
+      "127.0.0.1",
+      "--log-as-json",
+      "--log-level",
+      daprLogLevel(),
+    ],
+    { cwd: logDir, logDir },
+  );
+  const caFile = path.join(dir, "ca.crt");
+  await waitFor(
+    "sentry",
+    async () => existsSync(caFile) && (await httpOk(`http://127.0.0.1:${s.healthz}/healthz`)),
+    { timeoutMs: 30_000, process: proc },
+  );
+  return { proc, trust: { dir, caFile } };
+}
+
+/** The flags that put a control-plane service (placement, scheduler) on Sentry's mTLS. */
+function controlPlaneTls(plan: PortPlan, trust: TrustBundle): string[] {
+  return [
+    "--tls-enabled",
+    "--trust-domain",
+    "localhost",
+    "--trust-anchors-file",
+    trust.caFile,
+    "--sentry-address",
+    `127.0.0.1:${plan.sentry.port}`,
+  ];
+}
+
+export async function startPlacement(
+  bin: string,
+  plan: PortPlan,
+  trust: TrustBundle,
+  logDir: string,
+): Promise<Managed> {
   const p = plan.placement;
   const proc = startProcess(
     "placement",
@@ -73,6 +185,7 @@ export async function startPlacement(bin: string, plan: PortPlan, logDir: string
       "127.0.0.1",
       "--initial-cluster",
       `dapr-placement-0=127.0.0.1:${p.raft}`,
+      ...controlPlaneTls(plan, trust),
       "--log-as-json",
       "--log-level",
       daprLogLevel(),
@@ -89,6 +202,7 @@ export async function startPlacement(bin: string, plan: PortPlan, logDir: string
 export async function startScheduler(
   bin: string,
   plan: PortPlan,
+  trust: TrustBundle,
   dataDir: string,
   logDir: string,
 ): Promise<Managed> {
@@ -122,6 +236,10 @@ export async function startScheduler(
       "127.0.0.1",
       "--etcd-initial-cluster",
       `dapr-scheduler-server-0=http://127.0.0.1:${s.etcdPeer}`,
+      ...controlPlaneTls(plan, trust),
+      // Its own copy of its workload identity, per run (the default is one shared /tmp path).
+      "--identity-directory-write",
+      path.join(etcdDir, "..", "scheduler-identity"),
       "--log-as-json",
       "--log-level",
       daprLogLevel(),
@@ -135,12 +253,20 @@ export async function startScheduler(
   return proc;
 }
 
+/** The two tokens of one app: app → its sidecar (Dapr API), sidecar → app (app API). */
+export interface AppTokens {
+  daprApiToken: string;
+  appApiToken: string;
+}
+
 export function startSidecar(
   bin: string,
   appId: string,
   ports: AppPorts,
   plan: PortPlan,
   resources: RenderedResources,
+  trust: TrustBundle,
+  tokens: AppTokens,
   logDir: string,
 ): Managed {
   if (!existsSync(path.join(bin, "daprd")))
@@ -172,7 +298,12 @@ export function startSidecar(
       "--resources-path",
       resources.resourcesDir,
       "--config",
-      resources.configFile,
+      resources.configFiles[appId] ?? "",
+      // Sidecar-to-sidecar and sidecar-to-control-plane traffic is mTLS with SPIFFE identities
+      // from Sentry: the callee's access control knows which app calls.
+      "--enable-mtls",
+      "--sentry-address",
+      `127.0.0.1:${plan.sentry.port}`,
       "--placement-host-address",
       `127.0.0.1:${plan.placement.port}`,
       "--scheduler-host-address",
@@ -194,8 +325,17 @@ export function startSidecar(
             "2",
           ]),
     ],
-    // Actors advertise this address to placement.
-    { cwd: logDir, logDir, env: { DAPR_HOST_IP: "127.0.0.1" } },
+    {
+      cwd: logDir,
+      logDir,
+      env: {
+        // Actors advertise this address to placement.
+        DAPR_HOST_IP: "127.0.0.1",
+        DAPR_TRUST_ANCHORS: readFileSync(trust.caFile, "utf8"),
+        DAPR_API_TOKEN: tokens.daprApiToken,
+        APP_API_TOKEN: tokens.appApiToken,
+      },
+    },
   );
 }
 

@@ -5,8 +5,10 @@ import type { PortPlan } from "./ports.js";
 
 /**
  * The development secret store's contents (written to .lsp/<run>/secrets.json and served by the
- * `secretstore` component). DEVELOPMENT ONLY: trust-auth local databases, throwaway keys and the
- * providers' public sandbox credentials. Each service adds its own keys in its own block.
+ * `secretstore` component). DEVELOPMENT ONLY: trust-auth local databases, throwaway keys and
+ * URLs. Each service adds its own keys in its own block; which app may read which key through the
+ * secrets API is components/access.yaml's to say (components' own references are resolved by
+ * the one sidecar that loads the component).
  */
 export function devSecrets(plan: PortPlan, runDir: string): Record<string, string> {
   return {
@@ -14,11 +16,20 @@ export function devSecrets(plan: PortPlan, runDir: string): Record<string, strin
     // ai: the actor state store (PostgreSQL v2) connects as the ai schema's owner role, since
     // Dapr creates and migrates its own tables there (they hold actor state, no tenant column).
     "actorstate-connection-string": `host=127.0.0.1 port=${plan.postgres} user=own_ai dbname=lsp search_path=ai sslmode=disable`,
-    // notifications: the push binding's target, the service's own DEV ONLY sink (FCM in the cluster).
-    "notifications-push-url": `http://127.0.0.1:${plan.apps.notifications.app}/dev/push-sink`,
+    // notifications: the push binding's target, the launcher's DEV ONLY sink (FCM in the cluster).
+    "notifications-push-url": `http://127.0.0.1:${plan.devSinks}/push`,
     // payments: where reconciliation asks each provider about a payment; the sandboxes, unless a
     // test runs a fake provider server (LSP_PAYMENT_PROVIDERS_URL).
     ...providerQueryUrls(process.env.LSP_PAYMENT_PROVIDERS_URL),
+  };
+}
+
+/**
+ * payments' own store (`merchant-credentials`, loaded by payments' sidecar alone): the per-tenant
+ * merchant credentials and nothing else (.lsp/<run>/merchant-credentials.json).
+ */
+export function merchantSecrets(): Record<string, string> {
+  return {
     // payments: per-tenant merchant credentials of the demo tenants (DEV ONLY). Phở Bò uses the
     // providers' public sandbox credentials; Cà Phê has throwaway keys of its own, so that a
     // webhook signed with one tenant's keys never verifies for the other.
@@ -69,7 +80,7 @@ function providerQueryUrls(fake: string | undefined): Record<string, string> {
  * auth (DEV ONLY): two ES256 signing keys (the first active, the second ready for a rotation) and
  * the OTP pepper, generated on the first start of a run directory and kept there, so that tokens
  * survive a restart of `npm start`; nothing private is committed. The SMS binding delivers to
- * auth's own DEV ONLY sink.
+ * the launcher's DEV ONLY sink (scripts/mesh/dev-sinks.ts), which no app can read.
  */
 function authDevSecrets(plan: PortPlan, runDir: string): Record<string, string> {
   const file = path.join(runDir, "auth-dev-keys.json");
@@ -91,6 +102,6 @@ function authDevSecrets(plan: PortPlan, runDir: string): Record<string, string> 
   return {
     "auth-signing-keys": JSON.stringify({ keys: dev.keys }),
     "auth-otp-pepper": dev.pepper,
-    "auth-sms-url": `http://127.0.0.1:${plan.apps.auth.app}/dev/sms-sink`,
+    "auth-sms-url": `http://127.0.0.1:${plan.devSinks}/sms`,
   };
 }

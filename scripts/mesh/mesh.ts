@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,14 +11,17 @@ import {
   startPostgres,
   startRedis,
 } from "./infra.js";
+import { loadAccess } from "./access.js";
 import {
   daprBinDir,
   renderComponents,
   startPlacement,
   startScheduler,
+  startSentry,
   startSidecar,
+  type AppTokens,
 } from "./dapr-runtime.js";
-import { devSecrets } from "./dev-secrets.js";
+import { devSecrets, merchantSecrets } from "./dev-secrets.js";
 import { APPS, allPorts, portPlan, type AppName, type PortPlan } from "./ports.js";
 import {
   MeshError,
@@ -54,6 +58,13 @@ export interface Mesh {
   runDir: string;
   logDir: string;
   edgeUrl: string;
+  /** DEV ONLY sinks of the sms and push bindings (scripts/mesh/dev-sinks.ts). */
+  devSinksUrl: string;
+  /**
+   * This run's tokens (operators and the test harness only): an app's `daprApiToken` lets a
+   * caller use that app's sidecar as the app would, its `appApiToken` call the app as its sidecar.
+   */
+  tokens: Record<AppName, AppTokens>;
   logs: Record<string, string>;
   /** Every process the mesh started that still runs (each leads its own process group). */
   processes: () => { name: string; pid: number }[];
@@ -186,26 +197,54 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     // Awaited once the control plane is up; until then a failure must not be an unhandled rejection.
     migrations.catch(() => undefined);
 
-    say(`starting Dapr placement (${plan.placement.port}) and scheduler (${plan.scheduler.port})…`);
+    say(`starting Dapr Sentry (${plan.sentry.port}): the mesh's certificate authority for mTLS…`);
+    const sentry = await startSentry(bin, plan, runDir, logDir);
+    tiers.push([sentry.proc]);
+    say(`starting Dapr placement (${plan.placement.port}) and scheduler (${plan.scheduler.port}) on mTLS…`);
     const [placement, scheduler] = await Promise.all([
-      startPlacement(bin, plan, logDir),
-      startScheduler(bin, plan, path.join(runDir, "scheduler"), logDir),
+      startPlacement(bin, plan, sentry.trust, logDir),
+      startScheduler(bin, plan, sentry.trust, path.join(runDir, "scheduler"), logDir),
     ]);
     tiers.push([placement, scheduler]);
     await migrations;
 
+    const devSinks = startProcess(
+      "dev-sinks",
+      process.execPath,
+      ["--import", "tsx", path.join(REPO, "scripts", "mesh", "dev-sinks.ts"), String(plan.devSinks)],
+      { cwd: REPO, logDir },
+    );
+    tiers[tiers.length - 1]?.push(devSinks);
+    const devSinksUrl = `http://127.0.0.1:${plan.devSinks}`;
+    await waitFor("dev sinks", () => httpOk(`${devSinksUrl}/healthz`), {
+      timeoutMs: 30_000,
+      process: devSinks,
+    });
+
+    // Secrets only where they are used: the shared store's file (each sidecar may read only its
+    // own keys of it, by access.yaml) and the merchant credentials' file (payments' store only).
     const secretsFile = path.join(runDir, "secrets.json");
-    writeFileSync(secretsFile, JSON.stringify(devSecrets(plan, runDir), null, 2));
+    const merchantFile = path.join(runDir, "merchant-credentials.json");
+    writeFileSync(secretsFile, JSON.stringify(devSecrets(plan, runDir), null, 2), { mode: 0o600 });
+    writeFileSync(merchantFile, JSON.stringify(merchantSecrets(), null, 2), { mode: 0o600 });
+    const access = loadAccess(REPO);
     const resources = renderComponents(
       REPO,
       runDir,
       {
         REDIS_ADDR: `127.0.0.1:${plan.redis}`,
         SECRETS_FILE: secretsFile,
+        MERCHANT_SECRETS_FILE: merchantFile,
         NAME_RESOLUTION_DB: path.join(runDir, "nameresolution.db"),
       },
+      access,
       opts.otlpGrpcEndpoint,
     );
+    // Fresh tokens for every run: app → its sidecar and sidecar → app, one pair per app.
+    const token = () => randomBytes(32).toString("base64url");
+    const tokens = Object.fromEntries(
+      apps.map((app) => [app, { daprApiToken: token(), appApiToken: token() }]),
+    ) as Record<AppName, AppTokens>;
 
     say(`starting ${apps.length} apps, each with its daprd sidecar…`);
     const logs: Record<string, string> = {};
@@ -224,6 +263,9 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         APP_PORT: String(ports.app),
         DAPR_HTTP_PORT: String(ports.daprHttp),
         DAPR_GRPC_PORT: String(ports.daprGrpc),
+        DAPR_API_TOKEN: tokens[app].daprApiToken,
+        APP_API_TOKEN: tokens[app].appApiToken,
+        OPS_PORT: String(ports.ops),
         LOG_LEVEL: opts.logLevel ?? "info",
         PYTHONUNBUFFERED: "1",
         // The app serves as a role that owns nothing and only checks that its schema is
@@ -236,13 +278,13 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       launchers.set(app, () => startProcess(app, command, args, { cwd, env, logDir }));
       const proc = startProcess(app, command, args, { cwd, env, logDir });
       running.set(app, proc);
-      const sidecar = startSidecar(bin, app, ports, plan, resources, logDir);
+      const sidecar = startSidecar(bin, app, ports, plan, resources, sentry.trust, tokens[app], logDir);
       appTier.push(proc, sidecar);
       logs[app] = proc.logFile;
       logs[`${app}.daprd`] = sidecar.logFile;
       waits.push(
         (async () => {
-          await waitFor(`${app} (app /readyz)`, () => httpOk(`http://127.0.0.1:${ports.app}/readyz`), {
+          await waitFor(`${app} (app /readyz)`, () => httpOk(`http://127.0.0.1:${ports.ops}/readyz`), {
             timeoutMs: 120_000,
             process: proc,
           });
@@ -275,7 +317,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       }
     }
     const edgeUrl = `http://localhost:${plan.apps.edge.app}/graphql`;
-    await waitFor("edge GraphQL schema", () => httpOk(`http://127.0.0.1:${plan.apps.edge.app}/readyz`), {
+    await waitFor("edge GraphQL schema", () => httpOk(`http://127.0.0.1:${plan.apps.edge.ops}/readyz`), {
       timeoutMs: 30_000,
     });
     const processes = () =>
@@ -293,12 +335,12 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       const proc = launch();
       running.set(app, proc);
       appTier.push(proc);
-      await waitFor(`${app} (app /readyz)`, () => httpOk(`http://127.0.0.1:${plan.apps[app].app}/readyz`), {
+      await waitFor(`${app} (app /readyz)`, () => httpOk(`http://127.0.0.1:${plan.apps[app].ops}/readyz`), {
         timeoutMs: 120_000,
         process: proc,
       });
     };
-    return { plan, runDir, logDir, edgeUrl, logs, processes, killApp, restartApp, stop };
+    return { plan, runDir, logDir, edgeUrl, devSinksUrl, tokens, logs, processes, killApp, restartApp, stop };
   } catch (err) {
     await stop();
     throw err;

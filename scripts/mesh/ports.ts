@@ -1,7 +1,8 @@
 /**
  * Every port of a local mesh derives from one base (LSP_PORT_BASE, default 4000), so two
  * checkouts — or a test run beside `npm start` — never collide: give each its own base.
- * Layout: base = edge; base+1.. infrastructure; base+20+10·i the i-th app and its sidecar.
+ * Layout: base = edge; base+1.. infrastructure; base+20+10·i the i-th app, its sidecar (+1 … +4)
+ * and its ops listener (+6: /readyz, /metrics; +5 would put sales on 4045, which fetch refuses).
  */
 export const APPS = ["edge", "auth", "sales", "dashboard", "payments", "notifications", "ai"] as const;
 export type AppName = (typeof APPS)[number];
@@ -12,6 +13,8 @@ export interface AppPorts {
   daprGrpc: number;
   daprInternalGrpc: number;
   daprMetrics: number;
+  /** The app's ops listener (readiness, metrics): never behind the sidecar or the public port. */
+  ops: number;
 }
 
 export interface PortPlan {
@@ -20,6 +23,10 @@ export interface PortPlan {
   redis: number;
   placement: { port: number; healthz: number; metrics: number; raft: number };
   scheduler: { port: number; healthz: number; metrics: number; etcdClient: number; etcdPeer: number };
+  /** Dapr Sentry, the certificate authority of the mesh's mTLS. */
+  sentry: { port: number; healthz: number; metrics: number };
+  /** DEV ONLY: where the sms and push bindings deliver locally; read by tests and developers. */
+  devSinks: number;
   apps: Record<AppName, AppPorts>;
 }
 
@@ -46,6 +53,7 @@ export function portPlan(base: number): PortPlan {
           daprGrpc: b + 2,
           daprInternalGrpc: b + 3,
           daprMetrics: b + 4,
+          ops: b + 6,
         },
       ];
     }),
@@ -62,6 +70,8 @@ export function portPlan(base: number): PortPlan {
       etcdClient: base + 10,
       etcdPeer: base + 11,
     },
+    devSinks: base + 12,
+    sentry: { port: base + 13, healthz: base + 14, metrics: base + 15 },
     apps,
   };
   const refused = allPorts(plan).filter((p) => FETCH_BAD_PORTS.has(p.port));
@@ -78,6 +88,8 @@ export function allPorts(plan: PortPlan): { port: number; owner: string }[] {
     { port: plan.redis, owner: "redis" },
     ...Object.entries(plan.placement).map(([k, port]) => ({ port, owner: `placement ${k}` })),
     ...Object.entries(plan.scheduler).map(([k, port]) => ({ port, owner: `scheduler ${k}` })),
+    ...Object.entries(plan.sentry).map(([k, port]) => ({ port, owner: `sentry ${k}` })),
+    { port: plan.devSinks, owner: "dev sinks" },
   ];
   for (const [name, p] of Object.entries(plan.apps)) {
     for (const [k, port] of Object.entries(p)) out.push({ port, owner: `${name} ${k}` });

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
-import { startTestMesh } from "../support/mesh.js";
+import { asApp, startTestMesh } from "../support/mesh.js";
 import { DEMO, edgeClient, eventually } from "../support/graphql-client.js";
 import { scrapeMetrics, sumOf } from "../support/metrics.js";
 import { DEMO_LOCATION, publishHistory } from "../../bench/ai-history.js";
@@ -129,7 +129,7 @@ describe("AI actors through the edge on the real mesh", { timeout: 600_000 }, ()
       `http://127.0.0.1:${port}/v1.0/actors/LocationInsights/${LOCATION}/method/${method}`,
       {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...asApp(mesh, "edge") },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(10_000),
       },
@@ -146,7 +146,11 @@ describe("AI actors through the edge on the real mesh", { timeout: 600_000 }, ()
     mesh = await startTestMesh();
     gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
     // Real pub/sub: CloudEvents published through a sidecar, as sales' outbox relay does.
-    published = await publishHistory(mesh.plan.apps.sales.daprHttp, HISTORY_DAYS);
+    published = await publishHistory(
+      mesh.plan.apps.sales.daprHttp,
+      HISTORY_DAYS,
+      mesh.tokens.sales.daprApiToken,
+    );
     await eventually(
       "every order recorded by the actor",
       async () => {
@@ -258,7 +262,7 @@ describe("AI actors through the edge on the real mesh", { timeout: 600_000 }, ()
     // A one-off retrain through the scheduler, due after the restart below.
     await actorCall("RequestRetrain", { dueInSeconds: 30 });
 
-    const edgeMetrics = () => scrapeMetrics(`http://127.0.0.1:${mesh.plan.apps.edge.app}/metrics`);
+    const edgeMetrics = () => scrapeMetrics(`http://127.0.0.1:${mesh.plan.apps.edge.ops}/metrics`);
     const metricsBefore = await edgeMetrics();
     await mesh.killApp("ai");
     const started = Date.now();
@@ -337,6 +341,7 @@ describe("AI actors through the edge on the real mesh", { timeout: 600_000 }, ()
     const port = mesh.plan.apps.ai.daprHttp;
     const reminder = await fetch(
       `http://127.0.0.1:${port}/v1.0/actors/LocationInsights/${LOCATION}/reminders/daily-retrain`,
+      { headers: asApp(mesh, "ai") },
     );
     const body = await reminder.text();
     assert.equal(reminder.status, 200, body);

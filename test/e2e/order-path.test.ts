@@ -141,9 +141,9 @@ describe("order path through the real mesh", { timeout: 300_000 }, () => {
 
   test("every app and sidecar reports ready, with metrics", async () => {
     for (const [app, ports] of Object.entries(mesh.plan.apps)) {
-      const ready = await fetch(`http://127.0.0.1:${ports.app}/readyz`);
+      const ready = await fetch(`http://127.0.0.1:${ports.ops}/readyz`);
       assert.equal(ready.status, 200, `${app} /readyz`);
-      const metrics = await (await fetch(`http://127.0.0.1:${ports.app}/metrics`)).text();
+      const metrics = await (await fetch(`http://127.0.0.1:${ports.ops}/metrics`)).text();
       assert.match(metrics, /http_(server_)?request/, `${app} exposes HTTP metrics`);
       const sidecar = await fetch(`http://127.0.0.1:${ports.daprHttp}/v1.0/healthz`);
       assert.equal(sidecar.status, 204, `${app} sidecar`);

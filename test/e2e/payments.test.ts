@@ -10,9 +10,9 @@ import path from "node:path";
 import pg from "pg";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { REPO } from "../../scripts/mesh/mesh.js";
-import { devSecrets } from "../../scripts/mesh/dev-secrets.js";
+import { merchantSecrets } from "../../scripts/mesh/dev-secrets.js";
 import { migrationDatabaseUrl, serviceDatabaseUrl } from "../../scripts/mesh/infra.js";
-import { startTestMesh } from "../support/mesh.js";
+import { asApp, asSidecarOf, startTestMesh } from "../support/mesh.js";
 import { businessDay } from "@lsp/contracts";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient, eventually } from "../support/graphql-client.js";
 import {
@@ -159,7 +159,7 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
       connectionString: migrationDatabaseUrl(mesh.plan.postgres, "payments"),
       max: 1,
     });
-    secrets = devSecrets(mesh.plan, mesh.runDir);
+    secrets = merchantSecrets();
   });
   after(async () => {
     await auditDb?.end();
@@ -590,7 +590,7 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
 
   // ---- notifications -------------------------------------------------------------------------
 
-  const sink = () => `http://127.0.0.1:${mesh.plan.apps.notifications.app}/dev/push-sink`;
+  const sink = () => `${mesh.devSinksUrl}/push`;
   const pushed = async () =>
     (
       (await (await fetch(sink())).json()) as {
@@ -688,7 +688,7 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
     return `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
   };
   const metric = async (name: string) => {
-    const text = await (await fetch(`http://127.0.0.1:${mesh.plan.apps.notifications.app}/metrics`)).text();
+    const text = await (await fetch(`http://127.0.0.1:${mesh.plan.apps.notifications.ops}/metrics`)).text();
     const line = text.split("\n").find((l) => l.startsWith(name));
     return Number(line?.split(" ").pop() ?? 0);
   };
@@ -847,10 +847,11 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
 
   test("daily digest: once a business day is closed its figures reach the feed in Vietnamese", async () => {
     const yesterday = businessDay(new Date(Date.now() - 86_400_000), 4, "Asia/Ho_Chi_Minh");
-    const sidecar = `http://127.0.0.1:${mesh.plan.apps.notifications.daprHttp}/v1.0/publish/pubsub/dashboard`;
+    // Published as the dashboard publishes it (only dashboard may publish to `dashboard`).
+    const sidecar = `http://127.0.0.1:${mesh.plan.apps.dashboard.daprHttp}/v1.0/publish/pubsub/dashboard`;
     const res = await fetch(sidecar, {
       method: "POST",
-      headers: { "content-type": "application/cloudevents+json" },
+      headers: { "content-type": "application/cloudevents+json", ...asApp(mesh, "dashboard") },
       body: JSON.stringify({
         specversion: "1.0",
         id: randomUUID(),
@@ -872,22 +873,27 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
     // What the `digest-cron` input binding does on its schedule.
     const digest = `http://127.0.0.1:${mesh.plan.apps.notifications.app}/digest-cron`;
     const entry = await eventually("digest in the feed", async () => {
-      await fetch(digest, { method: "POST" });
+      await fetch(digest, { method: "POST", headers: asSidecarOf(mesh, "notifications") });
       return (await feed()).notifications.find((n) => n.title.replace(/\u00a0/g, " ") === title);
     });
     assert.equal(entry.kind, "digest");
     assert.match(entry.body.replace(/\u00a0/g, " "), /: 25 đơn, trung bình 50.000 ₫ mỗi đơn\.$/);
-    const sent = (await (await fetch(digest, { method: "POST" })).json()) as { sent: number };
+    const sent = (await (
+      await fetch(digest, { method: "POST", headers: asSidecarOf(mesh, "notifications") })
+    ).json()) as {
+      sent: number;
+    };
     assert.equal(sent.sent, 0, "one digest per location and day");
   });
 
   test("AI recommendations and anomalies reach the feed in Vietnamese", async () => {
     const publish = async (type: string, data: Record<string, unknown>) => {
       const res = await fetch(
-        `http://127.0.0.1:${mesh.plan.apps.notifications.daprHttp}/v1.0/publish/pubsub/ai`,
+        // Published as the ai service publishes it (only ai may publish to `ai`).
+        `http://127.0.0.1:${mesh.plan.apps.ai.daprHttp}/v1.0/publish/pubsub/ai`,
         {
           method: "POST",
-          headers: { "content-type": "application/cloudevents+json" },
+          headers: { "content-type": "application/cloudevents+json", ...asApp(mesh, "ai") },
           body: JSON.stringify({
             specversion: "1.0",
             id: randomUUID(),

@@ -337,7 +337,7 @@ describe("sales, dashboard and the stitched edge", { timeout: 1_200_000 }, () =>
   });
 
   test("no N+1: each service is called exactly once per operation, whatever the number of locations", async () => {
-    const metrics = `http://127.0.0.1:${mesh.plan.apps.edge.app}/metrics`;
+    const metrics = `http://127.0.0.1:${mesh.plan.apps.edge.ops}/metrics`;
     const calls = async () =>
       Object.fromEntries(
         await Promise.all(
@@ -374,7 +374,7 @@ describe("sales, dashboard and the stitched edge", { timeout: 1_200_000 }, () =>
   });
 
   test("response cache: per caller, skipped on no-cache, dropped when the location's figures change", async () => {
-    const metrics = `http://127.0.0.1:${mesh.plan.apps.edge.app}/metrics`;
+    const metrics = `http://127.0.0.1:${mesh.plan.apps.edge.ops}/metrics`;
     const dashboardCalls = () => counter(metrics, "edge_upstream_requests_total", { subschema: "dashboard" });
     const loc = DEMO.phoBo.hoanKiem;
     const query = JSON.stringify({
@@ -502,7 +502,7 @@ describe("sales, dashboard and the stitched edge", { timeout: 1_200_000 }, () =>
       await bun<{ location: { todayOrders: number } }>(`query { location(id: "${loc}") { todayOrders } }`)
     ).data!;
     assert.equal(after.location.todayOrders, before.location.todayOrders, "nothing half-written");
-    assert.equal((await fetch(`http://127.0.0.1:${mesh.plan.apps.edge.app}/readyz`)).status, 200);
+    assert.equal((await fetch(`http://127.0.0.1:${mesh.plan.apps.edge.ops}/readyz`)).status, 200);
   });
 
   test("a service down: other fields answer, its fields carry UNAVAILABLE at their path; the last good schema stays", async () => {
@@ -520,7 +520,7 @@ describe("sales, dashboard and the stitched edge", { timeout: 1_200_000 }, () =>
       assert.equal(res.errors?.[0]?.extensions?.code, "UNAVAILABLE");
       // Reloads fail while dashboard is down (polled every second); the edge keeps serving.
       await new Promise((r) => setTimeout(r, 2500));
-      assert.equal((await fetch(`http://127.0.0.1:${mesh.plan.apps.edge.app}/readyz`)).status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${mesh.plan.apps.edge.ops}/readyz`)).status, 200);
       const menu = await gql<{ location: { menu: unknown[] } }>(
         `query { location(id: "${DEMO.phoBo.hoanKiem}") { menu { name } } }`,
       );
@@ -616,7 +616,7 @@ describe("sales, dashboard and the stitched edge", { timeout: 1_200_000 }, () =>
         throw err;
       });
     }
-    const metrics = `http://127.0.0.1:${mesh.plan.apps.dashboard.app}/metrics`;
+    const metrics = `http://127.0.0.1:${mesh.plan.apps.dashboard.ops}/metrics`;
     assert.ok((await counter(metrics, "dashboard_cache_lookups_total", { result: "hit" })) >= 0);
   });
 

@@ -386,7 +386,7 @@ describe("traces across the mesh (OTLP from every app and sidecar)", { timeout: 
 
   test("metrics: a webhook's payment pushed to a graphql-ws subscriber moves the business, edge and webhook-to-screen metrics", async () => {
     const metricsOf = (app: "edge" | "sales") =>
-      scrapeMetrics(`http://127.0.0.1:${mesh.plan.apps[app].app}/metrics`);
+      scrapeMetrics(`http://127.0.0.1:${mesh.plan.apps[app].ops}/metrics`);
     const delta = (before: Sample[], after: Sample[], name: string, labels: Record<string, string> = {}) =>
       sumOf(after, name, labels) - sumOf(before, name, labels);
     const edgeBefore = await metricsOf("edge");

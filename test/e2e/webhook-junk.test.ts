@@ -9,7 +9,7 @@ import http from "node:http";
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
-import { devSecrets } from "../../scripts/mesh/dev-secrets.js";
+import { merchantSecrets } from "../../scripts/mesh/dev-secrets.js";
 import { migrationDatabaseUrl } from "../../scripts/mesh/infra.js";
 import { startTestMesh } from "../support/mesh.js";
 import { DEMO, edgeClient, eventually } from "../support/graphql-client.js";
@@ -214,9 +214,7 @@ describe("junk webhooks never delay genuine ones", { timeout: 600_000 }, () => {
     const tenantId = (
       await auditDb.query<{ t: string }>("SELECT payment_intent_tenant('vnpay', $1) AS t", [reference])
     ).rows[0]?.t;
-    const creds = JSON.parse(
-      devSecrets(mesh.plan, mesh.runDir)[`payments-vnpay-${tenantId}`] ?? "null",
-    ) as VnpayCredentials;
+    const creds = JSON.parse(merchantSecrets()[`payments-vnpay-${tenantId}`] ?? "null") as VnpayCredentials;
     const params = {
       vnp_Amount: String(order.totalVnd * 100),
       vnp_BankCode: "NCB",

@@ -70,10 +70,10 @@ export interface Tokens {
   role: string;
 }
 
-/** Where auth's DEV ONLY SMS sink listens, from the edge URL of a mesh (ports derive from its base). */
+/** Where the launcher's DEV ONLY SMS sink listens, from the edge URL of a mesh (ports derive from its base). */
 export function smsSinkUrl(edgeUrl: string): string {
   const plan = portPlan(Number(new URL(edgeUrl).port));
-  return `http://127.0.0.1:${plan.apps.auth.app}/dev/sms-sink`;
+  return `http://127.0.0.1:${plan.devSinks}/sms`;
 }
 
 /** The newest code texted to `phone` (optionally: sent at or after `since`). */

@@ -1,4 +1,5 @@
 import { startMesh, type Mesh, type MeshOptions } from "../../scripts/mesh/mesh.js";
+import type { AppName } from "../../scripts/mesh/ports.js";
 
 /** The same launcher as `npm start`, on its own ports and a fresh state directory. */
 export async function startTestMesh(extra: Partial<MeshOptions> = {}): Promise<Mesh> {
@@ -12,4 +13,14 @@ export async function startTestMesh(extra: Partial<MeshOptions> = {}): Promise<M
     onProgress: (m) => process.stderr.write(`[mesh] ${m}\n`),
     ...extra,
   });
+}
+
+/** Headers to use `app`'s sidecar as `app` would (its Dapr API token): the harness injects events. */
+export function asApp(mesh: Mesh, app: AppName): Record<string, string> {
+  return { "dapr-api-token": mesh.tokens[app].daprApiToken };
+}
+
+/** Headers to call `app` directly as its own sidecar would (its app token). */
+export function asSidecarOf(mesh: Mesh, app: AppName): Record<string, string> {
+  return { "dapr-api-token": mesh.tokens[app].appApiToken };
 }

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { REPO } from "../../scripts/mesh/mesh.js";
-import { devSecrets } from "../../scripts/mesh/dev-secrets.js";
+import { merchantSecrets } from "../../scripts/mesh/dev-secrets.js";
 import { signMomoIpn, type MomoCredentials } from "../../services/payments/src/providers/momo.js";
 import { CREATE_ORDER, DEMO, type edgeClient } from "./graphql-client.js";
 
@@ -30,12 +30,12 @@ export async function openMomoOrder(
 }
 
 /** Phở Bò's DEV ONLY MoMo merchant credentials in a mesh's secret store. */
-export function momoCredentials(mesh: Mesh): MomoCredentials {
+export function momoCredentials(_mesh?: Mesh): MomoCredentials {
   const demo = JSON.parse(readFileSync(path.join(REPO, "demo", "demo-data.json"), "utf8")) as {
     tenants: { id: string; slug: string }[];
   };
   const tenantId = demo.tenants.find((t) => t.slug === DEMO.phoBo.slug)?.id ?? "";
-  const stored = devSecrets(mesh.plan, mesh.runDir)[`payments-momo-${tenantId}`];
+  const stored = merchantSecrets()[`payments-momo-${tenantId}`];
   if (!stored) throw new Error(`no MoMo credentials for ${DEMO.phoBo.slug} in the mesh's secrets`);
   return JSON.parse(stored) as MomoCredentials;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds daprd, placement and scheduler from the pinned Dapr release in this module and caches
+# Builds daprd, placement, scheduler and sentry from the pinned Dapr release in this module and caches
 # them per machine under ${LSP_CACHE_DIR:-~/.cache/lsp}/dapr/<version>-<pin hash>/. A second run
 # with the same pin only prints the path. Prints the bin directory on its last line.
 # --check: print the path if built, else fail without building.
@@ -12,7 +12,7 @@ cache_root="${LSP_CACHE_DIR:-$HOME/.cache/lsp}/dapr"
 out="$cache_root/${version}-${pin_hash}"
 say() { printf '[dapr] %s\n' "$*" >&2; }
 
-if [[ -x "$out/bin/daprd" && -x "$out/bin/placement" && -x "$out/bin/scheduler" ]]; then
+if [[ -x "$out/bin/daprd" && -x "$out/bin/placement" && -x "$out/bin/scheduler" && -x "$out/bin/sentry" ]]; then
   say "Dapr $version binaries cached in $out/bin"
   echo "$out/bin"
   exit 0
@@ -29,12 +29,12 @@ start=$SECONDS
 say "fetching Go modules for Dapr $version (first build on a machine: several minutes, ~1-2 GB)…"
 go mod download 2>&1 | sed 's/^/[dapr]   /' >&2
 n=0
-for cmd in placement scheduler daprd; do
+for cmd in placement scheduler sentry daprd; do
   n=$((n + 1))
   tags=""
   # daprd panics at start unless a component-set tag is given.
   [[ $cmd == daprd ]] && tags="-tags=stablecomponents"
-  say "[$n/3] building $cmd $version $tags (elapsed $((SECONDS - start))s)…"
+  say "[$n/4] building $cmd $version $tags (elapsed $((SECONDS - start))s)…"
   ( while sleep 30; do say "      … still building $cmd ($((SECONDS - start))s)"; done ) &
   ticker=$!
   if ! go build -trimpath $tags -ldflags "$ldflags" -o "$out/bin/$cmd.tmp" "./cmd/$cmd"; then

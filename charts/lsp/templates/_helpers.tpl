@@ -72,3 +72,64 @@ http://{{ .Release.Name }}-otel-collector:4318
 {{- define "lsp.appIds" -}}
 {{- keys .Values.apps | sortAlpha | toJson -}}
 {{- end }}
+
+{{/*
+components/access.yaml (copied verbatim to files/dapr/access.yaml by scripts/validate-k8s-write.ts):
+who may invoke, read, publish and subscribe what. Every access rule of the chart (Dapr
+accessControl, secret scopes, pub/sub topic scopes, the Roles, NetworkPolicies and Istio policies)
+is derived from it, so the list is written once. Returned as JSON: `include "lsp.access" $ | fromJson`.
+Fails when the file and `apps` name different apps.
+*/}}
+{{- define "lsp.access" -}}
+{{- $access := .Files.Get "files/dapr/access.yaml" | fromYaml -}}
+{{- if or (hasKey $access "Error") (not $access.apps) (not $access.topics) -}}
+{{- fail (printf "files/dapr/access.yaml is missing or unreadable (%v): run `npx tsx scripts/validate-k8s-write.ts`" ($access.Error | default "no apps or topics")) -}}
+{{- end -}}
+{{- if ne (keys $access.apps | sortAlpha | toJson) (keys .Values.apps | sortAlpha | toJson) -}}
+{{- fail (printf "access.yaml names the apps %v, values.yaml %v" (keys $access.apps | sortAlpha) (keys .Values.apps | sortAlpha)) -}}
+{{- end -}}
+{{- $access | toJson -}}
+{{- end }}
+
+{{/*
+The apps whose sidecars call this app's sidecar (on Dapr's internal port 50002): those that list it
+under `invokes` in access.yaml, and those that call an actor type it hosts (`apps.<app>.actorTypes`;
+actor calls are placed by Dapr placement, not service invocation). JSON list, sorted.
+*/}}
+{{- define "lsp.callers" -}}
+{{- $access := include "lsp.access" .root | fromJson -}}
+{{- $hosted := (get .root.Values.apps .name).actorTypes | default list -}}
+{{- $callers := list -}}
+{{- range $caller := keys $access.apps | sortAlpha -}}
+{{- $a := get $access.apps $caller -}}
+{{- $invokes := $a.invokes | default dict -}}
+{{- if hasKey $invokes $.name -}}
+{{- $callers = append $callers $caller -}}
+{{- else -}}
+{{- range $type := $a.actors | default list -}}
+{{- if has $type $hosted -}}
+{{- $callers = append $callers $caller -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $callers | uniq | toJson -}}
+{{- end }}
+
+{{/* The Dapr Configuration of one app (its sidecar's access control and secret scopes). */}}
+{{- define "lsp.daprConfig" -}}
+daprconfig-{{ .name }}
+{{- end }}
+
+{{/* Per-app token Secrets (key `token`): app → its sidecar, and sidecar → app. */}}
+{{- define "lsp.daprApiTokenSecret" -}}
+{{ include "lsp.fullname" . }}-dapr-api-token
+{{- end }}
+{{- define "lsp.appApiTokenSecret" -}}
+{{ include "lsp.fullname" . }}-app-api-token
+{{- end }}
+
+{{/* The namespace holding the merchant credentials (payments-<provider>-<tenantId> Secrets). */}}
+{{- define "lsp.merchantNamespace" -}}
+{{ .Values.merchantCredentials.namespace | default (printf "%s-merchant-credentials" .Release.Namespace) }}
+{{- end }}

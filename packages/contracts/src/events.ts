@@ -11,6 +11,7 @@ export const TOPICS = {
   ai: "ai",
   notifications: "notifications",
   menu: "menu",
+  members: "members",
 } as const;
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
 
@@ -180,6 +181,19 @@ export const NotificationCreated = z.object({
 export type NotificationCreated = z.infer<typeof NotificationCreated>;
 
 /**
+ * A membership ended or changed (auth): the member's live sessions must not outlive it, so the
+ * edge closes that user's sockets in that tenant (their refresh tokens are already revoked on
+ * removal; a new access token carries the new role or branches).
+ */
+export const MemberChanged = z.object({
+  tenantId: id,
+  userId: id,
+  change: z.enum(["removed", "role_changed", "scope_changed"]),
+  occurredAt: z.iso.datetime({ offset: true }),
+});
+export type MemberChanged = z.infer<typeof MemberChanged>;
+
+/**
  * Every event type: CloudEvent `type` → topic and payload schema. This is the single source;
  * `npm run generate -w @lsp/contracts` writes the JSON Schemas the Python service validates with.
  */
@@ -194,6 +208,7 @@ export const EVENTS = {
   "ai.recommendation.created": { topic: TOPICS.ai, schema: AiRecommendationCreated },
   "ai.anomaly.detected": { topic: TOPICS.ai, schema: AiAnomalyDetected },
   "notification.created": { topic: TOPICS.notifications, schema: NotificationCreated },
+  "member.changed": { topic: TOPICS.members, schema: MemberChanged },
 } as const;
 export type EventType = keyof typeof EVENTS;
 export type EventPayload<T extends EventType> = z.infer<(typeof EVENTS)[T]["schema"]>;

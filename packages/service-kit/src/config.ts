@@ -7,6 +7,13 @@ export const BaseConfig = z.object({
   APP_HOST: z.string().default("127.0.0.1"),
   DAPR_HTTP_PORT: z.coerce.number().int().positive().default(3500),
   DAPR_GRPC_PORT: z.coerce.number().int().positive().default(50001),
+  /** App → its sidecar: the sidecar refuses API calls without it (Dapr's DAPR_API_TOKEN). */
+  DAPR_API_TOKEN: z.string().min(32, "DAPR_API_TOKEN must be at least 32 characters"),
+  /** Sidecar → app: every route but /healthz refuses a request without it (Dapr's APP_API_TOKEN). */
+  APP_API_TOKEN: z.string().min(32, "APP_API_TOKEN must be at least 32 characters"),
+  /** The ops listener: /metrics and /readyz, for the platform only (never behind the sidecar or ingress). */
+  OPS_PORT: z.coerce.number().int().positive(),
+  OPS_HOST: z.string().default("127.0.0.1"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
   BODY_LIMIT: z.string().default("256kb"),
 });

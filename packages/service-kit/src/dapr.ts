@@ -3,9 +3,15 @@ import { AppError } from "./errors.js";
 import { libraryLogger } from "./log-adapters.js";
 import type { Logger } from "./logger.js";
 
+/**
+ * How an app reaches its own sidecar: its ports and the Dapr API token the sidecar demands of
+ * every API call (DAPR_API_TOKEN; without it the sidecar answers 401). Every call below goes
+ * through `sidecarFetch`, the one place that builds a sidecar URL and adds the token.
+ */
 export interface SidecarPorts {
   DAPR_HTTP_PORT: number;
   DAPR_GRPC_PORT: number;
+  DAPR_API_TOKEN?: string | undefined;
 }
 
 /** The Dapr SDK client, over gRPC to the local sidecar; its own logs become our JSON lines. */
@@ -14,16 +20,75 @@ export function createDaprClient(ports: SidecarPorts, log?: Logger): DaprClient 
     daprHost: "127.0.0.1",
     daprPort: String(ports.DAPR_GRPC_PORT),
     communicationProtocol: CommunicationProtocolEnum.GRPC,
+    ...(ports.DAPR_API_TOKEN ? { daprApiToken: ports.DAPR_API_TOKEN } : {}),
     ...(log ? { logger: { level: LogLevel.Warn, service: libraryLogger(log, "dapr-sdk") } } : {}),
   });
+}
+
+/** The header the sidecar checks (app → sidecar) and sends (sidecar → app). */
+export const DAPR_TOKEN_HEADER = "dapr-api-token";
+
+const APP_ID = /^[a-z][a-z0-9-]{0,62}$/;
+const COMPONENT = /^[a-z][a-z0-9-]{0,62}$/;
+// A method path: segments of unreserved characters only. No dot segments, no percent-escapes
+// (an encoded slash or dot is how a path escapes its prefix), no empty segments.
+const SEGMENT = /^[A-Za-z0-9._~-]+$/;
+
+/**
+ * A method path as Dapr will route it, or a refusal: only plain segments, none of them `.`/`..`,
+ * so that what the caller names is exactly what the callee's access control sees.
+ */
+export function checkMethodPath(method: string): string {
+  const path = method.replace(/^\/+/, "");
+  const segments = path.split("/");
+  if (!path || segments.some((s) => !SEGMENT.test(s) || s === "." || s === ".."))
+    throw new AppError("BAD_USER_INPUT", "refused: not a plain method path");
+  return path;
+}
+
+/** A query string for an invocation (`?a=b&c=d`, or empty): no fragment, no path characters. */
+function checkQuery(query: string | undefined): string {
+  if (!query) return "";
+  if (!/^\?[A-Za-z0-9._~\-%&=+*,;:@!$'()/?]*$/.test(query) || query.includes("#"))
+    throw new AppError("BAD_USER_INPUT", "refused: malformed query string");
+  return query;
+}
+
+interface SidecarInit {
+  method?: string;
+  body?: string;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** One call to the sidecar's HTTP API (`/v1.0/<api>`), with the API token; transport failures are UNAVAILABLE. */
+export async function sidecarFetch(
+  ports: SidecarPorts,
+  api: string,
+  init: SidecarInit = {},
+  what = "the sidecar",
+): Promise<Response> {
+  const url = `http://127.0.0.1:${ports.DAPR_HTTP_PORT}/v1.0/${api}`;
+  try {
+    return await fetch(url, {
+      method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+      headers: {
+        "content-type": "application/json",
+        ...init.headers,
+        ...(ports.DAPR_API_TOKEN ? { [DAPR_TOKEN_HEADER]: ports.DAPR_API_TOKEN } : {}),
+      },
+      ...(init.body === undefined ? {} : { body: init.body }),
+      signal: AbortSignal.timeout(init.timeoutMs ?? 5000),
+    });
+  } catch (err) {
+    throw new AppError("UNAVAILABLE", `${what} is unreachable`, { cause: String(err) });
+  }
 }
 
 /** True when the sidecar's components are loaded (its outbound readiness; it does not wait for us). */
 export async function sidecarReady(ports: SidecarPorts): Promise<boolean> {
   try {
-    const res = await fetch(`http://127.0.0.1:${ports.DAPR_HTTP_PORT}/v1.0/healthz/outbound`, {
-      signal: AbortSignal.timeout(1000),
-    });
+    const res = await sidecarFetch(ports, "healthz/outbound", { timeoutMs: 1000 });
     return res.ok;
   } catch {
     return false;
@@ -31,25 +96,88 @@ export async function sidecarReady(ports: SidecarPorts): Promise<boolean> {
 }
 
 /**
- * Dapr service invocation over the sidecar's HTTP API. We use HTTP here (not the SDK's gRPC
- * transport) because the OTel HTTP/undici instrumentation then propagates `traceparent` to the
- * callee; the SDK's gRPC client has no per-call metadata hook (see research/dapr.md §6).
+ * Dapr service invocation of `method` on `appId`. The path must be plain (see checkMethodPath):
+ * this client never forwards a path a caller could have smuggled `..` or `%2F` into. We use HTTP
+ * here (not the SDK's gRPC transport) because the OTel HTTP/undici instrumentation then propagates
+ * `traceparent` to the callee; the SDK's gRPC client has no per-call metadata hook.
  */
 export async function invokeService(
   ports: SidecarPorts,
   appId: string,
   method: string,
-  init: { method?: string; body?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
+  init: SidecarInit & { query?: string } = {},
 ): Promise<Response> {
-  const url = `http://127.0.0.1:${ports.DAPR_HTTP_PORT}/v1.0/invoke/${encodeURIComponent(appId)}/method/${method.replace(/^\//, "")}`;
-  try {
-    return await fetch(url, {
-      method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-      headers: { "content-type": "application/json", ...init.headers },
-      ...(init.body === undefined ? {} : { body: init.body }),
-      signal: AbortSignal.timeout(init.timeoutMs ?? 5000),
-    });
-  } catch (err) {
-    throw new AppError("UNAVAILABLE", `${appId} is unreachable`, { cause: String(err) });
-  }
+  if (!APP_ID.test(appId)) throw new AppError("BAD_USER_INPUT", "refused: not an app id");
+  const path = checkMethodPath(method) + checkQuery(init.query);
+  return sidecarFetch(ports, `invoke/${appId}/method/${path}`, init, appId);
+}
+
+/** Publishes one CloudEvent (`application/cloudevents+json`) to a topic; throws unless accepted. */
+export async function publishEvent(
+  ports: SidecarPorts,
+  pubsub: string,
+  topic: string,
+  cloudEvent: string,
+): Promise<void> {
+  if (!COMPONENT.test(pubsub) || !COMPONENT.test(topic))
+    throw new AppError("BAD_USER_INPUT", "refused: not a pub/sub or topic name");
+  const res = await sidecarFetch(ports, `publish/${pubsub}/${topic}`, {
+    method: "POST",
+    body: cloudEvent,
+    headers: { "content-type": "application/cloudevents+json" },
+  });
+  if (!res.ok)
+    throw new AppError("UNAVAILABLE", `publish to ${topic} failed: ${res.status} ${await res.text()}`);
+}
+
+/** Calls an output binding's `create` operation; the binding's answer as a Response. */
+export async function invokeBinding(
+  ports: SidecarPorts,
+  binding: string,
+  request: { data: unknown; metadata?: Record<string, string>; operation?: string },
+  timeoutMs = 10_000,
+): Promise<Response> {
+  if (!COMPONENT.test(binding)) throw new AppError("BAD_USER_INPUT", "refused: not a binding name");
+  return sidecarFetch(
+    ports,
+    `bindings/${binding}`,
+    { method: "POST", body: JSON.stringify({ operation: "create", ...request }), timeoutMs },
+    `binding ${binding}`,
+  );
+}
+
+/** One secret's value from a secret store; UNAVAILABLE when the store refuses or lacks it. */
+export async function readSecret(ports: SidecarPorts, store: string, name: string): Promise<string> {
+  if (!COMPONENT.test(store)) throw new AppError("BAD_USER_INPUT", "refused: not a secret store name");
+  const res = await sidecarFetch(
+    ports,
+    `secrets/${store}/${encodeURIComponent(name)}`,
+    { timeoutMs: 3000 },
+    "the secret store",
+  );
+  if (!res.ok) throw new AppError("UNAVAILABLE", `secret ${name} unavailable (${res.status})`);
+  const body = (await res.json()) as Record<string, unknown>;
+  const value = body[name];
+  if (typeof value !== "string") throw new AppError("UNAVAILABLE", `secret ${name} is empty`);
+  return value;
+}
+
+/** Dapr state API of one store: get with ETag, save (optionally first-write / TTL), delete. */
+export function stateStore(ports: SidecarPorts, store: string, timeoutMs = 3000) {
+  if (!COMPONENT.test(store)) throw new AppError("BAD_USER_INPUT", "refused: not a state store name");
+  const api = (key?: string) => `state/${store}${key === undefined ? "" : `/${encodeURIComponent(key)}`}`;
+  const what = `state store ${store}`;
+  return {
+    get: (key: string) => sidecarFetch(ports, api(key), { timeoutMs }, what),
+    save: (items: unknown[]) =>
+      sidecarFetch(ports, api(), { method: "POST", body: JSON.stringify(items), timeoutMs }, what),
+    delete: (key: string) => sidecarFetch(ports, api(key), { method: "DELETE", timeoutMs }, what),
+    transaction: (operations: unknown[]) =>
+      sidecarFetch(
+        ports,
+        `${api()}/transaction`,
+        { method: "POST", body: JSON.stringify({ operations }), timeoutMs },
+        what,
+      ),
+  };
 }

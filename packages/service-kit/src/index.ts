@@ -20,8 +20,26 @@ export {
   SchemaNotMigratedError,
   type Database,
 } from "./db.js";
-export { createDaprClient, sidecarReady, invokeService, type SidecarPorts } from "./dapr.js";
-export { startService, rawBodyOf, type ServiceDefinition, type RunningService } from "./server.js";
+export {
+  createDaprClient,
+  sidecarReady,
+  sidecarFetch,
+  invokeService,
+  publishEvent,
+  invokeBinding,
+  readSecret,
+  stateStore,
+  checkMethodPath,
+  DAPR_TOKEN_HEADER,
+  type SidecarPorts,
+} from "./dapr.js";
+export {
+  startService,
+  rawBodyOf,
+  requireAppToken,
+  type ServiceDefinition,
+  type RunningService,
+} from "./server.js";
 export {
   subscriptionRoute,
   bulkSubscriptionRoute,
@@ -31,8 +49,25 @@ export {
   type EventHandlers,
   type ProcessedEventsTable,
 } from "./events.js";
-export { identityFromHeaders, IDENTITY_HEADERS, type Identity } from "./identity.js";
-export { canAccessLocation, identityHeaders, notificationRecipientOf } from "./identity.js";
+export {
+  callerReader,
+  serviceCallers,
+  systemHeaders,
+  canAccessLocation,
+  notificationRecipientOf,
+  SYSTEM_TENANT_HEADER,
+  CALLER_APP_HEADER,
+  type Caller,
+  type CallerOf,
+  type Identity,
+} from "./identity.js";
+export {
+  JwksCache,
+  accessTokenVerifier,
+  type AccessClaims,
+  type AccessTokenVerifier,
+  type SigningKeys,
+} from "./access-token.js";
 export { fetchLocation, type LocationSettings } from "./locations.js";
 export { mountSubschema, maskGraphQLError, type SubschemaOptions } from "./graphql.js";
 export { createOutboxTable, enqueueEvent, startOutboxRelay, type OutboxTable } from "./outbox.js";

@@ -2,7 +2,7 @@ import { context, propagation, ROOT_CONTEXT } from "@opentelemetry/api";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type pg from "pg";
 import { EVENTS, PUBSUB_NAME, type EventPayload, type EventType } from "@lsp/contracts";
-import type { SidecarPorts } from "./dapr.js";
+import { publishEvent, type SidecarPorts } from "./dapr.js";
 import type { Logger } from "./logger.js";
 
 /**
@@ -94,15 +94,7 @@ async function publishRow<DB extends OutboxTable>(
   const parent = row.traceparent
     ? propagation.extract(ROOT_CONTEXT, { traceparent: row.traceparent })
     : ROOT_CONTEXT;
-  const res = await context.with(parent, () =>
-    fetch(`http://127.0.0.1:${opts.ports.DAPR_HTTP_PORT}/v1.0/publish/${PUBSUB_NAME}/${row.topic}`, {
-      method: "POST",
-      headers: { "content-type": "application/cloudevents+json" },
-      body,
-      signal: AbortSignal.timeout(5000),
-    }),
-  );
-  if (!res.ok) throw new Error(`publish ${row.type} ${row.id} failed: ${res.status} ${await res.text()}`);
+  await context.with(parent, () => publishEvent(opts.ports, PUBSUB_NAME, row.topic, body));
 }
 
 /**

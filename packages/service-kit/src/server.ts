@@ -1,10 +1,11 @@
+import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, Server } from "node:http";
-import express, { type Express } from "express";
+import express, { type Express, type RequestHandler } from "express";
 import { errorHandler, AppError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { httpMetrics, registry } from "./metrics.js";
 import type { BaseConfig } from "./config.js";
-import { sidecarReady } from "./dapr.js";
+import { DAPR_TOKEN_HEADER, sidecarReady } from "./dapr.js";
 
 const RAW_BODY = Symbol.for("lsp.rawBody");
 type RawBodyCarrier = IncomingMessage & { [RAW_BODY]?: Buffer };
@@ -22,6 +23,13 @@ export interface ServiceDefinition {
   /** Named readiness checks besides the sidecar's (e.g. the database); a throw or `false` fails. */
   readiness?: Record<string, ReadinessCheck>;
   routes: (app: Express) => void;
+  /**
+   * Routes served to anyone, without the app token (path prefixes, e.g. "/graphql"). Only the
+   * edge has any; everywhere else only the sidecar (which sends the token) may call the app.
+   */
+  publicRoutes?: readonly string[];
+  /** Routes whose bodies may be of any content type (their handlers read and bound them). */
+  rawBodyRoutes?: readonly string[];
   /** Runs after the HTTP server stopped accepting requests, before exit. */
   onShutdown?: () => Promise<void>;
 }
@@ -29,6 +37,7 @@ export interface ServiceDefinition {
 export interface RunningService {
   app: Express;
   server: Server;
+  opsServer: Server;
   stop: () => Promise<void>;
 }
 
@@ -46,37 +55,92 @@ async function runChecks(checks: Record<string, ReadinessCheck>): Promise<Record
   return Object.fromEntries(entries);
 }
 
+/** True when `token` equals `expected`, in constant time. */
+function sameToken(token: string | undefined, expected: string): boolean {
+  if (token === undefined) return false;
+  const a = Buffer.from(token);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function matches(path: string, prefixes: readonly string[]): boolean {
+  return prefixes.some((p) => path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`));
+}
+
+/**
+ * Only our sidecar may call the app: every route but /healthz and the declared public routes
+ * refuses a request without the app token (sidecar → app, Dapr's APP_API_TOKEN).
+ */
+export function requireAppToken(token: string, publicRoutes: readonly string[] = []): RequestHandler {
+  return (req, _res, next) => {
+    if (req.path === "/healthz" || matches(req.path, publicRoutes)) return next();
+    const given = req.headers[DAPR_TOKEN_HEADER];
+    if (sameToken(Array.isArray(given) ? given[0] : given, token)) return next();
+    next(new AppError("UNAUTHENTICATED", "this route is for the Dapr sidecar only"));
+  };
+}
+
+const JSON_TYPES = ["application/json", "application/*+json"];
+
+/**
+ * Bodies are JSON (bounded by BODY_LIMIT) or refused before they are read: a client cannot slip
+ * a large body past the limit in another content type. Routes that take other types declare it.
+ */
+function jsonBodiesOnly(rawBodyRoutes: readonly string[]): RequestHandler {
+  return (req, _res, next) => {
+    const hasBody =
+      req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+    if (!hasBody || matches(req.path, rawBodyRoutes) || req.is(JSON_TYPES)) return next();
+    next(new AppError("UNSUPPORTED_MEDIA_TYPE", "send the body as application/json"));
+  };
+}
+
 /** Express with the shared plumbing: JSON bodies, RED metrics, health, errors, graceful stop. */
 export async function startService(def: ServiceDefinition): Promise<RunningService> {
   const { config, log } = def;
   const app = express();
   app.disable("x-powered-by");
   app.use(httpMetrics());
+  app.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
+  app.use(requireAppToken(config.APP_API_TOKEN, def.publicRoutes));
+  app.use(jsonBodiesOnly(def.rawBodyRoutes ?? []));
   // Dapr delivers pub/sub messages as application/cloudevents+json.
   // The exact bytes are kept beside the parsed body: webhook signatures are checked over them.
   app.use(
     express.json({
       limit: config.BODY_LIMIT,
-      type: ["application/json", "application/*+json"],
+      type: JSON_TYPES,
       verify: (req, _res, buf) => void ((req as RawBodyCarrier)[RAW_BODY] = buf),
     }),
   );
 
-  app.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
+  // The ops listener: readiness and metrics for the platform (kubelet, Prometheus), on a port
+  // that neither the sidecar nor the ingress forwards to.
+  const ops = express();
+  ops.disable("x-powered-by");
+  ops.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
   const checks: Record<string, ReadinessCheck> = { sidecar: () => sidecarReady(config), ...def.readiness };
-  app.get("/readyz", async (_req, res) => {
+  ops.get("/readyz", async (_req, res) => {
     const results = await runChecks(checks);
     const ready = Object.values(results).every((r) => r === "ok");
     res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready", checks: results });
   });
-  app.get("/metrics", async (_req, res) => {
+  ops.get("/metrics", async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
+  ops.use(
+    (req, res) =>
+      void res.status(404).json({ error: { code: "NOT_FOUND", message: `no route ${req.path}` } }),
+  );
 
   def.routes(app);
   app.use((req, _res, next) => next(new AppError("NOT_FOUND", `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(log));
 
+  const opsServer = await new Promise<Server>((resolve, reject) => {
+    const s = ops.listen(config.OPS_PORT, config.OPS_HOST, () => resolve(s));
+    s.once("error", reject);
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.APP_PORT, config.APP_HOST, () => resolve(s));
     s.once("error", reject);
@@ -86,12 +150,13 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
   // idle sockets longer than the usual client/proxy idle timeouts (60 s) instead.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  log.info({ port: config.APP_PORT }, `${config.SERVICE_NAME} listening`);
+  log.info({ port: config.APP_PORT, opsPort: config.OPS_PORT }, `${config.SERVICE_NAME} listening`);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       log.info("shutting down");
+      opsServer.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
@@ -110,5 +175,5 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
       });
     });
   }
-  return { app, server, stop };
+  return { app, server, opsServer, stop };
 }

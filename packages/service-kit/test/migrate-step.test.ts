@@ -74,7 +74,13 @@ describe("migrate step and serving check", { timeout: 240_000 }, () => {
   }
 
   test("serving an unmigrated schema: refused with a JSON error naming the migrate step; nothing created", async () => {
-    const run = await runSales({ APP_PORT: "1", DATABASE_URL: pgServer.serviceUrl("sales") });
+    const run = await runSales({
+      APP_PORT: "1",
+      OPS_PORT: "2",
+      DAPR_API_TOKEN: "d".repeat(32),
+      APP_API_TOKEN: "a".repeat(32),
+      DATABASE_URL: pgServer.serviceUrl("sales"),
+    });
     assert.equal(run.code, 1, run.stderr);
     const fatal = run.lines.find((l) => l.code === "SCHEMA_NOT_MIGRATED");
     assert.ok(fatal, JSON.stringify(run.lines));

@@ -3,21 +3,35 @@ import os
 from fastapi.testclient import TestClient
 
 os.environ.setdefault("DAPR_HTTP_PORT", "1")  # no sidecar: readiness must say so, quickly
+APP_TOKEN = "test-app-token-" + "x" * 32
+os.environ["APP_API_TOKEN"] = APP_TOKEN
 
 from test_insights import ORDER
 
-from lsp_ai.main import app, contracts
+from lsp_ai.main import app, contracts, ops
 
 # Not entered as a context manager: the lifespan (actor registration) waits for a sidecar.
-client = TestClient(app)
+# The sidecar proves itself with the app token; so does this client.
+client = TestClient(app, headers={"dapr-api-token": APP_TOKEN})
+ops_client = TestClient(ops)
 
 
 def test_health_metrics_and_readiness_without_a_sidecar() -> None:
     assert client.get("/healthz").status_code == 200
-    ready = client.get("/readyz")
+    ready = ops_client.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["status"] == "not ready"
-    assert "http_server_request_duration_seconds" in client.get("/metrics").text
+    assert "http_server_request_duration_seconds" in ops_client.get("/metrics").text
+
+
+def test_only_the_sidecar_may_call_the_app() -> None:
+    anonymous = TestClient(app)
+    assert anonymous.get("/healthz").status_code == 200
+    event = {"id": "e9", "type": "menu.item.changed", "specversion": "1.0", "data": {}}
+    assert anonymous.post("/events/orders", json=event).status_code == 401
+    forged = TestClient(app, headers={"dapr-api-token": "not-the-token"})
+    assert forged.post("/events/orders", json=event).status_code == 401
+    assert anonymous.get("/metrics").status_code == 401, "metrics are on the ops listener only"
 
 
 def test_contract_from_the_typescript_source_accepts_and_rejects() -> None:

@@ -100,7 +100,7 @@ export function mountAuthApi(app: Express, deps: ApiDeps): void {
     route(log, async (req) => {
       const body = OtpVerify.parse(req.body);
       const tenantId = body.newTenant ? undefined : requireTenant(req);
-      await verifyOtp(deps.otp(), body.phone, body.code);
+      await verifyOtp(deps.otp(), body.phone, body.code, clientIp(req));
       const grant = body.newTenant
         ? await createTenantForOwner(deps.db, body.phone, body.newTenant)
         : await grantInTenant(deps.db, tenantId ?? "", body.phone, body.joinCode);

@@ -1,4 +1,4 @@
-import { AppError, type SidecarPorts } from "@lsp/service-kit";
+import { AppError, stateStore, type SidecarPorts } from "@lsp/service-kit";
 
 /**
  * A small typed view of the Dapr state API (sidecar HTTP), with the two things OTPs and rate
@@ -11,17 +11,14 @@ export interface StateItem<T> {
 }
 
 export class DaprState {
-  constructor(
-    private readonly ports: SidecarPorts,
-    private readonly store: string,
-  ) {}
+  private readonly api: ReturnType<typeof stateStore>;
 
-  private url(key = ""): string {
-    return `http://127.0.0.1:${this.ports.DAPR_HTTP_PORT}/v1.0/state/${this.store}${key ? `/${encodeURIComponent(key)}` : ""}`;
+  constructor(ports: SidecarPorts, store: string) {
+    this.api = stateStore(ports, store);
   }
 
   async get<T>(key: string): Promise<StateItem<T> | undefined> {
-    const res = await this.call(this.url(key), { method: "GET" });
+    const res = await this.api.get(key);
     if (res.status === 204) return undefined;
     if (!res.ok) throw new AppError("UNAVAILABLE", `state store answered ${res.status}`);
     const text = await res.text();
@@ -43,7 +40,7 @@ export class DaprState {
         ? { metadata: { ttlInSeconds: String(Math.max(1, Math.ceil(opts.ttlSeconds))) } }
         : {}),
     };
-    const res = await this.call(this.url(), { method: "POST", body: JSON.stringify([item]) });
+    const res = await this.api.save([item]);
     if (res.ok) return true;
     // 409: the ETag no longer matches (someone else wrote first).
     if (res.status === 409) return false;
@@ -51,7 +48,7 @@ export class DaprState {
   }
 
   async delete(key: string): Promise<void> {
-    const res = await this.call(this.url(key), { method: "DELETE" });
+    const res = await this.api.delete(key);
     if (!res.ok) throw new AppError("UNAVAILABLE", `state delete failed (${res.status})`);
   }
 
@@ -66,17 +63,5 @@ export class DaprState {
       if (await this.set(key, { n }, { ttlSeconds: windowSeconds, etag: current?.etag ?? "" })) return n;
     }
     throw new AppError("UNAVAILABLE", "counter is too contended");
-  }
-
-  private async call(url: string, init: RequestInit): Promise<Response> {
-    try {
-      return await fetch(url, {
-        ...init,
-        headers: { "content-type": "application/json" },
-        signal: AbortSignal.timeout(3000),
-      });
-    } catch (err) {
-      throw new AppError("UNAVAILABLE", "state store unreachable", { cause: String(err) });
-    }
   }
 }

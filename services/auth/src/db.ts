@@ -1,4 +1,5 @@
 import type { Generated } from "kysely";
+import type { OutboxTable } from "@lsp/service-kit";
 
 export interface TenantsTable {
   id: Generated<string>;
@@ -16,7 +17,7 @@ export interface LocationsTable {
   created_at: Generated<Date>;
 }
 
-export interface AuthDB {
+export interface AuthDB extends OutboxTable {
   tenants: TenantsTable;
   locations: LocationsTable;
   users: UsersTable;
@@ -24,6 +25,8 @@ export interface AuthDB {
   invites: InvitesTable;
   join_codes: JoinCodesTable;
   refresh_tokens: RefreshTokensTable;
+  otp_codes: OtpCodesTable;
+  rate_limits: RateLimitsTable;
 }
 
 export type Role = "owner" | "manager" | "staff";
@@ -76,4 +79,19 @@ export interface RefreshTokensTable {
   rotated_at: Date | null;
   revoked_at: Date | null;
   created_at: Generated<Date>;
+}
+
+/** The live login code of a phone (HMAC only); `attempts` is counted before each compare. */
+export interface OtpCodesTable {
+  phone: string;
+  code_hash: string;
+  attempts: Generated<number>;
+  sent_at: Date;
+  expires_at: Date;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  hits: number;
+  window_ends: Date;
 }

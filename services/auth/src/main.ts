@@ -1,10 +1,12 @@
 import path from "node:path";
 import { z } from "zod";
 import {
+  AppError,
   bootDatabaseService,
-  identityFromHeaders,
+  serviceCallers,
   mountSubschema,
   pingDatabase,
+  startOutboxRelay,
   startService,
 } from "@lsp/service-kit";
 import { mountAuthApi } from "./api.js";
@@ -12,10 +14,11 @@ import { DaprState } from "./dapr-state.js";
 import type { AuthDB } from "./db.js";
 import { KeyRing } from "./keys.js";
 import { requireLocation, tenantBySlug } from "./locations.js";
-import type { OtpDeps } from "./otp.js";
+import type { MembersPolicy } from "./members.js";
+import { sweepExpired, type OtpDeps } from "./otp.js";
 import { resolvers, typeDefs, type AuthContext } from "./schema.js";
 import { readSecret } from "./secrets.js";
-import { mountDevSmsSink, smsSender } from "./sms.js";
+import { smsSender } from "./sms.js";
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const { config, log, database } = await bootDatabaseService<AuthDB>({
@@ -28,17 +31,39 @@ const authConfig = {
   AUTH_OTP_TTL_SECONDS: seconds(120),
   AUTH_OTP_COOLDOWN_SECONDS: seconds(60),
   AUTH_OTP_MAX_ATTEMPTS: seconds(5),
-  AUTH_OTP_LOCK_SECONDS: seconds(15 * 60),
   AUTH_OTP_PHONE_LIMIT: seconds(5),
   AUTH_OTP_PHONE_WINDOW_SECONDS: seconds(3600),
   AUTH_OTP_IP_LIMIT: seconds(30),
   AUTH_OTP_IP_WINDOW_SECONDS: seconds(600),
+  AUTH_VERIFY_IP_LIMIT: seconds(60),
+  AUTH_VERIFY_IP_WINDOW_SECONDS: seconds(600),
+  AUTH_INVITE_TENANT_LIMIT: seconds(20),
+  AUTH_INVITE_TENANT_WINDOW_SECONDS: seconds(3600),
+  AUTH_INVITE_PHONE_LIMIT: seconds(5),
+  AUTH_INVITE_PHONE_WINDOW_SECONDS: seconds(24 * 3600),
   NODE_ENV: z.string().default("development"),
-  AUTH_DEV_SMS_SINK: z.stringbool().optional(),
 };
 const env = z.object(authConfig).parse(process.env);
-const { db } = database;
+const { db, pool } = database;
 const slug = z.string().regex(/^[a-z0-9-]{1,63}$/);
+
+const members: MembersPolicy = {
+  invitesPerTenant: {
+    limit: env.AUTH_INVITE_TENANT_LIMIT,
+    windowSeconds: env.AUTH_INVITE_TENANT_WINDOW_SECONDS,
+  },
+  invitesPerPhone: {
+    limit: env.AUTH_INVITE_PHONE_LIMIT,
+    windowSeconds: env.AUTH_INVITE_PHONE_WINDOW_SECONDS,
+  },
+};
+// member.changed leaves through the outbox (written in the transaction of the change).
+const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "auth", log });
+// Codes and rate-limit windows that can no longer matter, every few minutes.
+const sweeper = setInterval(() => {
+  sweepExpired(db).catch((err: unknown) => log.warn({ err }, "sweep of expired codes failed"));
+}, 5 * 60_000);
+sweeper.unref();
 
 const state = new DaprState(config, env.AUTH_STATE_STORE);
 const ring = new KeyRing(config, state);
@@ -50,7 +75,7 @@ async function loadSecrets(): Promise<void> {
     try {
       await ring.load();
       otp = {
-        state,
+        db,
         pepper: await readSecret(config, "auth-otp-pepper"),
         sendSms: smsSender(config),
         log,
@@ -58,11 +83,12 @@ async function loadSecrets(): Promise<void> {
           ttlSeconds: env.AUTH_OTP_TTL_SECONDS,
           cooldownSeconds: env.AUTH_OTP_COOLDOWN_SECONDS,
           maxAttempts: env.AUTH_OTP_MAX_ATTEMPTS,
-          lockSeconds: env.AUTH_OTP_LOCK_SECONDS,
           phoneLimit: env.AUTH_OTP_PHONE_LIMIT,
           phoneWindowSeconds: env.AUTH_OTP_PHONE_WINDOW_SECONDS,
           ipLimit: env.AUTH_OTP_IP_LIMIT,
           ipWindowSeconds: env.AUTH_OTP_IP_WINDOW_SECONDS,
+          verifyIpLimit: env.AUTH_VERIFY_IP_LIMIT,
+          verifyIpWindowSeconds: env.AUTH_VERIFY_IP_WINDOW_SECONDS,
         },
       };
       log.info({ keys: ring.jwks().keys.length }, "signing keys loaded");
@@ -73,17 +99,40 @@ async function loadSecrets(): Promise<void> {
   }
 }
 
+/** The value, or null when it is NOT_FOUND. */
+async function orNull<T>(lookup: Promise<T>): Promise<T | null> {
+  try {
+    return await lookup;
+  } catch (err) {
+    if (err instanceof AppError && err.code === "NOT_FOUND") return null;
+    throw err;
+  }
+}
+
+// Users by their access token (checked against auth's own key ring); every app that needs a
+// location's settings asks `/v1/locations/:id` as a system caller in the tenant it names.
+const callerOf = serviceCallers(config, { ownKeys: async () => ring.jwks() });
+const locationReaders = serviceCallers(config, {
+  ownKeys: async () => ring.jwks(),
+  systemCallers: ["edge", "sales", "dashboard", "payments", "notifications", "ai"],
+});
+
 await startService({
   config,
   log,
   readiness: { database: () => pingDatabase(database.pool), secrets: async () => otp !== undefined },
   routes(app) {
-    // Internal API, reached only through Dapr service invocation.
+    // Internal API, reached only through Dapr service invocation. "Not found" is a 200 with
+    // `null`: Dapr's circuit breaker counts every 4xx as a failure, and a client guessing slugs
+    // or ids must not open the breaker that every caller of auth goes through.
     app.get("/v1/tenants/by-slug/:slug", async (req, res) => {
-      res.json(await tenantBySlug(db, slug.parse(req.params.slug)));
+      const parsed = slug.safeParse(req.params.slug);
+      res.json(parsed.success ? await orNull(tenantBySlug(db, parsed.data)) : null);
     });
     app.get("/v1/locations/:id", async (req, res) => {
-      res.json(await requireLocation(db, identityFromHeaders(req.headers), z.uuid().parse(req.params.id)));
+      const caller = await locationReaders(req.headers);
+      const id = z.uuid().safeParse(req.params.id);
+      res.json(id.success ? await orNull(requireLocation(db, caller.identity(), id.data)) : null);
     });
     mountAuthApi(app, {
       log,
@@ -94,19 +143,23 @@ await startService({
         return otp;
       },
     });
-    if (env.AUTH_DEV_SMS_SINK ?? env.NODE_ENV !== "production") mountDevSmsSink(app);
     mountSubschema<AuthContext>(app, {
       typeDefs,
       resolvers,
       log,
-      context: ({ request }) => ({
+      context: async ({ request }) => ({
         db,
-        identity: () => identityFromHeaders(request.headers),
+        identity: (await callerOf(request.headers)).identity,
         sendSms: smsSender(config),
         log,
+        members,
       }),
     });
   },
-  onShutdown: () => db.destroy(),
+  onShutdown: async () => {
+    clearInterval(sweeper);
+    await stopRelay();
+    await db.destroy();
+  },
 });
 void loadSecrets();

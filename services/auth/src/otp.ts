@@ -1,98 +1,101 @@
 import { createHmac, randomInt, timingSafeEqual } from "node:crypto";
+import { sql, type Kysely } from "kysely";
 import { AppError, type Logger } from "@lsp/service-kit";
-import type { DaprState } from "./dapr-state.js";
+import type { AuthDB } from "./db.js";
 import { maskPhone } from "./phone.js";
+import { clientKey, enforce } from "./rate-limit.js";
 
-/** OTP policy; the defaults are the product's (issue 3), tests shorten the TTL through env. */
+/**
+ * OTP policy (README "Login policy"); the defaults are the product's, tests shorten some.
+ * There is no per-phone lock: anything counted per phone on verify is a lever to lock someone
+ * else out, so wrong guesses only use up the code they were made against.
+ */
 export interface OtpPolicy {
   ttlSeconds: number;
   cooldownSeconds: number;
+  /** Compares allowed per code; the last one burns it (ask for a new code). */
   maxAttempts: number;
-  lockSeconds: number;
-  /** Codes one phone may request per window. */
+  /** Codes one phone may request per window (SMS cost; the one per-phone limit). */
   phoneLimit: number;
   phoneWindowSeconds: number;
-  /** Codes one client IP may request per window (many phones from one address = abuse). */
+  /** Codes one client address may request per window (many phones from one address = abuse). */
   ipLimit: number;
   ipWindowSeconds: number;
-}
-
-interface OtpRecord {
-  hash: string;
-  attempts: number;
-  expiresAt: number;
+  /** Verify calls one client address may make per window, whatever the phone. */
+  verifyIpLimit: number;
+  verifyIpWindowSeconds: number;
 }
 
 export interface OtpDeps {
-  state: DaprState;
+  db: Kysely<AuthDB>;
   policy: OtpPolicy;
-  /** Secret from the secret store: without it a leaked state store does not reveal codes. */
+  /** Secret from the secret store: without it a leaked database does not reveal codes. */
   pepper: string;
   sendSms: (to: string, text: string) => Promise<void>;
   log: Logger;
+  /** The policy's one clock (tests move it). */
+  now?: () => Date;
 }
-
-const keys = {
-  code: (phone: string) => `otp:${phone}`,
-  cooldown: (phone: string) => `otp-cooldown:${phone}`,
-  lock: (phone: string) => `otp-lock:${phone}`,
-  phoneWindow: (phone: string, w: number) => `otp-rate-phone:${phone}:${w}`,
-  ipWindow: (ip: string, w: number) => `otp-rate-ip:${ip}:${w}`,
-};
 
 function hashCode(pepper: string, phone: string, code: string): string {
   return createHmac("sha256", pepper).update(`${phone}:${code}`).digest("hex");
 }
 
-function windowOf(seconds: number): number {
-  return Math.floor(Date.now() / 1000 / seconds);
-}
+const clock = (deps: OtpDeps) => (deps.now ?? (() => new Date()))();
 
-async function refuseIfLocked(deps: OtpDeps, phone: string): Promise<void> {
-  if (await deps.state.get(keys.lock(phone)))
-    throw new AppError("OTP_LOCKED", "too many wrong codes: this phone is locked for a while", {
-      retryAfterSeconds: deps.policy.lockSeconds,
-    });
-}
-
-/** Sends a fresh 6-digit code by SMS, unless a limit says no (each with its own code). */
+/**
+ * Sends a fresh 6-digit code by SMS (replacing any earlier one), unless the cool-down or a limit
+ * says no. The checks and the new code are one transaction serialised per phone, so parallel
+ * requests cannot both pass the cool-down, and a refused request counts against no limit.
+ */
 export async function requestOtp(
   deps: OtpDeps,
   phone: string,
   clientIp: string,
 ): Promise<{ expiresInSeconds: number }> {
-  const { state, policy } = deps;
-  await refuseIfLocked(deps, phone);
-  const cooling = await state.get<{ until: number }>(keys.cooldown(phone));
-  if (cooling)
-    throw new AppError("OTP_COOLDOWN", "a code was sent moments ago; wait before asking again", {
-      retryAfterSeconds: Math.max(1, Math.ceil((cooling.value.until - Date.now()) / 1000)),
-    });
-  const perIp = await state.increment(
-    keys.ipWindow(clientIp, windowOf(policy.ipWindowSeconds)),
-    policy.ipWindowSeconds,
-  );
-  if (perIp > policy.ipLimit)
-    throw new AppError("RATE_LIMITED", "too many codes requested from this address", { scope: "ip" });
-  const perPhone = await state.increment(
-    keys.phoneWindow(phone, windowOf(policy.phoneWindowSeconds)),
-    policy.phoneWindowSeconds,
-  );
-  if (perPhone > policy.phoneLimit)
-    throw new AppError("RATE_LIMITED", "too many codes requested for this phone", { scope: "phone" });
-
+  const { db, policy } = deps;
+  const now = clock(deps);
   const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
-  const record: OtpRecord = {
-    hash: hashCode(deps.pepper, phone, code),
-    attempts: 0,
-    expiresAt: Date.now() + policy.ttlSeconds * 1000,
-  };
-  await state.set(keys.code(phone), record, { ttlSeconds: policy.ttlSeconds });
-  await state.set(
-    keys.cooldown(phone),
-    { until: Date.now() + policy.cooldownSeconds * 1000 },
-    { ttlSeconds: policy.cooldownSeconds },
-  );
+  await db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext(${`otp:${phone}`}))`.execute(trx);
+    const current = await trx
+      .selectFrom("otp_codes")
+      .select("sent_at")
+      .where("phone", "=", phone)
+      .executeTakeFirst();
+    const coolingUntil = (current?.sent_at.getTime() ?? 0) + policy.cooldownSeconds * 1000;
+    if (coolingUntil > now.getTime())
+      throw new AppError("OTP_COOLDOWN", "a code was sent moments ago; wait before asking again", {
+        retryAfterSeconds: Math.max(1, Math.ceil((coolingUntil - now.getTime()) / 1000)),
+      });
+    await enforce(
+      trx,
+      `otp-request-ip:${clientKey(clientIp)}`,
+      { limit: policy.ipLimit, windowSeconds: policy.ipWindowSeconds },
+      "ip",
+      "too many codes requested from this address",
+      now,
+    );
+    await enforce(
+      trx,
+      `otp-request-phone:${phone}`,
+      { limit: policy.phoneLimit, windowSeconds: policy.phoneWindowSeconds },
+      "phone",
+      "too many codes requested for this phone",
+      now,
+    );
+    const row = {
+      code_hash: hashCode(deps.pepper, phone, code),
+      attempts: 0,
+      sent_at: now,
+      expires_at: new Date(now.getTime() + policy.ttlSeconds * 1000),
+    };
+    await trx
+      .insertInto("otp_codes")
+      .values({ phone, ...row })
+      .onConflict((c) => c.column("phone").doUpdateSet(row))
+      .execute();
+  });
   const minutes = Math.max(1, Math.round(policy.ttlSeconds / 60));
   await deps.sendSms(
     phone,
@@ -103,43 +106,79 @@ export async function requestOtp(
 }
 
 /**
- * Checks a code; a right one is used up, a wrong one counts, and the last allowed wrong one
- * locks the phone. Concurrent tries are serialized by the record's ETag.
+ * Checks a code. The attempt is counted first, by one UPDATE … RETURNING that only succeeds
+ * while the code is live and has attempts left; only then is the code compared. Parallel guesses
+ * queue on the row, so at most `maxAttempts` compares ever happen per code, however many arrive
+ * at once. A right code is used up (deleted) by the one call that compared it; the last allowed
+ * wrong one leaves the code burned. The client address is rate-limited first, whatever the phone.
  */
-export async function verifyOtp(deps: OtpDeps, phone: string, code: string): Promise<void> {
-  const { state, policy } = deps;
-  await refuseIfLocked(deps, phone);
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const current = await state.get<OtpRecord>(keys.code(phone));
-    if (!current || current.value.expiresAt <= Date.now())
+export async function verifyOtp(deps: OtpDeps, phone: string, code: string, clientIp: string): Promise<void> {
+  const { db, policy } = deps;
+  const now = clock(deps);
+  await enforce(
+    db,
+    `otp-verify-ip:${clientKey(clientIp)}`,
+    { limit: policy.verifyIpLimit, windowSeconds: policy.verifyIpWindowSeconds },
+    "ip",
+    "too many codes tried from this address",
+    now,
+  );
+  const claimed = await db
+    .updateTable("otp_codes")
+    .set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+    .where("phone", "=", phone)
+    .where("expires_at", ">", now)
+    .where("attempts", "<", policy.maxAttempts)
+    .returning(["code_hash", "attempts", "sent_at"])
+    .executeTakeFirst();
+  if (!claimed) {
+    const burned = await db
+      .selectFrom("otp_codes")
+      .select("phone")
+      .where("phone", "=", phone)
+      .where("expires_at", ">", now)
+      .executeTakeFirst();
+    if (burned)
       throw new AppError(
         "OTP_EXPIRED",
-        "no valid code for this phone (expired or never sent): ask for a new one",
+        "too many wrong codes: this code no longer works; ask for a new one",
+        { reason: "attempts" },
       );
-    const expected = Buffer.from(current.value.hash, "hex");
-    const given = Buffer.from(hashCode(deps.pepper, phone, code), "hex");
-    if (timingSafeEqual(expected, given)) {
-      // Used up: the same code cannot log in twice.
-      await state.delete(keys.code(phone));
-      return;
-    }
-    const attempts = current.value.attempts + 1;
-    if (attempts >= policy.maxAttempts) {
-      await state.set(keys.lock(phone), { at: Date.now() }, { ttlSeconds: policy.lockSeconds });
-      await state.delete(keys.code(phone));
-      deps.log.warn({ phone: maskPhone(phone) }, "otp locked after too many wrong codes");
-      throw new AppError("OTP_LOCKED", "too many wrong codes: this phone is locked for a while", {
-        retryAfterSeconds: policy.lockSeconds,
-      });
-    }
-    const ttlSeconds = (current.value.expiresAt - Date.now()) / 1000;
-    const saved = await state.set(
-      keys.code(phone),
-      { ...current.value, attempts },
-      { ttlSeconds, etag: current.etag },
+    throw new AppError(
+      "OTP_EXPIRED",
+      "no valid code for this phone (expired or never sent): ask for a new one",
+      { reason: "expired" },
     );
-    if (saved)
-      throw new AppError("OTP_INVALID", "wrong code", { attemptsLeft: policy.maxAttempts - attempts });
   }
-  throw new AppError("UNAVAILABLE", "could not check the code; try again");
+  const expected = Buffer.from(claimed.code_hash, "hex");
+  const given = Buffer.from(hashCode(deps.pepper, phone, code), "hex");
+  if (timingSafeEqual(expected, given)) {
+    // Used up: of two parallel right codes, one deletes the row and the other finds nothing.
+    const used = await db
+      .deleteFrom("otp_codes")
+      .where("phone", "=", phone)
+      .where("code_hash", "=", claimed.code_hash)
+      .where("sent_at", "=", claimed.sent_at)
+      .executeTakeFirst();
+    if (used.numDeletedRows === 0n)
+      throw new AppError("OTP_EXPIRED", "this code was just used: ask for a new one", { reason: "used" });
+    return;
+  }
+  const attemptsLeft = policy.maxAttempts - claimed.attempts;
+  if (attemptsLeft === 0)
+    deps.log.warn({ phone: maskPhone(phone) }, "otp code burned after too many wrong codes");
+  throw new AppError("OTP_INVALID", "wrong code", { attemptsLeft });
+}
+
+/**
+ * Drops codes and counters that can no longer matter (run periodically). A code is kept an hour
+ * past its expiry: its `sent_at` is what the resend cool-down reads.
+ */
+export async function sweepExpired(db: Kysely<AuthDB>, now = new Date()): Promise<number> {
+  const codes = await db
+    .deleteFrom("otp_codes")
+    .where("expires_at", "<=", new Date(now.getTime() - 3600_000))
+    .executeTakeFirst();
+  const limits = await db.deleteFrom("rate_limits").where("window_ends", "<=", now).executeTakeFirst();
+  return Number(codes.numDeletedRows + limits.numDeletedRows);
 }

@@ -9,10 +9,13 @@ import {
   listJoinCodes,
   listMembers,
   me,
+  removeMember,
   revokeInvite,
   revokeJoinCode,
   setMemberRole,
+  type MembersPolicy,
 } from "./members.js";
+import { inviteText } from "./invite-text.js";
 
 export const typeDefs = /* GraphQL */ `
   type Tenant {
@@ -97,6 +100,13 @@ export const typeDefs = /* GraphQL */ `
     cutoverHour: Int
   }
 
+  type MemberRemoval {
+    userId: ID!
+    removedAt: String!
+    "Live sessions (refresh-token families' tokens) of the member revoked in this restaurant."
+    revokedSessions: Int!
+  }
+
   input MemberRoleInput {
     userId: ID!
     role: Role!
@@ -125,6 +135,11 @@ export const typeDefs = /* GraphQL */ `
     revokeJoinCode(code: String!): JoinCode!
     "Owners: change a member's role and locations (effective at the member's next token refresh)."
     setMemberRole(input: MemberRoleInput!): Member!
+    """
+    Remove a member: owners anyone but themselves (a restaurant keeps one owner); managers staff
+    of their own branches only. Their sessions here are revoked and their live sockets closed.
+    """
+    removeMember(userId: ID!): MemberRemoval!
     "Owners: open another location."
     createLocation(input: LocationInput!): Location!
   }
@@ -136,9 +151,8 @@ export interface AuthContext {
   /** Texts a phone through the `sms` output binding. */
   sendSms: (to: string, text: string) => Promise<void>;
   log: Logger;
+  members: MembersPolicy;
 }
-
-const ROLE_VI: Record<string, string> = { owner: "chủ", manager: "quản lý", staff: "nhân viên" };
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const userOf = (m: { userId: string; phone: string; name: string | null }) => ({
@@ -201,7 +215,7 @@ export const resolvers = {
       createLocation(ctx.db, ctx.identity(), args.input),
     invite: async (_: unknown, args: { input: unknown }, ctx: AuthContext) => {
       const who = ctx.identity();
-      const r = await invite(ctx.db, who, args.input);
+      const r = await invite(ctx.db, who, args.input, ctx.members);
       // The invite stands even if the text does not leave: it is accepted at the phone's first
       // login either way, and the inviter sees it in `invites`.
       const tenant = await ctx.db
@@ -210,10 +224,7 @@ export const resolvers = {
         .where("id", "=", who.tenantId)
         .executeTakeFirst();
       await ctx
-        .sendSms(
-          r.phone,
-          `${tenant?.name ?? "Một nhà hàng"} mời bạn làm ${ROLE_VI[r.role] ?? r.role} trên LSP. Đăng nhập bằng số điện thoại này trước ${r.expires_at.toLocaleDateString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh" })} để nhận lời mời.`,
-        )
+        .sendSms(r.phone, inviteText(tenant?.name, r.role, r.expires_at))
         .catch((err: unknown) =>
           ctx.log.warn({ err, inviteId: r.id }, "invite SMS not sent; the invite stands"),
         );
@@ -230,6 +241,10 @@ export const resolvers = {
     revokeJoinCode: async (_: unknown, args: { code: string }, ctx: AuthContext) => {
       const r = await revokeJoinCode(ctx.db, ctx.identity(), args.code);
       return { ...r, ...grantFields(r) };
+    },
+    removeMember: async (_: unknown, args: { userId: string }, ctx: AuthContext) => {
+      const r = await removeMember(ctx.db, ctx.identity(), args.userId);
+      return { ...r, removedAt: r.removedAt.toISOString() };
     },
     setMemberRole: async (_: unknown, args: { input: unknown }, ctx: AuthContext) => {
       const m = await setMemberRole(ctx.db, ctx.identity(), args.input);

@@ -47,22 +47,46 @@ export interface AccessClaims {
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
-export async function signAccessToken(ring: KeyRing, grant: Grant): Promise<string> {
+/**
+ * Signs an access token. `iat` and `exp` are set here explicitly (not left to library options)
+ * and checked on the way out: a token without an expiry would be good forever, so auth never
+ * issues one.
+ */
+export async function signAccessToken(ring: KeyRing, grant: Grant, now = Date.now()): Promise<string> {
   const key = await ring.activeKey();
-  const claims: AccessClaims = {
+  const iat = Math.floor(now / 1000);
+  const claims: AccessClaims & { iat: number; exp: number } = {
     sub: grant.userId,
     tid: grant.tenantId,
     role: grant.role,
     ...(grant.locationIds ? { locs: grant.locationIds } : {}),
+    iat,
+    exp: iat + ACCESS_TTL_SECONDS,
   };
-  return jwt.sign(claims, key.privateKey, {
+  const token = jwt.sign(claims, key.privateKey, {
     algorithm: "ES256",
     keyid: key.kid,
-    expiresIn: ACCESS_TTL_SECONDS,
     issuer: ISSUER,
     audience: AUDIENCE,
     jwtid: randomUUID(),
   });
+  const exp = (jwt.decode(token, { json: true }) ?? {}).exp;
+  if (typeof exp !== "number" || exp <= iat) throw new Error("refusing to issue an access token without exp");
+  return token;
+}
+
+/**
+ * Ends every session (every refresh-token family) of a user in the transaction's tenant: used
+ * when the member is removed. Returns how many live tokens were revoked.
+ */
+export async function revokeUserSessions(trx: Transaction<AuthDB>, userId: string): Promise<number> {
+  const r = await trx
+    .updateTable("refresh_tokens")
+    .set({ revoked_at: new Date() })
+    .where("user_id", "=", userId)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }
 
 /** Starts a refresh family (a login) or continues one (a rotation); returns both tokens. */
@@ -115,8 +139,21 @@ export async function rotateRefreshToken(
       .where("token_hash", "=", sha256(refreshToken))
       .forUpdate()
       .executeTakeFirst();
-    if (!row || row.revoked_at)
-      return { ok: false, error: new AppError("TOKEN_INVALID", "unknown or revoked refresh token") };
+    if (!row) return { ok: false, error: new AppError("TOKEN_INVALID", "unknown or revoked refresh token") };
+    if (row.revoked_at) {
+      // Revoked because the member was removed: say so, so that the app can tell the user.
+      const member = await trx
+        .selectFrom("memberships")
+        .select("user_id")
+        .where("user_id", "=", row.user_id)
+        .executeTakeFirst();
+      return {
+        ok: false,
+        error: member
+          ? new AppError("TOKEN_INVALID", "unknown or revoked refresh token")
+          : new AppError("NO_MEMBERSHIP", "no longer a member of this restaurant"),
+      };
+    }
     if (row.rotated_at) {
       await revokeFamily(trx, row.family_id);
       return {

@@ -1,5 +1,5 @@
 import { Counter } from "prom-client";
-import { registry, type Logger, type SidecarPorts } from "@lsp/service-kit";
+import { registry, stateStore, type Logger, type SidecarPorts } from "@lsp/service-kit";
 
 /** Dapr state store (Redis) holding computed reports; components/local/cache.yaml. */
 const STORE = "cache";
@@ -16,13 +16,10 @@ interface Versioned {
   version: number;
 }
 
-function stateUrl(ports: SidecarPorts, key?: string): string {
-  const base = `http://127.0.0.1:${ports.DAPR_HTTP_PORT}/v1.0/state/${STORE}`;
-  return key ? `${base}/${encodeURIComponent(key)}` : base;
-}
+type StateApi = ReturnType<typeof stateStore>;
 
-async function read<T>(ports: SidecarPorts, key: string): Promise<{ value: T; etag: string } | null> {
-  const res = await fetch(stateUrl(ports, key), { signal: AbortSignal.timeout(1000) });
+async function read<T>(state: StateApi, key: string): Promise<{ value: T; etag: string } | null> {
+  const res = await state.get(key);
   if (res.status === 204 || res.status === 404) return null;
   if (!res.ok) throw new Error(`state get ${res.status}`);
   return { value: (await res.json()) as T, etag: res.headers.get("etag") ?? "" };
@@ -35,9 +32,10 @@ async function read<T>(ports: SidecarPorts, key: string): Promise<{ value: T; et
  * fail a request: the caller computes instead.
  */
 export function reportCache(ports: SidecarPorts, log: Logger) {
+  const state = stateStore(ports, STORE, 1000);
   async function get<T extends Versioned>(key: string): Promise<T | null> {
     try {
-      const hit = await read<T>(ports, key);
+      const hit = await read<T>(state, key);
       lookups.inc({ result: hit ? "hit" : "miss" });
       return hit?.value ?? null;
     } catch (err) {
@@ -51,23 +49,18 @@ export function reportCache(ports: SidecarPorts, log: Logger) {
   async function put<T extends Versioned>(key: string, value: T): Promise<void> {
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
-        const current = await read<T>(ports, key);
+        const current = await read<T>(state, key);
         if (current && current.value.version >= value.version) return;
-        const res = await fetch(stateUrl(ports), {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify([
-            {
-              key,
-              value,
-              ...(current ? { etag: current.etag } : {}),
-              // first-write: with an ETag, only if unchanged; without one, only if still absent.
-              options: { concurrency: "first-write" },
-              metadata: { ttlInSeconds: String(CACHE_TTL_SECONDS) },
-            },
-          ]),
-          signal: AbortSignal.timeout(1000),
-        });
+        const res = await state.save([
+          {
+            key,
+            value,
+            ...(current ? { etag: current.etag } : {}),
+            // first-write: with an ETag, only if unchanged; without one, only if still absent.
+            options: { concurrency: "first-write" },
+            metadata: { ttlInSeconds: String(CACHE_TTL_SECONDS) },
+          },
+        ]);
         if (res.ok) return;
         if (res.status !== 409 && res.status !== 500) throw new Error(`state save ${res.status}`);
       }
@@ -79,7 +72,7 @@ export function reportCache(ports: SidecarPorts, log: Logger) {
   /** Whether a key is cached now (events refresh only what readers keep warm). */
   async function has(key: string): Promise<boolean> {
     try {
-      return (await read(ports, key)) !== null;
+      return (await read(state, key)) !== null;
     } catch {
       return false;
     }
@@ -87,14 +80,9 @@ export function reportCache(ports: SidecarPorts, log: Logger) {
   /** Forgets cached reports (after a rebuild), in transactions of at most 100 keys. */
   async function drop(keys: string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 100) {
-      const res = await fetch(`${stateUrl(ports)}/transaction`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          operations: keys.slice(i, i + 100).map((key) => ({ operation: "delete", request: { key } })),
-        }),
-        signal: AbortSignal.timeout(5000),
-      });
+      const res = await state.transaction(
+        keys.slice(i, i + 100).map((key) => ({ operation: "delete", request: { key } })),
+      );
       if (!res.ok) throw new Error(`state transaction ${res.status}`);
     }
   }

@@ -4,7 +4,7 @@ import {
   DAY_MS,
   deleteOlderThan,
   fetchLocation,
-  identityFromHeaders,
+  serviceCallers,
   mountSubschema,
   pingDatabase,
   startOutboxRelay,
@@ -98,6 +98,9 @@ async function onEvents(events: BulkEvent[]): Promise<Map<string, BulkStatus>> {
   return statuses;
 }
 
+// Users by their access token (no service calls this subschema as `system`).
+const callerOf = serviceCallers(config);
+
 await startService({
   config,
   log,
@@ -116,11 +119,11 @@ await startService({
       typeDefs,
       resolvers,
       log,
-      context: ({ request }) => ({
+      context: async ({ request }) => ({
+        ...(await callerOf(request.headers)),
         db,
         ports: config,
         cache,
-        identity: () => identityFromHeaders(request.headers),
         log,
         reports: new Map(),
       }),

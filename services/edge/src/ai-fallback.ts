@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { identityHeaders, invokeService, type Identity, type SidecarPorts } from "@lsp/service-kit";
+import { invokeService, type SidecarPorts } from "@lsp/service-kit";
 
 /**
  * What the edge answers when the AI actors do not answer within their budget: clearly flagged
@@ -72,7 +72,8 @@ const SalesMenu = z.object({
 /** Our menu prices from sales (one call, bounded by what is left of the budget). */
 export async function menuPrices(
   ports: SidecarPorts,
-  who: Identity,
+  /** The caller's forwarding headers (its own token): sales checks its scope itself. */
+  caller: Record<string, string>,
   locationId: string,
   timeoutMs: number,
 ): Promise<Map<string, { name: string; priceVnd: number }>> {
@@ -81,7 +82,7 @@ export async function menuPrices(
       query: "query($ids:[ID!]!){ _salesLocations(ids:$ids){ menu { id name priceVnd } } }",
       variables: { ids: [locationId] },
     }),
-    headers: identityHeaders(who),
+    headers: caller,
     timeoutMs: Math.max(1, timeoutMs),
   });
   const body = SalesMenu.parse(await res.json());

@@ -319,11 +319,6 @@ const typeDefs = /* GraphQL */ `
   }
 `;
 
-const PortsFromEnv = z.object({
-  DAPR_HTTP_PORT: z.coerce.number().int().default(3500),
-  DAPR_GRPC_PORT: z.coerce.number().int().default(50001),
-});
-
 /** Only locations of the caller's tenant (auth owns locations; answers are cached there). */
 async function allowedLocation(ports: SidecarPorts, who: Identity, locationId: string): Promise<boolean> {
   if (!canAccessLocation(who, locationId)) return false;
@@ -337,7 +332,7 @@ async function allowedLocation(ports: SidecarPorts, who: Identity, locationId: s
 }
 
 /** The AI subschema lives in the edge: its resolvers call the ai service's actors over Dapr gRPC. */
-export function aiSubschema(dapr: DaprClient, ports: SidecarPorts = PortsFromEnv.parse(process.env)) {
+export function aiSubschema(dapr: DaprClient, ports: SidecarPorts) {
   const builder = new ActorProxyBuilder<LocationInsights>(LocationInsights, dapr);
   const actor = (locationId: string) => builder.build(new ActorId(locationId));
   const lastForecast = new LastGood<z.infer<typeof ForecastAnswer>>();
@@ -390,7 +385,7 @@ export function aiSubschema(dapr: DaprClient, ports: SidecarPorts = PortsFromEnv
             return { locationId: args.locationId, degraded: false, note: null, items: answer.value.items };
           countAiFallback("Pricing", answer.failure, "rules");
           const left = ANSWER_BUDGET_MS - (Date.now() - started) - 50;
-          const ours = await menuPrices(ports, who, args.locationId, left).catch(() => new Map());
+          const ours = await menuPrices(ports, ctx.forward(), args.locationId, left).catch(() => new Map());
           return {
             locationId: args.locationId,
             degraded: true,

@@ -1,18 +1,14 @@
-import jwt from "jsonwebtoken";
-import { z } from "zod";
-import { AppError, toAppError, type Identity, type SidecarPorts } from "@lsp/service-kit";
-import { JwksCache } from "./jwks.js";
+import {
+  AppError,
+  JwksCache,
+  accessTokenVerifier,
+  toAppError,
+  type AccessClaims,
+  type Caller,
+  type Identity,
+  type SidecarPorts,
+} from "@lsp/service-kit";
 import { resolveTenant, tenantSlugOf } from "./tenants.js";
-
-/** The claims auth puts in an access token (services/auth/src/tokens.ts). */
-const Claims = z.object({
-  sub: z.uuid(),
-  tid: z.uuid(),
-  role: z.enum(["owner", "manager", "staff"]),
-  locs: z.array(z.uuid()).optional(),
-});
-const ISSUER = "lsp-auth";
-const AUDIENCE = "lsp";
 
 export interface CallerCredentials {
   host: string | null;
@@ -21,37 +17,30 @@ export interface CallerCredentials {
   authorization: string | null;
 }
 
-/** Checks an access token's signature (ES256, by kid), expiry, issuer and audience. */
-export async function verifyAccessToken(jwks: JwksCache, token: string): Promise<z.infer<typeof Claims>> {
-  const decoded = jwt.decode(token, { complete: true });
-  if (!decoded || typeof decoded.payload === "string")
-    throw new AppError("TOKEN_INVALID", "malformed access token");
-  const kid = decoded.header.kid;
-  if (!kid) throw new AppError("TOKEN_INVALID", "access token without kid");
-  const key = await jwks.keyFor(kid);
-  let payload: unknown;
-  try {
-    payload = jwt.verify(token, key, { algorithms: ["ES256"], issuer: ISSUER, audience: AUDIENCE });
-  } catch (err) {
-    if (err instanceof jwt.TokenExpiredError)
-      throw new AppError("TOKEN_EXPIRED", "access token expired: refresh it");
-    throw new AppError("TOKEN_INVALID", "access token rejected");
-  }
-  const claims = Claims.safeParse(payload);
-  if (!claims.success) throw new AppError("TOKEN_INVALID", "access token has unexpected claims");
-  return claims.data;
+/** A verified caller of the edge: who, with which token (forwarded as is), valid until when. */
+export interface Authenticated {
+  identity: Identity;
+  token: string;
+  expiresAt: number;
 }
 
 export interface Authenticator {
-  /** The caller's identity, or throws a typed AppError (NOT_FOUND tenant, TOKEN_*, WRONG_TENANT…). */
-  authenticate: (credentials: CallerCredentials) => Promise<Identity>;
-  jwks: JwksCache;
+  /** The caller, or throws a typed AppError (NOT_FOUND tenant, TOKEN_*, WRONG_TENANT…). */
+  authenticate: (credentials: CallerCredentials) => Promise<Authenticated>;
+}
+
+function identityOf(claims: AccessClaims): Identity {
+  return {
+    tenantId: claims.tid,
+    userId: claims.sub,
+    role: claims.role,
+    ...(claims.locs ? { locationIds: claims.locs } : {}),
+  };
 }
 
 export function createAuthenticator(ports: SidecarPorts): Authenticator {
-  const jwks = new JwksCache(ports);
+  const verify = accessTokenVerifier(new JwksCache(ports));
   return {
-    jwks,
     async authenticate({ host, xTenant, authorization }) {
       // The tenant of the address comes first: an unknown restaurant is NOT_FOUND for everyone.
       const slug = tenantSlugOf(host, xTenant);
@@ -64,64 +53,31 @@ export function createAuthenticator(ports: SidecarPorts): Authenticator {
             ? "log in first: send Authorization: Bearer <access token>"
             : "no tenant and no token: use <tenant>.<host> or the X-Tenant header, and log in",
         );
-      const claims = await verifyAccessToken(jwks, token);
+      const claims = await verify(token);
       if (tenant && claims.tid !== tenant.id)
         throw new AppError("WRONG_TENANT", "this token belongs to another restaurant");
-      return {
-        tenantId: claims.tid,
-        userId: claims.sub,
-        role: claims.role,
-        ...(claims.locs ? { locationIds: claims.locs } : {}),
-      };
+      return { identity: identityOf(claims), token, expiresAt: claims.exp * 1000 };
     },
   };
 }
 
 /**
- * The identity of a request, resolved once: a function that returns it or throws the reason it
- * has none (so that a query that needs no identity still works).
+ * The caller of a request, resolved once: its identity (or the reason it has none, thrown when
+ * asked, so that a query that needs no identity still works) and the headers that carry the same
+ * caller to a service — the user's own access token, which the service verifies again.
  */
-export async function identityOfRequest(
+export async function callerOfRequest(
   authenticator: Authenticator,
   credentials: CallerCredentials,
-): Promise<() => Identity> {
+): Promise<Caller> {
   try {
-    const identity = await authenticator.authenticate(credentials);
-    return () => identity;
+    const { identity, token } = await authenticator.authenticate(credentials);
+    return { identity: () => identity, forward: () => ({ authorization: `Bearer ${token}` }) };
   } catch (err) {
     const failure = toAppError(err);
-    return () => {
+    const fail = (): never => {
       throw failure;
     };
+    return { identity: fail, forward: fail };
   }
-}
-
-const ConnectionParams = z
-  .object({
-    authorization: z.string().optional(),
-    Authorization: z.string().optional(),
-    token: z.string().optional(),
-    tenant: z.string().optional(),
-    "x-tenant": z.string().optional(),
-  })
-  .passthrough();
-
-/**
- * graphql-ws: the identity of a socket from its `connectionParams` (`{ authorization: "Bearer …",
- * tenant?: "<slug>" }`, or `token`), with the Host of the upgrade request for the subdomain.
- * Call it in `onConnect` (refuse the socket when it throws) or in `context`.
- */
-export async function identityFromConnectionParams(
-  authenticator: Authenticator,
-  params: unknown,
-  upgradeHost: string | null,
-): Promise<Identity> {
-  const p = ConnectionParams.safeParse(params ?? {});
-  if (!p.success) throw new AppError("UNAUTHENTICATED", "connectionParams must be an object");
-  const bearer = p.data.authorization ?? p.data.Authorization ?? p.data.token ?? null;
-  return authenticator.authenticate({
-    host: upgradeHost,
-    xTenant: p.data.tenant ?? p.data["x-tenant"] ?? null,
-    authorization: bearer,
-  });
 }

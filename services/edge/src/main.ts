@@ -1,4 +1,5 @@
-import { createYoga } from "graphql-yoga";
+import { createYoga, type Plugin } from "graphql-yoga";
+import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { z } from "zod";
 import {
   BaseConfig,
@@ -12,11 +13,12 @@ import {
 import { aiSubschema } from "./ai-subschema.js";
 import type { EdgeContext } from "./context.js";
 import { dashboardLiveSchema, mountDashboardEvents } from "./dashboard-live.js";
-import { mountGraphQLWs } from "./live.js";
+import { LiveConfig, mountGraphQLWs } from "./live.js";
 import { ProtectionConfig, protectionPlugins } from "./protection.js";
 import { schemaRegistry, useCurrentSchema } from "./stitching.js";
-import { createAuthenticator, identityOfRequest } from "./identity.js";
-import { mountAuthPassThrough } from "./auth-passthrough.js";
+import { callerOfRequest, createAuthenticator } from "./identity.js";
+import { ClientAddressConfig, mountAuthPassThrough, upgradeClientAddress } from "./auth-passthrough.js";
+import { TrustedDocumentsConfig, trustedDocuments } from "./trusted-documents.js";
 import { mountWebhooks } from "./webhooks.js";
 import { graphqlMetricsPlugin } from "./metrics.js";
 import { mountNotificationEvents, notificationsLiveSchema } from "./notifications-live.js";
@@ -25,9 +27,14 @@ import { ResponseCacheConfig, responseCache } from "./response-cache.js";
 const config = loadConfig(
   BaseConfig.extend(ProtectionConfig.shape)
     .extend(ResponseCacheConfig.shape)
+    .extend(ClientAddressConfig.shape)
+    .extend(LiveConfig.shape)
+    .extend(TrustedDocumentsConfig.shape)
     .extend({
-      // GraphiQL in development only (NODE_ENV=production turns it off unless asked for).
+      // GraphiQL and introspection in development only (NODE_ENV=production turns them off
+      // unless asked for): a production client knows its operations.
       GRAPHIQL: z.stringbool().default(process.env.NODE_ENV !== "production"),
+      EDGE_INTROSPECTION: z.stringbool().default(process.env.NODE_ENV !== "production"),
       EDGE_SCHEMA_POLL_MS: z.coerce.number().int().positive().default(30_000),
     }),
 );
@@ -37,7 +44,7 @@ const authenticator = createAuthenticator(config);
 
 const schemas = schemaRegistry({
   ports: config,
-  local: [aiSubschema(dapr), notificationsLiveSchema(), dashboardLiveSchema(config)],
+  local: [aiSubschema(dapr, config), notificationsLiveSchema(), dashboardLiveSchema(config)],
   log,
   timeoutMs: config.EDGE_UPSTREAM_TIMEOUT_MS,
   pollMs: config.EDGE_SCHEMA_POLL_MS,
@@ -46,27 +53,32 @@ const schemas = schemaRegistry({
 // The caller is who their access token says (verified against auth's JWKS), in the tenant of the
 // address (subdomain or X-Tenant); graphql-ws passes connectionParams as headers. Resolved once
 // per request, shared by the response cache's key and the context.
-const identities = new WeakMap<Request, ReturnType<typeof identityOfRequest>>();
-function identityOf(request: Request): ReturnType<typeof identityOfRequest> {
-  let identity = identities.get(request);
-  if (!identity) {
-    identity = identityOfRequest(authenticator, {
+const callers = new WeakMap<Request, ReturnType<typeof callerOfRequest>>();
+function callerOf(request: Request): ReturnType<typeof callerOfRequest> {
+  let caller = callers.get(request);
+  if (!caller) {
+    caller = callerOfRequest(authenticator, {
       host: request.headers.get("host"),
       xTenant: request.headers.get("x-tenant"),
       authorization: request.headers.get("authorization"),
     });
-    identities.set(request, identity);
+    callers.set(request, caller);
   }
-  return identity;
+  return caller;
 }
 const cache = responseCache(config, async (request) => {
-  const identity = await identityOf(request);
+  const caller = await callerOf(request);
   try {
-    return identity();
+    return caller.identity();
   } catch {
     return undefined;
   }
 });
+
+const productionOnly: Plugin[] = [
+  ...(config.EDGE_INTROSPECTION ? [] : [useDisableIntrospection() as Plugin]),
+  ...trustedDocuments(config),
+];
 
 const yoga = createYoga<object, EdgeContext>({
   plugins: [
@@ -75,11 +87,15 @@ const yoga = createYoga<object, EdgeContext>({
     graphqlMetricsPlugin(),
     cache.plugin,
     ...protectionPlugins(config, process.env.NODE_ENV === "production"),
+    ...productionOnly,
   ],
   graphiql: config.GRAPHIQL,
   landingPage: false,
   // A fresh context per request; identity is resolved once and shared by every resolver.
-  context: async ({ request }) => ({ identity: await identityOf(request) }),
+  context: async ({ request }) => {
+    const caller = await callerOf(request);
+    return { identity: caller.identity, forward: caller.forward };
+  },
   maskedErrors: { maskError: maskGraphQLError(log) },
   logging: libraryLogger(log, "yoga"),
 });
@@ -93,9 +109,13 @@ const { server } = await startService({
       if (!schemas.schema()) throw new Error(schemas.lastError() ?? "gateway schema not loaded yet");
     },
   },
+  // The only routes anyone may call: GraphQL, auth's four REST routes and JWKS, the providers'
+  // webhooks. Everything else (Dapr deliveries) needs the app token only our sidecar has.
+  publicRoutes: ["/graphql", "/api/v1/auth", "/api/v1/webhooks", "/.well-known/jwks.json"],
+  rawBodyRoutes: ["/api/v1/webhooks"],
   routes(app) {
     mountWebhooks(app, config);
-    mountAuthPassThrough(app, config);
+    mountAuthPassThrough(app, config, config.EDGE_TRUSTED_PROXY_HOPS);
     mountNotificationEvents(app, log);
     mountDashboardEvents(app, log, (update) => cache.invalidateLocation(update.locationId));
     app.use(yoga.graphqlEndpoint, yoga);
@@ -108,5 +128,12 @@ const { server } = await startService({
 // A slow or stuck client cannot hold a request (or its upload) open longer than this.
 server.requestTimeout = config.EDGE_REQUEST_TIMEOUT_MS;
 server.headersTimeout = Math.min(config.EDGE_REQUEST_TIMEOUT_MS, 10_000);
-const ws = mountGraphQLWs(server, yoga, log);
+const ws = mountGraphQLWs(
+  server,
+  yoga,
+  authenticator,
+  config,
+  (req) => upgradeClientAddress(req, config.EDGE_TRUSTED_PROXY_HOPS),
+  log,
+);
 void schemas.start();

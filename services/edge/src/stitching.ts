@@ -3,18 +3,11 @@ import { buildHTTPExecutor } from "@graphql-tools/executor-http";
 import { stitchSchemas } from "@graphql-tools/stitch";
 import { stitchingDirectives } from "@graphql-tools/stitching-directives";
 import type { SubschemaConfig } from "@graphql-tools/delegate";
-import type { Executor, ExecutionResult } from "@graphql-tools/utils";
+import { filterSchema, pruneSchema, type Executor, type ExecutionResult } from "@graphql-tools/utils";
 import type { Plugin } from "graphql-yoga";
 import { buildSchema, GraphQLError, type GraphQLSchema } from "graphql";
 import { Counter, Histogram } from "prom-client";
-import {
-  ERROR_STATUS,
-  identityHeaders,
-  invokeService,
-  registry,
-  type Logger,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { ERROR_STATUS, invokeService, registry, type Logger, type SidecarPorts } from "@lsp/service-kit";
 import type { EdgeContext } from "./context.js";
 
 const { stitchingDirectivesTransformer } = stitchingDirectives();
@@ -85,10 +78,21 @@ function instrumented(app: string, executor: Executor): Executor {
 
 function remoteSubschema(ports: SidecarPorts, app: string, sdl: string, timeoutMs: number): SubschemaConfig {
   const executor = buildHTTPExecutor({
-    endpoint: `http://127.0.0.1:${ports.DAPR_HTTP_PORT}/v1.0/invoke/${app}/method/graphql`,
+    // Every request goes through the one sidecar client (token, path checks); the URL is unused.
+    endpoint: `http://${app}.dapr.invalid/graphql`,
+    fetch: async (_url: string, init?: RequestInit) => {
+      const headers = Object.fromEntries(new Headers(init?.headers).entries());
+      return invokeService(ports, app, "graphql", {
+        method: init?.method ?? "POST",
+        ...(typeof init?.body === "string" ? { body: init.body } : {}),
+        headers,
+        timeoutMs,
+      });
+    },
+    // The caller travels as itself: the user's own access token, verified again by the service.
     headers: (req) => {
       const ctx = req?.context as EdgeContext | undefined;
-      return ctx ? identityHeaders(ctx.identity()) : {};
+      return ctx ? ctx.forward() : {};
     },
     // Retries are Dapr resiliency's job (components/local/resiliency.yaml): one retry layer.
     timeout: timeoutMs,
@@ -103,31 +107,31 @@ function remoteSubschema(ports: SidecarPorts, app: string, sdl: string, timeoutM
   } as SubschemaConfig;
 }
 
+/**
+ * Root fields named `_…` are stitching's plumbing (`_sdl`, the `_<service>Locations` merge
+ * fields, the live subschemas' placeholders): stitching resolves merged types through the
+ * subschemas themselves, so the public schema does not offer them to clients at all.
+ */
+export function isPublicRootField(name: string): boolean {
+  return !name.startsWith("_");
+}
+
 function stitch(
   ports: SidecarPorts,
   sdls: readonly string[],
   local: GraphQLSchema[],
   timeoutMs: number,
 ): GraphQLSchema {
-  return stitchSchemas({
+  const stitched = stitchSchemas({
     subschemaConfigTransforms: [stitchingDirectivesTransformer],
     subschemas: [
       ...REMOTE_SUBSCHEMAS.map((app, i) => remoteSubschema(ports, app, sdls[i] ?? "", timeoutMs)),
       ...local.map((schema) => ({ schema, batch: true })),
     ],
   });
-}
-
-/** Fetches every remote SDL and stitches them with the edge's local subschemas. */
-export async function buildGatewaySchema(
-  ports: SidecarPorts,
-  local: GraphQLSchema[],
-  log: Logger,
-  timeoutMs = 5_000,
-): Promise<GraphQLSchema> {
-  const sdls = await Promise.all(REMOTE_SUBSCHEMAS.map((app) => fetchSdl(ports, app)));
-  log.info({ subschemas: REMOTE_SUBSCHEMAS }, "stitching subschemas");
-  return stitch(ports, sdls, local, timeoutMs);
+  return pruneSchema(
+    filterSchema({ schema: stitched, rootFieldFilter: (_op, name) => isPublicRootField(name) }),
+  );
 }
 
 /**

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import { AppError, invokeService, type SidecarPorts } from "@lsp/service-kit";
 
@@ -20,17 +21,33 @@ export function tenantSlugOf(host: string | null, xTenant: string | null): strin
 }
 
 const TTL_MS = 60_000;
-const cache = new Map<string, { at: number; tenant: Tenant }>();
+/** Unknown slugs are remembered too: a client guessing names costs auth one lookup per slug. */
+const NEGATIVE_TTL_MS = 30_000;
 
-/** Resolves a slug to its tenant through auth (Dapr invocation), cached for a minute. */
+type Entry = { tenant: Tenant } | { missing: true };
+const cache = new LRUCache<string, Entry, SidecarPorts>({
+  max: 10_000,
+  ttl: TTL_MS,
+  // auth restarting must not turn every request into an error: the last answer keeps serving.
+  allowStaleOnFetchRejection: true,
+  noDeleteOnFetchRejection: true,
+  fetchMethod: async (slug, _stale, { options, context: ports }) => {
+    const res = await invokeService(ports, "auth", `v1/tenants/by-slug/${slug}`);
+    if (!res.ok) throw new AppError("UNAVAILABLE", `tenant lookup failed (${res.status})`);
+    // auth answers `null` for an unknown slug (a 200, so that guesses never open a breaker).
+    const body: unknown = await res.json();
+    if (body === null) {
+      options.ttl = NEGATIVE_TTL_MS;
+      return { missing: true };
+    }
+    return { tenant: Tenant.parse(body) };
+  },
+});
+
+/** Resolves a slug to its tenant through auth (Dapr invocation), cached (negatives too). */
 export async function resolveTenant(ports: SidecarPorts, slug: string): Promise<Tenant> {
-  if (!SLUG.test(slug)) throw new AppError("BAD_USER_INPUT", `invalid tenant "${slug}"`);
-  const hit = cache.get(slug);
-  if (hit && Date.now() - hit.at < TTL_MS) return hit.tenant;
-  const res = await invokeService(ports, "auth", `v1/tenants/by-slug/${slug}`);
-  if (res.status === 404) throw new AppError("NOT_FOUND", `unknown tenant "${slug}"`);
-  if (!res.ok) throw new AppError("UNAVAILABLE", `tenant lookup failed (${res.status})`);
-  const tenant = Tenant.parse(await res.json());
-  cache.set(slug, { at: Date.now(), tenant });
-  return tenant;
+  if (!SLUG.test(slug)) throw new AppError("BAD_USER_INPUT", `invalid tenant "${slug.slice(0, 64)}"`);
+  const entry = await cache.fetch(slug, { context: ports });
+  if (!entry || "missing" in entry) throw new AppError("NOT_FOUND", `unknown tenant "${slug}"`);
+  return entry.tenant;
 }

@@ -1,9 +1,8 @@
 import path from "node:path";
-import { z } from "zod";
 import { parseEvent } from "@lsp/contracts";
 import {
   bootDatabaseService,
-  identityFromHeaders,
+  serviceCallers,
   mountSubschema,
   pingDatabase,
   startOutboxRelay,
@@ -13,18 +12,13 @@ import {
 } from "@lsp/service-kit";
 import type { NotificationsDB } from "./db.js";
 import { mountDeadLetterRoutes } from "./dead-letters.js";
-import { mountDevPushSink } from "./dev-push-sink.js";
 import { sendDueDigests } from "./digest.js";
 import { eventHandlers } from "./handlers.js";
 import { pushNotification } from "./push.js";
 import { retentionConfig, retentionRules } from "./retention.js";
 import { resolvers, typeDefs, type NotificationsContext } from "./schema.js";
 
-/** DEV ONLY sink for the push binding (see dev-push-sink.ts): on in the local mesh, off in images. */
-const extraConfig = {
-  DEV_PUSH_SINK: z.stringbool().default(process.env.NODE_ENV !== "production"),
-  ...retentionConfig,
-};
+const extraConfig = retentionConfig;
 const { config, log, database } = await bootDatabaseService<NotificationsDB, typeof extraConfig>({
   schema: "notifications",
   migrationsDir: path.join(import.meta.dirname, "..", "migrations"),
@@ -40,6 +34,9 @@ const stopRetention = startRetention({
   intervalMs: config.RETENTION_INTERVAL_SECONDS * 1000,
   rules: retentionRules(config),
 });
+
+// Users by their access token (no service calls this subschema as `system`).
+const callerOf = serviceCallers(config);
 
 await startService({
   config,
@@ -70,12 +67,15 @@ await startService({
       if (sent) log.info({ sent }, "daily digests sent");
       res.json({ sent });
     });
-    if (config.DEV_PUSH_SINK) mountDevPushSink(app);
     mountSubschema<NotificationsContext>(app, {
       typeDefs,
       resolvers,
       log,
-      context: ({ request }) => ({ db, ports: config, identity: () => identityFromHeaders(request.headers) }),
+      context: async ({ request }) => ({
+        db,
+        ports: config,
+        identity: (await callerOf(request.headers)).identity,
+      }),
     });
   },
   onShutdown: async () => {

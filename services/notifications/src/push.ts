@@ -4,6 +4,7 @@ import type { NotificationCreated } from "@lsp/contracts";
 import {
   claimEvent,
   fetchLocation,
+  invokeBinding,
   registry,
   withTenant,
   type Logger,
@@ -72,11 +73,9 @@ export async function pushNotification(
       const quiet = { startMinute: prefs.quiet_start_minute, endMinute: prefs.quiet_end_minute };
       if (inQuietHours(now, timeZone, quiet)) return "quiet_hours";
     }
-    const res = await fetch(`http://127.0.0.1:${deps.ports.DAPR_HTTP_PORT}/v1.0/bindings/${PUSH_BINDING}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ operation: "post", data: fcmMessage(prefs.push_token, n) }),
-      signal: AbortSignal.timeout(10_000),
+    const res = await invokeBinding(deps.ports, PUSH_BINDING, {
+      operation: "post",
+      data: fcmMessage(prefs.push_token, n),
     });
     if (!res.ok) throw new Error(`push binding answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     return "sent";

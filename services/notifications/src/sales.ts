@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppError, identityHeaders, invokeService, type SidecarPorts } from "@lsp/service-kit";
+import { AppError, invokeService, systemHeaders, type SidecarPorts } from "@lsp/service-kit";
 
 const Answer = z.object({
   data: z
@@ -23,7 +23,7 @@ export async function fetchOrderItems(
       query: "query ($id: ID!) { order(id: $id) { lines { name quantity } } }",
       variables: { id: orderId },
     }),
-    headers: identityHeaders({ tenantId, role: "system" }),
+    headers: systemHeaders(tenantId),
     timeoutMs: 3000,
   });
   if (!res.ok) throw new AppError("UNAVAILABLE", `sales answered ${res.status}`);

@@ -1,11 +1,12 @@
 import type { ZodType } from "zod";
 import type { PaymentProvider } from "@lsp/contracts";
-import { AppError, type SidecarPorts } from "@lsp/service-kit";
+import { AppError, sidecarFetch, type SidecarPorts } from "@lsp/service-kit";
 import { MomoCredentials } from "./providers/momo.js";
 import { VnpayCredentials } from "./providers/vnpay.js";
 import { ZaloPayCredentials } from "./providers/zalopay.js";
 
-export const SECRET_STORE = "secretstore";
+/** payments' own secret store: merchant credentials only (components/local/merchant-credentials.yaml). */
+export const SECRET_STORE = "merchant-credentials";
 
 /** Secret key of a tenant's merchant credentials: a JSON object, one per provider. */
 export function credentialsKey(provider: PaymentProvider, tenantId: string): string {
@@ -31,15 +32,15 @@ export async function tenantCredentials<P extends PaymentProvider>(
   const key = credentialsKey(provider, tenantId);
   const hit = cache.get(key);
   if (hit && Date.now() - hit.at < TTL_MS) return hit.value as CredentialsOf<P> | null;
-  let res: Response;
-  try {
-    res = await fetch(
-      `http://127.0.0.1:${ports.DAPR_HTTP_PORT}/v1.0/secrets/${SECRET_STORE}/${encodeURIComponent(key)}`,
-      { signal: AbortSignal.timeout(2000) },
-    );
-  } catch (err) {
-    throw new AppError("UNAVAILABLE", "secret store unreachable", { cause: String(err) });
-  }
+  // In the cluster the credentials live in a namespace of their own, which Dapr's Kubernetes
+  // store must be told (it reads the sidecar's namespace otherwise).
+  const namespace = process.env.MERCHANT_CREDENTIALS_NAMESPACE;
+  const res = await sidecarFetch(
+    ports,
+    `secrets/${SECRET_STORE}/${encodeURIComponent(key)}${namespace ? `?metadata.namespace=${encodeURIComponent(namespace)}` : ""}`,
+    { timeoutMs: 2000 },
+    "the merchant credentials store",
+  );
   let value: CredentialsOf<P> | null = null;
   if (res.ok) {
     const body = (await res.json()) as Record<string, string | undefined>;

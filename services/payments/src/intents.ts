@@ -38,13 +38,19 @@ export function newReference(provider: PaymentProvider, at: Date): string {
  * and its tenant) and returns the signed request the client sends to the provider.
  */
 export async function startPayment(
-  deps: { db: Kysely<PaymentsDB>; ports: SidecarPorts; endpoints: ProviderEndpoints },
+  deps: {
+    db: Kysely<PaymentsDB>;
+    ports: SidecarPorts;
+    endpoints: ProviderEndpoints;
+    /** The caller's forwarding headers: sales checks the order against the user's own scope. */
+    forward: () => Record<string, string>;
+  },
   who: Identity,
   input: { orderId: string; provider: PaymentProvider; clientIp?: string },
   now = new Date(),
 ): Promise<PaymentRequest> {
   const { db, ports, endpoints } = deps;
-  const order = await fetchOrder(ports, who.tenantId, input.orderId, who);
+  const order = await fetchOrder(ports, who.tenantId, input.orderId, deps.forward());
   if (!order) throw new AppError("NOT_FOUND", `order ${input.orderId} not found`);
   if (order.status !== "open") throw new AppError("CONFLICT", `order is ${order.status}`);
   const creds = await tenantCredentials(ports, input.provider, who.tenantId);

@@ -2,7 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import {
   bootDatabaseService,
-  identityFromHeaders,
+  serviceCallers,
   mountSubschema,
   pingDatabase,
   startOutboxRelay,
@@ -64,6 +64,9 @@ const stopRetention = startRetention({
   rules: retentionRules(config),
 });
 
+// Users by their access token (no service calls this subschema as `system`).
+const callerOf = serviceCallers(config);
+
 await startService({
   config,
   log,
@@ -79,12 +82,12 @@ await startService({
       typeDefs,
       resolvers,
       log,
-      context: ({ request }) => ({
+      context: async ({ request }) => ({
+        ...(await callerOf(request.headers)),
         db,
         ports: config,
         log,
         endpoints: config,
-        identity: () => identityFromHeaders(request.headers),
       }),
     });
   },

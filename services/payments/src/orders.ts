@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppError, identityHeaders, invokeService, type SidecarPorts } from "@lsp/service-kit";
+import { AppError, invokeService, systemHeaders, type SidecarPorts } from "@lsp/service-kit";
 
 /** The part of a sales order payments needs: what is owed, and whether it is still open. */
 export const OrderSummary = z.object({
@@ -34,18 +34,18 @@ const Answer = z.object({
 /**
  * Looks an order up in sales (its owner) through Dapr service invocation, scoped to one tenant:
  * sales enforces the tenant with row-level security, so another tenant's order is simply absent.
+ * As payments itself (a system caller of sales) unless `caller` forwards a user (their own token),
+ * in which case sales also applies that user's branch scope.
  */
 export async function fetchOrder(
   ports: SidecarPorts,
   tenantId: string,
   orderId: string,
-  as: { userId?: string; role?: "owner" | "manager" | "staff" | "system"; locationIds?: string[] } = {
-    role: "system",
-  },
+  caller: Record<string, string> = systemHeaders(tenantId),
 ): Promise<OrderSummary | null> {
   const res = await invokeService(ports, "sales", "graphql", {
     body: JSON.stringify({ query: ORDER_QUERY, variables: { id: orderId } }),
-    headers: identityHeaders({ tenantId, ...as }),
+    headers: caller,
     timeoutMs: 3000,
   });
   if (!res.ok) throw new AppError("UNAVAILABLE", `sales answered ${res.status}`);

@@ -1,7 +1,7 @@
 import { sql, type Selectable } from "kysely";
 import { Counter } from "prom-client";
 import type { PaymentProvider } from "@lsp/contracts";
-import { registry, withTenant } from "@lsp/service-kit";
+import { invokeBinding, registry, withTenant } from "@lsp/service-kit";
 import type { Notice } from "./adapters.js";
 import { tenantCredentials, type CredentialsOf } from "./credentials.js";
 import type { PaymentsDB } from "./db.js";
@@ -42,19 +42,11 @@ async function callBinding(
   path: string,
   body: unknown,
 ): Promise<string> {
-  const res = await fetch(
-    `http://127.0.0.1:${deps.ports.DAPR_HTTP_PORT}/v1.0/bindings/${QUERY_BINDINGS[provider]}`,
-    {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        operation: "post",
-        data: body,
-        metadata: { path, "Content-Type": "application/json" },
-      }),
-      signal: AbortSignal.timeout(10_000),
-    },
-  );
+  const res = await invokeBinding(deps.ports, QUERY_BINDINGS[provider], {
+    operation: "post",
+    data: body,
+    metadata: { path, "Content-Type": "application/json" },
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${QUERY_BINDINGS[provider]} answered ${res.status}: ${text.slice(0, 300)}`);
   return text;

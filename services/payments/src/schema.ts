@@ -91,6 +91,8 @@ export interface PaymentsContext {
   log: Logger;
   endpoints: ProviderEndpoints;
   identity: () => Identity;
+  /** Headers that carry the same caller to another service (the user's own token). */
+  forward: () => Record<string, string>;
 }
 
 interface PaymentRow {

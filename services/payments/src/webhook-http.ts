@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Express, Request, Response } from "express";
 import { PaymentProvider } from "@lsp/contracts";
-import { rawBodyOf } from "@lsp/service-kit";
+import { rawBodyOf, toAppError } from "@lsp/service-kit";
 import type { RawWebhook, Reply } from "./adapters.js";
 import { sourceOf, type WebhookGuard } from "./webhook-guard.js";
 import { handleWebhook, type WebhookDeps } from "./webhooks.js";
@@ -87,20 +87,21 @@ export function mountWebhookRoutes(app: Express, deps: WebhookDeps, guard: Webho
 
   app.all("/v1/webhooks/:provider", answer);
 
-  // The shared JSON parser runs before any route: a body that is not JSON fails there. For a
-  // webhook that is the provider's (or a forger's) malformed notice, answered and audited like
-  // any other, enveloped when asked; a body over the limit gets a typed 413.
-  const parseFailures: ErrorRequestHandler = (err: unknown, req, res, next) => {
-    const type = (err as { type?: unknown } | null)?.type;
-    if (type === "entity.parse.failed") {
+  // The shared plumbing (content type, JSON parser) runs before any route: a body that is not
+  // JSON fails there. For a webhook that is the provider's (or a forger's) malformed notice,
+  // answered and audited like any other; any other client error (too large, wrong type) is
+  // answered typed and, when asked, enveloped like every other client error.
+  const plumbingFailures: ErrorRequestHandler = (err: unknown, req, res, next) => {
+    if ((err as { type?: unknown } | null)?.type === "entity.parse.failed") {
       answer(req, res).catch(next);
       return;
     }
-    if (type === "entity.too.large") {
-      sendAnswer(res, restError(413, "PAYLOAD_TOO_LARGE", "request body too large"), wantsEnvelope(req));
+    const appError = toAppError(err);
+    if (appError.status >= 500) {
+      next(err);
       return;
     }
-    next(err);
+    sendAnswer(res, restError(appError.status, appError.code, appError.message), wantsEnvelope(req));
   };
-  app.use("/v1/webhooks/:provider", parseFailures);
+  app.use("/v1/webhooks/:provider", plumbingFailures);
 }

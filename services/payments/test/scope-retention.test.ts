@@ -37,6 +37,7 @@ describe("payments: branch scope and retention", { timeout: 180_000 }, () => {
     log,
     endpoints: { MOMO_ENDPOINT: "", ZALOPAY_ENDPOINT: "", VNPAY_ENDPOINT: "", PUBLIC_URL: "" },
     identity: () => who,
+    forward: () => ({}),
   });
 
   /** An order of `locationId` with its attempt and its successful payment. */

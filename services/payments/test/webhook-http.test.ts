@@ -16,6 +16,7 @@ import { WebhookGuard, type GuardOptions } from "../src/webhook-guard.js";
 import { mountWebhookRoutes } from "../src/webhook-http.js";
 
 const log = createLogger("test", "silent");
+const APP_API_TOKEN = "a".repeat(32);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -52,14 +53,17 @@ describe("payments webhook route", { timeout: 180_000 }, () => {
 
   /** payments' webhook routes on a free port; the sidecar port answers nothing (closed). */
   async function serve(guard: GuardOptions = roomy): Promise<string> {
-    const port = await freePort();
-    const closed = await freePort();
+    const [port, ops, closed] = [await freePort(), await freePort(), await freePort()];
     const config = {
       SERVICE_NAME: "payments",
       APP_PORT: port,
       APP_HOST: "127.0.0.1",
+      OPS_PORT: ops,
+      OPS_HOST: "127.0.0.1",
       DAPR_HTTP_PORT: closed,
       DAPR_GRPC_PORT: closed,
+      DAPR_API_TOKEN: "d".repeat(32),
+      APP_API_TOKEN,
       LOG_LEVEL: "fatal" as const,
       BODY_LIMIT: "256kb",
     };
@@ -76,12 +80,14 @@ describe("payments webhook route", { timeout: 180_000 }, () => {
   /** As the edge's sidecar forwards it: always content-type JSON, the body as the provider sent it. */
   function call(
     url: string,
-    init: { method?: string; body?: string; envelope?: boolean; source?: string } = {},
+    init: { method?: string; body?: string; envelope?: boolean; source?: string; contentType?: string } = {},
   ): Promise<Response> {
     return fetch(url, {
       method: init.method ?? (init.body === undefined ? "GET" : "POST"),
       headers: {
-        "content-type": "application/json",
+        "content-type": init.contentType ?? "application/json",
+        // As the sidecar calls its app (every route but /healthz demands the app token).
+        "dapr-api-token": APP_API_TOKEN,
         ...(init.envelope ? { "x-lsp-envelope": "1" } : {}),
         ...(init.source ? { "x-lsp-client-ip": init.source } : {}),
       },
@@ -129,7 +135,8 @@ describe("payments webhook route", { timeout: 180_000 }, () => {
 
   test("envelope: every answer that is not a server fault is HTTP 200 carrying the provider's exact status, type and body", async () => {
     const url = await serve();
-    const cases: [string, { method?: string; body?: string }, number][] = [
+    const cases: [string, { method?: string; body?: string; contentType?: string }, number][] = [
+      ["momo", { body: "hello", contentType: "text/plain" }, 415],
       ["momo", { body: "{not json" }, 400],
       ["momo", { body: "{}" }, 400],
       ["momo", { body: momoIpn() }, 404],

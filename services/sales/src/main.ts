@@ -4,7 +4,7 @@ import {
   DAY_MS,
   deleteOlderThan,
   deleteThroughFunction,
-  identityFromHeaders,
+  serviceCallers,
   mountSubschema,
   pingDatabase,
   startOutboxRelay,
@@ -47,6 +47,9 @@ const stopRetention = startRetention({
   ],
 });
 
+// Users by their access token; payments and notifications as system callers in a tenant.
+const callerOf = serviceCallers(config, { systemCallers: ["payments", "notifications"] });
+
 await startService({
   config,
   log,
@@ -68,10 +71,10 @@ await startService({
       typeDefs,
       resolvers,
       log,
-      context: ({ request }) => ({
+      context: async ({ request }) => ({
+        ...(await callerOf(request.headers)),
         db,
         ports: config,
-        identity: () => identityFromHeaders(request.headers),
         menus: new Map(),
       }),
     });

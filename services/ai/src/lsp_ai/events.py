@@ -29,12 +29,18 @@ def _sidecar(path: str) -> str:
     return f"http://127.0.0.1:{settings.dapr_http_port}/v1.0/{path}"
 
 
+def _sidecar_headers(extra: dict[str, str]) -> dict[str, str]:
+    """Every call to the sidecar carries the Dapr API token (the sidecar refuses it otherwise)."""
+    return {**extra, "dapr-api-token": settings.dapr_api_token}
+
+
 async def ensure_settings(location_id: str, tenant_id: str | None) -> dict[str, Any]:
     """The location's time zone and cut-over from auth (which owns locations); defaults (marked
     as such, and asked again next time) when auth cannot say."""
     if not tenant_id:
         return DEFAULT_SETTINGS
-    headers = {"x-lsp-tenant-id": tenant_id, "x-lsp-role": "system"}
+    # A system call in the tenant: auth trusts it because the caller's Dapr app id is ai.
+    headers = _sidecar_headers({"x-lsp-tenant-id": tenant_id})
     try:
         async with httpx.AsyncClient(timeout=2.0) as client:
             res = await client.get(
@@ -42,6 +48,9 @@ async def ensure_settings(location_id: str, tenant_id: str | None) -> dict[str, 
             )
         if res.is_success:
             body = res.json()
+            if body is None:  # auth: the location is not this tenant's
+                log.warning("location is not the tenant's", extra={"locationId": location_id})
+                return DEFAULT_SETTINGS
             return {
                 "timeZone": str(body["timeZone"]),
                 "cutoverHour": int(body["cutoverHour"]),
@@ -169,7 +178,7 @@ async def publish_findings(
             res = await client.post(
                 _sidecar(f"publish/{PUBSUB}/{TOPIC}"),
                 json=envelope,
-                headers={"content-type": "application/cloudevents+json"},
+                headers=_sidecar_headers({"content-type": "application/cloudevents+json"}),
             )
             res.raise_for_status()
             sent.append(event_id)

@@ -1,5 +1,7 @@
-"""FastAPI app: hosts the actors, receives pub/sub events, serves health and metrics."""
+"""FastAPI apps: `app` hosts the actors and receives pub/sub events (called by the sidecar only,
+which proves itself with the app token); `ops` serves readiness and metrics to the platform."""
 
+import hmac
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -13,7 +15,7 @@ from dapr.actor.runtime.config import ActorRuntimeConfig
 from dapr.actor.runtime.runtime import ActorRuntime
 from dapr.ext.fastapi import DaprActor
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from lsp_ai import worker
 from lsp_ai.actors import LocationInsights, LocationInsightsInterface
@@ -56,17 +58,43 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 
 app = FastAPI(title="LSP AI", lifespan=lifespan)
+
+
+@app.middleware("http")
+async def require_app_token(request: Request, call_next: Any) -> Response:
+    """Only our sidecar may call the app: every route but /healthz needs the app token (a
+    missing APP_API_TOKEN refuses everything rather than nothing)."""
+    if request.url.path == "/healthz":
+        return await call_next(request)  # type: ignore[no-any-return]
+    given = request.headers.get("dapr-api-token", "")
+    expected = settings.app_api_token
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        return JSONResponse(
+            {"error": {"code": "UNAUTHENTICATED", "message": "this route is for the Dapr sidecar only"}},
+            status_code=401,
+        )
+    return await call_next(request)  # type: ignore[no-any-return]
+
+
 app.middleware("http")(red_middleware)
 actor = DaprActor(app)
 setup_tracing(app, settings.service_name, settings.otlp_endpoint)
 
 
-@app.get("/readyz")
+ops = FastAPI(title="LSP AI ops")
+
+
+@ops.get("/healthz")
+async def ops_healthz() -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+@ops.get("/readyz")
 async def readyz() -> JSONResponse:
     url = f"http://127.0.0.1:{settings.dapr_http_port}/v1.0/healthz/outbound"
     try:
         async with httpx.AsyncClient(timeout=1.0) as client:
-            ok = (await client.get(url)).is_success
+            ok = (await client.get(url, headers={"dapr-api-token": settings.dapr_api_token})).is_success
     except httpx.HTTPError as err:
         return JSONResponse({"status": "not ready", "checks": {"sidecar": str(err)}}, status_code=503)
     status = "ok" if ok else "not ready"
@@ -76,7 +104,7 @@ async def readyz() -> JSONResponse:
     )
 
 
-@app.get("/metrics")
+@ops.get("/metrics")
 async def metrics() -> Any:
     return metrics_response()
 

@@ -1,0 +1,56 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { AppError, checkMethodPath, invokeService } from "../src/index.js";
+
+test("only plain method paths are invoked: no dot segments, no escapes, no empty segments", () => {
+  for (const ok of [
+    "graphql",
+    "/graphql",
+    "v1/locations/5a0e2f4c-9b1d-4e6a-8c3f-1d2e3f4a5b01",
+    ".well-known/jwks.json",
+  ])
+    assert.equal(checkMethodPath(ok), ok.replace(/^\//, ""));
+  for (const bad of [
+    "",
+    "../sales/method/graphql",
+    "api/v1/auth/../../x",
+    "api/v1/auth/..%2F..%2Fsales",
+    "a//b",
+    "a/./b",
+    "a/b?c=d",
+    "a\\b",
+    "a b",
+    "v1.0/shutdown/..",
+  ])
+    assert.throws(
+      () => checkMethodPath(bad),
+      (e: unknown) => e instanceof AppError && e.code === "BAD_USER_INPUT",
+      bad,
+    );
+});
+
+test("every sidecar call carries the app's Dapr API token and goes to /v1.0/invoke/<app>/method/<path>", async () => {
+  const seen: { url: string; token: string | undefined }[] = [];
+  const server = createServer((req, res) => {
+    seen.push({ url: req.url ?? "", token: req.headers["dapr-api-token"] as string | undefined });
+    res.end("{}");
+  }).listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  const port = (server.address() as AddressInfo).port;
+  const ports = { DAPR_HTTP_PORT: port, DAPR_GRPC_PORT: 1, DAPR_API_TOKEN: "t".repeat(32) };
+  await invokeService(ports, "payments", "v1/webhooks/vnpay", { query: "?vnp_Amount=100&vnp_TxnRef=a%2Fb" });
+  await assert.rejects(invokeService(ports, "Sales!", "graphql"), AppError);
+  await assert.rejects(
+    invokeService(ports, "payments", "v1/webhooks/vnpay", { query: "?a=b#frag" }),
+    AppError,
+  );
+  server.close();
+  assert.deepEqual(seen, [
+    {
+      url: "/v1.0/invoke/payments/method/v1/webhooks/vnpay?vnp_Amount=100&vnp_TxnRef=a%2Fb",
+      token: "t".repeat(32),
+    },
+  ]);
+});

@@ -1,0 +1,188 @@
+// The Dapr configuration the launcher generates enforces exactly components/access.yaml, and
+// docs/security.md's table says the same. Dapr's own evaluation is reproduced here (deny by
+// default, per-caller policies, `/*` one segment, verbs; protected topics with scopes; secret
+// allow-lists) so that a generated file that would let more through fails this test.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parse, parseAllDocuments } from "yaml";
+import { accessTable, loadAccess, LOCAL_NAMESPACE, TRUST_DOMAIN, type Access } from "./access.js";
+import { renderComponents } from "./dapr-runtime.js";
+import { REPO } from "./mesh.js";
+
+const access = loadAccess(REPO);
+const runDir = mkdtempSync(path.join(os.tmpdir(), "lsp-access-"));
+const rendered = renderComponents(
+  REPO,
+  runDir,
+  {
+    REDIS_ADDR: "127.0.0.1:1",
+    SECRETS_FILE: "/dev/null",
+    MERCHANT_SECRETS_FILE: "/dev/null",
+    NAME_RESOLUTION_DB: path.join(runDir, "nr.db"),
+  },
+  access,
+);
+
+interface Acl {
+  defaultAction: string;
+  trustDomain: string;
+  policies: {
+    appId: string;
+    defaultAction: string;
+    trustDomain: string;
+    namespace: string;
+    operations: { name: string; httpVerb: string[]; action: string }[];
+  }[];
+}
+interface SidecarConfig {
+  spec: {
+    accessControl: Acl;
+    secrets: { scopes: { storeName: string; defaultAccess: string; allowedSecrets?: string[] }[] };
+  };
+}
+const configOf = (app: string) =>
+  parse(readFileSync(rendered.configFiles[app] ?? "", "utf8")) as SidecarConfig;
+
+/** Dapr's access-control decision for `caller` calling `verb path` on the app with `acl`. */
+function allowed(acl: Acl, caller: string, verb: string, opPath: string): boolean {
+  const policy = acl.policies.find(
+    (p) => p.appId === caller && p.namespace === LOCAL_NAMESPACE && p.trustDomain === TRUST_DOMAIN,
+  );
+  if (!policy) return acl.defaultAction === "allow";
+  const segs = opPath.toLowerCase().split("/");
+  const op = policy.operations.find((o) => {
+    const pat = o.name.toLowerCase().split("/");
+    if (pat[pat.length - 1] === "**")
+      return segs.slice(0, pat.length - 1).join("/") === pat.slice(0, -1).join("/");
+    return pat.length === segs.length && pat.every((p, i) => p === "*" || p === segs[i]);
+  });
+  const action = op
+    ? op.httpVerb.includes(verb) || op.httpVerb.includes("*")
+      ? op.action
+      : policy.defaultAction
+    : policy.defaultAction;
+  return action === "allow";
+}
+
+const APPS = Object.keys(access.apps);
+/** Operations nobody lists: what an attacker inside would try. */
+const PROBES = [
+  "POST /graphql",
+  "GET /v1/locations/x",
+  "POST /v1/keys/rotate",
+  "GET /dev/sms-sink",
+  "POST /events/orders",
+  "POST /events/payments",
+  "POST /digest-cron",
+  "POST /api/v1/auth/otp/verify",
+  "GET /v1/tenants/by-slug/x",
+  "POST /v1/webhooks/momo",
+  "GET /.well-known/jwks.json",
+  "POST /deadletters/payments-notifications-deadletter",
+];
+
+function listed(a: Access, caller: string, callee: string, verb: string, opPath: string): boolean {
+  return (a.apps[caller]?.invokes[callee] ?? []).some((o) => {
+    const pat = o.path.split("/");
+    const segs = opPath.split("/");
+    return o.verb === verb && pat.length === segs.length && pat.every((p, i) => p === "*" || p === segs[i]);
+  });
+}
+
+test("every sidecar allows exactly the invocations access.yaml lists, and denies the rest", () => {
+  for (const callee of APPS) {
+    const acl = configOf(callee).spec.accessControl;
+    assert.equal(acl.defaultAction, "deny", `${callee}: default deny`);
+    for (const caller of [...APPS, "intruder"]) {
+      for (const probe of PROBES) {
+        const [verb = "", opPath = ""] = probe.split(" ");
+        assert.equal(
+          allowed(acl, caller, verb, opPath),
+          listed(access, caller, callee, verb, opPath),
+          `${caller} → ${callee}: ${probe}`,
+        );
+      }
+      for (const op of access.apps[caller]?.invokes[callee] ?? [])
+        assert.ok(
+          allowed(acl, caller, op.verb, op.path.replace("*", "x")),
+          `${caller} → ${callee}: ${op.verb} ${op.path}`,
+        );
+    }
+  }
+});
+
+test("secret scopes: each app reads only its listed keys of the shared store", () => {
+  for (const app of APPS) {
+    const scopes = configOf(app).spec.secrets.scopes;
+    const shared = scopes.find((s) => s.storeName === "secretstore");
+    assert.equal(shared?.defaultAccess, "deny", app);
+    assert.deepEqual(shared?.allowedSecrets ?? [], access.apps[app]?.secrets, app);
+  }
+  const stores = readdirSync(rendered.resourcesDir).flatMap((f) =>
+    parseAllDocuments(readFileSync(path.join(rendered.resourcesDir, f), "utf8")).map(
+      (d) =>
+        d.toJS() as { kind: string; metadata: { name: string }; spec?: { type?: string }; scopes?: string[] },
+    ),
+  );
+  const merchant = stores.find((c) => c.metadata.name === "merchant-credentials");
+  assert.deepEqual(merchant?.scopes, ["payments"]);
+  const shared = stores.find((c) => c.metadata.name === "secretstore");
+  assert.ok(!shared?.scopes?.includes("edge"), "the edge loads no secret store");
+});
+
+test("pub/sub: every topic protected, every app scoped to exactly its topics", () => {
+  const pubsub = parse(readFileSync(path.join(rendered.resourcesDir, "pubsub.yaml"), "utf8")) as {
+    spec: { metadata: { name: string; value: string }[] };
+  };
+  const meta = Object.fromEntries(pubsub.spec.metadata.map((m) => [m.name, m.value]));
+  assert.deepEqual(meta.protectedTopics?.split(","), access.topics);
+  assert.deepEqual(meta.allowedTopics?.split(","), access.topics);
+  const scopes = (value = "") =>
+    Object.fromEntries(
+      value.split(";").map((s) => [s.split("=")[0], (s.split("=")[1] ?? "").split(",").filter(Boolean)]),
+    );
+  const pub = scopes(meta.publishingScopes);
+  const sub = scopes(meta.subscriptionScopes);
+  for (const app of APPS) {
+    assert.deepEqual(pub[app], access.apps[app]?.publishes, `${app} publishes`);
+    assert.deepEqual(sub[app], access.apps[app]?.subscribes, `${app} subscribes`);
+  }
+});
+
+test("each app subscribes exactly the topics its Subscriptions name, and may publish their dead-letter topics", () => {
+  const subscriptions = readdirSync(path.join(REPO, "components", "local")).flatMap((f) =>
+    parseAllDocuments(readFileSync(path.join(REPO, "components", "local", f), "utf8"))
+      .map(
+        (d) =>
+          d.toJS() as {
+            kind?: string;
+            spec?: { topic: string; deadLetterTopic?: string };
+            scopes?: string[];
+          },
+      )
+      .filter((d) => d?.kind === "Subscription"),
+  );
+  for (const app of APPS) {
+    const mine = subscriptions.filter((s) => s.scopes?.includes(app));
+    assert.deepEqual(
+      [...new Set(mine.map((s) => s.spec?.topic))].sort(),
+      [...(access.apps[app]?.subscribes ?? [])].filter((t) => t !== "members").sort(),
+      `${app}: Subscriptions vs access.yaml`,
+    );
+    for (const s of mine)
+      if (s.spec?.deadLetterTopic)
+        assert.ok(
+          access.apps[app]?.publishes.includes(s.spec.deadLetterTopic),
+          `${app} → ${s.spec.deadLetterTopic}`,
+        );
+  }
+});
+
+test("docs/security.md's table is generated from access.yaml", () => {
+  const doc = readFileSync(path.join(REPO, "docs", "security.md"), "utf8");
+  const table = /<!-- access-table:begin -->\n([\s\S]*?)\n<!-- access-table:end -->/.exec(doc)?.[1];
+  assert.equal(table, accessTable(access), "run `npx tsx scripts/mesh/access.ts --table` and paste it");
+});

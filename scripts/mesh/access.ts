@@ -1,0 +1,135 @@
+/**
+ * components/access.yaml — who may invoke, read, publish and subscribe what — turned into the Dapr
+ * settings that enforce it: each sidecar's accessControl and secret scopes, and the pub/sub
+ * component's topic scopes. The local launcher writes them; the chart renders the same from its
+ * copy of the file; tests compare both against this reading.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse } from "yaml";
+import { z } from "zod";
+
+type Verb = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+/** "VERB /path", the path in Dapr ACL syntax (`/*` one segment, `/**` any). */
+const Operation = z
+  .string()
+  .regex(/^(GET|POST|PUT|PATCH|DELETE) \/[A-Za-z0-9._~/*-]*$/, "expected 'VERB /path'")
+  .transform((s) => {
+    const [verb, opPath] = s.split(" ") as [Verb, string];
+    return { verb, path: opPath };
+  });
+
+const AppAccess = z.strictObject({
+  invokes: z.record(z.string(), z.array(Operation)),
+  actors: z.array(z.string()).optional(),
+  secrets: z.array(z.string()),
+  merchantCredentials: z.boolean().optional(),
+  publishes: z.array(z.string()),
+  subscribes: z.array(z.string()),
+});
+export type AppAccess = z.infer<typeof AppAccess>;
+
+const AccessFile = z.strictObject({
+  topics: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)),
+  apps: z.record(z.string(), AppAccess),
+});
+export type Access = z.infer<typeof AccessFile>;
+
+/** Dapr's trust domain of workload identities when a Configuration does not name one. */
+export const TRUST_DOMAIN = "public";
+/** Self-hosted daprd's namespace (the NAMESPACE env var, unset locally). */
+export const LOCAL_NAMESPACE = "default";
+export const SECRET_STORE = "secretstore";
+export const MERCHANT_STORE = "merchant-credentials";
+
+export function loadAccess(repo: string): Access {
+  const file = path.join(repo, "components", "access.yaml");
+  const access = AccessFile.parse(parse(readFileSync(file, "utf8")));
+  const apps = Object.keys(access.apps);
+  for (const [app, a] of Object.entries(access.apps)) {
+    for (const callee of Object.keys(a.invokes))
+      if (!apps.includes(callee)) throw new Error(`access.yaml: ${app} invokes unknown app ${callee}`);
+    for (const t of [...a.publishes, ...a.subscribes])
+      if (!access.topics.includes(t)) throw new Error(`access.yaml: ${app} names unknown topic ${t}`);
+  }
+  return access;
+}
+
+interface AclOperation {
+  name: string;
+  httpVerb: string[];
+  action: "allow";
+}
+
+/** The callee's accessControl: deny by default, each caller allowed exactly its listed operations. */
+export function accessControlFor(access: Access, callee: string, namespace = LOCAL_NAMESPACE) {
+  const policies = Object.entries(access.apps)
+    .filter(([, a]) => a.invokes[callee]?.length)
+    .map(([caller, a]) => {
+      const byPath = new Map<string, string[]>();
+      for (const op of a.invokes[callee] ?? [])
+        byPath.set(op.path, [...(byPath.get(op.path) ?? []), op.verb]);
+      const operations: AclOperation[] = [...byPath].map(([name, httpVerb]) => ({
+        name,
+        httpVerb,
+        action: "allow",
+      }));
+      return { appId: caller, defaultAction: "deny", trustDomain: TRUST_DOMAIN, namespace, operations };
+    });
+  return { defaultAction: "deny", trustDomain: TRUST_DOMAIN, policies };
+}
+
+/**
+ * The app's secret scopes: only its listed keys of the shared store. The merchant store needs no
+ * scope: it is loaded by payments' sidecar alone (component scopes) and holds nothing else.
+ */
+export function secretScopesFor(access: Access, app: string) {
+  const a = access.apps[app];
+  if (!a) throw new Error(`access.yaml has no app ${app}`);
+  return [{ storeName: SECRET_STORE, defaultAccess: "deny", allowedSecrets: a.secrets }];
+}
+
+/** The pub/sub component's topic metadata: every topic protected, every app scoped. */
+export function pubsubScopeMetadata(access: Access): Record<string, string> {
+  const scopes = (pick: (a: AppAccess) => string[]) =>
+    Object.entries(access.apps)
+      .map(([app, a]) => `${app}=${pick(a).join(",")}`)
+      .join(";");
+  return {
+    allowedTopics: access.topics.join(","),
+    // Without protection, Dapr lets an app that has no scope for a topic publish and subscribe to it.
+    protectedTopics: access.topics.join(","),
+    publishingScopes: scopes((a) => a.publishes),
+    subscriptionScopes: scopes((a) => a.subscribes),
+  };
+}
+
+/** The apps that read merchant credentials (their store is scoped to them alone). */
+export function appsWithMerchantCredentials(access: Access): string[] {
+  return Object.entries(access.apps)
+    .filter(([, a]) => a.merchantCredentials)
+    .map(([app]) => app);
+}
+
+/** docs/security.md's table of rights, generated from access.yaml (the test keeps them equal). */
+export function accessTable(access: Access): string {
+  const cell = (items: string[]) => (items.length ? items.map((i) => `\`${i}\``).join(", ") : "—");
+  const rows = Object.entries(access.apps).map(([app, a]) => {
+    const invokes = Object.entries(a.invokes).map(
+      ([callee, ops]) => `**${callee}**: ${ops.map((o) => `\`${o.verb} ${o.path}\``).join(", ")}`,
+    );
+    const secrets = [...a.secrets, ...(a.merchantCredentials ? [`${MERCHANT_STORE} (all)`] : [])];
+    return `| ${app} | ${invokes.length ? invokes.join("<br>") : "—"} | ${cell(a.actors ?? [])} | ${cell(secrets)} | ${cell(a.publishes)} | ${cell(a.subscribes)} |`;
+  });
+  return [
+    "| app | may invoke (callee: operations) | actor types | secrets it may read | publishes | subscribes |",
+    "|---|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
+}
+
+// `npx tsx scripts/mesh/access.ts --table` prints the table for docs/security.md.
+if (process.argv[1]?.endsWith("access.ts") && process.argv.includes("--table")) {
+  const { REPO } = await import("./mesh.js");
+  console.log(accessTable(loadAccess(REPO)));
+}

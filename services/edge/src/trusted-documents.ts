@@ -1,0 +1,61 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
+import { GraphQLError } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import { z } from "zod";
+
+export const TrustedDocumentsConfig = z.object({
+  /**
+   * The operations our own clients were built with: a JSON object `{ "<sha256 of the document>":
+   * "<document>" }`, produced by the client build. Clients send the hash
+   * (`extensions.persistedQuery.sha256Hash` or `documentId`) instead of the text.
+   */
+  EDGE_TRUSTED_DOCUMENTS_FILE: z.string().optional(),
+  /** Production: only those operations execute; any other document is refused. */
+  EDGE_TRUSTED_DOCUMENTS_ONLY: z.stringbool().default(false),
+});
+export type TrustedDocumentsConfig = z.infer<typeof TrustedDocumentsConfig>;
+
+const Manifest = z.record(z.string().regex(/^[a-f0-9]{64}$/), z.string().min(1).max(100_000));
+
+/** Reads a manifest, refusing one whose keys are not the SHA-256 of their documents. */
+export function loadTrustedDocuments(file: string): Map<string, string> {
+  const manifest = Manifest.parse(JSON.parse(readFileSync(file, "utf8")));
+  for (const [hash, document] of Object.entries(manifest)) {
+    const actual = createHash("sha256").update(document).digest("hex");
+    if (actual !== hash) throw new Error(`trusted documents: ${hash} is not the hash of its document`);
+  }
+  return new Map(Object.entries(manifest));
+}
+
+/**
+ * Trusted documents (persisted operations): known operations by hash, and in trusted-only mode
+ * nothing else, so that a production edge executes exactly what our clients were built with.
+ */
+export function trustedDocuments(cfg: TrustedDocumentsConfig): Plugin[] {
+  if (!cfg.EDGE_TRUSTED_DOCUMENTS_FILE) {
+    if (cfg.EDGE_TRUSTED_DOCUMENTS_ONLY)
+      throw new Error("EDGE_TRUSTED_DOCUMENTS_ONLY needs EDGE_TRUSTED_DOCUMENTS_FILE");
+    return [];
+  }
+  const documents = loadTrustedDocuments(cfg.EDGE_TRUSTED_DOCUMENTS_FILE);
+  const typed = (code: string, message: string) => () => new GraphQLError(message, { extensions: { code } });
+  return [
+    usePersistedOperations({
+      getPersistedOperation: (key) => documents.get(key) ?? null,
+      allowArbitraryOperations: !cfg.EDGE_TRUSTED_DOCUMENTS_ONLY,
+      customErrors: {
+        notFound: typed(
+          "PERSISTED_QUERY_NOT_FOUND",
+          "unknown operation: not one of this edge's trusted documents",
+        ),
+        persistedQueryOnly: typed("PERSISTED_QUERY_ONLY", "this edge executes trusted documents only"),
+        keyNotFound: typed(
+          "PERSISTED_QUERY_ONLY",
+          "send the operation's hash (extensions.persistedQuery.sha256Hash)",
+        ),
+      },
+    }) as Plugin,
+  ];
+}
