@@ -169,7 +169,7 @@ test("each app subscribes exactly the topics its Subscriptions name, and may pub
     const mine = subscriptions.filter((s) => s.scopes?.includes(app));
     assert.deepEqual(
       [...new Set(mine.map((s) => s.spec?.topic))].sort(),
-      [...(access.apps[app]?.subscribes ?? [])].filter((t) => t !== "members").sort(),
+      [...(access.apps[app]?.subscribes ?? [])].sort(),
       `${app}: Subscriptions vs access.yaml`,
     );
     for (const s of mine)

@@ -32,7 +32,7 @@ try {
   const json = `-H 'x-tenant: pho-bo-hanoi' -H 'content-type: application/json'`;
   say("log in (demo owner of pho-bo-hanoi; the code is in the DEV ONLY SMS sink):");
   say(`  curl -s -X POST ${api}/otp/request ${json} -d '{"phone":"0912000001"}'`);
-  say(`  curl -s 'localhost:${mesh.plan.apps.auth.app}/dev/sms-sink?to=%2B84912000001'`);
+  say(`  curl -s '${mesh.devSinksUrl}/sms?to=%2B84912000001'`);
   say(`  curl -s -X POST ${api}/otp/verify ${json} -d '{"phone":"0912000001","code":"<code>"}'`);
   say(`  then send -H "authorization: Bearer <accessToken>" with every GraphQL call`);
   say("logs:");

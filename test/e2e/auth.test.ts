@@ -49,7 +49,7 @@ describe("identity and tenancy through the real mesh", { timeout: 600_000 }, () 
     // Short OTP lifetime (the expiry test waits it out); the edge trusts X-Forwarded-For from
     // loopback so that tests can act as several client addresses.
     process.env.AUTH_OTP_TTL_SECONDS = String(OTP_TTL_SECONDS);
-    process.env.EDGE_TRUST_PROXY = "loopback";
+    process.env.EDGE_TRUSTED_PROXY_HOPS = "1";
     mesh = await startTestMesh();
     authDb = new pg.Pool({ connectionString: serviceDatabaseUrl(mesh.plan.postgres, "auth"), max: 2 });
   });

@@ -32,7 +32,7 @@ describe("attacks on the OTP login", { timeout: 300_000 }, () => {
     // address; the edge trusts X-Forwarded-For from loopback so that tests are many addresses.
     process.env.AUTH_OTP_COOLDOWN_SECONDS = String(COOLDOWN_SECONDS);
     process.env.AUTH_VERIFY_IP_LIMIT = String(VERIFY_IP_LIMIT);
-    process.env.EDGE_TRUST_PROXY = "loopback";
+    process.env.EDGE_TRUSTED_PROXY_HOPS = "1";
     mesh = await startTestMesh();
   });
   after(async () => {

@@ -16,7 +16,17 @@ export const TOPICS = {
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
 
 const id = z.uuid();
-const vnd = z.number().int().nonnegative().describe("Amount in VND (integer, no decimals)");
+/**
+ * Amounts are JSON numbers, exact up to 2^53 − 1 (what JavaScript and most JSON parsers read
+ * without rounding; Python reads any integer): far above any order (sales caps one at 10 bn VND)
+ * or a location's lifetime revenue. Older events (all far smaller) read unchanged.
+ */
+const vnd = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(Number.MAX_SAFE_INTEGER)
+  .describe("Amount in VND (integer, no decimals, at most 2^53 − 1)");
 const businessDay = z.iso.date().describe("Business day (Asia/Ho_Chi_Minh, after the location's cut-over)");
 
 export const PaymentMethod = z.enum(["cash", "card", "momo", "zalopay", "vnpay"]);

@@ -48,3 +48,30 @@ test("committed JSON Schemas (used by the Python service) match the zod contract
     );
   }
 });
+
+test("amounts are exact JSON numbers up to 2^53 − 1: a 5.49 bn VND order and older events read", () => {
+  const banquet = {
+    ...order,
+    totalVnd: 5_494_500_000,
+    subtotalVnd: 5_494_500_000,
+    lines: [{ ...order.lines[0], quantity: 999, unitPriceVnd: 5_500_000 }],
+  };
+  assert.deepEqual(parseEvent("order.created", JSON.parse(JSON.stringify(banquet))), banquet);
+  const atMax = { ...order, totalVnd: Number.MAX_SAFE_INTEGER };
+  assert.deepEqual(parseEvent("order.created", atMax), atMax);
+  assert.throws(() => parseEvent("order.created", { ...order, totalVnd: 2 ** 53 }));
+  assert.throws(() => parseEvent("order.created", { ...order, totalVnd: "5494500000" }));
+  // An event written before subtotal, discount and the cap existed still parses.
+  assert.deepEqual(parseEvent("order.created", order), order);
+  const payment = {
+    paymentId: "44444444-4444-4444-8444-444444444444",
+    tenantId: order.tenantId,
+    locationId: order.locationId,
+    orderId: order.orderId,
+    provider: "momo",
+    providerTransactionId: "t1",
+    amountVnd: 5_494_500_000,
+    occurredAt: "2026-11-21T10:20:00.000Z",
+  };
+  assert.deepEqual(parseEvent("payment.succeeded", payment), payment);
+});

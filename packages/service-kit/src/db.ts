@@ -3,9 +3,10 @@ import path from "node:path";
 import { FileMigrationProvider, Kysely, Migrator, PostgresDialect, sql, type Transaction } from "kysely";
 import pg from "pg";
 import type { Logger } from "./logger.js";
+import { parseInt8Exact } from "./vnd.js";
 
-// BIGINT (VND sums) and COUNT come back as strings by default; amounts here stay far below 2^53.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+// BIGINT (VND sums) and COUNT come back as strings by default: read exactly, or refused beyond 2^53 − 1.
+pg.types.setTypeParser(pg.types.builtins.INT8, parseInt8Exact);
 // DATE columns hold business days: keep them as 'YYYY-MM-DD' strings, never shifted by a time zone.
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 

@@ -19,6 +19,14 @@ export function maskGraphQLError(log: Logger): (error: unknown) => Error {
     while (original instanceof GraphQLError && original.originalError && !original.extensions?.code) {
       original = original.originalError;
     }
+    // graphql-js's own request errors (a variable of the wrong type or out of Int's range, a
+    // required one missing) have no path and no cause: the client's mistake, in graphql-js's words.
+    if (original instanceof GraphQLError && !original.originalError && !original.path) {
+      return new GraphQLError(original.message, {
+        ...(original.nodes ? { nodes: original.nodes } : {}),
+        extensions: { code: "BAD_USER_INPUT" },
+      });
+    }
     if (original instanceof GraphQLError && original.extensions?.code) {
       return new GraphQLError(original.message, {
         ...(error instanceof GraphQLError && error.path ? { path: error.path } : {}),

@@ -82,3 +82,12 @@ export {
   type RetentionRule,
   type RetentionReport,
 } from "./retention.js";
+export { VndScalar, MAX_VND, parseVnd, serializeVnd, parseInt8Exact } from "./vnd.js";
+export {
+  MAX_MERGE_KEYS,
+  FIRST_BUSINESS_DAY,
+  LAST_BUSINESS_DAY,
+  mergeKeys,
+  uuidArg,
+  businessDayArg,
+} from "./args.js";

@@ -3,12 +3,13 @@ import os
 from fastapi.testclient import TestClient
 
 os.environ.setdefault("DAPR_HTTP_PORT", "1")  # no sidecar: readiness must say so, quickly
-APP_TOKEN = "test-app-token-" + "x" * 32
-os.environ["APP_API_TOKEN"] = APP_TOKEN
+os.environ["APP_API_TOKEN"] = "test-app-token-" + "x" * 32
 
 from test_insights import ORDER
 
 from lsp_ai.main import app, contracts, ops
+
+APP_TOKEN = os.environ["APP_API_TOKEN"]
 
 # Not entered as a context manager: the lifespan (actor registration) waits for a sidecar.
 # The sidecar proves itself with the app token; so does this client.

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Identity, Logger } from "@lsp/service-kit";
+import { mergeKeys, uuidArg, type Identity, type Logger } from "@lsp/service-kit";
 import type { AuthDB } from "./db.js";
 import { createLocation, listLocations, locationsByIds, requireLocation } from "./locations.js";
 import {
@@ -195,7 +195,7 @@ export const resolvers = {
     },
     locations: (_: unknown, __: unknown, ctx: AuthContext) => listLocations(ctx.db, ctx.identity()),
     location: (_: unknown, args: { id: string }, ctx: AuthContext) =>
-      requireLocation(ctx.db, ctx.identity(), args.id).catch(() => null),
+      requireLocation(ctx.db, ctx.identity(), uuidArg(args.id, "id")).catch(() => null),
     members: async (_: unknown, __: unknown, ctx: AuthContext) =>
       (await listMembers(ctx.db, ctx.identity())).map((m) => ({
         user: userOf(m),
@@ -208,7 +208,7 @@ export const resolvers = {
     joinCodes: async (_: unknown, __: unknown, ctx: AuthContext) =>
       (await listJoinCodes(ctx.db, ctx.identity())).map((r) => ({ ...r, ...grantFields(r) })),
     _authLocations: (_: unknown, args: { ids: string[] }, ctx: AuthContext) =>
-      locationsByIds(ctx.db, ctx.identity(), args.ids),
+      locationsByIds(ctx.db, ctx.identity(), mergeKeys(args.ids)),
   },
   Mutation: {
     createLocation: (_: unknown, args: { input: unknown }, ctx: AuthContext) =>

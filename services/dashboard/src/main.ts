@@ -16,6 +16,7 @@ import {
 } from "@lsp/service-kit";
 import { reportCache } from "./cache.js";
 import { coalescer } from "./coalesce.js";
+import { acceptOnlyKnownLocations, authLocations } from "./event-check.js";
 import type { DashboardDB } from "./db.js";
 import { applyOrderEvents, type Applied, type OrderEvent } from "./read-model.js";
 import { dayReport } from "./report.js";
@@ -112,7 +113,7 @@ await startService({
       app,
       "/events/orders",
       ["order.created", "order.paid", "order.voided"],
-      onEvents,
+      acceptOnlyKnownLocations(onEvents, authLocations(config), log),
       log,
     );
     mountSubschema<DashboardContext>(app, {

@@ -1,9 +1,12 @@
 import type { Kysely } from "kysely";
-import { z } from "zod";
 import { businessDay } from "@lsp/contracts";
 import {
   AppError,
+  VndScalar,
+  businessDayArg,
   canAccessLocation,
+  mergeKeys,
+  uuidArg,
   fetchLocation,
   type Identity,
   type Logger,
@@ -16,10 +19,13 @@ import { findRebuildJob, startRebuild } from "./rebuild-job.js";
 import { dayReport, menuEngineering, type DayReport } from "./report.js";
 
 export const typeDefs = /* GraphQL */ `
+  "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (service-kit's VndScalar)."
+  scalar Vnd
+
   "Revenue and orders of one local hour (the first bucket starts at the cut-over)."
   type HourlyBucket {
     hour: Int!
-    revenue: Int!
+    revenue: Vnd!
     orders: Int!
   }
   type TopItem {
@@ -28,49 +34,49 @@ export const typeDefs = /* GraphQL */ `
     category: String!
     quantity: Int!
     "Quantity × unit price (VND), before order-level discounts."
-    revenue: Int!
+    revenue: Vnd!
   }
   type TopCategory {
     category: String!
     quantity: Int!
-    revenue: Int!
+    revenue: Vnd!
   }
   type PaymentShare {
     method: String!
     orders: Int!
-    revenue: Int!
+    revenue: Vnd!
     "Share of net revenue, 0..1."
     share: Float!
   }
   type DayComparison {
     businessDay: String!
-    revenue: Int!
+    revenue: Vnd!
     orders: Int!
   }
   "Monday of the business week up to the day, against the same span a week earlier."
   type WeekToDate {
     from: String!
     to: String!
-    revenue: Int!
+    revenue: Vnd!
     orders: Int!
-    lastWeekRevenue: Int!
+    lastWeekRevenue: Vnd!
     lastWeekOrders: Int!
   }
   "The figures of one business day of a location. Amounts in VND."
   type DayReport {
     businessDay: String!
     "What customers pay after discounts, over orders not voided."
-    netRevenue: Int!
-    grossSales: Int!
+    netRevenue: Vnd!
+    grossSales: Vnd!
     orders: Int!
     paidOrders: Int!
-    averageTicket: Int!
+    averageTicket: Vnd!
     guests: Int
-    revenuePerGuest: Int
+    revenuePerGuest: Vnd
     discountedOrders: Int!
-    discounts: Int!
+    discounts: Vnd!
     voidedOrders: Int!
-    voids: Int!
+    voids: Vnd!
     hourly: [HourlyBucket!]!
     topItems(limit: Int = 10): [TopItem!]!
     topCategories(limit: Int = 10): [TopCategory!]!
@@ -90,8 +96,8 @@ export const typeDefs = /* GraphQL */ `
     name: String!
     category: String!
     quantity: Int!
-    revenue: Int!
-    contributionMargin: Int!
+    revenue: Vnd!
+    contributionMargin: Vnd!
     menuMix: Float!
     quadrant: MenuQuadrant!
   }
@@ -99,11 +105,11 @@ export const typeDefs = /* GraphQL */ `
   type Location @key(selectionSet: "{ id }") {
     id: ID!
     "Net revenue (VND) of the location's current business day."
-    todayRevenue: Int
+    todayRevenue: Vnd
     "Orders (not voided) of the location's current business day."
     todayOrders: Int
     today: DayReport
-    "A past or current business day (YYYY-MM-DD)."
+    "A past or current business day (YYYY-MM-DD, 2000-01-01 to 2099-12-31)."
     day(businessDay: String!): DayReport
     hourlyTrends: [HourlyBucket!]
     topItems(limit: Int = 5): [TopItem!]
@@ -134,6 +140,7 @@ export const typeDefs = /* GraphQL */ `
   }
 
   type Query {
+    "Stitching only (at most 200 ids, each a UUID)."
     _dashboardLocations(ids: [ID!]!): [Location]! @merge(keyField: "id")
     "Owners: a dashboard rebuild started by rebuildDashboard."
     dashboardRebuild(id: ID!): RebuildJob
@@ -173,8 +180,6 @@ export async function cachedReport(
   await deps.cache.put(key, report);
   return report;
 }
-
-const Day = z.iso.date();
 
 function ownerOnly(ctx: DashboardContext): Identity {
   const who = ctx.identity();
@@ -244,18 +249,17 @@ const paymentView = (r: DayReport) => r.paymentMix.map((p) => ({ ...p, revenue: 
 type Loc = { id: string };
 
 export const resolvers = {
+  Vnd: VndScalar,
   Query: {
     // Batched by the edge: one call carries every location of the operation.
     _dashboardLocations: (_: unknown, args: { ids: string[] }, ctx: DashboardContext) => {
+      const ids = mergeKeys(args.ids);
       const who = ctx.identity();
-      return args.ids.map((id) => (canAccessLocation(who, id) ? { id } : null));
+      return ids.map((id) => (canAccessLocation(who, id) ? { id } : null));
     },
     dashboardRebuild: async (_: unknown, args: { id: string }, ctx: DashboardContext) => {
       const who = ownerOnly(ctx);
-      const id = z.uuid().safeParse(args.id);
-      if (!id.success)
-        throw new AppError("BAD_USER_INPUT", "id must be a rebuild job id (UUID)", { field: "id" });
-      return findRebuildJob(ctx.db, who.tenantId, id.data);
+      return findRebuildJob(ctx.db, who.tenantId, uuidArg(args.id, "id"));
     },
   },
   Location: {
@@ -263,12 +267,8 @@ export const resolvers = {
       (await reportOf(ctx, l.id)).netRevenueVnd,
     todayOrders: async (l: Loc, _: unknown, ctx: DashboardContext) => (await reportOf(ctx, l.id)).orders,
     today: async (l: Loc, _: unknown, ctx: DashboardContext) => dayView(await reportOf(ctx, l.id)),
-    day: async (l: Loc, args: { businessDay: string }, ctx: DashboardContext) => {
-      const day = Day.safeParse(args.businessDay);
-      if (!day.success)
-        throw new AppError("BAD_USER_INPUT", "businessDay must be YYYY-MM-DD", { field: "businessDay" });
-      return dayView(await reportOf(ctx, l.id, day.data));
-    },
+    day: async (l: Loc, args: { businessDay: string }, ctx: DashboardContext) =>
+      dayView(await reportOf(ctx, l.id, businessDayArg(args.businessDay, "businessDay"))),
     hourlyTrends: async (l: Loc, _: unknown, ctx: DashboardContext) => hourlyView(await reportOf(ctx, l.id)),
     topItems: async (l: Loc, args: { limit?: number }, ctx: DashboardContext) =>
       topItemsView(await reportOf(ctx, l.id), args.limit),
@@ -276,16 +276,14 @@ export const resolvers = {
       topCategoriesView(await reportOf(ctx, l.id), args.limit),
     paymentMix: async (l: Loc, _: unknown, ctx: DashboardContext) => paymentView(await reportOf(ctx, l.id)),
     menuEngineering: async (l: Loc, args: { from: string; to: string }, ctx: DashboardContext) => {
-      const from = Day.safeParse(args.from);
-      const to = Day.safeParse(args.to);
-      if (!from.success || !to.success)
-        throw new AppError("BAD_USER_INPUT", "from and to must be YYYY-MM-DD", { field: "from" });
-      const span = (Date.parse(to.data) - Date.parse(from.data)) / 86_400_000;
+      const from = businessDayArg(args.from, "from");
+      const to = businessDayArg(args.to, "to");
+      const span = (Date.parse(to) - Date.parse(from)) / 86_400_000;
       if (span < 0 || span > 366)
         throw new AppError("BAD_USER_INPUT", "from must be before to, at most 366 days apart", {
           field: "to",
         });
-      const items = await menuEngineering(ctx.db, ctx.identity().tenantId, l.id, from.data, to.data);
+      const items = await menuEngineering(ctx.db, ctx.identity().tenantId, l.id, from, to);
       return items.map((i) => ({ ...i, revenue: i.revenueVnd, contributionMargin: i.contributionMarginVnd }));
     },
   },

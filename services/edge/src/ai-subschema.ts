@@ -4,8 +4,12 @@ import { stitchingDirectives } from "@graphql-tools/stitching-directives";
 import { z } from "zod";
 import {
   AppError,
+  FIRST_BUSINESS_DAY,
+  LAST_BUSINESS_DAY,
+  VndScalar,
   canAccessLocation,
   fetchLocation,
+  mergeKeys,
   type Identity,
   type SidecarPorts,
 } from "@lsp/service-kit";
@@ -135,7 +139,12 @@ const PricingAnswer = z.object({
 });
 
 // Arguments, checked here so that a client mistake is BAD_USER_INPUT and never reaches an actor.
-const day = z.iso.date();
+const day = z.iso
+  .date()
+  .refine(
+    (d) => d >= FIRST_BUSINESS_DAY && d <= LAST_BUSINESS_DAY,
+    `a business day from ${FIRST_BUSINESS_DAY} to ${LAST_BUSINESS_DAY}`,
+  );
 const ForecastArgs = z.object({ days: z.number().int().min(1).max(28), itemId: z.uuid().nullish() });
 const AnomalyArgs = z.object({ from: day.nullish(), to: day.nullish() });
 const PricingArgs = z.object({
@@ -153,8 +162,13 @@ const PricingArgs = z.object({
 
 function parseArgs<T>(schema: z.ZodType<T>, args: unknown): T {
   const parsed = schema.safeParse(args);
-  if (!parsed.success)
-    throw new AppError("BAD_USER_INPUT", "invalid arguments", { issues: z.treeifyError(parsed.error) });
+  if (!parsed.success) {
+    const [first] = parsed.error.issues;
+    const where = first?.path.join(".") || "arguments";
+    throw new AppError("BAD_USER_INPUT", `${where}: ${first?.message ?? "invalid"}`, {
+      issues: z.treeifyError(parsed.error),
+    });
+  }
   return parsed.data;
 }
 
@@ -180,10 +194,12 @@ function withDeadline<T>(call: Promise<T>, ms: number): Promise<T> {
 
 const typeDefs = /* GraphQL */ `
   ${stitchingDirectivesTypeDefs}
+  "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (service-kit's VndScalar)."
+  scalar Vnd
   "What the location's AI actor has learned from the events it received."
   type AiInsights {
     ordersSeen: Int!
-    revenueVnd: Int!
+    revenueVnd: Vnd!
     lastEventAt: String
     "When the location's models were last fitted (daily reminder, or on demand)."
     lastTrainedAt: String
@@ -246,8 +262,8 @@ const typeDefs = /* GraphQL */ `
     description: String!
     severity: AiPriority!
     score: Float!
-    revenueVnd: Int!
-    expectedRevenueVnd: Int!
+    revenueVnd: Vnd!
+    expectedRevenueVnd: Vnd!
     orders: Int!
   }
   type HourAnomaly {
@@ -256,8 +272,8 @@ const typeDefs = /* GraphQL */ `
     hours: Int!
     kind: String!
     description: String!
-    revenueVnd: Int!
-    expectedRevenueVnd: Int!
+    revenueVnd: Vnd!
+    expectedRevenueVnd: Vnd!
   }
   type AnomalyReport {
     degraded: Boolean!
@@ -280,16 +296,16 @@ const typeDefs = /* GraphQL */ `
   type PricingItem {
     itemId: ID!
     name: String!
-    ourPriceVnd: Int
-    competitorMedianVnd: Int!
+    ourPriceVnd: Vnd
+    competitorMedianVnd: Vnd!
     competitorCount: Int!
     positionPct: Float
     move: PriceMove!
-    suggestedPriceVnd: Int
+    suggestedPriceVnd: Vnd
     unitsPerDay: Float
     priceResponse: PriceResponse!
     "Only where the price response could be estimated."
-    expectedRevenueEffectVndPerDay: Int
+    expectedRevenueEffectVndPerDay: Vnd
     reason: String!
   }
   type PricingAnalysis {
@@ -300,8 +316,8 @@ const typeDefs = /* GraphQL */ `
   }
   input CompetitorPriceInput {
     itemId: ID!
-    "Competitors' prices for the same dish, VND."
-    pricesVnd: [Int!]!
+    "Competitors' prices for the same dish, VND (1–50 prices, each 1–100,000,000)."
+    pricesVnd: [Vnd!]!
   }
   type Location @key(selectionSet: "{ id }") {
     id: ID!
@@ -313,8 +329,9 @@ const typeDefs = /* GraphQL */ `
     anomalies(from: String, to: String): AnomalyReport!
   }
   type Query {
+    "Stitching only (at most 200 ids, each a UUID)."
     _aiLocations(ids: [ID!]!): [Location]! @merge(keyField: "id")
-    "Our prices against competitors' for the same dishes."
+    "Our prices against competitors' for the same dishes (1–200 items)."
     pricingAnalysis(locationId: ID!, competitors: [CompetitorPriceInput!]!): PricingAnalysis!
   }
 `;
@@ -366,11 +383,13 @@ export function aiSubschema(dapr: DaprClient, ports: SidecarPorts) {
   return makeExecutableSchema<EdgeContext>({
     typeDefs,
     resolvers: {
+      Vnd: VndScalar,
       Query: {
         _aiLocations: async (_: unknown, args: { ids: string[] }, ctx: EdgeContext) => {
+          const ids = mergeKeys(args.ids);
           const who = ctx.identity();
-          const allowed = await Promise.all(args.ids.map((id) => allowedLocation(ports, who, id)));
-          return args.ids.map((id, i) => (allowed[i] ? { id } : null));
+          const allowed = await Promise.all(ids.map((id) => allowedLocation(ports, who, id)));
+          return ids.map((id, i) => (allowed[i] ? { id } : null));
         },
         pricingAnalysis: async (_: unknown, raw: unknown, ctx: EdgeContext) => {
           const started = Date.now();

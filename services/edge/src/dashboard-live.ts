@@ -3,7 +3,14 @@ import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { GraphQLSchema } from "graphql";
 import { z } from "zod";
 import { businessDay, type DashboardUpdated } from "@lsp/contracts";
-import { AppError, canAccessLocation, fetchLocation, type Logger, type SidecarPorts } from "@lsp/service-kit";
+import {
+  AppError,
+  VndScalar,
+  canAccessLocation,
+  fetchLocation,
+  type Logger,
+  type SidecarPorts,
+} from "@lsp/service-kit";
 import type { EdgeContext } from "./context.js";
 import { liveEvents } from "./live-events.js";
 import { observeWebhookToScreen } from "./metrics.js";
@@ -27,12 +34,13 @@ export function mountDashboardEvents(
 }
 
 const typeDefs = /* GraphQL */ `
+  scalar Vnd
   "New totals of a location's current business day (amounts in VND), sent after every change."
   type DashboardUpdate {
     locationId: ID!
     businessDay: String!
     "Net revenue of the business day so far."
-    todayRevenue: Int!
+    todayRevenue: Vnd!
     "Orders of the business day that are not voided."
     todayOrders: Int!
   }
@@ -51,6 +59,7 @@ export function dashboardLiveSchema(ports: SidecarPorts): GraphQLSchema {
   return makeExecutableSchema<EdgeContext>({
     typeDefs,
     resolvers: {
+      Vnd: VndScalar,
       Subscription: {
         dashboardUpdates: {
           subscribe: async (_: unknown, args: { locationId: string }, ctx: EdgeContext) => {

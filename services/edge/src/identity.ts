@@ -38,7 +38,11 @@ function identityOf(claims: AccessClaims): Identity {
   };
 }
 
-export function createAuthenticator(ports: SidecarPorts): Authenticator {
+export function createAuthenticator(
+  ports: SidecarPorts,
+  /** Refuses tokens issued before the member's last change (members.ts). */
+  stillMember: (identity: Identity, issuedAtMs: number) => void = () => undefined,
+): Authenticator {
   const verify = accessTokenVerifier(new JwksCache(ports));
   return {
     async authenticate({ host, xTenant, authorization }) {
@@ -56,7 +60,9 @@ export function createAuthenticator(ports: SidecarPorts): Authenticator {
       const claims = await verify(token);
       if (tenant && claims.tid !== tenant.id)
         throw new AppError("WRONG_TENANT", "this token belongs to another restaurant");
-      return { identity: identityOf(claims), token, expiresAt: claims.exp * 1000 };
+      const identity = identityOf(claims);
+      stillMember(identity, (claims.iat ?? 0) * 1000);
+      return { identity, token, expiresAt: claims.exp * 1000 };
     },
   };
 }

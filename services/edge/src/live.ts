@@ -7,6 +7,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import { z } from "zod";
 import { toAppError, type Identity, type Logger } from "@lsp/service-kit";
 import type { Authenticator } from "./identity.js";
+import type { DocumentResolver } from "./trusted-documents.js";
 
 /** Headers a graphql-ws client may send in `connectionParams` (browsers cannot set WS headers). */
 const PARAM_HEADERS = ["authorization", "x-tenant"];
@@ -60,6 +61,7 @@ export function mountGraphQLWs<Ctx extends object>(
   authenticator: Authenticator,
   cfg: LiveConfig,
   addressOf: (req: IncomingMessage) => string,
+  resolveDocument: DocumentResolver,
   log: Logger,
 ): {
   close: () => Promise<void>;
@@ -138,8 +140,15 @@ export function mountGraphQLWs<Ctx extends object>(
         const request = new Request(`http://${headers.get("host") ?? "localhost"}${yoga.graphqlEndpoint}`, {
           headers,
         });
-        const enveloped = yoga.getEnveloped({ request, params: payload, connectionParams: params });
-        const document = enveloped.parse(payload.query);
+        // Trusted documents apply here as over HTTP (a hash, or nothing else in trusted-only mode).
+        const query = resolveDocument(payload);
+        if (typeof query !== "string") return [query];
+        const enveloped = yoga.getEnveloped({
+          request,
+          params: { ...payload, query },
+          connectionParams: params,
+        });
+        const document = enveloped.parse(query);
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length) return errors;
         return {

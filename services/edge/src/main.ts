@@ -18,8 +18,9 @@ import { ProtectionConfig, protectionPlugins } from "./protection.js";
 import { schemaRegistry, useCurrentSchema } from "./stitching.js";
 import { callerOfRequest, createAuthenticator } from "./identity.js";
 import { ClientAddressConfig, mountAuthPassThrough, upgradeClientAddress } from "./auth-passthrough.js";
-import { TrustedDocumentsConfig, trustedDocuments } from "./trusted-documents.js";
+import { TrustedDocumentsConfig, documentResolver, trustedDocuments } from "./trusted-documents.js";
 import { mountWebhooks } from "./webhooks.js";
+import { memberChanges } from "./members.js";
 import { graphqlMetricsPlugin } from "./metrics.js";
 import { mountNotificationEvents, notificationsLiveSchema } from "./notifications-live.js";
 import { ResponseCacheConfig, responseCache } from "./response-cache.js";
@@ -40,7 +41,8 @@ const config = loadConfig(
 );
 const log = createLogger(config.SERVICE_NAME);
 const dapr = createDaprClient(config, log);
-const authenticator = createAuthenticator(config);
+const members = memberChanges(log);
+const authenticator = createAuthenticator(config, (identity, issuedAt) => members.check(identity, issuedAt));
 
 const schemas = schemaRegistry({
   ports: config,
@@ -118,6 +120,7 @@ const { server } = await startService({
     mountAuthPassThrough(app, config, config.EDGE_TRUSTED_PROXY_HOPS);
     mountNotificationEvents(app, log);
     mountDashboardEvents(app, log, (update) => cache.invalidateLocation(update.locationId));
+    members.mount(app, (tenantId, userId, reason) => ws.closeSocketsOf(tenantId, userId, reason));
     app.use(yoga.graphqlEndpoint, yoga);
   },
   onShutdown: async () => {
@@ -134,6 +137,7 @@ const ws = mountGraphQLWs(
   authenticator,
   config,
   (req) => upgradeClientAddress(req, config.EDGE_TRUSTED_PROXY_HOPS),
+  documentResolver(config),
   log,
 );
 void schemas.start();

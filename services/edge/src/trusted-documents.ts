@@ -29,6 +29,37 @@ export function loadTrustedDocuments(file: string): Map<string, string> {
   return new Map(Object.entries(manifest));
 }
 
+/** The operation a graphql-ws `subscribe` payload names: its text, or a typed refusal. */
+export type DocumentResolver = (payload: {
+  query?: string;
+  extensions?: Record<string, unknown> | null;
+}) => string | GraphQLError;
+
+/** The same rules as the HTTP plugin, for operations that arrive over a WebSocket. */
+export function documentResolver(cfg: TrustedDocumentsConfig): DocumentResolver {
+  const documents = cfg.EDGE_TRUSTED_DOCUMENTS_FILE
+    ? loadTrustedDocuments(cfg.EDGE_TRUSTED_DOCUMENTS_FILE)
+    : new Map<string, string>();
+  return (payload) => {
+    const persisted = payload.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
+    const hash = typeof persisted?.sha256Hash === "string" ? persisted.sha256Hash : undefined;
+    if (hash) {
+      const document = documents.get(hash);
+      return (
+        document ??
+        new GraphQLError("unknown operation: not one of this edge's trusted documents", {
+          extensions: { code: "PERSISTED_QUERY_NOT_FOUND" },
+        })
+      );
+    }
+    if (cfg.EDGE_TRUSTED_DOCUMENTS_ONLY || !payload.query)
+      return new GraphQLError("this edge executes trusted documents only", {
+        extensions: { code: "PERSISTED_QUERY_ONLY" },
+      });
+    return payload.query;
+  };
+}
+
 /**
  * Trusted documents (persisted operations): known operations by hash, and in trusted-only mode
  * nothing else, so that a production edge executes exactly what our clients were built with.

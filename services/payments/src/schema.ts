@@ -4,6 +4,7 @@ import { PaymentProvider } from "@lsp/contracts";
 import {
   AppError,
   withScope,
+  VndScalar,
   withTenant,
   type Identity,
   type Logger,
@@ -14,6 +15,9 @@ import { startPayment, type ProviderEndpoints } from "./intents.js";
 import { reconcile } from "./reconcile.js";
 
 export const typeDefs = /* GraphQL */ `
+  "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (service-kit's VndScalar)."
+  scalar Vnd
+
   enum PaymentProvider {
     momo
     zalopay
@@ -37,7 +41,7 @@ export const typeDefs = /* GraphQL */ `
     provider: PaymentProvider!
     providerTransactionId: String!
     "Amount in VND."
-    amountVnd: Int!
+    amountVnd: Vnd!
     status: String!
     createdAt: String!
   }
@@ -128,6 +132,7 @@ const columns = [
 ] as const;
 
 export const resolvers = {
+  Vnd: VndScalar,
   Query: {
     paymentWebhookAudit: async (_: unknown, args: { first?: number }, ctx: PaymentsContext) => {
       const who = ctx.identity();

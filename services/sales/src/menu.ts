@@ -3,6 +3,7 @@ import { z } from "zod";
 import { AppError, canAccessLocation, enqueueEvent, withTenant, type Identity } from "@lsp/service-kit";
 import type { SalesDB } from "./db.js";
 import { runOnce } from "./idempotency.js";
+import { LIMITS } from "./limits.js";
 
 export interface MenuItemView {
   id: string;
@@ -19,8 +20,16 @@ export const UpsertMenuItemInput = z.object({
   id: z.uuid().optional(),
   category: z.string().trim().min(1).max(200),
   name: z.string().trim().min(1).max(200),
-  priceVnd: z.number().int().min(0).max(1_000_000_000),
-  costVnd: z.number().int().min(0).max(1_000_000_000),
+  priceVnd: z
+    .number()
+    .int()
+    .min(0)
+    .max(LIMITS.unitPriceVnd, `a menu price is at most ${LIMITS.unitPriceVnd} VND`),
+  costVnd: z
+    .number()
+    .int()
+    .min(0)
+    .max(LIMITS.unitPriceVnd, `a food cost is at most ${LIMITS.unitPriceVnd} VND`),
   available: z.boolean().default(true),
 });
 export type UpsertMenuItemInput = z.infer<typeof UpsertMenuItemInput>;

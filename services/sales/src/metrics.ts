@@ -43,3 +43,14 @@ export class OrderChanges {
     }
   }
 }
+
+const paymentMismatches = new Counter({
+  name: "sales_payment_mismatches_total",
+  help: "payment.succeeded events not applied because they disagree with the order (location or amount); each is logged",
+  labelNames: ["reason"] as const,
+  registers: [registry],
+});
+
+export function countPaymentMismatch(reason: "location-mismatch" | "amount-mismatch"): void {
+  paymentMismatches.inc({ reason });
+}

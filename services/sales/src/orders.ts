@@ -12,7 +12,8 @@ import {
 } from "@lsp/service-kit";
 import type { SalesDB } from "./db.js";
 import { runOnce } from "./idempotency.js";
-import { OrderChanges } from "./metrics.js";
+import { LIMITS } from "./limits.js";
+import { OrderChanges, countPaymentMismatch } from "./metrics.js";
 
 const IdempotencyKey = z.string().min(8).max(128);
 /** How far back an order may be dated (offline POS sync, history imports). */
@@ -25,11 +26,25 @@ export const CreateOrderInput = z.object({
   idempotencyKey: IdempotencyKey,
   paymentMethod: PaymentMethod,
   lines: z
-    .array(z.object({ itemId: z.uuid(), quantity: z.number().int().min(1).max(999) }))
+    .array(
+      z.object({
+        itemId: z.uuid(),
+        quantity: z
+          .number()
+          .int()
+          .min(1)
+          .max(LIMITS.lineQuantity, `at most ${LIMITS.lineQuantity} of one item per line`),
+      }),
+    )
     .min(1)
-    .max(100),
-  discountVnd: z.number().int().min(0).max(1_000_000_000).optional(),
-  guests: z.number().int().min(1).max(500).optional(),
+    .max(LIMITS.linesPerOrder, `at most ${LIMITS.linesPerOrder} lines per order`),
+  discountVnd: z
+    .number()
+    .int()
+    .min(0)
+    .max(LIMITS.orderTotalVnd, `a discount is at most ${LIMITS.orderTotalVnd} VND`)
+    .optional(),
+  guests: z.number().int().min(1).max(LIMITS.guests).optional(),
   /** Paid on the spot (counter service): the order is created paid. */
   paid: z.boolean().optional(),
   /** When the order was taken, for offline POS sync and imports (owners and managers only). */
@@ -168,6 +183,12 @@ export async function createOrder(
         throw new AppError("BAD_USER_INPUT", `unknown menu item ${l.itemId}`, { field: "lines.itemId" });
       if (!item.available)
         throw new AppError("BAD_USER_INPUT", `${item.name} is not available here`, { field: "lines.itemId" });
+      // Menu prices are capped when set; a price stored before the cap cannot be sold.
+      if (item.price_vnd > LIMITS.unitPriceVnd)
+        throw new AppError("BAD_USER_INPUT", `${item.name} costs more than ${LIMITS.unitPriceVnd} VND`, {
+          field: "lines.itemId",
+          max: LIMITS.unitPriceVnd,
+        });
       return {
         itemId: item.id,
         name: item.name,
@@ -177,10 +198,20 @@ export async function createOrder(
         unitCostVnd: item.cost_vnd,
       };
     });
+    // At most 200 × 1,000 × 10^8 = 2 × 10^13: exact in a double, so the cap check itself is exact.
     const subtotalVnd = lines.reduce((sum, l) => sum + l.quantity * l.unitPriceVnd, 0);
+    if (subtotalVnd > LIMITS.orderTotalVnd)
+      throw new AppError(
+        "BAD_USER_INPUT",
+        `an order is at most ${LIMITS.orderTotalVnd} VND (this one is ${subtotalVnd}); split it`,
+        { field: "lines", max: LIMITS.orderTotalVnd },
+      );
     const discountVnd = input.discountVnd ?? 0;
     if (discountVnd > subtotalVnd)
-      throw new AppError("BAD_USER_INPUT", "the discount is larger than the order", { field: "discountVnd" });
+      throw new AppError("BAD_USER_INPUT", "the discount is larger than the order", {
+        field: "discountVnd",
+        max: subtotalVnd,
+      });
     const totalVnd = subtotalVnd - discountVnd;
     const day = businessDay(at, location.cutoverHour, location.timeZone);
 
@@ -362,18 +393,25 @@ export async function voidOrder(
   return voided;
 }
 
+export type PaymentOutcome =
+  "paid" | "duplicate" | "not-open" | "unknown-order" | "location-mismatch" | "amount-mismatch";
+
 /**
- * `payment.succeeded` from payments: marks the order paid once per event. An order already paid
- * or voided is left as it is (payments keeps the money record; a refund is a human decision).
- * Returns what happened, for the log.
+ * `payment.succeeded` from payments: marks the order paid once per event, and only when the event
+ * agrees with the order sales holds: the order is the event's tenant's (row-level security: another
+ * tenant's order is "unknown-order"), at the event's location, for exactly its total. A payment
+ * that does not match is counted (sales_payment_mismatches_total), logged by the caller and left
+ * alone: the event is claimed, so it is never retried, and the order stays open for staff to
+ * settle (payments keeps the money record; a refund is a human decision). An order already paid
+ * or voided is left as it is too. Returns what happened, for the log.
  */
 export async function applyPaymentSucceeded(
   db: Kysely<SalesDB>,
   eventId: string,
   p: PaymentSucceeded,
-): Promise<"paid" | "duplicate" | "not-open" | "unknown-order"> {
+): Promise<PaymentOutcome> {
   const changes = new OrderChanges();
-  const outcome = await withTenant(db, p.tenantId, async (trx) => {
+  const outcome = await withTenant(db, p.tenantId, async (trx): Promise<PaymentOutcome> => {
     if (!(await claimEvent(trx, eventId))) return "duplicate";
     const row = await trx
       .selectFrom("orders")
@@ -382,10 +420,13 @@ export async function applyPaymentSucceeded(
       .forUpdate()
       .executeTakeFirst();
     if (!row) return "unknown-order";
+    if (row.location_id !== p.locationId) return "location-mismatch";
+    if (row.total_vnd !== p.amountVnd) return "amount-mismatch";
     if (row.status !== "open") return "not-open";
     await markPaid(trx, row, p.provider, new Date(p.occurredAt), changes, p.paymentId);
-    return "paid" as const;
+    return "paid";
   });
   changes.countCommitted();
+  if (outcome === "location-mismatch" || outcome === "amount-mismatch") countPaymentMismatch(outcome);
   return outcome;
 }

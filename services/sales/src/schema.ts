@@ -1,13 +1,15 @@
 import type { Kysely } from "kysely";
-import { z } from "zod";
 import {
-  AppError,
+  VndScalar,
   canAccessLocation,
   fetchLocation,
+  mergeKeys,
+  uuidArg,
   type Identity,
   type SidecarPorts,
 } from "@lsp/service-kit";
 import type { SalesDB } from "./db.js";
+import { parseInput } from "./limits.js";
 import {
   SetAvailabilityInput,
   UpsertMenuItemInput,
@@ -28,6 +30,9 @@ import {
 } from "./orders.js";
 
 export const typeDefs = /* GraphQL */ `
+  "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (service-kit's VndScalar)."
+  scalar Vnd
+
   enum PaymentMethod {
     cash
     card
@@ -46,9 +51,9 @@ export const typeDefs = /* GraphQL */ `
     category: String!
     name: String!
     "Price in VND."
-    priceVnd: Int!
+    priceVnd: Vnd!
     "Food cost per portion in VND (menu engineering)."
-    costVnd: Int!
+    costVnd: Vnd!
     "Whether it can be ordered at this location."
     available: Boolean!
   }
@@ -62,7 +67,7 @@ export const typeDefs = /* GraphQL */ `
     itemId: ID!
     name: String!
     quantity: Int!
-    unitPriceVnd: Int!
+    unitPriceVnd: Vnd!
   }
 
   type Order {
@@ -71,11 +76,11 @@ export const typeDefs = /* GraphQL */ `
     status: OrderStatus!
     paymentMethod: PaymentMethod!
     "Sum of the lines (VND)."
-    subtotalVnd: Int!
+    subtotalVnd: Vnd!
     "Order-level discount (VND)."
-    discountVnd: Int!
+    discountVnd: Vnd!
     "What the customer pays: subtotal − discount (VND)."
-    totalVnd: Int!
+    totalVnd: Vnd!
     guests: Int
     "User id of the staff member who took the order."
     staffId: String
@@ -97,6 +102,7 @@ export const typeDefs = /* GraphQL */ `
 
   input OrderLineInput {
     itemId: ID!
+    "1–1,000."
     quantity: Int!
   }
 
@@ -105,9 +111,11 @@ export const typeDefs = /* GraphQL */ `
     "Client-chosen key; repeating it returns the first order instead of creating another."
     idempotencyKey: String!
     paymentMethod: PaymentMethod!
+    "1–200 lines; the subtotal at most 10,000,000,000 VND."
     lines: [OrderLineInput!]!
     "Order-level discount in VND (at most the subtotal)."
-    discountVnd: Int
+    discountVnd: Vnd
+    "1–500."
     guests: Int
     "Paid on the spot: the order is created paid."
     paid: Boolean
@@ -133,8 +141,10 @@ export const typeDefs = /* GraphQL */ `
     id: ID
     category: String!
     name: String!
-    priceVnd: Int!
-    costVnd: Int!
+    "0–100,000,000 VND."
+    priceVnd: Vnd!
+    "0–100,000,000 VND."
+    costVnd: Vnd!
     available: Boolean
   }
 
@@ -147,6 +157,7 @@ export const typeDefs = /* GraphQL */ `
 
   type Query {
     order(id: ID!): Order
+    "Stitching only (at most 200 ids, each a UUID)."
     _salesLocations(ids: [ID!]!): [Location]! @merge(keyField: "id")
   }
 
@@ -177,15 +188,14 @@ function menuOf(ctx: SalesContext, locationId: string): Promise<MenuItemView[]> 
 }
 
 export const resolvers = {
+  Vnd: VndScalar,
   Query: {
-    order: (_: unknown, args: { id: string }, ctx: SalesContext) => {
-      const id = z.uuid().safeParse(args.id);
-      if (!id.success) throw new AppError("BAD_USER_INPUT", "id must be a UUID", { field: "id" });
-      return getOrder(ctx.db, ctx.identity(), id.data);
-    },
+    order: (_: unknown, args: { id: string }, ctx: SalesContext) =>
+      getOrder(ctx.db, ctx.identity(), uuidArg(args.id, "id")),
     _salesLocations: (_: unknown, args: { ids: string[] }, ctx: SalesContext) => {
+      const ids = mergeKeys(args.ids);
       const who = ctx.identity();
-      return args.ids.map((id) => (canAccessLocation(who, id) ? { id } : null));
+      return ids.map((id) => (canAccessLocation(who, id) ? { id } : null));
     },
   },
   Location: {
@@ -195,18 +205,23 @@ export const resolvers = {
   },
   Mutation: {
     createOrder: async (_: unknown, args: { input: unknown }, ctx: SalesContext) => {
-      const input = CreateOrderInput.parse(args.input);
+      const input = parseInput(CreateOrderInput, args.input);
       const who = ctx.identity();
       const location = await fetchLocation(ctx.ports, who, input.locationId);
       return createOrder(ctx.db, who, location, input);
     },
     payOrder: (_: unknown, args: { input: unknown }, ctx: SalesContext) =>
-      payOrder(ctx.db, ctx.identity(), PayOrderInput.parse(args.input)),
+      payOrder(ctx.db, ctx.identity(), parseInput(PayOrderInput, args.input)),
     voidOrder: (_: unknown, args: { input: unknown }, ctx: SalesContext) =>
-      voidOrder(ctx.db, ctx.identity(), VoidOrderInput.parse(args.input)),
+      voidOrder(ctx.db, ctx.identity(), parseInput(VoidOrderInput, args.input)),
     upsertMenuItem: (_: unknown, args: { input: unknown }, ctx: SalesContext) =>
-      upsertMenuItem(ctx.db, ctx.identity(), UpsertMenuItemInput.parse(args.input)),
-    setItemAvailability: (_: unknown, args: { input: unknown }, ctx: SalesContext) =>
-      setItemAvailability(ctx.db, ctx.identity(), SetAvailabilityInput.parse(args.input)),
+      upsertMenuItem(ctx.db, ctx.identity(), parseInput(UpsertMenuItemInput, args.input)),
+    setItemAvailability: async (_: unknown, args: { input: unknown }, ctx: SalesContext) => {
+      const input = parseInput(SetAvailabilityInput, args.input);
+      const who = ctx.identity();
+      // Only a location of the caller's tenant (NOT_FOUND otherwise): no rows for made-up ids.
+      await fetchLocation(ctx.ports, who, input.locationId);
+      return setItemAvailability(ctx.db, who, input);
+    },
   },
 };

@@ -5,11 +5,11 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
-import { AppError, type Identity, type LocationSettings } from "@lsp/service-kit";
+import { AppError, withTenant, type Identity, type LocationSettings } from "@lsp/service-kit";
 import { startServiceDatabase, type TestServiceDatabase } from "../../../test/support/postgres.js";
 import type { SalesDB } from "../src/db.js";
 import { upsertMenuItem } from "../src/menu.js";
-import { applyPaymentSucceeded, createOrder, payOrder, voidOrder } from "../src/orders.js";
+import { applyPaymentSucceeded, createOrder, getOrder, payOrder, voidOrder } from "../src/orders.js";
 
 let database: TestServiceDatabase<SalesDB>;
 
@@ -211,4 +211,120 @@ test("payment.succeeded marks an open order paid once, whatever the redeliveries
     await applyPaymentSucceeded(database.db, randomUUID(), { ...payment, orderId: randomUUID() }),
     "unknown-order",
   );
+});
+
+test("a 100-line order of 5.49 bn VND is stored and read back exactly; its events carry the exact amounts", async () => {
+  const { owner, location } = await shop();
+  const banquet = await upsertMenuItem(database.db, owner, {
+    idempotencyKey: key(),
+    category: "Tiệc",
+    name: "Mâm cỗ",
+    priceVnd: 54_945_000,
+    costVnd: 30_000_000,
+    available: true,
+  });
+  const order = await createOrder(database.db, owner, location, {
+    locationId: location.id,
+    idempotencyKey: key(),
+    paymentMethod: "card",
+    lines: Array.from({ length: 100 }, () => ({ itemId: banquet.id, quantity: 1 })),
+    discountVnd: 4_500_000_000,
+  });
+  assert.equal(order.subtotalVnd, 5_494_500_000);
+  assert.equal(order.totalVnd, 994_500_000);
+  const again = await getOrder(database.db, owner, order.id);
+  assert.equal(again?.subtotalVnd, 5_494_500_000);
+  assert.equal(again?.discountVnd, 4_500_000_000);
+  assert.equal(again?.lines.length, 100);
+  const [created] = await eventsOf(order.id);
+  assert.equal(created?.payload.subtotalVnd, 5_494_500_000);
+  assert.equal(created?.payload.discountVnd, 4_500_000_000);
+});
+
+test("caps: an order above 10 bn VND, a discount above the subtotal, a price above the cap write nothing", async () => {
+  const { owner, location } = await shop();
+  const pricey = await upsertMenuItem(database.db, owner, {
+    idempotencyKey: key(),
+    category: "Tiệc",
+    name: "Mâm cỗ lớn",
+    priceVnd: 100_000_000,
+    costVnd: 0,
+    available: true,
+  });
+  // Row-level security: counted inside the tenant's transaction.
+  const orderCount = () =>
+    withTenant(database.db, owner.tenantId, (trx) =>
+      trx
+        .selectFrom("orders")
+        .select(sql<number>`count(*)::int`.as("n"))
+        .executeTakeFirstOrThrow(),
+    );
+  const attempt = (lines: number, quantity: number, discountVnd?: number) =>
+    createOrder(database.db, owner, location, {
+      locationId: location.id,
+      idempotencyKey: key(),
+      paymentMethod: "cash",
+      lines: Array.from({ length: lines }, () => ({ itemId: pricey.id, quantity })),
+      ...(discountVnd === undefined ? {} : { discountVnd }),
+    });
+  // 101 × 1,000 × 100,000,000 = 10.1 × 10^12 > 10^10
+  await rejects(() => attempt(101, 1_000), "BAD_USER_INPUT");
+  await rejects(() => attempt(101, 1), "BAD_USER_INPUT"); // 10.1 bn
+  await rejects(() => attempt(1, 1, 100_000_001), "BAD_USER_INPUT");
+  // A price stored before the cap existed (written directly) cannot be sold.
+  await withTenant(database.db, owner.tenantId, (trx) =>
+    trx.updateTable("menu_items").set({ price_vnd: 100_000_001 }).where("id", "=", pricey.id).execute(),
+  );
+  await rejects(() => attempt(1, 1), "BAD_USER_INPUT");
+  assert.deepEqual(await orderCount(), { n: 0 });
+  // Exactly at the cap: 100 lines × 1 × 100,000,000 = 10 bn is accepted.
+  await withTenant(database.db, owner.tenantId, (trx) =>
+    trx.updateTable("menu_items").set({ price_vnd: 100_000_000 }).where("id", "=", pricey.id).execute(),
+  );
+  assert.equal((await attempt(100, 1)).totalVnd, 10_000_000_000);
+});
+
+test("payment.succeeded that disagrees with the order (amount, location, tenant) never marks it paid and is not retried", async () => {
+  const { owner, location, open } = await shop();
+  const order = await open();
+  const genuine = {
+    paymentId: randomUUID(),
+    orderId: order.id,
+    tenantId: owner.tenantId,
+    locationId: location.id,
+    provider: "momo" as const,
+    providerTransactionId: "momo-txn-forged",
+    amountVnd: order.totalVnd,
+    occurredAt: new Date().toISOString(),
+  };
+  const forged = randomUUID();
+  assert.equal(
+    await applyPaymentSucceeded(database.db, forged, { ...genuine, amountVnd: 1 }),
+    "amount-mismatch",
+  );
+  // Claimed: a redelivery of the same forged event is a duplicate, not a second look.
+  assert.equal(await applyPaymentSucceeded(database.db, forged, { ...genuine, amountVnd: 1 }), "duplicate");
+  assert.equal(
+    await applyPaymentSucceeded(database.db, randomUUID(), { ...genuine, amountVnd: order.totalVnd + 1 }),
+    "amount-mismatch",
+  );
+  assert.equal(
+    await applyPaymentSucceeded(database.db, randomUUID(), { ...genuine, locationId: randomUUID() }),
+    "location-mismatch",
+  );
+  // Another tenant's claim on this order: row-level security hides it.
+  assert.equal(
+    await applyPaymentSucceeded(database.db, randomUUID(), { ...genuine, tenantId: randomUUID() }),
+    "unknown-order",
+  );
+  const still = await getOrder(database.db, owner, order.id);
+  assert.equal(still?.status, "open");
+  assert.equal(still?.paidAt, null);
+  assert.deepEqual(
+    (await eventsOf(order.id)).map((e) => e.type),
+    ["order.created"],
+  );
+  // The genuine payment still settles it.
+  assert.equal(await applyPaymentSucceeded(database.db, randomUUID(), genuine), "paid");
+  assert.equal((await getOrder(database.db, owner, order.id))?.status, "paid");
 });

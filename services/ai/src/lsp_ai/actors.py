@@ -21,9 +21,10 @@ from zoneinfo import ZoneInfo
 from dapr.actor import Actor, ActorInterface, Remindable, actormethod
 
 from lsp_ai import worker
-from lsp_ai.events import DEFAULT_SETTINGS, ensure_settings, publish_findings
+from lsp_ai.events import DEFAULT_SETTINGS, ensure_settings, location_of_tenant, publish_findings
 from lsp_ai.insights import (
     InsightsState,
+    admit_event,
     empty_state,
     record_order,
     record_void,
@@ -162,6 +163,12 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
     async def record_order(self, event: Any) -> dict[str, Any]:
         arg = single_argument(json.loads(event) if isinstance(event, str) else event)
         state = await self._load()
+        verdict = await admit_event(state, self.id.id, str(arg["data"]["tenantId"]), location_of_tenant)
+        if isinstance(verdict, str):
+            return {"recorded": False, "rejected": verdict}
+        if verdict is not None:  # the location's first event: auth's settings came with the check
+            await self._set_json(SETTINGS_KEY, verdict)
+            await self._ensure_daily_reminder(verdict)
         kind = arg.get("type", "order.created")
         if kind == "order.voided":
             recorded = record_void(state, str(arg["eventId"]), arg["data"])

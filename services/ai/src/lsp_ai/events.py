@@ -5,6 +5,7 @@ contracts before they leave."""
 import logging
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -34,30 +35,51 @@ def _sidecar_headers(extra: dict[str, str]) -> dict[str, str]:
     return {**extra, "dapr-api-token": settings.dapr_api_token}
 
 
+class AuthUnavailable(Exception):
+    """Auth could not say whose a location is (down, timing out, answering 5xx): not the event's
+    fault, so the event is retried."""
+
+
+async def location_of_tenant(
+    location_id: str, tenant_id: str, transport: httpx.AsyncBaseTransport | None = None
+) -> dict[str, Any] | None:
+    """The location's settings when auth (which owns locations) says it is this tenant's; None
+    when auth says it is not (`null`, answered with 200 so that unknown ids never trip a circuit
+    breaker; 404/400 from older auth versions).
+    Raises AuthUnavailable when auth cannot answer."""
+    # A system call in the tenant: auth trusts it because the caller's Dapr app id is ai.
+    headers = _sidecar_headers({"x-lsp-tenant-id": tenant_id})
+    try:
+        async with httpx.AsyncClient(timeout=2.0, transport=transport) as client:
+            res = await client.get(
+                _sidecar(f"invoke/auth/method/v1/locations/{quote(location_id, safe='')}"),
+                headers=headers,
+            )
+        if res.status_code in (400, 404):
+            return None
+        if not res.is_success:
+            raise AuthUnavailable(f"auth answered {res.status_code}")
+        body = res.json()
+        if body is None:
+            return None
+        if body.get("tenantId", tenant_id) != tenant_id or body.get("id", location_id) != location_id:
+            return None
+        return {"timeZone": str(body["timeZone"]), "cutoverHour": int(body["cutoverHour"]), "source": "auth"}
+    except (httpx.HTTPError, KeyError, ValueError, TypeError, AttributeError) as err:
+        raise AuthUnavailable(str(err)) from err
+
+
 async def ensure_settings(location_id: str, tenant_id: str | None) -> dict[str, Any]:
     """The location's time zone and cut-over from auth (which owns locations); defaults (marked
     as such, and asked again next time) when auth cannot say."""
     if not tenant_id:
         return DEFAULT_SETTINGS
-    # A system call in the tenant: auth trusts it because the caller's Dapr app id is ai.
-    headers = _sidecar_headers({"x-lsp-tenant-id": tenant_id})
     try:
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            res = await client.get(
-                _sidecar(f"invoke/auth/method/v1/locations/{location_id}"), headers=headers
-            )
-        if res.is_success:
-            body = res.json()
-            if body is None:  # auth: the location is not this tenant's
-                log.warning("location is not the tenant's", extra={"locationId": location_id})
-                return DEFAULT_SETTINGS
-            return {
-                "timeZone": str(body["timeZone"]),
-                "cutoverHour": int(body["cutoverHour"]),
-                "source": "auth",
-            }
-        log.warning("auth did not give location settings", extra={"status": res.status_code})
-    except (httpx.HTTPError, KeyError, ValueError) as err:
+        found = await location_of_tenant(location_id, tenant_id)
+        if found is not None:
+            return found
+        log.warning("auth does not know the location for its tenant", extra={"locationId": location_id})
+    except AuthUnavailable as err:
         log.warning("auth unreachable for location settings", extra={"error": str(err)})
     return DEFAULT_SETTINGS
 

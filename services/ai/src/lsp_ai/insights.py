@@ -2,7 +2,7 @@
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
@@ -87,6 +87,24 @@ def _day(state: InsightsState, business_day: str) -> DayFigures:
     day.setdefault("payments", {})
     day.setdefault("items", {})
     return day
+
+
+LocationLookup = Callable[[str, str], Awaitable[dict[str, Any] | None]]
+
+
+async def admit_event(
+    state: InsightsState, location_id: str, tenant_id: str, lookup: LocationLookup
+) -> str | dict[str, Any] | None:
+    """Whether an order event's claims hold before it touches the series: its tenant must be the
+    one the location's series belongs to; a location's first event is checked with auth (lookup:
+    the location's settings when it is that tenant's, None when it is not; it raises when auth
+    cannot answer, and the event is retried). Returns the reason to reject ("tenant-mismatch",
+    "unknown-location"), auth's settings (first event), or None (known tenant)."""
+    owner = state.get("tenantId")
+    if owner is not None:
+        return None if owner == tenant_id else "tenant-mismatch"
+    settings = await lookup(location_id, tenant_id)
+    return "unknown-location" if settings is None else settings
 
 
 def record_order(state: InsightsState, event_id: str, order: dict[str, Any]) -> bool:

@@ -135,10 +135,24 @@ async def on_orders_event(request: Request) -> JSONResponse:
             "LocationInsights", ActorId(order["locationId"]), LocationInsightsInterface
         )
         body = {"eventId": event_id, "type": event_type, "data": order}
-        await proxy.RecordOrder(json.dumps(body, ensure_ascii=False))
+        result = await proxy.RecordOrder(json.dumps(body, ensure_ascii=False))
     except Exception:
         EVENTS.labels(type=event_type, outcome="failed").inc()
         log.exception("actor call failed; Dapr will retry", extra={"eventId": event_id})
         return JSONResponse({"status": "RETRY"}, status_code=500)
+    rejected = result.get("rejected") if isinstance(result, dict) else None
+    if rejected:
+        # Tenant and location do not match the location's records: a contract violation, never retried.
+        EVENTS.labels(type=event_type, outcome="rejected").inc()
+        log.warning(
+            "event's tenant and location do not match; dropping",
+            extra={
+                "eventId": event_id,
+                "reason": rejected,
+                "tenantId": order["tenantId"],
+                "locationId": order["locationId"],
+            },
+        )
+        return JSONResponse({"status": "DROP"})
     EVENTS.labels(type=event_type, outcome="processed").inc()
     return JSONResponse({"status": "SUCCESS"})
