@@ -72,6 +72,16 @@ export { fetchLocation, type LocationSettings } from "./locations.js";
 export { mountSubschema, maskGraphQLError, type SubschemaOptions } from "./graphql.js";
 export { createOutboxTable, enqueueEvent, startOutboxRelay, type OutboxTable } from "./outbox.js";
 export { bootDatabaseService } from "./boot.js";
+export {
+  startRetention,
+  runRetentionOnce,
+  deleteOlderThan,
+  deleteThroughFunction,
+  createRetentionFunction,
+  DAY_MS,
+  type RetentionRule,
+  type RetentionReport,
+} from "./retention.js";
 export { VndScalar, MAX_VND, parseVnd, serializeVnd, parseInt8Exact } from "./vnd.js";
 export {
   MAX_MERGE_KEYS,

@@ -1,11 +1,14 @@
 import path from "node:path";
 import {
   bootDatabaseService,
+  DAY_MS,
+  deleteOlderThan,
   fetchLocation,
   serviceCallers,
   mountSubschema,
   pingDatabase,
   startOutboxRelay,
+  startRetention,
   startService,
   bulkSubscriptionRoute,
   type BulkEvent,
@@ -27,6 +30,25 @@ const { db, pool } = database;
 const cache = reportCache(config, log);
 // dashboard.updated leaves through the outbox, committed with the figures it announces.
 const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "dashboard", log });
+// Retention (README: Retention): published outbox rows 7 d, consumed event ids 90 d. The event
+// journal is kept whole: a rebuild drops every fact and replays all of it.
+const stopRetention = startRetention({
+  db,
+  log,
+  lockKey: "dashboard",
+  rules: [
+    {
+      name: "outbox",
+      horizonMs: 7 * DAY_MS,
+      deleteBatch: deleteOlderThan({ table: "outbox", column: "published_at" }),
+    },
+    {
+      name: "processed_events",
+      horizonMs: 90 * DAY_MS,
+      deleteBatch: deleteOlderThan({ table: "processed_events", column: "processed_at" }),
+    },
+  ],
+});
 
 const refreshOnce = coalescer<string>();
 
@@ -109,6 +131,7 @@ await startService({
     });
   },
   onShutdown: async () => {
+    await stopRetention();
     await stopRelay();
     await db.destroy();
   },

@@ -2,7 +2,7 @@ import type { Express } from "express";
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import { PUBSUB_NAME } from "@lsp/contracts";
-import { AppError, withTenant, type Logger, type SidecarPorts } from "@lsp/service-kit";
+import { AppError, publishEvent, withTenant, type Logger, type SidecarPorts } from "@lsp/service-kit";
 import type { NotificationsDB } from "./db.js";
 
 /** The dead-letter topic of each topic notifications subscribes to (see components/local). */
@@ -116,23 +116,20 @@ export async function replayDeadLetter(
     data,
     source,
   } = row.cloud_event as { id: string; type: string; data: unknown; source?: string };
-  const res = await fetch(
-    `http://127.0.0.1:${deps.ports.DAPR_HTTP_PORT}/v1.0/publish/${PUBSUB_NAME}/${row.topic}`,
-    {
-      method: "POST",
-      headers: { "content-type": "application/cloudevents+json" },
-      body: JSON.stringify({
-        specversion: "1.0",
-        id: eventId,
-        type,
-        source: source ?? "notifications-replay",
-        datacontenttype: "application/json",
-        data,
-      }),
-      signal: AbortSignal.timeout(5000),
-    },
+  // Through the one sidecar client (it carries the Dapr API token the sidecar demands).
+  await publishEvent(
+    deps.ports,
+    PUBSUB_NAME,
+    row.topic,
+    JSON.stringify({
+      specversion: "1.0",
+      id: eventId,
+      type,
+      source: source ?? "notifications-replay",
+      datacontenttype: "application/json",
+      data,
+    }),
   );
-  if (!res.ok) throw new AppError("UNAVAILABLE", `publish answered ${res.status}`);
   const updated = await withTenant(deps.db, tenantId, (trx) =>
     trx
       .updateTable("dead_letters")

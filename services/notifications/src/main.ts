@@ -6,6 +6,7 @@ import {
   mountSubschema,
   pingDatabase,
   startOutboxRelay,
+  startRetention,
   startService,
   subscriptionRoute,
 } from "@lsp/service-kit";
@@ -14,15 +15,25 @@ import { mountDeadLetterRoutes } from "./dead-letters.js";
 import { sendDueDigests } from "./digest.js";
 import { eventHandlers } from "./handlers.js";
 import { pushNotification } from "./push.js";
+import { retentionConfig, retentionRules } from "./retention.js";
 import { resolvers, typeDefs, type NotificationsContext } from "./schema.js";
 
-const { config, log, database } = await bootDatabaseService<NotificationsDB>({
+const extraConfig = retentionConfig;
+const { config, log, database } = await bootDatabaseService<NotificationsDB, typeof extraConfig>({
   schema: "notifications",
   migrationsDir: path.join(import.meta.dirname, "..", "migrations"),
+  extraConfig,
 });
 const { db, pool } = database;
 const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "notifications", log });
 const deps = { db, ports: config, log };
+const stopRetention = startRetention({
+  db,
+  log,
+  lockKey: "notifications",
+  intervalMs: config.RETENTION_INTERVAL_SECONDS * 1000,
+  rules: retentionRules(config),
+});
 
 // Users by their access token (no service calls this subschema as `system`).
 const callerOf = serviceCallers(config);
@@ -68,6 +79,7 @@ await startService({
     });
   },
   onShutdown: async () => {
+    await stopRetention();
     await stopRelay();
     await db.destroy();
   },

@@ -14,10 +14,19 @@ export interface Recipient {
   quietEndMinute: number | null;
 }
 
+const OWNERS_DEFAULT = (tenantId: string): Recipient => ({
+  userId: tenantId,
+  pushEnabled: false,
+  pushToken: null,
+  quietStartMinute: null,
+  quietEndMinute: null,
+});
+
 /**
  * Who gets a notification of `kind` about `locationId`: every user of the tenant with preferences
- * that neither mute the kind nor exclude the location. A tenant where nobody registered yet still
- * reaches its owner (see recipientIdOf), so that no payment goes unannounced.
+ * that neither mute the kind nor exclude the location, and the tenant's owners (their shared feed,
+ * see recipientIdOf) unless the owners' own preferences say otherwise. Nobody else's preferences
+ * can silence the owners: that a member saved preferences says nothing about the owners' wishes.
  */
 export async function recipientsFor(
   trx: Transaction<NotificationsDB>,
@@ -26,11 +35,7 @@ export async function recipientsFor(
   kind: Kind,
 ): Promise<Recipient[]> {
   const rows = await trx.selectFrom("preferences").selectAll().where("tenant_id", "=", tenantId).execute();
-  if (rows.length === 0)
-    return [
-      { userId: tenantId, pushEnabled: false, pushToken: null, quietStartMinute: null, quietEndMinute: null },
-    ];
-  return rows
+  const chosen = rows
     .filter((r) => !r.muted_kinds.includes(kind))
     .filter((r) => !locationId || r.location_ids === null || r.location_ids.includes(locationId))
     .map((r) => ({
@@ -40,4 +45,6 @@ export async function recipientsFor(
       quietStartMinute: r.quiet_start_minute,
       quietEndMinute: r.quiet_end_minute,
     }));
+  const ownersSaved = rows.some((r) => r.user_id === tenantId);
+  return ownersSaved ? chosen : [OWNERS_DEFAULT(tenantId), ...chosen];
 }

@@ -1,6 +1,6 @@
-import type { Kysely, Selectable } from "kysely";
+import type { Kysely, Selectable, Transaction } from "kysely";
 import { z } from "zod";
-import { AppError, withTenant, type Identity, type SidecarPorts } from "@lsp/service-kit";
+import { AppError, withScope, withTenant, type Identity, type SidecarPorts } from "@lsp/service-kit";
 import type { NotificationsDB } from "./db.js";
 import { listDeadLetters, replayDeadLetter } from "./dead-letters.js";
 import { formatClock, parseClock } from "./quiet-hours.js";
@@ -98,6 +98,36 @@ const prefsView = (r: PrefsRow | undefined) => ({
   locationIds: r?.location_ids ?? null,
 });
 
+/**
+ * The branches a preference row may name. A caller limited to some branches may name only those
+ * (FORBIDDEN otherwise, nothing written), and "every branch" (null) means every branch of theirs;
+ * a row saved before their scope shrank keeps only the branches they still hold. Undefined: no
+ * change for an unlimited caller.
+ */
+async function preferenceLocations(
+  trx: Transaction<NotificationsDB>,
+  who: Identity,
+  requested: string[] | null | undefined,
+): Promise<string[] | null | undefined> {
+  const scope = who.locationIds?.map((id) => id.toLowerCase());
+  if (scope === undefined) return requested;
+  const ids = requested?.map((id) => id.toLowerCase());
+  const outside = ids?.filter((id) => !scope.includes(id)) ?? [];
+  if (outside.length > 0)
+    throw new AppError("FORBIDDEN", "preferences may name only your branches", {
+      field: "locationIds",
+      locationIds: outside,
+    });
+  if (ids !== undefined) return ids;
+  if (requested === null) return scope;
+  const saved = await trx
+    .selectFrom("preferences")
+    .select("location_ids")
+    .where("user_id", "=", recipientIdOf(who))
+    .executeTakeFirst();
+  return (saved?.location_ids ?? scope).filter((id) => scope.includes(id));
+}
+
 function requireOwner(who: Identity): void {
   if (who.role !== "owner" && who.role !== "system") throw new AppError("FORBIDDEN", "owners only");
 }
@@ -116,7 +146,8 @@ export const resolvers = {
         .min(1)
         .max(100)
         .parse(args.first ?? 20);
-      const rows = await withTenant(ctx.db, who.tenantId, (trx) => {
+      // Row-level security keeps a caller limited to some branches to their entries (migration 0004).
+      const rows = await withScope(ctx.db, who, (trx) => {
         let q = trx.selectFrom("notifications").selectAll().where("user_id", "=", recipientIdOf(who));
         if (args.unreadOnly) q = q.where("read_at", "is", null);
         return q.orderBy("created_at", "desc").limit(first).execute();
@@ -133,7 +164,7 @@ export const resolvers = {
     },
     unreadNotificationCount: async (_: unknown, _args: unknown, ctx: NotificationsContext) => {
       const who = ctx.identity();
-      const row = await withTenant(ctx.db, who.tenantId, (trx) =>
+      const row = await withScope(ctx.db, who, (trx) =>
         trx
           .selectFrom("notifications")
           .select((eb) => eb.fn.countAll<number>().as("n"))
@@ -164,7 +195,7 @@ export const resolvers = {
     markNotificationsRead: async (_: unknown, args: { ids?: string[] | null }, ctx: NotificationsContext) => {
       const who = ctx.identity();
       const ids = args.ids == null ? null : z.array(z.uuid()).max(500).parse(args.ids);
-      const result = await withTenant(ctx.db, who.tenantId, (trx) => {
+      const result = await withScope(ctx.db, who, (trx) => {
         let q = trx
           .updateTable("notifications")
           .set({ read_at: new Date() })
@@ -181,6 +212,10 @@ export const resolvers = {
       ctx: NotificationsContext,
     ) => {
       const who = ctx.identity();
+      // Preferences are a person's: a member without a user id would write the owners' (the
+      // tenant's) row and could silence their notices.
+      if (who.role !== "owner" && !who.userId)
+        throw new AppError("UNAUTHENTICATED", "preferences need a signed-in member");
       const input = PreferencesInput.parse(args.input);
       // Quiet hours are set (or cleared, with nulls) as a pair.
       const { quietHoursStart: qs, quietHoursEnd: qe } = input;
@@ -196,18 +231,20 @@ export const resolvers = {
         ...(qs !== undefined && qe !== undefined
           ? { quiet_start_minute: minute(qs), quiet_end_minute: minute(qe) }
           : {}),
-        ...(input.locationIds !== undefined ? { location_ids: input.locationIds } : {}),
       };
-      const row = await withTenant(ctx.db, who.tenantId, (trx) =>
-        trx
+      const row = await withScope(ctx.db, who, async (trx) => {
+        const locationIds = await preferenceLocations(trx, who, input.locationIds);
+        const scoped = { ...changes, ...(locationIds !== undefined ? { location_ids: locationIds } : {}) };
+        // The database checks the branches again against the transaction's scope (migration 0004).
+        return trx
           .insertInto("preferences")
-          .values({ tenant_id: who.tenantId, user_id: recipientIdOf(who), ...changes })
+          .values({ tenant_id: who.tenantId, user_id: recipientIdOf(who), ...scoped })
           .onConflict((c) =>
-            c.constraint("preferences_pk").doUpdateSet({ ...changes, updated_at: new Date() }),
+            c.constraint("preferences_pk").doUpdateSet({ ...scoped, updated_at: new Date() }),
           )
           .returningAll()
-          .executeTakeFirstOrThrow(),
-      );
+          .executeTakeFirstOrThrow();
+      });
       return prefsView(row);
     },
     replayDeadLetter: async (_: unknown, args: { id: string }, ctx: NotificationsContext) => {

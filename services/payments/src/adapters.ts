@@ -3,6 +3,7 @@ import type { CredentialsOf } from "./credentials.js";
 import { MomoIpn, momoOutcome, verifyMomoIpn } from "./providers/momo.js";
 import {
   VNPAY_RSP,
+  VNPAY_SECURE_HASH,
   VnpayIpn,
   parseVnpayQuery,
   verifyVnpayIpn,
@@ -38,7 +39,21 @@ export type Outcome =
   | "invalid_signature"
   | "unknown_order"
   | "amount_mismatch"
-  | "unavailable";
+  | "unavailable"
+  /** Refused before any work: the source (or the merchant code) is over its rate (webhook-guard.ts). */
+  | "rate_limited";
+
+/**
+ * Thrown by `parse` when the request's signature field itself is unusable (e.g. a VNPay
+ * vnp_SecureHash that is not 128 hex digits): that is a checksum failure, not a malformed notice,
+ * and it is answered as a bad signature without any lookup.
+ */
+export class UnusableSignature extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UnusableSignature";
+  }
+}
 
 export interface Reply {
   status: number;
@@ -55,6 +70,8 @@ export interface RawWebhook {
 
 export interface ParsedWebhook<P extends PaymentProvider> {
   notice: Notice;
+  /** The provider's merchant code the request claims (not trusted yet): a rate-limit key. */
+  merchantCode: string;
   verify: (creds: CredentialsOf<P>) => boolean;
 }
 
@@ -84,6 +101,7 @@ export const momo: ProviderAdapter<"momo"> = {
         resultCode: String(ipn.resultCode),
         message: ipn.message,
       },
+      merchantCode: ipn.partnerCode,
       verify: (creds) => verifyMomoIpn(creds, ipn),
     };
   },
@@ -104,6 +122,8 @@ export const momo: ProviderAdapter<"momo"> = {
         return restError(404, "NOT_FOUND", detail);
       case "unavailable":
         return restError(503, "UNAVAILABLE", detail);
+      case "rate_limited":
+        return restError(429, "RATE_LIMITED", detail);
     }
   },
 };
@@ -123,6 +143,7 @@ export const zalopay: ProviderAdapter<"zalopay"> = {
         resultCode: "1",
         message: "paid",
       },
+      merchantCode: String(data.app_id),
       verify: (creds) => creds.appId === data.app_id && verifyZaloPayCallback(creds, callback),
     };
   },
@@ -141,6 +162,12 @@ export const zalopay: ProviderAdapter<"zalopay"> = {
         return { status: 200, body: ZALOPAY_RETURN.rejected(detail) };
       case "unavailable":
         return { status: 200, body: ZALOPAY_RETURN.retryLater };
+      case "rate_limited":
+        // return_code 0: ZaloPay calls back again later.
+        return {
+          status: 429,
+          body: { ...ZALOPAY_RETURN.retryLater, error: { code: "RATE_LIMITED", message: detail } },
+        };
       case "malformed":
         return {
           status: 400,
@@ -153,7 +180,14 @@ export const zalopay: ProviderAdapter<"zalopay"> = {
 export const vnpay: ProviderAdapter<"vnpay"> = {
   provider: "vnpay",
   parse(raw) {
-    const ipn = VnpayIpn.parse(parseVnpayQuery(raw.query));
+    const params = parseVnpayQuery(raw.query);
+    // VNPay checks the checksum first (its demo IPN): a hash that is there but cannot be a
+    // SHA-512 hex digest is a checksum failure (97). A query without any hash is no VNPay notice
+    // at all and stays malformed.
+    const hash = params.vnp_SecureHash;
+    if (hash !== undefined && !VNPAY_SECURE_HASH.test(hash))
+      throw new UnusableSignature("vnp_SecureHash is not a SHA-512 hex digest");
+    const ipn = VnpayIpn.parse(params);
     return {
       notice: {
         reference: ipn.vnp_TxnRef,
@@ -163,6 +197,7 @@ export const vnpay: ProviderAdapter<"vnpay"> = {
         resultCode: `${ipn.vnp_ResponseCode}/${ipn.vnp_TransactionStatus}`,
         message: `ResponseCode ${ipn.vnp_ResponseCode}, TransactionStatus ${ipn.vnp_TransactionStatus}`,
       },
+      merchantCode: ipn.vnp_TmnCode,
       verify: (creds) => verifyVnpayIpn(creds, ipn),
     };
   },
@@ -182,6 +217,11 @@ export const vnpay: ProviderAdapter<"vnpay"> = {
         return { status: 200, body: VNPAY_RSP.invalidAmount };
       case "unavailable":
         return { status: 200, body: VNPAY_RSP.unknownError };
+      case "rate_limited":
+        return {
+          status: 429,
+          body: { ...VNPAY_RSP.unknownError, error: { code: "RATE_LIMITED", message: detail } },
+        };
       case "malformed":
         return {
           status: 400,

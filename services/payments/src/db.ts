@@ -36,7 +36,10 @@ export interface PaymentsDB extends OutboxTable {
     tenant_id: string | null;
     reference: string | null;
     provider_txn_id: string | null;
+    /** At most 4 KiB of what the provider sent (webhook-guard.ts: auditPayload). */
     raw_payload: string;
+    /** The payload's size as received; larger than the stored text when it was cut. */
+    raw_payload_bytes: number | null;
     created_at: Generated<Date>;
   };
 }

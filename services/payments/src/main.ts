@@ -1,19 +1,20 @@
 import path from "node:path";
 import { z } from "zod";
-import { PaymentProvider } from "@lsp/contracts";
 import {
   bootDatabaseService,
   serviceCallers,
   mountSubschema,
   pingDatabase,
-  rawBodyOf,
   startOutboxRelay,
+  startRetention,
   startService,
 } from "@lsp/service-kit";
 import type { PaymentsDB } from "./db.js";
 import { resolvers, typeDefs, type PaymentsContext } from "./schema.js";
 import { reconcile } from "./reconcile.js";
-import { handleWebhook } from "./webhooks.js";
+import { retentionConfig, retentionRules } from "./retention.js";
+import { DEFAULT_GUARD, WebhookGuard } from "./webhook-guard.js";
+import { mountWebhookRoutes } from "./webhook-http.js";
 
 /** Provider hosts (sandbox by default) and our public address, used to build signed requests. */
 const providerConfig = {
@@ -23,6 +24,20 @@ const providerConfig = {
   PUBLIC_URL: z.url().default("http://localhost:4000"),
   /** A callback later than this is considered missed and the provider is asked. */
   RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(0).default(300),
+  /** Rejected (unverified) webhooks per second, and burst, one source address may cause (webhook-guard.ts). */
+  WEBHOOK_SOURCE_REJECTS_PER_SECOND: z.coerce
+    .number()
+    .positive()
+    .default(DEFAULT_GUARD.sourceRejections.ratePerSecond),
+  WEBHOOK_SOURCE_REJECT_BURST: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_GUARD.sourceRejections.burst),
+  /** Webhooks per second (and burst) naming one provider merchant code. */
+  WEBHOOK_MERCHANT_RATE: z.coerce.number().positive().default(DEFAULT_GUARD.merchant.ratePerSecond),
+  WEBHOOK_MERCHANT_BURST: z.coerce.number().int().positive().default(DEFAULT_GUARD.merchant.burst),
+  ...retentionConfig,
 };
 
 const { config, log, database } = await bootDatabaseService<PaymentsDB, typeof providerConfig>({
@@ -33,6 +48,21 @@ const { config, log, database } = await bootDatabaseService<PaymentsDB, typeof p
 const { db, pool } = database;
 const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "payments", log });
 const deps = { db, ports: config, log };
+const guard = new WebhookGuard({
+  ...DEFAULT_GUARD,
+  sourceRejections: {
+    ratePerSecond: config.WEBHOOK_SOURCE_REJECTS_PER_SECOND,
+    burst: config.WEBHOOK_SOURCE_REJECT_BURST,
+  },
+  merchant: { ratePerSecond: config.WEBHOOK_MERCHANT_RATE, burst: config.WEBHOOK_MERCHANT_BURST },
+});
+const stopRetention = startRetention({
+  db,
+  log,
+  lockKey: "payments",
+  intervalMs: config.RETENTION_INTERVAL_SECONDS * 1000,
+  rules: retentionRules(config),
+});
 
 // Users by their access token (no service calls this subschema as `system`).
 const callerOf = serviceCallers(config);
@@ -42,31 +72,8 @@ await startService({
   log,
   readiness: { database: () => pingDatabase(pool) },
   routes(app) {
-    // Internal: the edge forwards provider webhooks here through Dapr service invocation, with
-    // the body (MoMo, ZaloPay) and the query string (VNPay) exactly as the provider sent them.
-    app.all("/v1/webhooks/:provider", async (req, res) => {
-      const provider = PaymentProvider.safeParse(req.params.provider);
-      if (!provider.success) {
-        res.status(404).json({ error: { code: "NOT_FOUND", message: "unknown payment provider" } });
-        return;
-      }
-      const expected = provider.data === "vnpay" ? "GET" : "POST";
-      if (req.method !== expected) {
-        res
-          .status(405)
-          .json({ error: { code: "BAD_USER_INPUT", message: `${provider.data} webhooks use ${expected}` } });
-        return;
-      }
-      const queryAt = req.originalUrl.indexOf("?");
-      const raw = {
-        body: rawBodyOf(req)?.toString("utf8") ?? "",
-        query: queryAt < 0 ? "" : req.originalUrl.slice(queryAt + 1),
-        receivedAt: new Date(),
-      };
-      const reply = await handleWebhook(deps, provider.data, raw);
-      if (reply.body === undefined) res.status(reply.status).end();
-      else res.status(reply.status).json(reply.body);
-    });
+    // Internal: the edge forwards provider webhooks here through Dapr service invocation.
+    mountWebhookRoutes(app, deps, guard);
     // Input binding `reconcile-cron`: Dapr POSTs here on its schedule (components/local/payments.yaml).
     app.post("/reconcile-cron", async (_req, res) => {
       res.json(await reconcile(deps, { minAgeMs: config.RECONCILE_AFTER_SECONDS * 1000 }));
@@ -85,6 +92,7 @@ await startService({
     });
   },
   onShutdown: async () => {
+    await stopRetention();
     await stopRelay();
     await db.destroy();
   },

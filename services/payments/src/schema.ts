@@ -3,6 +3,7 @@ import { z } from "zod";
 import { PaymentProvider } from "@lsp/contracts";
 import {
   AppError,
+  withScope,
   VndScalar,
   withTenant,
   type Identity,
@@ -60,7 +61,10 @@ export const typeDefs = /* GraphQL */ `
     reason: String!
     reference: String
     providerTransactionId: String
+    "What the provider sent, at most 4 KiB; a longer payload ends with a truncation marker."
     rawPayload: String!
+    "The payload's size as received (null for rows older than the limit)."
+    rawPayloadBytes: Int
     createdAt: String!
   }
 
@@ -114,6 +118,9 @@ const toPayment = (p: PaymentRow) => ({
   createdAt: p.created_at.toISOString(),
 });
 
+/** Never a real location: stands for "none" in a NOT IN list that must not be empty. */
+const NO_LOCATION = "00000000-0000-0000-0000-000000000000";
+
 const columns = [
   "id",
   "order_id",
@@ -154,26 +161,42 @@ export const resolvers = {
         reference: r.reference,
         providerTransactionId: r.provider_txn_id,
         rawPayload: r.raw_payload,
+        rawPayloadBytes: r.raw_payload_bytes,
         createdAt: r.created_at.toISOString(),
       }));
     },
     payments: async (_: unknown, args: { orderId: string }, ctx: PaymentsContext) => {
       const orderId = z.uuid().parse(args.orderId);
-      const rows = await withTenant(ctx.db, ctx.identity().tenantId, (trx) =>
-        trx
+      const who = ctx.identity();
+      return withScope(ctx.db, who, async (trx) => {
+        // A caller limited to some branches asking about another branch's order gets a typed
+        // refusal, not an empty list: the order's branch is on its payment attempts (intents
+        // carry no location policy), the payments themselves only through the policy below.
+        if (who.locationIds !== undefined) {
+          const foreign = await trx
+            .selectFrom("payment_intents")
+            .select("location_id")
+            .where("order_id", "=", orderId)
+            .where("location_id", "not in", who.locationIds.length ? who.locationIds : [NO_LOCATION])
+            .executeTakeFirst();
+          if (foreign) throw new AppError("FORBIDDEN", "this order belongs to a branch outside your scope");
+        }
+        // Row-level security (tenant, and the caller's branches: migration 0004) decides what is seen.
+        const rows = await trx
           .selectFrom("payments")
           .select(columns)
           .where("order_id", "=", orderId)
           .orderBy("created_at")
-          .execute(),
-      );
-      return rows.map(toPayment);
+          .execute();
+        return rows.map(toPayment);
+      });
     },
     // One query for every order of a stitched result (no N+1).
     _paymentsOrders: async (_: unknown, args: { ids: string[] }, ctx: PaymentsContext) => {
       const ids = z.array(z.uuid()).max(500).parse(args.ids);
       if (ids.length === 0) return [];
-      const rows = await withTenant(ctx.db, ctx.identity().tenantId, (trx) =>
+      // Scoped like `payments`: an order of another branch merges as "no payment".
+      const rows = await withScope(ctx.db, ctx.identity(), (trx) =>
         trx
           .selectFrom("payments")
           .select(columns)

@@ -12,6 +12,7 @@ import {
 } from "@lsp/service-kit";
 import {
   ADAPTERS,
+  UnusableSignature,
   type Notice,
   type Outcome,
   type ProviderAdapter,
@@ -21,6 +22,7 @@ import {
 import { tenantCredentials } from "./credentials.js";
 import type { PaymentsDB } from "./db.js";
 import { fetchOrder, type OrderSummary } from "./orders.js";
+import { auditPayload, type WebhookGuard } from "./webhook-guard.js";
 
 const webhooksTotal = new Counter({
   name: "payments_webhooks_total",
@@ -42,6 +44,13 @@ export interface WebhookDeps {
   log: Logger;
 }
 
+/** Where a webhook came from, as the edge saw it, and the limits it is held to. */
+export interface WebhookSource {
+  /** The client address (`x-lsp-client-ip`), or "unknown". */
+  address: string;
+  guard: WebhookGuard;
+}
+
 export interface Decision {
   outcome: Outcome;
   detail: string;
@@ -60,11 +69,13 @@ async function decide<P extends PaymentProvider>(
   deps: WebhookDeps,
   adapter: ProviderAdapter<P>,
   raw: RawWebhook,
+  source: WebhookSource,
 ): Promise<Decision & { notice?: Notice }> {
   let parsed;
   try {
     parsed = adapter.parse(raw);
   } catch (err) {
+    if (err instanceof UnusableSignature) return { outcome: "invalid_signature", detail: err.message };
     const detail =
       err instanceof ZodError
         ? `malformed ${adapter.provider} notice: ${err.issues.map((i) => `${i.path.join(".") || "body"} ${i.message}`).join("; ")}`
@@ -73,6 +84,12 @@ async function decide<P extends PaymentProvider>(
   }
   const { notice } = parsed;
   const provider = adapter.provider;
+  if (!source.guard.admitMerchant(provider, parsed.merchantCode))
+    return {
+      notice,
+      outcome: "rate_limited",
+      detail: `too many notices for merchant ${parsed.merchantCode.slice(0, 50)}; retry later`,
+    };
 
   // The tenant comes from the order the reference points at, never from the payload. Intents
   // have row-level security: the owner-defined lookup maps the reference to its tenant and
@@ -241,47 +258,80 @@ const AUDITED: ReadonlySet<Outcome> = new Set([
   "unavailable",
 ]);
 
+/**
+ * Rejected before the notice could be trusted: anyone can send these at will, so they cost their
+ * source extra rate and their audit rows are sampled per source. The others come from notices
+ * whose signature verified (or from our side failing) and are always audited.
+ */
+const UNVERIFIED: ReadonlySet<Outcome> = new Set(["malformed", "invalid_signature", "unknown_order"]);
+
 /** Handles one webhook end to end and returns the reply the provider expects. */
 export async function handleWebhook(
   deps: WebhookDeps,
   provider: PaymentProvider,
   raw: RawWebhook,
+  source: WebhookSource,
 ): Promise<Reply & { outcome: Outcome }> {
   const adapter = ADAPTERS[provider] as ProviderAdapter<PaymentProvider>;
   const end = webhookSeconds.startTimer({ provider });
   let decision: Decision & { notice?: Notice };
-  try {
-    decision = await decide(deps, adapter, raw);
-  } catch (err) {
-    // Our side failed (sales, secret store or database unreachable): ask the provider to retry.
-    const appError = err instanceof AppError ? err : undefined;
-    deps.log.error({ err, provider }, "webhook handling failed");
-    decision = { outcome: "unavailable", detail: appError?.message ?? "temporary failure" };
+  if (!source.guard.admitSource(provider, source.address)) {
+    // Refused before parsing or any lookup, and not audited: the metric counts these.
+    decision = { outcome: "rate_limited", detail: "too many notices from this source; retry later" };
+  } else {
+    try {
+      decision = await decide(deps, adapter, raw, source);
+    } catch (err) {
+      // Our side failed (sales, secret store or database unreachable): ask the provider to retry.
+      const appError = err instanceof AppError ? err : undefined;
+      deps.log.error({ err, provider }, "webhook handling failed");
+      decision = { outcome: "unavailable", detail: appError?.message ?? "temporary failure" };
+    }
   }
-  if (AUDITED.has(decision.outcome)) {
-    const row = {
-      provider,
-      outcome: decision.outcome,
-      reason: decision.detail.slice(0, 2000),
-      tenant_id: decision.tenantId ?? null,
-      reference: decision.notice?.reference.slice(0, 200) ?? null,
-      provider_txn_id: decision.notice?.providerTxnId.slice(0, 100) ?? null,
-      raw_payload: provider === "vnpay" ? raw.query : raw.body,
-    };
-    // Row-level security: a tenant's audit row is written in its transaction; a row of an
-    // unknown tenant outside any (see migration 0003).
-    const { tenantId } = decision;
-    await (
-      tenantId
-        ? withTenant(deps.db, tenantId, (trx) => trx.insertInto("webhook_audit").values(row).execute())
-        : deps.db.insertInto("webhook_audit").values(row).execute()
-    ).catch((err: unknown) => deps.log.error({ err }, "could not write the webhook audit record"));
-  }
+  const unverified = UNVERIFIED.has(decision.outcome);
+  if (unverified) source.guard.penalize(source.address);
+  if (AUDITED.has(decision.outcome) && (!unverified || source.guard.mayAudit(provider, source.address)))
+    await writeAudit(deps, provider, raw, decision, source.address);
   webhooksTotal.inc({ provider, outcome: decision.outcome });
   end();
   deps.log.info(
-    { provider, outcome: decision.outcome, detail: decision.detail, paymentId: decision.paymentId },
+    {
+      provider,
+      outcome: decision.outcome,
+      detail: decision.detail,
+      paymentId: decision.paymentId,
+      source: source.address,
+    },
     "webhook",
   );
   return { ...adapter.reply(decision.outcome, decision.detail), outcome: decision.outcome };
+}
+
+/** One bounded audit row: payload cut to 4 KiB (marked, original size kept), reason to 2,000. */
+async function writeAudit(
+  deps: WebhookDeps,
+  provider: PaymentProvider,
+  raw: RawWebhook,
+  decision: Decision & { notice?: Notice },
+  source: string,
+): Promise<void> {
+  const payload = auditPayload(provider === "vnpay" ? raw.query : raw.body);
+  const row = {
+    provider,
+    outcome: decision.outcome,
+    reason: `${decision.detail.slice(0, 1900)} (source ${source})`,
+    tenant_id: decision.tenantId ?? null,
+    reference: decision.notice?.reference.slice(0, 200) ?? null,
+    provider_txn_id: decision.notice?.providerTxnId.slice(0, 100) ?? null,
+    raw_payload: payload.text,
+    raw_payload_bytes: payload.bytes,
+  };
+  // Row-level security: a tenant's audit row is written in its transaction; a row of an
+  // unknown tenant outside any (see migration 0003).
+  const { tenantId } = decision;
+  await (
+    tenantId
+      ? withTenant(deps.db, tenantId, (trx) => trx.insertInto("webhook_audit").values(row).execute())
+      : deps.db.insertInto("webhook_audit").values(row).execute()
+  ).catch((err: unknown) => deps.log.error({ err }, "could not write the webhook audit record"));
 }

@@ -1,7 +1,7 @@
 // Each provider's reply for every outcome, and what each adapter reads from a request.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ADAPTERS, type Outcome } from "../src/adapters.js";
+import { ADAPTERS, UnusableSignature, type Outcome } from "../src/adapters.js";
 import { signMomoIpn } from "../src/providers/momo.js";
 import { vnpaySecureHash, vnpaySignData } from "../src/providers/vnpay.js";
 import { zaloPayMac } from "../src/providers/zalopay.js";
@@ -16,6 +16,7 @@ const outcomes: Outcome[] = [
   "unknown_order",
   "amount_mismatch",
   "unavailable",
+  "rate_limited",
 ];
 const codeOf = (r: { status: number; body?: unknown }) => {
   const b = r.body as Record<string, unknown> | undefined;
@@ -40,6 +41,7 @@ test("replies: MoMo 204 when accepted, ZaloPay return_code, VNPay RspCode", () =
       "unknown_order:NOT_FOUND",
       "amount_mismatch:BAD_USER_INPUT",
       "unavailable:UNAVAILABLE",
+      "rate_limited:RATE_LIMITED",
     ],
     zalopay: [
       "accepted:1",
@@ -51,6 +53,7 @@ test("replies: MoMo 204 when accepted, ZaloPay return_code, VNPay RspCode", () =
       "unknown_order:-1",
       "amount_mismatch:-1",
       "unavailable:0",
+      "rate_limited:0",
     ],
     vnpay: [
       "accepted:00",
@@ -62,6 +65,7 @@ test("replies: MoMo 204 when accepted, ZaloPay return_code, VNPay RspCode", () =
       "unknown_order:01",
       "amount_mismatch:04",
       "unavailable:99",
+      "rate_limited:99",
     ],
   });
   // Malformed requests are 4xx for every provider; everything else ZaloPay and VNPay get as 200.
@@ -69,6 +73,30 @@ test("replies: MoMo 204 when accepted, ZaloPay return_code, VNPay RspCode", () =
     assert.equal(ADAPTERS[p].reply("malformed", "x").status, 400);
   assert.equal(ADAPTERS.vnpay.reply("invalid_signature", "x").status, 200);
   assert.equal(ADAPTERS.momo.reply("accepted", "x").body, undefined);
+  for (const p of ["momo", "zalopay", "vnpay"] as const)
+    assert.equal(ADAPTERS[p].reply("rate_limited", "x").status, 429);
+});
+
+test("VNPay: a vnp_SecureHash that cannot be a SHA-512 digest is a checksum failure (97), not malformed (99)", () => {
+  const params = {
+    vnp_Amount: "500000",
+    vnp_TmnCode: "T",
+    vnp_TxnRef: "R",
+    vnp_TransactionNo: "1",
+    vnp_ResponseCode: "00",
+    vnp_TransactionStatus: "00",
+  };
+  for (const hash of ["zz", "ab".repeat(63), "ab".repeat(65), "", `${"g".repeat(128)}`])
+    assert.throws(
+      () => ADAPTERS.vnpay.parse({ body: "", query: `${vnpaySignData(params)}&vnp_SecureHash=${hash}` }),
+      UnusableSignature,
+      `hash ${JSON.stringify(hash)}`,
+    );
+  // No hash at all is no VNPay notice: malformed, as before.
+  assert.throws(
+    () => ADAPTERS.vnpay.parse({ body: "", query: vnpaySignData(params) }),
+    (err: unknown) => !(err instanceof UnusableSignature),
+  );
 });
 
 test("adapters read the reference, transaction id, amount and outcome; verification uses the given keys", () => {

@@ -1,10 +1,14 @@
 import path from "node:path";
 import {
   bootDatabaseService,
+  DAY_MS,
+  deleteOlderThan,
+  deleteThroughFunction,
   serviceCallers,
   mountSubschema,
   pingDatabase,
   startOutboxRelay,
+  startRetention,
   startService,
   subscriptionRoute,
 } from "@lsp/service-kit";
@@ -18,6 +22,30 @@ const { config, log, database } = await bootDatabaseService<SalesDB>({
 });
 const { db, pool } = database;
 const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "sales", log });
+// Retention (README: Retention): published outbox rows 7 d; consumed event ids 45 d (longer than
+// notifications keeps a dead letter it may replay to the payments topic); idempotency keys 30 d.
+const stopRetention = startRetention({
+  db,
+  log,
+  lockKey: "sales",
+  rules: [
+    {
+      name: "outbox",
+      horizonMs: 7 * DAY_MS,
+      deleteBatch: deleteOlderThan({ table: "outbox", column: "published_at" }),
+    },
+    {
+      name: "processed_events",
+      horizonMs: 45 * DAY_MS,
+      deleteBatch: deleteOlderThan({ table: "processed_events", column: "processed_at" }),
+    },
+    {
+      name: "idempotency_keys",
+      horizonMs: 30 * DAY_MS,
+      deleteBatch: deleteThroughFunction("purge_idempotency_keys"),
+    },
+  ],
+});
 
 // Users by their access token; payments and notifications as system callers in a tenant.
 const callerOf = serviceCallers(config, { systemCallers: ["payments", "notifications"] });
@@ -52,6 +80,7 @@ await startService({
     });
   },
   onShutdown: async () => {
+    await stopRetention();
     await stopRelay();
     await db.destroy();
   },

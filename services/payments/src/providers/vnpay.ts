@@ -25,6 +25,9 @@ export function vnpaySecureHash(hashSecret: string, params: Record<string, strin
   return hmacHex("sha512", hashSecret, vnpaySignData(params));
 }
 
+/** HMAC-SHA512 as hex, either case. */
+export const VNPAY_SECURE_HASH = /^[0-9a-fA-F]{128}$/;
+
 const digits = (n: number) => z.string().regex(new RegExp(`^\\d{1,${n}}$`));
 
 /** The IPN query VNPay sends (v2.1.0); other vnp_ fields are signed but not needed here. */
@@ -36,7 +39,7 @@ export const VnpayIpn = z
     vnp_TransactionNo: z.string().min(1).max(30),
     vnp_ResponseCode: z.string().min(1).max(4),
     vnp_TransactionStatus: z.string().min(1).max(4),
-    vnp_SecureHash: z.string().regex(/^[0-9a-fA-F]{128}$/, "vnp_SecureHash must be 128 hex characters"),
+    vnp_SecureHash: z.string().regex(VNPAY_SECURE_HASH, "vnp_SecureHash must be 128 hex characters"),
   })
   .catchall(z.string().max(2000));
 export type VnpayIpn = z.infer<typeof VnpayIpn>;
