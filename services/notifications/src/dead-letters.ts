@@ -1,8 +1,7 @@
 import type { Express } from "express";
 import type { Kysely } from "kysely";
 import { z } from "zod";
-import { PUBSUB_NAME } from "@lsp/contracts";
-import { AppError, publishEvent, withTenant, type Logger, type SidecarPorts } from "@lsp/service-kit";
+import { AppError, withTenant, type Logger } from "@lsp/service-kit";
 import type { NotificationsDB } from "./db.js";
 
 /** The dead-letter topic of each topic notifications subscribes to (see components/local). */
@@ -92,12 +91,17 @@ export async function listDeadLetters(
   });
 }
 
+/** Runs one stored event through notifications' own handler of its original topic again. */
+export type Redeliver = (topic: string, eventId: string, type: string, data: unknown) => Promise<void>;
+
 /**
- * Publishes a dead letter again to its original topic, as the same CloudEvent (same id, so
- * consumers that already handled it skip it), and marks it replayed.
+ * Hands a dead letter to notifications' own handler of its original topic again (the same event
+ * id, so a handler that already applied it skips it) and marks it replayed. It is not published
+ * again: the topic belongs to its producer (payments, ai, dashboard), whose other consumers must
+ * not see it twice, and notifications may publish only its own topics (components/access.yaml).
  */
 export async function replayDeadLetter(
-  deps: { db: Kysely<NotificationsDB>; ports: SidecarPorts },
+  deps: { db: Kysely<NotificationsDB>; redeliver: Redeliver },
   tenantId: string,
   id: string,
 ): Promise<DeadLetterView> {
@@ -110,26 +114,8 @@ export async function replayDeadLetter(
       .executeTakeFirst(),
   );
   if (!row) throw new AppError("NOT_FOUND", `dead letter ${id} not found`);
-  const {
-    id: eventId,
-    type,
-    data,
-    source,
-  } = row.cloud_event as { id: string; type: string; data: unknown; source?: string };
-  // Through the one sidecar client (it carries the Dapr API token the sidecar demands).
-  await publishEvent(
-    deps.ports,
-    PUBSUB_NAME,
-    row.topic,
-    JSON.stringify({
-      specversion: "1.0",
-      id: eventId,
-      type,
-      source: source ?? "notifications-replay",
-      datacontenttype: "application/json",
-      data,
-    }),
-  );
+  const { id: eventId, type, data } = row.cloud_event as { id: string; type: string; data: unknown };
+  await deps.redeliver(row.topic, eventId, type, data);
   const updated = await withTenant(deps.db, tenantId, (trx) =>
     trx
       .updateTable("dead_letters")

@@ -1,6 +1,7 @@
 import path from "node:path";
-import { parseEvent } from "@lsp/contracts";
+import { isEventType, parseEvent, type EventType } from "@lsp/contracts";
 import {
+  AppError,
   bootDatabaseService,
   serviceCallers,
   mountSubschema,
@@ -9,9 +10,10 @@ import {
   startRetention,
   startService,
   subscriptionRoute,
+  type EventHandlers,
 } from "@lsp/service-kit";
 import type { NotificationsDB } from "./db.js";
-import { mountDeadLetterRoutes } from "./dead-letters.js";
+import { mountDeadLetterRoutes, type Redeliver } from "./dead-letters.js";
 import { sendDueDigests } from "./digest.js";
 import { eventHandlers } from "./handlers.js";
 import { pushNotification } from "./push.js";
@@ -35,6 +37,27 @@ const stopRetention = startRetention({
   rules: retentionRules(config),
 });
 
+// The handlers of each topic notifications subscribes to; a dead letter's replay runs the same one.
+const feedHandlers = eventHandlers(deps);
+const handlersByTopic = {
+  payments: feedHandlers,
+  ai: feedHandlers,
+  dashboard: feedHandlers,
+  notifications: {
+    "notification.created": async (eventId, n) => {
+      const result = await pushNotification(deps, eventId, parseEvent("notification.created", n));
+      log.debug({ eventId, result }, "push");
+    },
+  } satisfies EventHandlers,
+} satisfies Record<string, EventHandlers>;
+const redeliver: Redeliver = async (topic, eventId, type, data) => {
+  const byType: EventHandlers | undefined = (handlersByTopic as Record<string, EventHandlers>)[topic];
+  const handler = isEventType(type) ? byType?.[type] : undefined;
+  if (!handler) throw new AppError("BAD_USER_INPUT", `a ${type} event of ${topic} cannot be replayed here`);
+  const parsed = parseEvent(type as EventType, data);
+  await (handler as (id: string, d: unknown) => Promise<void>)(eventId, parsed);
+};
+
 // Users by their access token (no service calls this subschema as `system`).
 const callerOf = serviceCallers(config);
 
@@ -45,21 +68,10 @@ await startService({
   routes(app) {
     // Declarative subscriptions (components/local/notifications.yaml) deliver here; a handler
     // failure answers 500 so that Dapr retries and finally dead-letters the message.
-    const handlers = eventHandlers(deps);
-    subscriptionRoute(app, "/events/payments", handlers, log);
-    subscriptionRoute(app, "/events/ai", handlers, log);
-    subscriptionRoute(app, "/events/dashboard", handlers, log);
-    subscriptionRoute(
-      app,
-      "/events/push",
-      {
-        "notification.created": async (eventId, n) => {
-          const result = await pushNotification(deps, eventId, parseEvent("notification.created", n));
-          log.debug({ eventId, result }, "push");
-        },
-      },
-      log,
-    );
+    subscriptionRoute(app, "/events/payments", handlersByTopic.payments, log);
+    subscriptionRoute(app, "/events/ai", handlersByTopic.ai, log);
+    subscriptionRoute(app, "/events/dashboard", handlersByTopic.dashboard, log);
+    subscriptionRoute(app, "/events/push", handlersByTopic.notifications, log);
     mountDeadLetterRoutes(app, db, log);
     // Input binding `digest-cron`: Dapr POSTs here on its schedule.
     app.post("/digest-cron", async (_req, res) => {
@@ -74,6 +86,7 @@ await startService({
       context: async ({ request }) => ({
         db,
         ports: config,
+        redeliver,
         identity: (await callerOf(request.headers)).identity,
       }),
     });

@@ -2,7 +2,7 @@ import type { Kysely, Selectable, Transaction } from "kysely";
 import { z } from "zod";
 import { AppError, withScope, withTenant, type Identity, type SidecarPorts } from "@lsp/service-kit";
 import type { NotificationsDB } from "./db.js";
-import { listDeadLetters, replayDeadLetter } from "./dead-letters.js";
+import { listDeadLetters, replayDeadLetter, type Redeliver } from "./dead-letters.js";
 import { formatClock, parseClock } from "./quiet-hours.js";
 import { recipientIdOf } from "./recipients.js";
 import { KINDS } from "./templates.js";
@@ -72,6 +72,8 @@ export const typeDefs = /* GraphQL */ `
 export interface NotificationsContext {
   db: Kysely<NotificationsDB>;
   ports: SidecarPorts;
+  /** Runs a dead letter through notifications' own handler of its topic again (replay). */
+  redeliver: Redeliver;
   identity: () => Identity;
 }
 

@@ -35,6 +35,7 @@ describe("notifications: scope and retention", { timeout: 180_000 }, () => {
   const ctx = (who: Identity) => ({
     db: database.db,
     ports: { DAPR_HTTP_PORT: 1, DAPR_GRPC_PORT: 1 },
+    redeliver: () => Promise.reject(new Error("no replay in this test")),
     identity: () => who,
   });
   const savePrefs = (who: Identity, input: Record<string, unknown>) =>
