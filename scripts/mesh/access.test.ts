@@ -186,3 +186,8 @@ test("docs/security.md's table is generated from access.yaml", () => {
   const table = /<!-- access-table:begin -->\n([\s\S]*?)\n<!-- access-table:end -->/.exec(doc)?.[1];
   assert.equal(table, accessTable(access), "run `npx tsx scripts/mesh/access.ts --table` and paste it");
 });
+
+test("every topic of the event contracts is a topic of access.yaml (a refused publish blocks an outbox)", async () => {
+  const { TOPICS } = await import("@lsp/contracts");
+  for (const topic of Object.values(TOPICS)) assert.ok(access.topics.includes(topic), `${topic} missing`);
+});
