@@ -130,6 +130,5 @@ export function accessTable(access: Access): string {
 
 // `npx tsx scripts/mesh/access.ts --table` prints the table for docs/security.md.
 if (process.argv[1]?.endsWith("access.ts") && process.argv.includes("--table")) {
-  const { REPO } = await import("./mesh.js");
-  console.log(accessTable(loadAccess(REPO)));
+  console.log(accessTable(loadAccess(path.resolve(import.meta.dirname, "..", ".."))));
 }
