@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, parseAllDocuments, stringify } from "yaml";
-import { z } from "zod";
+import { AccessText } from "./mesh/access.js";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const CHART = path.join(REPO, "charts", "lsp");
@@ -246,22 +246,10 @@ export function generateDashboards(outDir: string): void {
 export const ACCESS_SOURCE = path.join(REPO, "components", "access.yaml");
 export const ACCESS_COPY = path.join(DAPR_COPIES, "access.yaml");
 
-const Operation = z
-  .string()
-  .regex(/^(GET|POST|PUT|PATCH|DELETE) \/[A-Za-z0-9._~/*-]*$/, "expected 'VERB /path'");
-const AppAccess = z.object({
-  invokes: z.record(z.string(), z.array(Operation)),
-  actors: z.array(z.string()).optional(),
-  secrets: z.array(z.string()),
-  merchantCredentials: z.boolean().optional(),
-  publishes: z.array(z.string()),
-  subscribes: z.array(z.string()),
-});
-const AccessFile = z.object({ topics: z.array(z.string()).min(1), apps: z.record(z.string(), AppAccess) });
-export type Access = z.infer<typeof AccessFile>;
+export type Access = AccessText;
 
 export function parseAccess(text: string): Access {
-  return AccessFile.parse(parse(text));
+  return AccessText.parse(parse(text));
 }
 
 export interface AclOperation {

@@ -11,29 +11,37 @@ import { z } from "zod";
 
 type Verb = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 /** "VERB /path", the path in Dapr ACL syntax (`/*` one segment, `/**` any). */
-const Operation = z
+const OperationText = z
   .string()
-  .regex(/^(GET|POST|PUT|PATCH|DELETE) \/[A-Za-z0-9._~/*-]*$/, "expected 'VERB /path'")
-  .transform((s) => {
-    const [verb, opPath] = s.split(" ") as [Verb, string];
-    return { verb, path: opPath };
+  .regex(/^(GET|POST|PUT|PATCH|DELETE) \/[A-Za-z0-9._~/*-]*$/, "expected 'VERB /path'");
+const Operation = OperationText.transform((s) => {
+  const [verb, opPath] = s.split(" ") as [Verb, string];
+  return { verb, path: opPath };
+});
+
+/** The file's schema, with operations as written ("VERB /path") or parsed ({verb, path}). */
+function accessFile<O extends z.ZodType>(operation: O) {
+  return z.strictObject({
+    topics: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)).min(1),
+    apps: z.record(
+      z.string(),
+      z.strictObject({
+        invokes: z.record(z.string(), z.array(operation)),
+        actors: z.array(z.string()).optional(),
+        secrets: z.array(z.string()),
+        merchantCredentials: z.boolean().optional(),
+        publishes: z.array(z.string()),
+        subscribes: z.array(z.string()),
+      }),
+    ),
   });
-
-const AppAccess = z.strictObject({
-  invokes: z.record(z.string(), z.array(Operation)),
-  actors: z.array(z.string()).optional(),
-  secrets: z.array(z.string()),
-  merchantCredentials: z.boolean().optional(),
-  publishes: z.array(z.string()),
-  subscribes: z.array(z.string()),
-});
-export type AppAccess = z.infer<typeof AppAccess>;
-
-const AccessFile = z.strictObject({
-  topics: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)),
-  apps: z.record(z.string(), AppAccess),
-});
+}
+const AccessFile = accessFile(Operation);
 export type Access = z.infer<typeof AccessFile>;
+export type AppAccess = Access["apps"][string];
+/** access.yaml as written (the chart's checks compare its text form with rendered resources). */
+export const AccessText = accessFile(OperationText);
+export type AccessText = z.infer<typeof AccessText>;
 
 /** Dapr's trust domain of workload identities when a Configuration does not name one. */
 export const TRUST_DOMAIN = "public";

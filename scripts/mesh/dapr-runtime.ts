@@ -120,18 +120,7 @@ export async function startSentry(
       configFile,
       "--issuer-credentials",
       dir,
-      "--port",
-      String(s.port),
-      "--listen-address",
-      "127.0.0.1",
-      "--healthz-port",
-      String(s.healthz),
-      "--healthz-listen-address",
-      "127.0.0.1",
-      "--metrics-port",
-      String(s.metrics),
-      "--metrics-listen-address",
-      "127.0.0.1",
+      ...onLoopback(s),
       "--log-as-json",
       "--log-level",
       daprLogLevel(),
@@ -145,6 +134,18 @@ export async function startSentry(
     { timeoutMs: 30_000, process: proc },
   );
   return { proc, trust: { dir, caFile } };
+}
+
+/** A control-plane service's API, health and metrics listeners, on loopback only. */
+function onLoopback(ports: { port: number; healthz: number; metrics: number }): string[] {
+  return [
+    ["--port", ports.port],
+    ["--listen-address", "127.0.0.1"],
+    ["--healthz-port", ports.healthz],
+    ["--healthz-listen-address", "127.0.0.1"],
+    ["--metrics-port", ports.metrics],
+    ["--metrics-listen-address", "127.0.0.1"],
+  ].flatMap(([flag, value]) => [String(flag), String(value)]);
 }
 
 /** The flags that put a control-plane service (placement, scheduler) on Sentry's mTLS. */
@@ -171,18 +172,7 @@ export async function startPlacement(
     "placement",
     path.join(bin, "placement"),
     [
-      "--port",
-      String(p.port),
-      "--listen-address",
-      "127.0.0.1",
-      "--healthz-port",
-      String(p.healthz),
-      "--healthz-listen-address",
-      "127.0.0.1",
-      "--metrics-port",
-      String(p.metrics),
-      "--metrics-listen-address",
-      "127.0.0.1",
+      ...onLoopback(p),
       "--initial-cluster",
       `dapr-placement-0=127.0.0.1:${p.raft}`,
       ...controlPlaneTls(plan, trust),
@@ -214,20 +204,9 @@ export async function startScheduler(
     "scheduler",
     path.join(bin, "scheduler"),
     [
-      "--port",
-      String(s.port),
-      "--listen-address",
-      "127.0.0.1",
+      ...onLoopback(s),
       "--override-broadcast-host-port",
       `127.0.0.1:${s.port}`,
-      "--healthz-port",
-      String(s.healthz),
-      "--healthz-listen-address",
-      "127.0.0.1",
-      "--metrics-port",
-      String(s.metrics),
-      "--metrics-listen-address",
-      "127.0.0.1",
       "--etcd-data-dir",
       etcdDir,
       "--etcd-client-port",
