@@ -584,6 +584,12 @@ describe("access rules from components/access.yaml", () => {
           key: "token",
         });
         assert.equal(env.get("OPS_PORT")?.value, "9464", where);
+        // The sidecar client's own allow-list is access.yaml's `invokes` of the app, as written.
+        assert.deepEqual(
+          JSON.parse(env.get("LSP_ALLOWED_INVOCATIONS")?.value ?? "null"),
+          access.apps[app]?.invokes,
+          `${where}: LSP_ALLOWED_INVOCATIONS`,
+        );
         assert.equal(
           env.get("OPS_HOST")?.value,
           "0.0.0.0",

@@ -8,7 +8,15 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
-import { accessTable, loadAccess, LOCAL_NAMESPACE, TRUST_DOMAIN, type Access } from "./access.js";
+import { invocationAllowed } from "../../packages/service-kit/src/dapr.js";
+import {
+  accessTable,
+  allowedInvocations,
+  loadAccess,
+  LOCAL_NAMESPACE,
+  TRUST_DOMAIN,
+  type Access,
+} from "./access.js";
 import { renderComponents } from "./dapr-runtime.js";
 import { REPO } from "./mesh.js";
 
@@ -190,4 +198,19 @@ test("docs/security.md's table is generated from access.yaml", () => {
 test("every topic of the event contracts is a topic of access.yaml (a refused publish blocks an outbox)", async () => {
   const { TOPICS } = await import("@lsp/contracts");
   for (const topic of Object.values(TOPICS)) assert.ok(access.topics.includes(topic), `${topic} missing`);
+});
+
+test("each app's own sidecar client refuses the same invocations its callees' access control refuses", () => {
+  for (const caller of APPS) {
+    const list = allowedInvocations(access, caller);
+    for (const callee of APPS)
+      for (const probe of PROBES) {
+        const [verb = "", opPath = ""] = probe.split(" ");
+        assert.equal(
+          invocationAllowed(list, callee, verb, opPath.replace(/^\//, "")),
+          listed(access, caller, callee, verb, opPath),
+          `${caller} → ${callee}: ${probe}`,
+        );
+      }
+  }
 });

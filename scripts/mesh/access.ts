@@ -112,6 +112,16 @@ export function pubsubScopeMetadata(access: Access): Record<string, string> {
   };
 }
 
+/** What `app` may invoke, as the JSON its sidecar client checks (LSP_ALLOWED_INVOCATIONS). */
+export function allowedInvocations(access: Access, app: string): string {
+  const invokes = access.apps[app]?.invokes ?? {};
+  return JSON.stringify(
+    Object.fromEntries(
+      Object.entries(invokes).map(([callee, ops]) => [callee, ops.map((o) => `${o.verb} ${o.path}`)]),
+    ),
+  );
+}
+
 /** The apps that read merchant credentials (their store is scoped to them alone). */
 export function appsWithMerchantCredentials(access: Access): string[] {
   return Object.entries(access.apps)

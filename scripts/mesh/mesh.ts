@@ -11,7 +11,7 @@ import {
   startPostgres,
   startRedis,
 } from "./infra.js";
-import { loadAccess } from "./access.js";
+import { allowedInvocations, loadAccess } from "./access.js";
 import {
   daprBinDir,
   renderComponents,
@@ -264,6 +264,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         DAPR_HTTP_PORT: String(ports.daprHttp),
         DAPR_GRPC_PORT: String(ports.daprGrpc),
         DAPR_API_TOKEN: tokens[app].daprApiToken,
+        LSP_ALLOWED_INVOCATIONS: allowedInvocations(access, app),
         APP_API_TOKEN: tokens[app].appApiToken,
         OPS_PORT: String(ports.ops),
         LOG_LEVEL: opts.logLevel ?? "info",

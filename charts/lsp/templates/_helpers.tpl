@@ -133,3 +133,12 @@ daprconfig-{{ .name }}
 {{- define "lsp.merchantNamespace" -}}
 {{ .Values.merchantCredentials.namespace | default (printf "%s-merchant-credentials" .Release.Namespace) }}
 {{- end }}
+
+{{/*
+What one app may invoke, as the JSON its sidecar client checks (LSP_ALLOWED_INVOCATIONS): the
+app's `invokes` of access.yaml, `{"<callee>": ["VERB /path", …]}`.
+*/}}
+{{- define "lsp.allowedInvocations" -}}
+{{- $invokes := (index .access.apps .app).invokes | default dict -}}
+{{- $invokes | toJson -}}
+{{- end -}}

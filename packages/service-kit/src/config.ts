@@ -9,6 +9,8 @@ export const BaseConfig = z.object({
   DAPR_GRPC_PORT: z.coerce.number().int().positive().default(50001),
   /** App → its sidecar: the sidecar refuses API calls without it (Dapr's DAPR_API_TOKEN). */
   DAPR_API_TOKEN: z.string().min(32, "DAPR_API_TOKEN must be at least 32 characters"),
+  /** What this app may invoke (components/access.yaml as JSON); see service-kit's dapr.ts. */
+  LSP_ALLOWED_INVOCATIONS: z.string().optional(),
   /** Sidecar → app: every route but /healthz refuses a request without it (Dapr's APP_API_TOKEN). */
   APP_API_TOKEN: z.string().min(32, "APP_API_TOKEN must be at least 32 characters"),
   /** The ops listener: /metrics and /readyz, for the platform only (never behind the sidecar or ingress). */

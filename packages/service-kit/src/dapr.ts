@@ -12,6 +12,12 @@ export interface SidecarPorts {
   DAPR_HTTP_PORT: number;
   DAPR_GRPC_PORT: number;
   DAPR_API_TOKEN?: string | undefined;
+  /**
+   * What this app may invoke, from components/access.yaml (`{"auth": ["GET /v1/locations/*"]}`,
+   * set by the launcher and the chart). When given, any other call is refused here, before it
+   * reaches the sidecar; the callee's access control refuses it again.
+   */
+  LSP_ALLOWED_INVOCATIONS?: string | undefined;
 }
 
 /** The Dapr SDK client, over gRPC to the local sidecar; its own logs become our JSON lines. */
@@ -108,8 +114,40 @@ export async function invokeService(
   init: SidecarInit & { query?: string } = {},
 ): Promise<Response> {
   if (!APP_ID.test(appId)) throw new AppError("BAD_USER_INPUT", "refused: not an app id");
-  const path = checkMethodPath(method) + checkQuery(init.query);
-  return sidecarFetch(ports, `invoke/${appId}/method/${path}`, init, appId);
+  const plain = checkMethodPath(method);
+  const verb = (init.method ?? (init.body === undefined ? "GET" : "POST")).toUpperCase();
+  if (!invocationAllowed(ports.LSP_ALLOWED_INVOCATIONS, appId, verb, plain))
+    throw new AppError("FORBIDDEN", `refused: ${verb} /${plain} on ${appId} is not an allowed invocation`);
+  return sidecarFetch(ports, `invoke/${appId}/method/${plain}${checkQuery(init.query)}`, init, appId);
+}
+
+const allowLists = new Map<string, Record<string, string[]>>();
+
+/**
+ * Whether `verb /path` on `appId` is in the allow-list (Dapr ACL syntax: `/*` one segment, `/**`
+ * the rest); true when no list is configured (unit tests, tools).
+ */
+export function invocationAllowed(
+  list: string | undefined,
+  appId: string,
+  verb: string,
+  path: string,
+): boolean {
+  if (list === undefined) return true;
+  let parsed = allowLists.get(list);
+  if (!parsed) {
+    parsed = JSON.parse(list) as Record<string, string[]>;
+    allowLists.set(list, parsed);
+  }
+  const segments = path.split("/");
+  return (parsed[appId] ?? []).some((op) => {
+    const [opVerb, opPath = ""] = op.split(" ");
+    if (opVerb !== verb) return false;
+    const pattern = opPath.replace(/^\//, "").split("/");
+    if (pattern[pattern.length - 1] === "**")
+      return pattern.slice(0, -1).every((p, i) => p === "*" || p === segments[i]);
+    return pattern.length === segments.length && pattern.every((p, i) => p === "*" || p === segments[i]);
+  });
 }
 
 /** Publishes one CloudEvent (`application/cloudevents+json`) to a topic; throws unless accepted. */

@@ -54,3 +54,27 @@ test("every sidecar call carries the app's Dapr API token and goes to /v1.0/invo
     },
   ]);
 });
+
+test("with an allow-list, the client invokes only the listed operations", async () => {
+  const ports = {
+    DAPR_HTTP_PORT: 1,
+    DAPR_GRPC_PORT: 1,
+    LSP_ALLOWED_INVOCATIONS: JSON.stringify({ auth: ["GET /v1/locations/*", "POST /graphql"] }),
+  };
+  for (const [app, method, verb] of [
+    ["auth", "v1/keys/rotate", "POST"],
+    ["auth", "v1/locations/a/b", "GET"],
+    ["auth", "graphql", "GET"],
+    ["sales", "graphql", "POST"],
+  ] as const)
+    await assert.rejects(
+      invokeService(ports, app, method, { method: verb }),
+      (e: unknown) => e instanceof AppError && e.code === "FORBIDDEN",
+      `${verb} ${app}/${method}`,
+    );
+  // An allowed call gets past the list (and fails later only because no sidecar listens on port 1).
+  await assert.rejects(
+    invokeService(ports, "auth", "v1/locations/x", { timeoutMs: 500 }),
+    (e: unknown) => e instanceof AppError && e.code === "UNAVAILABLE",
+  );
+});
