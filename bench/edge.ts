@@ -3,7 +3,8 @@
 //      invalidated by dashboard.updated), against the same query executed (Cache-Control:
 //      no-cache: stitched, the dashboard's report cache warm): req/s, p50/p99 at fixed concurrency
 //  (b) a stitched query at the edge against the same fields asked straight from the dashboard
-//      service (its app port, identity headers as the edge sends them), and their latency ratio
+//      service (its app port, as its sidecar calls it: app token + the user's own token), and
+//      their latency ratio
 //  (c) order ingest through the edge: orders/s until every order is persisted and aggregated
 //  (d) order created → dashboardUpdates event over graphql-ws: p50/p99 at a steady rate
 // The load generator runs on the same 2 cores as the mesh; its own CPU use is part of the figure.
@@ -89,14 +90,18 @@ try {
   );
 
   // (b) the edge's stitched query vs the dashboard's own answer to the same fields.
-  const tenantId = ((await gql<{ tenant: { id: string } }>("query { tenant { id } }")).data?.tenant.id ??
-    "") as string;
   const stitched = JSON.stringify({ query: `query { location(id: "${loc}") { todayRevenue todayOrders } }` });
   const direct = JSON.stringify({
     query: `query { _dashboardLocations(ids: ["${loc}"]) { todayRevenue todayOrders } }`,
   });
   const dashboardUrl = `http://127.0.0.1:${mesh.plan.apps.dashboard.app}/graphql`;
-  const identity = { "content-type": "application/json", "x-lsp-tenant-id": tenantId, "x-lsp-role": "owner" };
+  // As the edge's delegation arrives there: the dashboard's app token (from its sidecar) and the
+  // caller's own access token, which the dashboard verifies.
+  const identity = {
+    "content-type": "application/json",
+    "dapr-api-token": mesh.tokens.dashboard.appApiToken,
+    authorization: (await edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug)).authorization ?? "",
+  };
   await closedLoop(concurrency, 2, post(dashboardUrl, direct, identity));
   const bDirect = await closedLoop(concurrency, seconds, post(dashboardUrl, direct, identity));
   const bEdge = await closedLoop(concurrency, seconds, post(mesh.edgeUrl, stitched, executed));
