@@ -49,12 +49,15 @@ def daily_features(daily: pd.DataFrame) -> pd.DataFrame:
     """daily: index = business day (daily frequency); revenueVnd, orders, voids, cash (counts)."""
     revenue = daily["revenueVnd"].astype(float)
     orders = daily["orders"].astype(float)
+    # Zero-order days are closures: the forecast imputes them (forecast.clean_history), and the
+    # weekday medians skip them, so the first open day after a closure is measured against open days.
+    open_orders = orders.where(orders > 0)
     fitted = _fit(revenue).fittedvalues.to_numpy()
     out = pd.DataFrame(index=daily.index)
     out["revenue"] = revenue
     out["expectedRevenue"] = np.expm1(fitted)
     out["revenueResidual"] = np.log1p(revenue.to_numpy()) - fitted
-    out["ordersRatio"] = np.log1p(orders) - np.log1p(_same_weekday_median(orders))
+    out["ordersRatio"] = np.log1p(orders) - np.log1p(_same_weekday_median(open_orders))
     ticket = revenue / orders.where(orders > 0)
     out["ticketRatio"] = np.log(ticket) - np.log(_trailing_median(ticket))
     void_rate = daily["voids"].astype(float) / orders.where(orders > 0)
@@ -148,11 +151,19 @@ def detect_hourly(hourly: pd.DataFrame, min_expected_orders: float = 8.0) -> lis
     if hourly.empty:
         return []
     full = hourly.asfreq("h", fill_value=0)
+    # A day without a single order is a closure (a day off, Tết), not hours of lost revenue; nor
+    # do closed days count in the usual level of the weeks after.
+    day_orders = full["orders"].groupby(full.index.normalize()).transform("sum")
+    closed = (day_orders <= 0).to_numpy()
+    full = full.astype(float)
+    full.loc[closed, :] = np.nan
     # The same weekday-hour of the previous four weeks: lags of 168 hours.
     lags = pd.concat([full["revenueVnd"].shift(168 * k) for k in range(1, 5)], axis=1)
     expected_rev = lags.median(axis=1, skipna=True)
     lag_orders = pd.concat([full["orders"].shift(168 * k) for k in range(1, 5)], axis=1).median(axis=1)
-    low = ((lag_orders >= min_expected_orders) & (full["revenueVnd"] < expected_rev / 3)).to_numpy()
+    low = (
+        (lag_orders >= min_expected_orders) & (full["revenueVnd"] < expected_rev / 3)
+    ).to_numpy() & ~closed
     # One quiet hour is noise at hourly volumes; two in a row where trade is usual is not.
     found = []
     i = 0
