@@ -161,9 +161,7 @@ def detect_hourly(hourly: pd.DataFrame, min_expected_orders: float = 8.0) -> lis
     lags = pd.concat([full["revenueVnd"].shift(168 * k) for k in range(1, 5)], axis=1)
     expected_rev = lags.median(axis=1, skipna=True)
     lag_orders = pd.concat([full["orders"].shift(168 * k) for k in range(1, 5)], axis=1).median(axis=1)
-    low = (
-        (lag_orders >= min_expected_orders) & (full["revenueVnd"] < expected_rev / 3)
-    ).to_numpy() & ~closed
+    low = ((lag_orders >= min_expected_orders) & (full["revenueVnd"] < expected_rev / 3)).to_numpy() & ~closed
     # One quiet hour is noise at hourly volumes; two in a row where trade is usual is not.
     found = []
     i = 0
