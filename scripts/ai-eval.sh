@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../services/ai"
 what="${1:-all}"
-[ $# -gt 0 ] && shift
+case "$what" in -*) what=anomalies ;; *) [ $# -gt 0 ] && shift ;; esac  # old form: evaluate.py's options
 case "$what" in
   anomalies) exec nice -n 19 .venv/bin/python scripts/evaluate.py "$@" ;;
   forecasts) exec nice -n 19 .venv/bin/python scripts/evaluate_forecasts.py "$@" ;;

@@ -27,9 +27,17 @@ RULE_Z = 4.0
 # at 3.0 robust sigma most of its flags were ordinary days (tuned on seeds 0-19, not the
 # evaluation seeds: false flags 69 -> 16 over 20 locations, recall unchanged at 80/80).
 FOREST_Z = RULE_Z
-# Revenue below the one-step forecast (a day of lost demand): its own threshold, calibrated on
-# seeds 0-19 to the false-flag budget (scripts/evaluate.py).
-DROP_Z = 4.0
+# Revenue below the one-step forecast (a day of lost demand) has its own threshold, calibrated on
+# seeds 0-19 (scripts/evaluate.py --seed 0 --drop-z Z) as the lowest that keeps false flags within
+# the budget of one per location per two weeks and at most 25 % of all flags:
+#   Z    -30 % days found   false flags / 14 days   false share of flags
+#   4.0   5/40              0.04                     4.9 %
+#   3.5   7/40              0.10                    10.7 %
+#   3.0  12/40              0.23                    19.8 %
+#   2.5  21/40              0.39                    28.3 % (over budget)
+# Most false flags are the generator's heavy-rain days (15-30 % less demand, unlabelled): a -30 %
+# day looks like a rainy one, so no threshold finds most of them within the budget.
+DROP_Z = 3.0
 SEASON_DAYS = 7
 
 
