@@ -100,9 +100,7 @@ def main() -> None:
         model_mases.append(mase(test, np.asarray(result["mean"]), train.to_numpy()))
 
         closed = inject(loc, args.seed + k, close_mondays=k % 2 == 1)
-        after_closed = {
-            (pd.Timestamp(d) + pd.Timedelta(days=1)).date().isoformat() for d in closed
-        } - closed
+        after_closed = {(pd.Timestamp(d) + pd.Timedelta(days=1)).date().isoformat() for d in closed} - closed
         started = time.perf_counter()
         findings = {a["businessDay"]: a["kind"] for a in detect_daily(loc.daily, seed=k, **detect_args)}
         flagged = set(findings)
