@@ -61,3 +61,21 @@ def test_hours_with_lost_revenue_are_flagged_as_a_run() -> None:
 def test_the_same_data_and_seed_give_the_same_findings() -> None:
     loc = generate_location(seed=27, days=90, anomaly_days=4)
     assert detect_daily(loc.daily, seed=3) == detect_daily(loc.daily, seed=3)
+
+
+def test_the_drop_threshold_keeps_the_false_flag_budget_and_finds_deep_drops() -> None:
+    # Budget (issue 18): at most one flag per location per two weeks on clean data.
+    flags, days = 0, 0
+    for seed in (41, 42, 43):
+        loc = generate_location(seed=seed, days=120, anomaly_days=0)
+        flags += len(detect_daily(loc.daily))
+        days += 120 - 14
+    assert 14 * flags / days <= 1.0
+    # A day at 40 % of its usual demand (orders, revenue, everything) is always found, as a drop.
+    loc = generate_location(seed=44, days=120, anomaly_days=0)
+    daily = loc.daily.copy()
+    for at in (daily.index[60], daily.index[90]):
+        daily.loc[at] = (daily.loc[at] * 0.4).round().astype(int)
+    found = {pd.Timestamp(a["businessDay"]): a["kind"] for a in detect_daily(daily)}
+    assert found.get(daily.index[60]) == "revenue_below_forecast"
+    assert found.get(daily.index[90]) == "revenue_below_forecast"
