@@ -158,7 +158,8 @@ def _explain(z: pd.Series, f: pd.Series, drop_z: float = DROP_Z) -> tuple[str | 
 def detect_hourly(hourly: pd.DataFrame, min_expected_orders: float = 8.0) -> list[dict[str, Any]]:
     """hourly: index = local hour timestamps; revenueVnd, orders. Flags runs of 2+ hours whose
     revenue fell below a third of the same weekday-hour's median over the previous four weeks,
-    where those hours usually have real trade (so a quiet hour is not an alarm)."""
+    where those hours usually have real trade (so a quiet hour is not an alarm); then dayparts
+    (detect_dayparts), which still see a small location's lost lunch."""
     if hourly.empty:
         return []
     full = hourly.asfreq("h", fill_value=0)
@@ -201,4 +202,87 @@ def detect_hourly(hourly: pd.DataFrame, min_expected_orders: float = 8.0) -> lis
                 }
             )
         i = j + 1
-    return found
+    covered = {pd.Timestamp(a["at"]) + pd.Timedelta(hours=h) for a in found for h in range(a["hours"])}
+    return found + detect_dayparts(full, closed, covered)
+
+
+# Dayparts (local hours): where single hours are too thin to judge, a daypart still is.
+DAYPARTS = (
+    ("morning", 5, 10),
+    ("lunch", 10, 14),
+    ("afternoon", 14, 17),
+    ("dinner", 17, 21),
+    ("night", 21, 29),
+)
+MIN_DAYPART_ORDERS = 20.0  # usual orders in the daypart: below this a half-empty daypart is noise
+
+
+def detect_dayparts(
+    full: pd.DataFrame, closed: np.ndarray, covered: set[pd.Timestamp] | None = None
+) -> list[dict[str, Any]]:
+    """Dayparts whose revenue fell below half the same weekday-daypart's median over the previous
+    four weeks, where that daypart usually has at least MIN_DAYPART_ORDERS orders; closed days,
+    holidays and dayparts an hourly finding already covers are skipped. `full`: hourly frame at
+    hourly frequency (closed hours NaN), as detect_hourly builds it."""
+    covered = covered or set()
+    hours = pd.DatetimeIndex(full.index)
+    # Hours before 05:00 belong to the previous day's night.
+    shifted = hours - pd.Timedelta(hours=5)
+    day = shifted.normalize()
+    hour = hours.hour.to_numpy()
+    part = np.select(
+        [
+            (hour >= lo % 24) & (hour < hi) if hi <= 24 else (hour >= lo) | (hour < hi - 24)
+            for _, lo, hi in DAYPARTS
+        ],
+        list(range(len(DAYPARTS))),
+        default=-1,
+    )
+    frame = pd.DataFrame(
+        {
+            "day": day,
+            "part": part,
+            "revenueVnd": full["revenueVnd"].to_numpy(),
+            "orders": full["orders"].to_numpy(),
+            "closed": closed,
+            "covered": [h in covered for h in hours],
+        }
+    )
+    grouped = frame.groupby(["day", "part"]).agg(
+        revenueVnd=("revenueVnd", "sum"),
+        orders=("orders", "sum"),
+        closed=("closed", "any"),
+        covered=("covered", "any"),
+    )
+    found = []
+    for p, (name, lo, hi) in enumerate(DAYPARTS):
+        rows = grouped.xs(p, level="part") if p in grouped.index.get_level_values("part") else None
+        if rows is None:
+            continue
+        rows = rows.asfreq("D")
+        revenue = rows["revenueVnd"].where(~rows["closed"].fillna(True).astype(bool))
+        orders = rows["orders"].where(~rows["closed"].fillna(True).astype(bool))
+        lagged = pd.concat([revenue.shift(7 * k) for k in range(1, 5)], axis=1)
+        expected = lagged.median(axis=1)
+        usual_orders = pd.concat([orders.shift(7 * k) for k in range(1, 5)], axis=1).median(axis=1)
+        enough = lagged.notna().sum(axis=1) >= 3  # three of the last four weeks open
+        low = enough & (usual_orders >= MIN_DAYPART_ORDERS) & (revenue < expected / 2)
+        for d in rows.index[low.fillna(False).to_numpy()]:
+            if bool(rows.loc[d, "covered"]) or is_holiday(d.date()):
+                continue
+            at = d + pd.Timedelta(hours=lo)
+            got, usual = int(revenue[d]), int(expected[d])
+            found.append(
+                {
+                    "at": at.isoformat(),
+                    "hours": hi - lo,
+                    "kind": "daypart_revenue_drop",
+                    "description": (
+                        f"{name} ({lo % 24:02d}:00-{hi % 24:02d}:00) revenue {got:,} VND vs about "
+                        f"{usual:,} VND in the same daypart of recent weeks"
+                    ),
+                    "revenueVnd": got,
+                    "expectedRevenueVnd": usual,
+                }
+            )
+    return sorted(found, key=lambda a: a["at"])
