@@ -19,7 +19,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from lsp_ai.anomalies import detect_daily
+from lsp_ai.anomalies import detect_daily, detect_hourly
 from lsp_ai.calendar_vn import is_holiday
 from lsp_ai.forecast import mase, predict, seasonal_naive, wape
 from lsp_ai.synthetic import Location, generate_location
@@ -87,6 +87,8 @@ def main() -> None:
     false_by_reason: Counter[str] = Counter()
     false_on_rain = named_flags = named_false = kind_matches = 0
     closed_flagged = after_closed_flagged = after_closed_rain = 0
+    hour_flags: Counter[str] = Counter()
+    hour_days = hour_flags_closed = 0
     for k in range(args.locations):
         loc = generate_location(seed=args.seed + k, days=args.days)
         # The forecast is scored on the generator's series as it was (no injected drops nor closures).
@@ -105,6 +107,19 @@ def main() -> None:
         findings = {a["businessDay"]: a["kind"] for a in detect_daily(loc.daily, seed=k, **detect_args)}
         flagged = set(findings)
         detect_seconds.append(time.perf_counter() - started)
+        hourly = loc.hourly
+        if k % 2 == 1:  # the Monday-closed locations are also small: 30 % of the orders
+            rng = np.random.default_rng(20_000 + k)
+            kept = rng.binomial(hourly["orders"].to_numpy(), 0.3)
+            ticket = hourly["revenueVnd"] / hourly["orders"].clip(lower=1)
+            hourly = pd.DataFrame(
+                {"revenueVnd": (kept * ticket).astype(int), "orders": kept}, index=hourly.index
+            )
+            hourly.loc[np.isin(hourly.index.normalize().strftime("%Y-%m-%d"), list(closed)), :] = 0
+        for a in detect_hourly(hourly):
+            hour_flags[a["kind"]] += 1
+            hour_flags_closed += a["at"][:10] in closed
+        hour_days += args.days - 28
         labelled = set(loc.anomalies)
         closed_flagged += len(flagged & closed)
         after_closed_flagged += len((flagged - labelled) & after_closed)
@@ -186,6 +201,15 @@ def main() -> None:
             "",
         ),
         ("found with the right kind", f"{kind_matches}/{injected}", ""),
+        *[
+            (
+                f"{kind} flags per location per 14 days",
+                f"{14 * hour_flags[kind] / hour_days:.2f} ({hour_flags[kind]})",
+                "",
+            )
+            for kind in ("hourly_revenue_drop", "daypart_revenue_drop")
+        ],
+        ("hourly/daypart flags on closed days", str(hour_flags_closed), ""),
         (
             f"fit time per location ({args.days - args.holdout} days)",
             f"median {np.median(fit_ms):.0f} ms, max {fit_ms.max():.0f} ms",
