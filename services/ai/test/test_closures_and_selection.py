@@ -138,3 +138,12 @@ def test_a_very_regular_series_keeps_its_days_when_cleaned() -> None:
     cleaned = clean_history(series)
     assert cleaned.iloc[30] == series.iloc[30]
     assert date(2026, 1, 5).weekday() == 0  # weekly_series starts on a Monday
+
+
+def test_three_weeks_of_history_get_the_default_model_without_a_backtest() -> None:
+    series = weekly_series(24, noise=0.05, seed=5)
+    result = predict(series, 7)
+    assert result["method"] == "ets-theta-mean"
+    lower, mean, upper = (np.asarray(result[k]) for k in ("lower", "mean", "upper"))
+    assert np.all(lower <= mean) and np.all(mean <= upper) and np.all(lower < upper)
+    assert backtest(series)["origins"] == 0

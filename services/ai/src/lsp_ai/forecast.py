@@ -266,7 +266,7 @@ def select(history: pd.Series, origins: int = SELECTION_ORIGINS) -> dict[str, An
         actuals.append(test)
         used += 1
     if not used:
-        return {"method": "seasonal-naive", "origins": 0, "names": names}
+        return {"method": "seasonal-naive", "origins": 0, "names": names}  # predict uses the default
     # The combination (or SBA) is the default; another candidate must beat it clearly, since four
     # weeks of errors are a noisy ranking.
     default = names[3] if names is REGULAR else names[0]
@@ -306,6 +306,21 @@ def predict(history: pd.Series, horizon: int, coverage: float = 0.8) -> dict[str
     if len(history) < MIN_DAYS_FOR_ETS:
         return _short_history(history, horizon, coverage)
     chosen = select(history)
+    if not chosen["origins"]:
+        # 3-4 weeks: too short for a backtest, long enough to fit. The default candidate, with the
+        # spread of seasonal naive's own week-over-week errors.
+        names = chosen["names"]
+        method = names[3] if names is REGULAR else names[0]
+        mean = candidate_forecasts(history, horizon, (method,))[method]
+        naive = _short_history(history, horizon, coverage)
+        lower = np.clip(mean + (naive["lower"] - naive["mean"]), 0, None)
+        upper = mean + (naive["upper"] - naive["mean"])
+        return {
+            "method": method,
+            "mean": mean,
+            "lower": np.minimum(lower, mean),
+            "upper": np.maximum(upper, mean),
+        }
     method = str(chosen["method"])
     mean = candidate_forecasts(history, horizon, (method,))[method]
     lower, upper = _interval(chosen, mean, coverage, is_intermittent(history))
