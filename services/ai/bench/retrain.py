@@ -3,9 +3,11 @@ of many locations, on this machine. Prints figures; asserts nothing. From servic
 
     uv run --frozen python bench/retrain.py [--locations 1000] [--workers 2] [--sample 30]
 
-"fit" is one ETS fit + 14-day forecast with intervals; "train" is what the daily reminder runs per
-location: the fit, a 4-origin rolling backtest (4 more fits), IsolationForest + residual checks on
-days and hours, and the recommendations. Locations are synthetic (lsp_ai.synthetic), seeded.
+"fit" is the forecast: the per-series model selection (a 4-origin rolling backtest of the
+candidates, about 12 statsmodels fits) and the chosen model's 14-day forecast with intervals;
+"train" is what the daily reminder runs per location: that forecast (its backtest is the
+selection's), the residual model and IsolationForest + residual checks on days and hours, and the
+recommendations. Locations are synthetic (lsp_ai.synthetic), seeded.
 """
 
 import argparse

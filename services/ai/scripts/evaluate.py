@@ -3,7 +3,11 @@
 Prints the table issue 6 asks for: for each location, 120 days are generated; the forecast is
 fitted on the first 106 days only and scored on the 14 held-out days (mean WAPE of the model vs
 seasonal naive); anomaly detection runs over all days and is scored against the injected labels
-(recall, false-alarm rate over clean days). Run from services/ai:
+(recall, false-alarm rate over clean days). Besides the generator's payment outages and void
+spikes, whole-day demand drops of 30 % and 60 % are injected here (orders, revenue, voids and
+payments scaled), and every other location is closed on Mondays from its fifth week (closures must
+not be flagged, nor the days after them). The rolling-origin forecast table on real and synthetic
+series is scripts/evaluate_forecasts.py. Run from services/ai:
 
     uv run --frozen python scripts/evaluate.py [--locations 20] [--days 120] [--holdout 14]
 """
@@ -13,17 +17,57 @@ import time
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 
-from lsp_ai.anomalies import detect_daily
+from lsp_ai.anomalies import detect_daily, detect_hourly
 from lsp_ai.calendar_vn import is_holiday
 from lsp_ai.forecast import mase, predict, seasonal_naive, wape
-from lsp_ai.synthetic import generate_location
+from lsp_ai.synthetic import Location, generate_location
 
 TARGET_RATIO = 0.8
 TARGET_RECALL = 0.9
 TARGET_FALSE_ALARMS = 0.10
+TARGET_FALSE_SHARE = 0.25
 # The detector's names for the two injected kinds.
-KIND_FOR_LABEL = {"payment_outage": "revenue_drop_orders_flat", "void_spike": "void_spike"}
+KIND_FOR_LABEL = {
+    "payment_outage": "revenue_drop_orders_flat",
+    "void_spike": "void_spike",
+    "demand_drop_30": "revenue_below_forecast",
+    "demand_drop_60": "revenue_below_forecast",
+}
+DROPS = [("demand_drop_30", 0.7), ("demand_drop_30", 0.7), ("demand_drop_60", 0.4)]
+# The issue's budget: at most one flag per location per two weeks on clean data.
+FLAG_BUDGET_PER_14_DAYS = 1.0
+
+
+def inject(loc: Location, seed: int, close_mondays: bool) -> set[str]:
+    """Demand drops on clean days (not labelled, not a holiday, not a rainy day), and Monday
+    closures; returns the closed days. Labels are added to loc.anomalies."""
+    rng = np.random.default_rng(10_000 + seed)
+    days = pd.DatetimeIndex(loc.daily.index)
+    closed = set()
+    if close_mondays:
+        closed = {d.date().isoformat() for i, d in enumerate(days) if d.day_of_week == 0 and i >= 28}
+    candidates = [
+        d.date().isoformat()
+        for i, d in enumerate(days)
+        if i >= 35
+        and not is_holiday(d.date())
+        and d.date().isoformat() not in loc.anomalies
+        and d.date().isoformat() not in loc.rain_days
+        and d.date().isoformat() not in closed
+        and (d - pd.Timedelta(days=1)).date().isoformat() not in closed
+    ]
+    picked = rng.choice(candidates, size=min(len(DROPS), len(candidates)), replace=False)
+    columns = [c for c in loc.daily.columns if c != "day"]
+    for day, (label, factor) in zip(sorted(picked), DROPS, strict=False):
+        at = pd.Timestamp(day)
+        loc.daily.loc[at, columns] = (loc.daily.loc[at, columns] * factor).round().astype(int)
+        loc.anomalies[day] = label
+    for day in closed:
+        loc.daily.loc[pd.Timestamp(day), columns] = 0
+        loc.anomalies.pop(day, None)
+    return closed
 
 
 def main() -> None:
@@ -32,7 +76,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--holdout", type=int, default=14)
     parser.add_argument("--seed", type=int, default=1000, help="first location seed")
+    parser.add_argument("--drop-z", type=float, default=None, help="override anomalies.DROP_Z")
     args = parser.parse_args()
+    detect_args = {} if args.drop_z is None else {"drop_z": args.drop_z}
 
     model_wapes, naive_wapes, model_mases, fit_seconds, detect_seconds = [], [], [], [], []
     injected = found = clean_days = false_alarms = 0
@@ -40,8 +86,12 @@ def main() -> None:
     found_by_kind: Counter[str] = Counter()
     false_by_reason: Counter[str] = Counter()
     false_on_rain = named_flags = named_false = kind_matches = 0
+    closed_flagged = after_closed_flagged = after_closed_rain = 0
+    hour_flags: Counter[str] = Counter()
+    hour_days = hour_flags_closed = 0
     for k in range(args.locations):
         loc = generate_location(seed=args.seed + k, days=args.days)
+        # The forecast is scored on the generator's series as it was (no injected drops nor closures).
         revenue = loc.daily["revenueVnd"].astype(float)
         train, test = revenue.iloc[: -args.holdout], revenue.iloc[-args.holdout :].to_numpy()
         started = time.perf_counter()
@@ -51,11 +101,29 @@ def main() -> None:
         naive_wapes.append(wape(test, seasonal_naive(train, args.holdout)))
         model_mases.append(mase(test, np.asarray(result["mean"]), train.to_numpy()))
 
+        closed = inject(loc, args.seed + k, close_mondays=k % 2 == 1)
+        after_closed = {(pd.Timestamp(d) + pd.Timedelta(days=1)).date().isoformat() for d in closed} - closed
         started = time.perf_counter()
-        findings = {a["businessDay"]: a["kind"] for a in detect_daily(loc.daily, seed=k)}
+        findings = {a["businessDay"]: a["kind"] for a in detect_daily(loc.daily, seed=k, **detect_args)}
         flagged = set(findings)
         detect_seconds.append(time.perf_counter() - started)
+        hourly = loc.hourly
+        if k % 2 == 1:  # the Monday-closed locations are also small: 30 % of the orders
+            rng = np.random.default_rng(20_000 + k)
+            kept = rng.binomial(hourly["orders"].to_numpy(), 0.3)
+            ticket = hourly["revenueVnd"] / hourly["orders"].clip(lower=1)
+            hourly = pd.DataFrame(
+                {"revenueVnd": (kept * ticket).astype(int), "orders": kept}, index=hourly.index
+            )
+            hourly.loc[np.isin(hourly.index.normalize().strftime("%Y-%m-%d"), list(closed)), :] = 0
+        for a in detect_hourly(hourly):
+            hour_flags[a["kind"]] += 1
+            hour_flags_closed += a["at"][:10] in closed
+        hour_days += args.days - 28
         labelled = set(loc.anomalies)
+        closed_flagged += len(flagged & closed)
+        after_closed_flagged += len((flagged - labelled) & after_closed)
+        after_closed_rain += len((flagged - labelled) & after_closed & loc.rain_days)
         injected += len(labelled)
         found += len(labelled & flagged)
         by_kind.update(loc.anomalies.values())
@@ -71,7 +139,9 @@ def main() -> None:
         scoreable = {
             d.date().isoformat()
             for d in loc.daily.index[14:]
-            if not is_holiday(d.date()) and d.date().isoformat() not in labelled
+            if not is_holiday(d.date())
+            and d.date().isoformat() not in labelled
+            and d.date().isoformat() not in closed
         }
         clean_days += len(scoreable)
         false_alarms += len((flagged - labelled) & scoreable)
@@ -82,13 +152,16 @@ def main() -> None:
     false_rate = false_alarms / clean_days if clean_days else float("nan")
     flags = found + false_alarms
     false_share = false_alarms / flags if flags else float("nan")
+    per_14 = 14 * false_alarms / clean_days if clean_days else float("nan")
+    not_rain = false_alarms - false_on_rain
+    false_share_dry = not_rain / (found + not_rain) if found + not_rain else float("nan")
     fit_ms = 1000 * np.array(fit_seconds)
     rows = [
         ("locations x days", f"{args.locations} x {args.days} (last {args.holdout} held out of fitting)", ""),
-        ("mean WAPE, ETS (revenue)", f"{mean_model:.4f}", ""),
+        ("mean WAPE, model chosen per series (revenue)", f"{mean_model:.4f}", ""),
         ("mean WAPE, seasonal naive", f"{mean_naive:.4f}", ""),
-        ("mean MASE, ETS (held-out days)", f"{float(np.nanmean(model_mases)):.3f}", ""),
-        ("ratio ETS / naive", f"{ratio:.3f}", _verdict(ratio <= TARGET_RATIO, f"≤ {TARGET_RATIO}")),
+        ("mean MASE, model (held-out days)", f"{float(np.nanmean(model_mases)):.3f}", ""),
+        ("ratio model / naive", f"{ratio:.3f}", _verdict(ratio <= TARGET_RATIO, f"≤ {TARGET_RATIO}")),
         ("anomaly recall", f"{recall:.3f} ({found}/{injected})", _verdict(recall >= TARGET_RECALL, "≥ 0.9")),
         *[
             (f"  recall, {kind}", f"{found_by_kind[kind] / n:.3f} ({found_by_kind[kind]}/{n})", "")
@@ -100,9 +173,25 @@ def main() -> None:
             _verdict(false_rate <= TARGET_FALSE_ALARMS, "≤ 10 %"),
         ),
         (
+            "false flags per location per 14 clean days",
+            f"{per_14:.2f}",
+            _verdict(per_14 <= FLAG_BUDGET_PER_14_DAYS, f"≤ {FLAG_BUDGET_PER_14_DAYS:g}"),
+        ),
+        (
             "false share of all flags",
             f"{false_share:.1%} ({false_alarms}/{flags})",
-            _verdict(false_share <= TARGET_FALSE_ALARMS, "≤ 10 %"),
+            _verdict(false_share <= TARGET_FALSE_SHARE, "≤ 25 %"),
+        ),
+        (
+            "  the same, heavy-rain days not counted",
+            f"{false_share_dry:.1%} ({not_rain}/{found + not_rain})",
+            _verdict(false_share_dry <= TARGET_FALSE_SHARE, "≤ 25 %"),
+        ),
+        ("closed days flagged (Mondays off, every other location)", str(closed_flagged), ""),
+        (
+            "days after a closure flagged (no injection there)",
+            f"{after_closed_flagged} ({after_closed_rain} of them heavy-rain days)",
+            "",
         ),
         *[(f"  false flags, {reason}", str(n), "") for reason, n in false_by_reason.most_common()],
         ("  false flags on heavy-rain days", f"{false_on_rain} (real demand drops, unlabelled)", ""),
@@ -112,6 +201,15 @@ def main() -> None:
             "",
         ),
         ("found with the right kind", f"{kind_matches}/{injected}", ""),
+        *[
+            (
+                f"{kind} flags per location per 14 days",
+                f"{14 * hour_flags[kind] / hour_days:.2f} ({hour_flags[kind]})",
+                "",
+            )
+            for kind in ("hourly_revenue_drop", "daypart_revenue_drop")
+        ],
+        ("hourly/daypart flags on closed days", str(hour_flags_closed), ""),
         (
             f"fit time per location ({args.days - args.holdout} days)",
             f"median {np.median(fit_ms):.0f} ms, max {fit_ms.max():.0f} ms",

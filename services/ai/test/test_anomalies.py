@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pandas as pd
 
 from lsp_ai.anomalies import detect_daily, detect_hourly
@@ -61,3 +62,51 @@ def test_hours_with_lost_revenue_are_flagged_as_a_run() -> None:
 def test_the_same_data_and_seed_give_the_same_findings() -> None:
     loc = generate_location(seed=27, days=90, anomaly_days=4)
     assert detect_daily(loc.daily, seed=3) == detect_daily(loc.daily, seed=3)
+
+
+def test_the_drop_threshold_keeps_the_false_flag_budget_and_finds_deep_drops() -> None:
+    # Budget (issue 18): at most one flag per location per two weeks on clean data.
+    flags, days = 0, 0
+    for seed in (41, 42, 43):
+        loc = generate_location(seed=seed, days=120, anomaly_days=0)
+        flags += len(detect_daily(loc.daily))
+        days += 120 - 14
+    assert 14 * flags / days <= 1.0
+    # A day at 40 % of its usual demand (orders, revenue, everything) is always found, as a drop.
+    loc = generate_location(seed=44, days=120, anomaly_days=0)
+    daily = loc.daily.copy()
+    for at in (daily.index[60], daily.index[90]):
+        daily.loc[at] = (daily.loc[at] * 0.4).round().astype(int)
+    found = {pd.Timestamp(a["businessDay"]): a["kind"] for a in detect_daily(daily)}
+    assert found.get(daily.index[60]) == "revenue_below_forecast"
+    assert found.get(daily.index[90]) == "revenue_below_forecast"
+
+
+def small_location(seed: int) -> pd.DataFrame:
+    """A third of a synthetic location's trade: a few orders an hour, ~25-40 at lunch."""
+    hourly = generate_location(seed=seed, days=56, anomaly_days=0).hourly.copy()
+    rng = np.random.default_rng(seed)
+    kept = rng.binomial(hourly["orders"].to_numpy(), 0.3)
+    ticket = hourly["revenueVnd"] / hourly["orders"].clip(lower=1)
+    return pd.DataFrame({"revenueVnd": (kept * ticket).astype(int), "orders": kept}, index=hourly.index)
+
+
+def test_a_small_location_gets_a_daypart_alert_where_hours_are_too_thin() -> None:
+    hourly = small_location(51)
+    day = pd.Timestamp("2026-01-14")  # a Wednesday, weeks into the history
+    lunch = (hourly.index >= day + pd.Timedelta(hours=10)) & (hourly.index < day + pd.Timedelta(hours=14))
+    hit = hourly.copy()
+    hit.loc[lunch, "revenueVnd"] = hit.loc[lunch, "revenueVnd"] // 10
+    everything = detect_hourly(hit)
+    # Too thin for the hourly check (under 8 usual orders in most of these hours) ...
+    assert not [a for a in everything if a["kind"] == "hourly_revenue_drop"]
+    found = [a for a in everything if a["kind"] == "daypart_revenue_drop"]
+    at = (day + pd.Timedelta(hours=10)).isoformat()
+    assert at in {a["at"] for a in found}
+    assert next(a for a in found if a["at"] == at)["hours"] == 4
+    assert at not in {a["at"] for a in detect_hourly(hourly)}
+
+
+def test_daypart_alerts_keep_within_the_budget_on_clean_small_locations() -> None:
+    flags = sum(len(detect_hourly(small_location(seed))) for seed in (52, 53, 54))
+    assert 14 * flags / (3 * (56 - 28)) <= 1.0  # scored days: after four weeks of history
