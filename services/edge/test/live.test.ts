@@ -31,7 +31,7 @@ async function edge(limits = { perUser: 2, perAddress: 100 }) {
       resolvers: { Query: { hello: () => "xin chào" } },
     }),
   });
-  const server = createServer(yoga).listen(0, "127.0.0.1");
+  const server = createServer((req, res) => void yoga(req, res)).listen(0, "127.0.0.1");
   await new Promise((r) => server.once("listening", r));
   const ws = mountGraphQLWs(
     server,
