@@ -104,7 +104,10 @@ describe("attacks on the OTP login", { timeout: 300_000 }, () => {
         break;
       }
       assert.equal(again.body.error?.code, "OTP_COOLDOWN", JSON.stringify(again.body));
-      await new Promise((r) => setTimeout(r, 250));
+      // Wait out exactly the cool-down auth names, then ask again.
+      const retryAfter =
+        (again.body.error as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 1;
+      await new Promise((r) => setTimeout(r, retryAfter * 1000));
     }
     const ok = await verify(phone, fresh, ownerIp);
     assert.equal(ok.status, 200, JSON.stringify(ok.body));

@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } fr
 import { z } from "zod";
 import { AppError, type SidecarPorts } from "@lsp/service-kit";
 import type { DaprState } from "./dapr-state.js";
-import { readSecret } from "./secrets.js";
+import { readSecret } from "@lsp/service-kit";
 
 /**
  * The signing key ring: ES256 (P-256) private keys from the Dapr secret store
@@ -36,7 +36,7 @@ export class KeyRing {
 
   /** (Re)reads the ring from the secret store. */
   async load(): Promise<void> {
-    const ring = Ring.parse(JSON.parse(await readSecret(this.ports, "auth-signing-keys")));
+    const ring = Ring.parse(JSON.parse(await readSecret(this.ports, "secretstore", "auth-signing-keys")));
     this.keys = ring.keys.map(({ kid, privateKeyPem }) => {
       const privateKey = createPrivateKey(privateKeyPem);
       const publicJwk = createPublicKey(privateKey).export({ format: "jwk" });

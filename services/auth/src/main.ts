@@ -3,6 +3,7 @@ import { z } from "zod";
 import {
   AppError,
   bootDatabaseService,
+  readSecret,
   serviceCallers,
   mountSubschema,
   pingDatabase,
@@ -17,7 +18,6 @@ import { requireLocation, tenantBySlug } from "./locations.js";
 import type { MembersPolicy } from "./members.js";
 import { sweepExpired, type OtpDeps } from "./otp.js";
 import { resolvers, typeDefs, type AuthContext } from "./schema.js";
-import { readSecret } from "./secrets.js";
 import { smsSender } from "./sms.js";
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -76,7 +76,7 @@ async function loadSecrets(): Promise<void> {
       await ring.load();
       otp = {
         db,
-        pepper: await readSecret(config, "auth-otp-pepper"),
+        pepper: await readSecret(config, "secretstore", "auth-otp-pepper"),
         sendSms: smsSender(config),
         log,
         policy: {
