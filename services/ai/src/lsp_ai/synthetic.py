@@ -193,7 +193,7 @@ def to_state(loc: Location, days: int | None = None) -> dict:
     daily = loc.daily if days is None else loc.daily.iloc[-days:]
     first = daily.index[0]
     state: dict = {"tenantId": None, "days": {}, "hours": {}, "itemNames": {}, "seen": [], "version": 1}
-    for day, row in daily.iterrows():
+    for day, (_, row) in zip(pd.DatetimeIndex(daily.index), daily.iterrows(), strict=True):
         state["days"][day.date().isoformat()] = {
             "revenueVnd": int(row["revenueVnd"]),
             "orders": int(row["orders"]),
