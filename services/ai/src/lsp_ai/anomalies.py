@@ -1,6 +1,6 @@
 """Anomaly detection on a location's days and hours.
 
-Each day gets a feature vector (research/domain.md §4): revenue residual against the one-step
+Each day gets a feature vector (docs/domain.md §4): revenue residual against the one-step
 forecast, orders against their usual level for the weekday, average ticket, void rate and cash
 share against the trailing month. Features are robust z-scores (median / MAD of the history), so
 one bad day does not hide itself. Two detectors look at them:

@@ -1,4 +1,4 @@
-"""Seeded synthetic restaurant data for offline evaluation and tests (research/domain.md §4).
+"""Seeded synthetic restaurant data for offline evaluation and tests (docs/domain.md §4).
 
 Demand per location x hour is negative binomial around a weekday-hour profile, scaled by a trend,
 Tết and public-holiday effects, payday (the days after the 1st and the 15th) and rain; items
