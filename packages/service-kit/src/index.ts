@@ -7,6 +7,8 @@ export {
   createDatabase,
   migrateToLatest,
   withTenant,
+  withTenantForEvent,
+  waitForWalFlush,
   withScope,
   pingDatabase,
   enableTenantIsolation,

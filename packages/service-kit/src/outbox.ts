@@ -221,6 +221,9 @@ export async function relayRound<DB extends OutboxTable>(opts: RelayOptions<DB>)
       locked: boolean;
     }>`SELECT pg_try_advisory_xact_lock(hashtext('lsp_outbox:' || current_schema())) AS locked`.execute(trx);
     if (!lock.rows[0]?.locked) return { published: 0, failed: 0, deferred: 0, ran: false };
+    // Marking rows published need not wait for the disk: a crash that loses the mark publishes
+    // the rows again, which consumers dedupe (the same as a crash between publish and commit).
+    await sql`SET LOCAL synchronous_commit = off`.execute(trx);
     const rows = await trx
       .selectFrom("outbox")
       .selectAll()
