@@ -258,7 +258,9 @@ try {
       wrk.stdout,
     );
   if (!result) throw new Error(`no result from wrk:\n${wrk.stdout}`);
-  const [accepted, other, exhausted, p50us, p99us, durationUs] = result.slice(1).map(Number) as number[];
+  const [accepted = 0, other = 0, exhausted = 0, p50us = NaN, p99us = NaN, durationUs = NaN] = result
+    .slice(1)
+    .map(Number);
 
   say("settling 20 s…");
   await new Promise((r) => setTimeout(r, 20_000));

@@ -260,8 +260,9 @@ export async function relayRound<DB extends OutboxTable>(opts: RelayOptions<DB>)
           );
       }
     }
+    // One array parameter: the same prepared statement whatever the batch's size.
     if (accepted.length > 0)
-      await trx.updateTable("outbox").set({ published_at: new Date() }).where("id", "in", accepted).execute();
+      await sql`UPDATE outbox SET published_at = now() WHERE id = ANY(${accepted}::uuid[])`.execute(trx);
     relayEvents.inc({ outcome: "published" }, accepted.length);
     relayEvents.inc({ outcome: "failed" }, failed);
     relayEvents.inc({ outcome: "deferred" }, deferred);
