@@ -166,7 +166,7 @@ def report(group: str, n: int, result: dict) -> None:
     chosen = ", ".join(f"{m} {c}" for m, c in result["chosen"].most_common())
     secs = np.array(result["seconds"])
     print(
-        f"\nin our combination (series x origins): {chosen}; our fit+selection per origin: "
+        f"\nchosen by our selection (series x origins): {chosen}; our fit+selection per origin: "
         f"median {np.median(secs):.2f} s"
     )
 

@@ -8,13 +8,10 @@ import pandas as pd
 from lsp_ai.anomalies import detect_daily, detect_hourly
 from lsp_ai.calendar_vn import tet_offset
 from lsp_ai.forecast import (
-    COMBINE_TOP,
     INTERMITTENT,
     REGULAR,
     backtest,
-    candidate_forecasts,
     closed_weekdays,
-    combine_members,
     is_intermittent,
     predict,
     select,
@@ -80,7 +77,7 @@ def test_an_intermittent_item_gets_an_intermittent_method_and_an_unbiased_level(
     units = pd.Series(rng.poisson(0.6, len(days)).astype(float), index=days)
     assert is_intermittent(units)
     result = predict(units.iloc[:98], 14)
-    assert set(result["selection"]["members"]) <= set(INTERMITTENT)
+    assert result["method"] in INTERMITTENT
     mean = np.asarray(result["mean"])
     assert np.all(mean >= 0)
     assert 0.4 < mean.mean() < 0.85  # the true rate is 0.6
@@ -104,52 +101,33 @@ def test_a_popular_item_with_small_daily_counts_is_not_under_forecast() -> None:
     assert abs(float(np.mean(biases))) < 0.08
 
 
-def test_an_exactly_repeating_week_is_forecast_as_itself() -> None:
-    # An irregular weekly shape repeated without noise: seasonal naive (and the weekday mean) are
-    # exact in the backtest, so they are among the combined candidates and the forecast is the shape.
+def test_selection_picks_seasonal_naive_when_last_week_repeats_exactly() -> None:
+    # An irregular weekly shape repeated without noise: nothing beats the same weekday last week.
     shape = np.array([120.0, 80.0, 300.0, 90.0, 150.0, 400.0, 60.0])
     series = pd.Series(np.tile(shape, 10), index=pd.date_range("2026-01-05", periods=70, freq="D"))
     chosen = select(series)
-    assert chosen["origins"] == 4
-    assert {"seasonal-naive", "weekday-mean"} <= set(chosen["members"])
-    mean = np.asarray(predict(series, 7)["mean"])
-    assert wape(shape, mean) < 0.02
+    assert chosen["method"] == "seasonal-naive" and chosen["origins"] == 4
+    assert predict(series, 7)["method"] == "seasonal-naive"
 
 
-def test_the_combination_is_the_mean_of_the_candidates_with_the_smallest_backtest_error() -> None:
-    errors = {"a": 5.0, "b": 1.0, "c": 3.0, "d": 2.0, "e": 9.0}
-    assert combine_members(errors, ("a", "b", "c", "d", "e")) == ("b", "d", "c")[:COMBINE_TOP]
-    series = trending_noisy(0)
-    chosen = select(series)
-    members = chosen["members"]
-    assert len(members) == COMBINE_TOP and len(set(members)) == COMBINE_TOP
-    ranked = sorted(chosen["errors"], key=chosen["errors"].get)
-    assert set(members) == set(ranked[:COMBINE_TOP])
-    assert chosen["method"] == f"mean({','.join(members)})"
-    singles = candidate_forecasts(series, 14, REGULAR)
-    expected = np.mean([singles[n] for n in members], axis=0)
-    assert np.allclose(predict(series, 14)["mean"], expected)
-
-
-def trending_noisy(seed: int, days: int = 112) -> pd.Series:
-    rng = np.random.default_rng(seed)
-    t = np.arange(days)
-    values = (
-        1000
-        * (1 + 0.004 * t)
-        * (1 + 0.3 * np.sin(2 * np.pi * t / 7))
-        * (1 + 0.08 * rng.standard_normal(days))
-    )
-    return pd.Series(values, index=pd.date_range("2026-01-05", periods=days, freq="D"))
-
-
-def test_the_combination_beats_seasonal_naive_on_noisy_trending_series() -> None:
+def test_selection_prefers_a_model_over_naive_on_a_noisy_trending_series() -> None:
+    picked = []
     for seed in range(3):
-        series = trending_noisy(seed)
+        rng = np.random.default_rng(seed)
+        t = np.arange(112)
+        values = (
+            1000
+            * (1 + 0.004 * t)
+            * (1 + 0.3 * np.sin(2 * np.pi * t / 7))
+            * (1 + 0.08 * rng.standard_normal(len(t)))
+        )
+        series = pd.Series(values, index=pd.date_range("2026-01-05", periods=len(t), freq="D"))
         chosen = select(series)
-        assert set(chosen["members"]) <= set(REGULAR)
+        assert chosen["method"] in REGULAR
+        picked.append(chosen["method"])
         bt = backtest(series, selection=chosen)
         assert bt["wape"] < bt["baselineWape"]
+    assert picked.count("seasonal-naive") == 0
 
 
 def test_a_very_regular_series_keeps_its_days_when_cleaned() -> None:
@@ -165,7 +143,7 @@ def test_a_very_regular_series_keeps_its_days_when_cleaned() -> None:
 def test_three_weeks_of_history_get_the_default_model_without_a_backtest() -> None:
     series = weekly_series(24, noise=0.05, seed=5)
     result = predict(series, 7)
-    assert result["method"] == "mean(ets-AAdA-log,ets-ANA-log,theta)"
+    assert result["method"] == "ets-theta-mean"
     lower, mean, upper = (np.asarray(result[k]) for k in ("lower", "mean", "upper"))
     assert np.all(lower <= mean) and np.all(mean <= upper) and np.all(lower < upper)
     assert backtest(series)["origins"] == 0

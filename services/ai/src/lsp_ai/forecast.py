@@ -6,20 +6,16 @@ Candidates for a series with regular trade (revenue, a popular item's units):
   variance (the mean of a log-normal, not its median: without it, small counts are under-forecast);
 - `ets-ANA-log`: the same without trend (steadier on short or flat histories);
 - `theta`: the Theta method with weekly (multiplicative where possible) deseasonalisation;
-- `ets-ANA`: ETS(A,N,A) on the original scale (additive errors: another view of the same series);
-- `weekday-mean`: the mean of the same weekday over the last four (cleaned) weeks;
+- `ets-theta-mean`: the average of the two ETS forecasts and Theta (combinations are robust);
 - `seasonal-naive`: the same weekday last week.
 For intermittent series (low counts, many zero days: a slow item) Croston's method with the
 Syntetos-Boylan correction (`sba`), the same scaled by the weekday profile (`sba-weekday`), and
 TSB (`tsb`, which lets the demand probability decay) replace the ETS family.
 
-**Combination.** Every candidate is backtested over the last `SELECTION_ORIGINS` weekly origins (7
-days ahead each); the forecast is the plain mean of the `COMBINE_TOP` candidates with the smallest
-absolute error there, refitted on the whole history (`method` names them: `mean(a,b,c)`). A
-combination of a few good forecasts is more accurate on average than the single one a short
-backtest ranks first (four weeks of errors rank close candidates noisily), and the plain mean is
-hard to beat with estimated weights. The reported backtest is that combination's own error over
-the same origins (slightly optimistic: the members were picked there).
+The candidate with the smallest absolute error over the last `SELECTION_ORIGINS` weekly origins
+(7 days ahead each) is refitted on the whole history, if it beats the default (the combination, or
+SBA) by 5 %: four weeks of errors rank close candidates noisily. The reported backtest is that selection's
+own error for the chosen method (so it is slightly optimistic: it picked the best there).
 
 **Closures.** On a series with regular trade a day with zero demand is a closed day (a weekly day
 off, Tết, a holiday), not demand: before fitting, closed days, holidays (`calendar_vn`) and robust
@@ -45,11 +41,9 @@ SEASON = 7
 MIN_DAYS_FOR_ETS = 3 * SEASON
 SELECTION_ORIGINS = 4
 SELECTION_HORIZON = 7
-REGULAR = ("ets-AAdA-log", "ets-ANA-log", "theta", "ets-ANA", "weekday-mean", "seasonal-naive")
+SWITCH_MARGIN = 0.95
+REGULAR = ("ets-AAdA-log", "ets-ANA-log", "theta", "ets-theta-mean", "seasonal-naive")
 INTERMITTENT = ("sba", "sba-weekday", "tsb", "seasonal-naive")
-COMBINE_TOP = 3
-DEFAULT_REGULAR = ("ets-AAdA-log", "ets-ANA-log", "theta")
-DEFAULT_INTERMITTENT = ("sba",)
 
 
 def seasonal_naive(history: pd.Series, horizon: int) -> np.ndarray:
@@ -185,22 +179,6 @@ def _theta(clean: pd.Series, horizon: int) -> np.ndarray:
         return np.clip(np.asarray(model.forecast(horizon), dtype=float), 0, None)
 
 
-def _ets_raw(clean: pd.Series, horizon: int) -> np.ndarray:
-    """ETS(A,N,A) on the original scale: additive errors, a different view of the same series."""
-    fitted = _fit_ets(clean, trend=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return np.clip(np.asarray(fitted.forecast(horizon), dtype=float), 0, None)
-
-
-def _weekday_mean(clean: pd.Series, horizon: int, weeks: int = 4) -> np.ndarray:
-    """The mean of the same weekday over the last `weeks` weeks (of the cleaned history)."""
-    values = clean.to_numpy(dtype=float)
-    n = min(weeks, len(values) // SEASON)
-    recent = values[len(values) - n * SEASON :].reshape(n, SEASON).mean(axis=0)
-    return np.array([recent[h % SEASON] for h in range(horizon)])
-
-
 def _croston(values: np.ndarray, alpha: float = 0.1) -> float:
     """Croston's demand-size / interval smoothing with the Syntetos-Boylan correction."""
     nonzero = np.nonzero(values > 0)[0]
@@ -252,20 +230,14 @@ def candidate_forecasts(history: pd.Series, horizon: int, names: tuple[str, ...]
         out["sba-weekday"] = flat * _weekday_profile(history, horizon)
     if "tsb" in names:
         out["tsb"] = np.full(horizon, _tsb(values))
-    if any(n.startswith(("ets", "theta")) or n == "weekday-mean" for n in names):
+    if any(n.startswith(("ets", "theta")) for n in names):
         clean = clean_history(history)
         clean = _daily(np.clip(clean.to_numpy(dtype=float), 0, None), history.index[0])
         y_log = np.log1p(clean)
-        if "ets-AAdA-log" in names:
-            out["ets-AAdA-log"] = _ets_mean(_fit_ets(y_log, trend=True), horizon)
-        if "ets-ANA-log" in names:
-            out["ets-ANA-log"] = _ets_mean(_fit_ets(y_log, trend=False), horizon)
-        if "theta" in names:
-            out["theta"] = _theta(clean, horizon)
-        if "ets-ANA" in names:
-            out["ets-ANA"] = _ets_raw(clean, horizon)
-        if "weekday-mean" in names:
-            out["weekday-mean"] = _weekday_mean(clean, horizon)
+        out["ets-AAdA-log"] = _ets_mean(_fit_ets(y_log, trend=True), horizon)
+        out["ets-ANA-log"] = _ets_mean(_fit_ets(y_log, trend=False), horizon)
+        out["theta"] = _theta(clean, horizon)
+        out["ets-theta-mean"] = (out["ets-AAdA-log"] + out["ets-ANA-log"] + out["theta"]) / 3
     closed = closed_weekdays(history)
     if closed:
         start = history.index[-1] + pd.Timedelta(days=1)
@@ -275,22 +247,13 @@ def candidate_forecasts(history: pd.Series, horizon: int, names: tuple[str, ...]
     return {n: out[n] for n in names}
 
 
-def _members_method(members: tuple[str, ...]) -> str:
-    return members[0] if len(members) == 1 else f"mean({','.join(members)})"
-
-
-def default_members(names: tuple[str, ...]) -> tuple[str, ...]:
-    """What a series too short for a backtest gets: the ETS/Theta mean, or SBA."""
-    return DEFAULT_REGULAR if names is REGULAR else DEFAULT_INTERMITTENT
-
-
 def select(history: pd.Series, origins: int = SELECTION_ORIGINS) -> dict[str, Any]:
-    """Rolling-origin backtest of every candidate (weekly origins, 7 days ahead each); the forecast
-    is the mean of the COMBINE_TOP candidates with the smallest absolute error there."""
+    """Rolling-origin backtest of every candidate: weekly origins, 7 days ahead each."""
     names = INTERMITTENT if is_intermittent(history) else REGULAR
-    errors: dict[str, float] = {n: 0.0 for n in names}
+    errors: dict[str, list[float]] = {n: [] for n in names}
     actuals: list[np.ndarray] = []
     predictions: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    used = 0
     for k in range(origins, 0, -1):
         cut = len(history) - k * SELECTION_HORIZON
         if cut < MIN_DAYS_FOR_ETS:
@@ -298,29 +261,26 @@ def select(history: pd.Series, origins: int = SELECTION_ORIGINS) -> dict[str, An
         train = history.iloc[:cut]
         test = history.iloc[cut : cut + SELECTION_HORIZON].to_numpy(dtype=float)
         for name, pred in candidate_forecasts(train, len(test), names).items():
-            errors[name] += float(np.abs(test - pred).sum())
+            errors[name].append(float(np.abs(test - pred).sum()))
             predictions[name].append(pred)
         actuals.append(test)
-    if not actuals:
-        members = default_members(names)
-        return {"method": _members_method(members), "members": members, "origins": 0, "names": names}
-    members = combine_members(errors, names)
+        used += 1
+    if not used:
+        return {"method": "seasonal-naive", "origins": 0, "names": names}  # predict uses the default
+    # The combination (or SBA) is the default; another candidate must beat it clearly, since four
+    # weeks of errors are a noisy ranking.
+    default = names[3] if names is REGULAR else names[0]
+    best = min(names, key=lambda n: (sum(errors[n]), names.index(n)))
+    if sum(errors[best]) > SWITCH_MARGIN * sum(errors[default]):
+        best = default
     return {
-        "method": _members_method(members),
-        "members": members,
-        "origins": len(actuals),
+        "method": best,
+        "origins": used,
         "names": names,
-        "errors": errors,
         "actual": np.concatenate(actuals),
-        "predicted": np.mean([np.concatenate(predictions[n]) for n in members], axis=0),
+        "predicted": np.concatenate(predictions[best]),
         "naive": np.concatenate(predictions["seasonal-naive"]),
     }
-
-
-def combine_members(errors: dict[str, float], names: tuple[str, ...]) -> tuple[str, ...]:
-    """The COMBINE_TOP candidates with the smallest backtest error (ties: the order of `names`)."""
-    ranked = sorted(names, key=lambda n: (errors[n], names.index(n)))
-    return tuple(ranked[:COMBINE_TOP])
 
 
 def _short_history(history: pd.Series, horizon: int, coverage: float) -> dict[str, Any]:
@@ -346,23 +306,25 @@ def predict(history: pd.Series, horizon: int, coverage: float = 0.8) -> dict[str
     if len(history) < MIN_DAYS_FOR_ETS:
         return _short_history(history, horizon, coverage)
     chosen = select(history)
-    members = tuple(chosen["members"])
-    forecasts = candidate_forecasts(history, horizon, members)
-    mean = np.mean([forecasts[n] for n in members], axis=0)
     if not chosen["origins"]:
-        # 3-4 weeks: too short for a backtest, long enough to fit. The default combination, with
-        # the spread of seasonal naive's own week-over-week errors.
+        # 3-4 weeks: too short for a backtest, long enough to fit. The default candidate, with the
+        # spread of seasonal naive's own week-over-week errors.
+        names = chosen["names"]
+        method = names[3] if names is REGULAR else names[0]
+        mean = candidate_forecasts(history, horizon, (method,))[method]
         naive = _short_history(history, horizon, coverage)
         lower = np.clip(mean + (naive["lower"] - naive["mean"]), 0, None)
         upper = mean + (naive["upper"] - naive["mean"])
         return {
-            "method": chosen["method"],
+            "method": method,
             "mean": mean,
             "lower": np.minimum(lower, mean),
             "upper": np.maximum(upper, mean),
         }
+    method = str(chosen["method"])
+    mean = candidate_forecasts(history, horizon, (method,))[method]
     lower, upper = _interval(chosen, mean, coverage, is_intermittent(history))
-    return {"method": chosen["method"], "mean": mean, "lower": lower, "upper": upper, "selection": chosen}
+    return {"method": method, "mean": mean, "lower": lower, "upper": upper, "selection": chosen}
 
 
 def _interval(
