@@ -11,7 +11,7 @@
 // The generator is wrk (1 thread, BENCH_CONCURRENCY connections), pinned with taskset to core
 // BENCH_WRK_CORE (default: the last core); the mesh shares the machine, so the generator's CPU
 // share is printed beside each figure. Order ingest: bench/edge-ingest.ts.
-//   npm run bench:edge   (BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_WRK_CORE, LSP_PORT_BASE)
+//   npm run bench:edge   (BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_WRK_CORE, BENCH_ONLY, LSP_PORT_BASE)
 import { fork } from "node:child_process";
 import { availableParallelism } from "node:os";
 import path from "node:path";
@@ -24,6 +24,8 @@ const base = Number(process.env.LSP_PORT_BASE ?? 5200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const core = Number(process.env.BENCH_WRK_CORE ?? availableParallelism() - 1);
+/** A subset of the runs by letter (e.g. "a,e"; profiling), the baseline always included. */
+const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
 // Benchmarks measure throughput, not the per-caller limit.
 process.env.EDGE_RATE_LIMIT_MAX = "100000000";
 
@@ -113,6 +115,19 @@ try {
   ];
   const results: WrkResult[] = [];
   for (const run of runs) {
+    const letter = /^\((\w)\)/.exec(run.name)?.[1];
+    if (only && letter && !only.includes(letter)) {
+      results.push({
+        rps: NaN,
+        p50Ms: NaN,
+        p99Ms: NaN,
+        requests: 0,
+        errors: 0,
+        non2xx: 0,
+        generatorCpu: NaN,
+      });
+      continue;
+    }
     await check(run.url, run.body, run.headers);
     await wrk({ ...run, connections, seconds: 2, core }); // warm-up
     say(`${run.name}: ${seconds} s`);
