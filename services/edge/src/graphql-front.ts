@@ -3,6 +3,7 @@ import { getOperationAST } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Caller, Identity, Logger } from "@lsp/service-kit";
 import type { CallerCredentials } from "./identity.js";
+import { countResponseCache } from "./metrics.js";
 import {
   cacheKey,
   etagMatches,
@@ -145,12 +146,12 @@ function identityOf(caller: Caller): Identity | undefined {
   }
 }
 
+/** Sends a cacheable answer with its ETag, or a bodiless 304 when If-None-Match names it (then true). */
 function answerFromCache(
   req: IncomingMessage,
   res: ServerResponse,
   answer: { contentType: string; body: string; etag: string },
-  status = 200,
-): void {
+): boolean {
   const headers = {
     etag: answer.etag,
     "cache-control": "private, no-cache",
@@ -158,15 +159,16 @@ function answerFromCache(
   };
   if (etagMatches(headerOf(req, "if-none-match") ?? undefined, answer.etag)) {
     res.writeHead(304, headers).end();
-    return;
+    return true;
   }
   res
-    .writeHead(status, {
+    .writeHead(200, {
       ...headers,
       "content-type": answer.contentType,
       "content-length": Buffer.byteLength(answer.body),
     })
     .end(answer.body);
+  return false;
 }
 
 /**
@@ -201,8 +203,12 @@ export function graphqlFront(opts: FrontOptions) {
         : undefined;
     if (key && cache && !NO_CACHE.test(headerOf(req, "cache-control") ?? "")) {
       const hit = cache.get(key);
-      if (hit) return answerFromCache(req, res, hit);
+      if (hit) {
+        (answerFromCache(req, res, hit) ? countResponseCache.notModified : countResponseCache.hit).inc();
+        return;
+      }
     }
+    if (key) countResponseCache.miss.inc();
 
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers))
@@ -220,7 +226,8 @@ export function graphqlFront(opts: FrontOptions) {
     if (key && cache && response.status === 200 && reusable(context.edgeOutcome, text)) {
       const answer = { contentType, body: text, etag: etagOf(text), ids: idsOf(body, text) };
       cache.set(key, answer);
-      return answerFromCache(req, res, answer);
+      answerFromCache(req, res, answer);
+      return;
     }
     const out: Record<string, string> = {};
     response.headers.forEach((value, name) => (out[name] = value));
