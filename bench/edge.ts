@@ -11,14 +11,17 @@
 // The generator is wrk (1 thread, BENCH_CONCURRENCY connections), pinned with taskset to core
 // BENCH_WRK_CORE (default: the last core); the mesh shares the machine, so the generator's CPU
 // share is printed beside each figure. Order ingest: bench/edge-ingest.ts.
+// BENCH_CPU_PROFILE=<dir>: a V8 CPU profile of the edge during each measured edge run (not its
+// start-up nor the warm-up), written to <dir> and summarised: who holds the cores.
 //   npm run bench:edge   (BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_WRK_CORE, BENCH_ONLY, LSP_PORT_BASE)
 import { fork } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
-import { say, startBenchMesh, wrk, type WrkResult } from "./support.js";
+import { say, startBenchMesh, summariseCpuProfile, wrk, type WrkResult } from "./support.js";
 
 const base = Number(process.env.LSP_PORT_BASE ?? 5200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -28,6 +31,14 @@ const core = Number(process.env.BENCH_WRK_CORE ?? availableParallelism() - 1);
 const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
 // Benchmarks measure throughput, not the per-caller limit.
 process.env.EDGE_RATE_LIMIT_MAX = "100000000";
+const profileDir = process.env.BENCH_CPU_PROFILE ? path.resolve(process.env.BENCH_CPU_PROFILE) : undefined;
+if (profileDir) {
+  mkdirSync(profileDir, { recursive: true });
+  // Inherited by every app the mesh starts; only the edge acts on it (bench/cpu-profile-hook.mjs).
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --import ${path.join(path.dirname(fileURLToPath(import.meta.url)), "cpu-profile-hook.mjs")}`;
+  process.env.LSP_CPU_PROFILE_APP = "edge";
+  process.env.LSP_CPU_PROFILE_DIR = profileDir;
+}
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -114,6 +125,19 @@ try {
     { name: "bare Yoga again (drift check)", url: bareUrl, body: mobile, headers: json },
   ];
   const results: WrkResult[] = [];
+  const profiles: string[] = [];
+  const edgePid = mesh.processes().find((p) => p.name === "edge")?.pid;
+  /** Starts or stops the edge's profiler (SIGUSR2); a stop resolves with the profile's summary. */
+  const toggleProfile = async (stop: boolean): Promise<string | undefined> => {
+    if (!profileDir || !edgePid) return undefined;
+    process.kill(edgePid, "SIGUSR2");
+    if (!stop) return undefined;
+    const file = path.join(profileDir, `edge-${profiles.length + 1}.cpuprofile`);
+    for (let i = 0; i < 600 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+    profiles.push(file);
+    return existsSync(file) ? summariseCpuProfile(readFileSync(file, "utf8")) : "  (no profile written)";
+  };
+  const summaries: string[] = [];
   for (const run of runs) {
     const letter = /^\((\w)\)/.exec(run.name)?.[1];
     if (only && letter && !only.includes(letter)) {
@@ -131,7 +155,11 @@ try {
     await check(run.url, run.body, run.headers);
     await wrk({ ...run, connections, seconds: 2, core }); // warm-up
     say(`${run.name}: ${seconds} s`);
+    const profiled = profileDir !== undefined && run.url === mesh.edgeUrl;
+    if (profiled) await toggleProfile(false);
     results.push(await wrk({ ...run, connections, seconds, core }));
+    if (profiled)
+      summaries.push(`${run.name} — edge CPU profile ${profiles.length + 1}:\n${await toggleProfile(true)}`);
   }
   const bare = ((results[0]?.rps ?? NaN) + (results[6]?.rps ?? NaN)) / 2;
   const row = (name: string, r: WrkResult) =>
@@ -149,6 +177,8 @@ try {
       `(d) stitched/direct p50 ${(b.p50Ms / d.p50Ms).toFixed(2)}× (≤ 1.3)`,
     ].join("; "),
   );
+  for (const summary of summaries) console.log(summary);
+  if (profileDir) console.log(`profiles (open in Chrome DevTools or speedscope): ${profileDir}`);
 } finally {
   stopBare();
   await mesh.stop();

@@ -104,3 +104,53 @@ export async function wrk(opts: {
     generatorCpu: (secs(user) + secs(sys)) / (durationUs / 1e6),
   };
 }
+
+interface CpuProfile {
+  nodes: {
+    id: number;
+    hitCount?: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+  }[];
+  samples?: number[];
+}
+
+/** Where a profiled function lives: a package, a file of ours, Node's internals, or V8's own. */
+function ownerOf(url: string, functionName: string): string {
+  if (!url) return functionName.startsWith("(") ? functionName : "(native)";
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1]!;
+  if (url.startsWith("node:")) return url.split("/")[0]!.replace(/^(node:[a-z_]+).*$/, "$1");
+  const ours = /\/(services|packages|bench|scripts)\/(.+)$/.exec(url);
+  return ours ? `${ours[1]}/${ours[2]}` : url;
+}
+
+/**
+ * Who holds the cores in a V8 CPU profile: the share of non-idle samples (self time) by owner
+ * (package, our file, node internals, garbage collector) and the top functions.
+ */
+export function summariseCpuProfile(json: string, top = 12): string {
+  const profile = JSON.parse(json) as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const hits = new Map<number, number>();
+  if (profile.samples) for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
+  else for (const n of profile.nodes) hits.set(n.id, n.hitCount ?? 0);
+  const owners = new Map<string, number>();
+  const functions = new Map<string, number>();
+  let total = 0;
+  for (const [id, count] of hits) {
+    const frame = byId.get(id)?.callFrame;
+    if (!frame || frame.functionName === "(idle)") continue;
+    total += count;
+    const owner = ownerOf(frame.url, frame.functionName);
+    owners.set(owner, (owners.get(owner) ?? 0) + count);
+    const fn = `${frame.functionName || "(anonymous)"} ${owner}:${frame.lineNumber + 1}`;
+    functions.set(fn, (functions.get(fn) ?? 0) + count);
+  }
+  const list = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, v]) => `    ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`)
+      .join("\n");
+  return `  by owner (self time, ${total} busy samples):\n${list(owners)}\n  top functions:\n${list(functions)}`;
+}
