@@ -90,6 +90,9 @@ function takes(req: IncomingMessage, path: string, limit: number): boolean {
   return Number.isInteger(length) && length >= 0 && length <= limit;
 }
 
+/** The client closed the connection: nobody to answer, nothing to log. */
+class ClientGone extends Error {}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -98,6 +101,8 @@ function readBody(req: IncomingMessage): Promise<string> {
       resolve(chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString()),
     );
     req.once("error", reject);
+    // A client gone before its body ended (after "end", this is a no-op).
+    req.once("close", () => reject(new ClientGone()));
   });
 }
 
@@ -215,7 +220,9 @@ export function graphqlFront(opts: FrontOptions) {
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
     const context: FrontContext = { edgeCaller: caller, edgeOutcome: {} };
     const response = await opts.execute(
-      `http://${headers.host ?? "edge"}${req.url ?? opts.path}`,
+      // A fixed origin: the Host was read above (the tenant); a client's odd Host must not make
+      // the URL unparseable (that would be a 500 for a client mistake).
+      `http://edge.invalid${req.url ?? opts.path}`,
       { method: "POST", headers, body },
       context,
     );
@@ -239,6 +246,7 @@ export function graphqlFront(opts: FrontOptions) {
     if (!takes(req, opts.path, opts.bodyLimitBytes)) return next();
     opts.observe?.(req, res);
     serve(req, res).catch((err: unknown) => {
+      if (err instanceof ClientGone) return void res.destroy();
       log.error({ err }, "graphql request failed");
       if (res.headersSent) return void res.destroy();
       res

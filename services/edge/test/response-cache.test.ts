@@ -383,3 +383,14 @@ test("front: anything but a sized JSON POST goes the ordinary way; TTL 0 caches 
     await f.close();
   }
 });
+
+test("front: a client's odd Host is the client's business, never a 500", async () => {
+  const f = await startFront();
+  try {
+    const odd = await f.ask(byA, { host: "not a host/?#" });
+    assert.equal(odd.status, 200);
+    assert.deepEqual(odd.body?.data, { location: { todayOrders: 1 } });
+  } finally {
+    await f.close();
+  }
+});
