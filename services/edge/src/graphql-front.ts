@@ -101,8 +101,11 @@ function readBody(req: IncomingMessage): Promise<string> {
       resolve(chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString()),
     );
     req.once("error", reject);
-    // A client gone before its body ended (after "end", this is a no-op).
-    req.once("close", () => reject(new ClientGone()));
+    // A client gone before its body ended. "close" also follows every complete request: no
+    // Error (and its stack) is made then (measured: 2 % of a cache hit).
+    req.once("close", () => {
+      if (!req.complete) reject(new ClientGone());
+    });
   });
 }
 
