@@ -6,6 +6,7 @@
 import { Session } from "node:inspector";
 import { renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import process from "node:process";
 
 const app = process.env.LSP_CPU_PROFILE_APP;
 const dir = process.env.LSP_CPU_PROFILE_DIR;
