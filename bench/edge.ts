@@ -1,65 +1,84 @@
-// Edge benchmarks (issue 4), one run each on a fresh mesh (LSP_PORT_BASE, default 5200):
-//  (a) the mobile dashboard query at the edge, served from the edge's response cache (per caller,
-//      invalidated by dashboard.updated), against the same query executed (Cache-Control:
-//      no-cache: stitched, the dashboard's report cache warm): req/s, p50/p99 at fixed concurrency
-//  (b) a stitched query at the edge against the same fields asked straight from the dashboard
-//      service (its app port, as its sidecar calls it: app token + the user's own token), and
-//      their latency ratio
-//  (c) order ingest through the edge: orders/s until every order is persisted and aggregated
-//  (d) order created → dashboardUpdates event over graphql-ws: p50/p99 at a steady rate
-// The load generator runs on the same 2 cores as the mesh; its own CPU use is part of the figure.
-//   npm run bench:edge   (BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_ORDERS, BENCH_RATE)
+// The edge's read path against bare graphql-yoga, one run on a fresh mesh (LSP_PORT_BASE,
+// default 5200). The baseline: graphql-yoga on node:http answering the mobile query
+// `location(id) { todayRevenue todayOrders }` from a static resolver (bench/bare-yoga.ts), run
+// before and after the edge figures; every figure is given as a ratio to it.
+//  (a) the mobile query at the edge, answered from the response cache
+//  (b) the same query executed (`Cache-Control: no-cache`: stitched, the dashboard's cache warm)
+//  (c) the web dashboard query of SPEC §4 executed (with AI recommendations): p99 at c connections
+//  (d) the stitched query at the edge vs the same fields asked straight from the dashboard service
+//      (its app port, as its sidecar calls it: app token + the user's own token): p50 ratio
+//  (e) anonymous `{ __typename }`
+// The generator is wrk (1 thread, BENCH_CONCURRENCY connections), pinned with taskset to core
+// BENCH_WRK_CORE (default: the last core); the mesh shares the machine, so the generator's CPU
+// share is printed beside each figure. Order ingest: bench/edge-ingest.ts.
+// BENCH_CPU_PROFILE=<dir>: a V8 CPU profile of the edge during each measured edge run (not its
+// start-up nor the warm-up), written to <dir> and summarised: who holds the cores.
+//   npm run bench:edge   (BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_WRK_CORE, BENCH_ONLY, LSP_PORT_BASE)
+import { fork } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
-import { createClient } from "graphql-ws";
-import WebSocket from "ws";
-import { businessDay } from "@lsp/contracts";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
-import { pct, startBenchMesh } from "./support.js";
+import { say, startBenchMesh, summariseCpuProfile, wrk, type WrkResult } from "./support.js";
 
 const base = Number(process.env.LSP_PORT_BASE ?? 5200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const ingestOrders = Number(process.env.BENCH_ORDERS ?? 2000);
-const rate = Number(process.env.BENCH_RATE ?? 20);
+const connections = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const core = Number(process.env.BENCH_WRK_CORE ?? availableParallelism() - 1);
+/** A subset of the runs by letter (e.g. "a,e"; profiling), the baseline always included. */
+const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
 // Benchmarks measure throughput, not the per-caller limit.
 process.env.EDGE_RATE_LIMIT_MAX = "100000000";
-
-const ms = (v: number) => `${v.toFixed(2)} ms`;
-
-/** Sends `send` in a closed loop from `clients` workers for `secs`; latencies in ms. */
-async function closedLoop(clients: number, secs: number, send: () => Promise<boolean>) {
-  const latencies: number[] = [];
-  let errors = 0;
-  const end = performance.now() + secs * 1000;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (performance.now() < end) {
-        const s = performance.now();
-        const ok = await send().catch(() => false);
-        latencies.push(performance.now() - s);
-        if (!ok) errors++;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - t0) / 1000;
-  return {
-    rps: latencies.length / elapsed,
-    p50: pct(latencies, 50),
-    p99: pct(latencies, 99),
-    n: latencies.length,
-    errors,
-  };
+const profileDir = process.env.BENCH_CPU_PROFILE ? path.resolve(process.env.BENCH_CPU_PROFILE) : undefined;
+if (profileDir) {
+  mkdirSync(profileDir, { recursive: true });
+  // Inherited by every app the mesh starts; only the edge acts on it (bench/cpu-profile-hook.mjs).
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --import ${path.join(path.dirname(fileURLToPath(import.meta.url)), "cpu-profile-hook.mjs")}`;
+  process.env.LSP_CPU_PROFILE_APP = "edge";
+  process.env.LSP_CPU_PROFILE_DIR = profileDir;
 }
 
-const mesh = await startBenchMesh(`bench-${base}`, base);
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** bench/bare-yoga.ts in a process of its own, on a port of this mesh's span that nothing uses. */
+async function startBareYoga(port: number): Promise<() => void> {
+  const child = fork(path.join(here, "bare-yoga.ts"), [String(port)], {
+    execArgv: ["--import", "tsx"],
+    stdio: "inherit",
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once("message", () => resolve());
+    child.once("exit", (code) => reject(new Error(`bare yoga exited (${code})`)));
+  });
+  return () => void child.kill("SIGTERM");
+}
+
+/** One POST answered 200 without GraphQL errors (a figure of failing requests means nothing). */
+async function check(url: string, body: string, headers: Record<string, string>): Promise<unknown> {
+  const res = await fetch(url, { method: "POST", headers, body });
+  const json = (await res.json()) as { data?: unknown; errors?: unknown };
+  if (res.status !== 200 || json.errors)
+    throw new Error(`${url} answered ${res.status}: ${JSON.stringify(json).slice(0, 500)}`);
+  return json.data;
+}
+
+const q = (query: string) => JSON.stringify({ query });
+
+const bareUrl = `http://127.0.0.1:${base + 19}/graphql`;
+const stopBare = await startBareYoga(base + 19);
+const mesh = await startBenchMesh(`bench-${base}`, base).catch((err: unknown) => {
+  stopBare();
+  throw err;
+});
 try {
   const loc = DEMO.phoBo.hoanKiem;
   const gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
-  const headers = {
-    "content-type": "application/json",
-    ...(await edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug)),
-  };
+  const auth = await edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug);
+  const json = { "content-type": "application/json" };
+  const caller = { ...json, ...auth };
+  const executed = { ...caller, "cache-control": "no-cache" };
   // Some sales so the figures are not all zero.
   for (let i = 0; i < 50; i++)
     await gql(CREATE_ORDER, {
@@ -71,137 +90,96 @@ try {
       },
     });
   await new Promise((r) => setTimeout(r, 2000));
-  const post = (url: string, body: string, h: Record<string, string>) => async () => {
-    const res = await fetch(url, { method: "POST", headers: h, body });
-    const json = (await res.json()) as { errors?: unknown };
-    return res.ok && !json.errors;
-  };
 
-  // (a)
-  const mobile = JSON.stringify({
-    query: `query { location(id: "${loc}") { todayRevenue todayOrders hourlyTrends { hour revenue } topItems { name quantity revenue } } }`,
-  });
-  const executed = { ...headers, "cache-control": "no-cache" };
-  await closedLoop(concurrency, 2, post(mesh.edgeUrl, mobile, headers)); // warm-up
-  const a = await closedLoop(concurrency, seconds, post(mesh.edgeUrl, mobile, headers));
-  const aExec = await closedLoop(concurrency, seconds, post(mesh.edgeUrl, mobile, executed));
-  console.log(
-    `(a) mobile dashboard query at the edge, c=${concurrency}, ${seconds}s: response cache ${a.rps.toFixed(0)} req/s, p50 ${ms(a.p50)}, p99 ${ms(a.p99)} (${a.n} requests, ${a.errors} errors); executed (no-cache) ${aExec.rps.toFixed(0)} req/s, p50 ${ms(aExec.p50)}, p99 ${ms(aExec.p99)} (${aExec.errors} errors); throughput ratio ${(a.rps / aExec.rps).toFixed(1)}×`,
+  const mobile = q(`query { location(id: "${loc}") { todayRevenue todayOrders } }`);
+  const web = q(
+    `query { location(id: "${loc}") { todayRevenue todayOrders hourlyTrends { hour revenue } topItems { name quantity revenue } recommendations { title priority } } }`,
   );
-
-  // (b) the edge's stitched query vs the dashboard's own answer to the same fields.
-  const stitched = JSON.stringify({ query: `query { location(id: "${loc}") { todayRevenue todayOrders } }` });
-  const direct = JSON.stringify({
-    query: `query { _dashboardLocations(ids: ["${loc}"]) { todayRevenue todayOrders } }`,
-  });
+  const direct = q(`query { _dashboardLocations(ids: ["${loc}"]) { todayRevenue todayOrders } }`);
   const dashboardUrl = `http://127.0.0.1:${mesh.plan.apps.dashboard.app}/graphql`;
   // As the edge's delegation arrives there: the dashboard's app token (from its sidecar) and the
   // caller's own access token, which the dashboard verifies.
-  const identity = {
-    "content-type": "application/json",
+  const asSidecar = {
+    ...json,
     "dapr-api-token": mesh.tokens.dashboard.appApiToken,
-    authorization: (await edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug)).authorization ?? "",
+    authorization: auth.authorization ?? "",
   };
-  await closedLoop(concurrency, 2, post(dashboardUrl, direct, identity));
-  const bDirect = await closedLoop(concurrency, seconds, post(dashboardUrl, direct, identity));
-  const bEdge = await closedLoop(concurrency, seconds, post(mesh.edgeUrl, stitched, executed));
-  console.log(
-    `(b) straight to dashboard: ${bDirect.rps.toFixed(0)} req/s, p50 ${ms(bDirect.p50)}, p99 ${ms(bDirect.p99)}; stitched at the edge: ${bEdge.rps.toFixed(0)} req/s, p50 ${ms(bEdge.p50)}, p99 ${ms(bEdge.p99)}; edge/direct p50 ratio ${(bEdge.p50 / bDirect.p50).toFixed(2)}×, throughput ratio ${(bDirect.rps / bEdge.rps).toFixed(2)}×`,
-  );
 
-  // (c) ingest: N orders with `concurrency` in flight, until the dashboard has aggregated them all.
-  const dayOrders = async (): Promise<number> => {
-    const day = businessDay(new Date(), 4);
-    const r = await gql<{ location: { day: { orders: number } } }>(
-      `query { location(id: "${loc}") { day(businessDay: "${day}") { orders } } }`,
-    );
-    return r.data?.location.day.orders ?? NaN;
-  };
-  const startOrders = await dayOrders();
-  const t0 = performance.now();
-  let next = 0;
-  let ingestRetries = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < ingestOrders) {
-        next++;
-        const body = JSON.stringify({
-          query: CREATE_ORDER,
-          variables: {
-            input: {
-              locationId: loc,
-              idempotencyKey: randomUUID(),
-              paymentMethod: "momo",
-              paid: true,
-              lines: [{ itemId: DEMO.phoBo.traDa, quantity: 1 }],
-            },
-          },
-        });
-        // A POS retries a failed or timed-out order with the same idempotency key.
-        let ok = await post(mesh.edgeUrl, body, headers)().catch(() => false);
-        for (let attempt = 1; !ok && attempt <= 5; attempt++) {
-          ingestRetries++;
-          await new Promise((r) => setTimeout(r, 200 * attempt));
-          ok = await post(mesh.edgeUrl, body, headers)().catch(() => false);
-        }
-        if (!ok) throw new Error("createOrder failed 6 times during ingest");
-      }
-    }),
-  );
-  const persisted = (performance.now() - t0) / 1000;
-  for (;;) {
-    if ((await dayOrders()) - startOrders >= ingestOrders) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const aggregated = (performance.now() - t0) / 1000;
-  console.log(
-    `(c) ingest through the edge, ${ingestOrders} orders, c=${concurrency}: persisted ${(ingestOrders / persisted).toFixed(0)} orders/s (${persisted.toFixed(1)} s); persisted and aggregated ${(ingestOrders / aggregated).toFixed(0)} orders/s (${aggregated.toFixed(1)} s); ${ingestRetries} retries`,
-  );
-
-  // (d) order created → subscription event.
-  const client = createClient({
-    url: mesh.edgeUrl.replace(/^http/, "ws"),
-    webSocketImpl: WebSocket,
-    connectionParams: headers,
-    lazy: false,
-    retryAttempts: 0,
-  });
-  const arrivals = new Map<number, number>();
-  client.subscribe<{ dashboardUpdates: { todayOrders: number } }>(
-    { query: `subscription { dashboardUpdates(locationId: "${loc}") { todayOrders } }` },
+  const runs: { name: string; url: string; body: string; headers: Record<string, string> }[] = [
+    { name: "bare Yoga, mobile query (static resolver)", url: bareUrl, body: mobile, headers: json },
+    { name: "(a) edge, mobile query, response-cache hit", url: mesh.edgeUrl, body: mobile, headers: caller },
     {
-      next: (v) => v.data && arrivals.set(v.data.dashboardUpdates.todayOrders, performance.now()),
-      error: () => undefined,
-      complete: () => undefined,
+      name: "(b) edge, mobile query executed (no-cache)",
+      url: mesh.edgeUrl,
+      body: mobile,
+      headers: executed,
     },
-  );
-  await new Promise((r) => setTimeout(r, 1000));
-  const n = Math.round(rate * seconds);
-  const sent: { at: number; committed: number; orders: number }[] = [];
-  const base0 = await dayOrders();
-  for (let i = 0; i < n; i++) {
-    const at = performance.now();
-    await gql(CREATE_ORDER, {
-      input: {
-        locationId: loc,
-        idempotencyKey: randomUUID(),
-        paymentMethod: "cash",
-        lines: [{ itemId: DEMO.phoBo.traDa, quantity: 1 }],
-      },
-    });
-    sent.push({ at, committed: performance.now(), orders: base0 + i + 1 });
-    const wait = at + 1000 / rate - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    { name: "(c) edge, web dashboard query executed", url: mesh.edgeUrl, body: web, headers: executed },
+    { name: "(d) dashboard direct, same fields as (b)", url: dashboardUrl, body: direct, headers: asSidecar },
+    {
+      name: "(e) edge, anonymous { __typename }",
+      url: mesh.edgeUrl,
+      body: q("{ __typename }"),
+      headers: json,
+    },
+    { name: "bare Yoga again (drift check)", url: bareUrl, body: mobile, headers: json },
+  ];
+  const results: WrkResult[] = [];
+  const profiles: string[] = [];
+  const edgePid = mesh.processes().find((p) => p.name === "edge")?.pid;
+  /** Starts or stops the edge's profiler (SIGUSR2); a stop resolves with the profile's summary. */
+  const toggleProfile = async (stop: boolean): Promise<string | undefined> => {
+    if (!profileDir || !edgePid) return undefined;
+    process.kill(edgePid, "SIGUSR2");
+    if (!stop) return undefined;
+    const file = path.join(profileDir, `edge-${profiles.length + 1}.cpuprofile`);
+    for (let i = 0; i < 600 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+    profiles.push(file);
+    return existsSync(file) ? summariseCpuProfile(readFileSync(file, "utf8")) : "  (no profile written)";
+  };
+  const summaries: string[] = [];
+  for (const run of runs) {
+    const letter = /^\((\w)\)/.exec(run.name)?.[1];
+    if (only && letter && !only.includes(letter)) {
+      results.push({
+        rps: NaN,
+        p50Ms: NaN,
+        p99Ms: NaN,
+        requests: 0,
+        errors: 0,
+        non2xx: 0,
+        generatorCpu: NaN,
+      });
+      continue;
+    }
+    await check(run.url, run.body, run.headers);
+    await wrk({ ...run, connections, seconds: 2, core }); // warm-up
+    say(`${run.name}: ${seconds} s`);
+    const profiled = profileDir !== undefined && run.url === mesh.edgeUrl;
+    if (profiled) await toggleProfile(false);
+    results.push(await wrk({ ...run, connections, seconds, core }));
+    if (profiled)
+      summaries.push(`${run.name} — edge CPU profile ${profiles.length + 1}:\n${await toggleProfile(true)}`);
   }
-  await new Promise((r) => setTimeout(r, 3000));
-  const fromSend = sent.flatMap((s) => (arrivals.has(s.orders) ? [arrivals.get(s.orders)! - s.at] : []));
-  const fromCommit = sent.flatMap((s) =>
-    arrivals.has(s.orders) ? [arrivals.get(s.orders)! - s.committed] : [],
-  );
+  const bare = ((results[0]?.rps ?? NaN) + (results[6]?.rps ?? NaN)) / 2;
+  const row = (name: string, r: WrkResult) =>
+    `${name.padEnd(46)} ${r.rps.toFixed(0).padStart(6)} req/s ${(r.rps / bare).toFixed(2).padStart(5)}×  p50 ${r.p50Ms.toFixed(1).padStart(6)} ms  p99 ${r.p99Ms.toFixed(1).padStart(6)} ms  errors ${r.errors + r.non2xx}  wrk CPU ${(r.generatorCpu * 100).toFixed(0)}%`;
   console.log(
-    `(d) order → dashboardUpdates event, ${n} orders at ${rate}/s: from request p50 ${ms(pct(fromSend, 50))}, p99 ${ms(pct(fromSend, 99))}; from createOrder's answer p50 ${ms(pct(fromCommit, 50))}, p99 ${ms(pct(fromCommit, 99))} (${fromSend.length}/${n} events matched)`,
+    `wrk -t1 -c${connections} -d${seconds}s pinned to core ${core}; ratios to bare Yoga (mean of both runs: ${bare.toFixed(0)} req/s)`,
   );
-  await client.dispose();
+  runs.forEach((run, i) => console.log(row(run.name, results[i]!)));
+  const [, a, b, c, d] = results as [WrkResult, WrkResult, WrkResult, WrkResult, WrkResult];
+  console.log(
+    [
+      `targets: (a) cache hit ${(a.rps / bare).toFixed(2)}× bare (≥ 1.0)`,
+      `(b) executed ${(b.rps / bare).toFixed(2)}× (≥ 0.5)`,
+      `(c) web p99 ${c.p99Ms.toFixed(0)} ms at c=${connections} (≤ 100)`,
+      `(d) stitched/direct p50 ${(b.p50Ms / d.p50Ms).toFixed(2)}× (≤ 1.3)`,
+    ].join("; "),
+  );
+  for (const summary of summaries) console.log(summary);
+  if (profileDir) console.log(`profiles (open in Chrome DevTools or speedscope): ${profileDir}`);
 } finally {
+  stopBare();
   await mesh.stop();
 }

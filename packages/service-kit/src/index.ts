@@ -2,7 +2,7 @@ export { BaseConfig, DatabaseConfig, MigrateConfig, isMigrateOnly, loadConfig } 
 export { createLogger, type Logger } from "./logger.js";
 export { libraryLogger } from "./log-adapters.js";
 export { AppError, ERROR_STATUS, toAppError, errorHandler, type ErrorCode } from "./errors.js";
-export { registry } from "./metrics.js";
+export { httpMetrics, registry } from "./metrics.js";
 export {
   createDatabase,
   migrateToLatest,

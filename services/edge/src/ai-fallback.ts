@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import { invokeService, type SidecarPorts } from "@lsp/service-kit";
 
@@ -9,16 +10,14 @@ import { invokeService, type SidecarPorts } from "@lsp/service-kit";
 
 /** Last good answers, per question; kept small (owners ask about few locations at a time). */
 export class LastGood<T> {
-  private readonly entries = new Map<string, { at: number; value: T }>();
-  constructor(private readonly max = 2000) {}
+  // A bounded LRU (lru-cache, as every cache of the edge): the least recently remembered go first.
+  private readonly entries: LRUCache<string, { at: number; value: T }>;
+  constructor(max = 2000) {
+    this.entries = new LRUCache({ max });
+  }
 
   remember(key: string, value: T): void {
-    this.entries.delete(key);
     this.entries.set(key, { at: Date.now(), value });
-    if (this.entries.size > this.max) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
   }
 
   recall(key: string): { at: number; value: T } | undefined {

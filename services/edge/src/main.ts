@@ -1,3 +1,5 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import type { Request as ExpressRequest, Response as ExpressResponse } from "express";
 import { createYoga, type Plugin } from "graphql-yoga";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { z } from "zod";
@@ -5,6 +7,7 @@ import {
   BaseConfig,
   createDaprClient,
   createLogger,
+  httpMetrics,
   libraryLogger,
   loadConfig,
   maskGraphQLError,
@@ -23,7 +26,8 @@ import { mountWebhooks } from "./webhooks.js";
 import { memberChanges } from "./members.js";
 import { graphqlMetricsPlugin } from "./metrics.js";
 import { mountNotificationEvents, notificationsLiveSchema } from "./notifications-live.js";
-import { ResponseCacheConfig, responseCache } from "./response-cache.js";
+import { ResponseCache, ResponseCacheConfig } from "./response-cache.js";
+import { graphqlFront, parseByteLimit, useExecutionOutcome, type FrontContext } from "./graphql-front.js";
 
 const config = loadConfig(
   BaseConfig.extend(ProtectionConfig.shape)
@@ -68,14 +72,7 @@ function callerOf(request: Request): ReturnType<typeof callerOfRequest> {
   }
   return caller;
 }
-const cache = responseCache(config, async (request) => {
-  const caller = await callerOf(request);
-  try {
-    return caller.identity();
-  } catch {
-    return undefined;
-  }
-});
+const cache = config.EDGE_RESPONSE_CACHE_TTL_MS > 0 ? new ResponseCache(config) : undefined;
 
 const productionOnly: Plugin[] = [
   ...(config.EDGE_INTROSPECTION ? [] : [useDisableIntrospection() as Plugin]),
@@ -87,15 +84,18 @@ const yoga = createYoga<object, EdgeContext>({
     useCurrentSchema(schemas.schema),
     // Per-operation GraphQL metrics (edge_graphql_*), HTTP and graphql-ws alike.
     graphqlMetricsPlugin(),
-    cache.plugin,
     ...protectionPlugins(config, process.env.NODE_ENV === "production"),
     ...productionOnly,
+    // Last: sees only what every plugin above let through; tells the front what may be cached.
+    useExecutionOutcome(),
   ],
   graphiql: config.GRAPHIQL,
   landingPage: false,
   // A fresh context per request; identity is resolved once and shared by every resolver.
-  context: async ({ request }) => {
-    const caller = await callerOf(request);
+  // The front (graphql-front.ts) has resolved the caller already; graphql-ws and the ordinary
+  // path resolve it here.
+  context: async ({ request, edgeCaller }: { request: Request } & Partial<FrontContext>) => {
+    const caller = edgeCaller ?? (await callerOf(request));
     return { identity: caller.identity, forward: caller.forward };
   },
   maskedErrors: { maskError: maskGraphQLError(log) },
@@ -119,7 +119,9 @@ const { server } = await startService({
     mountWebhooks(app, config);
     mountAuthPassThrough(app, config, config.EDGE_TRUSTED_PROXY_HOPS);
     mountNotificationEvents(app, log);
-    mountDashboardEvents(app, log, (update) => cache.invalidateLocation(update.locationId));
+    mountDashboardEvents(app, log, async (update) => {
+      cache?.dropIds([update.locationId]);
+    });
     members.mount(app, (tenantId, userId, reason) => ws.closeSocketsOf(tenantId, userId, reason));
     app.use(yoga.graphqlEndpoint, yoga);
   },
@@ -128,6 +130,31 @@ const { server } = await startService({
     await ws.close();
   },
 });
+// POSTed JSON GraphQL requests are served by the front before Express (measured: Express's
+// middleware chain cost more than a whole cached answer); everything else goes through Express.
+const front = graphqlFront({
+  path: yoga.graphqlEndpoint,
+  bodyLimitBytes: parseByteLimit(config.BODY_LIMIT),
+  cache,
+  callerOf: (credentials) => callerOfRequest(authenticator, credentials),
+  // The same RED metrics as Express's routes (http_server_*), under the route "/graphql".
+  observe: (req, res) =>
+    recordHttp(
+      Object.assign(req, { route: { path: yoga.graphqlEndpoint }, baseUrl: "" }) as unknown as ExpressRequest,
+      res as unknown as ExpressResponse,
+      () => undefined,
+    ),
+  execute: (url, init, context) => yoga.fetch(url, init, context),
+  log,
+});
+const viaExpress = server.listeners("request") as RequestListener[];
+const recordHttp = httpMetrics();
+server.removeAllListeners("request");
+server.on("request", (req: IncomingMessage, res: ServerResponse) =>
+  front(req, res, () => {
+    for (const listener of viaExpress) listener(req, res);
+  }),
+);
 // A slow or stuck client cannot hold a request (or its upload) open longer than this.
 server.requestTimeout = config.EDGE_REQUEST_TIMEOUT_MS;
 server.headersTimeout = Math.min(config.EDGE_REQUEST_TIMEOUT_MS, 10_000);

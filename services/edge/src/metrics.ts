@@ -125,3 +125,19 @@ export function observeWebhookToScreen(receivedAt: string, now = Date.now()): vo
   // A clock step between hosts could make it negative; such a sample says nothing.
   if (Number.isFinite(at) && now >= at) webhookToScreenSeconds.observe((now - at) / 1000);
 }
+
+// ---- response cache (graphql-front.ts) --------------------------------------------------------
+
+const responseCacheRequests = new Counter({
+  name: "edge_response_cache_requests_total",
+  help: "Cacheable GraphQL requests of verified callers at the edge, by outcome: hit (answered from the cache), not_modified (a hit answered 304 to If-None-Match), miss (executed)",
+  labelNames: ["outcome"] as const,
+  registers: [registry],
+});
+
+/** Bound once: a hit must not pay for a label lookup. */
+export const countResponseCache = {
+  hit: responseCacheRequests.labels({ outcome: "hit" }),
+  notModified: responseCacheRequests.labels({ outcome: "not_modified" }),
+  miss: responseCacheRequests.labels({ outcome: "miss" }),
+};
