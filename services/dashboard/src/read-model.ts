@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { OrderCreated } from "@lsp/contracts";
-import { enqueueEvent, withTenant } from "@lsp/service-kit";
+import { Counter } from "prom-client";
+import { enqueueEvent, registry, withTenant } from "@lsp/service-kit";
 import {
   applyToFacts,
   dayKey,
@@ -40,6 +41,18 @@ export interface ApplyOptions {
    */
   legacyTimeZones?: ReadonlyMap<string, string>;
 }
+
+const orderEvents = new Counter({
+  name: "dashboard_order_events_total",
+  help: "Order events by outcome once their batch committed: applied, or duplicate (an event id applied before; changed nothing)",
+  labelNames: ["outcome"] as const,
+  registers: [registry],
+});
+const batchEvents = new Counter({
+  name: "dashboard_order_batches_total",
+  help: "Committed batches of order events (events per batch = dashboard_order_events_total / this)",
+  registers: [registry],
+});
 
 const TYPE_RANK = { "order.created": 0, "order.paid": 1, "order.voided": 2 } as const;
 
@@ -246,7 +259,11 @@ export async function applyOrderEvents(
 ): Promise<Applied[]> {
   if (incoming.some((i) => i.event.data.tenantId !== tenantId))
     throw new Error("applyOrderEvents: every event must belong to the batch's tenant");
-  return withTenant(db, tenantId, (trx) => applyInTransaction(trx, tenantId, incoming, opts));
+  const result = await withTenant(db, tenantId, (trx) => applyBatch(trx, tenantId, incoming, opts));
+  orderEvents.inc({ outcome: "applied" }, result.fresh);
+  orderEvents.inc({ outcome: "duplicate" }, incoming.length - result.fresh);
+  batchEvents.inc();
+  return result.applied;
 }
 
 /** applyOrderEvents inside the caller's tenant transaction (also the rebuild's replay). */
@@ -256,6 +273,15 @@ export async function applyInTransaction(
   incoming: readonly IncomingEvent[],
   opts: ApplyOptions = {},
 ): Promise<Applied[]> {
+  return (await applyBatch(trx, tenantId, incoming, opts)).applied;
+}
+
+async function applyBatch(
+  trx: Trx,
+  tenantId: string,
+  incoming: readonly IncomingEvent[],
+  opts: ApplyOptions,
+): Promise<{ applied: Applied[]; fresh: number }> {
   // Claimed in a fixed order: batches sharing event ids (redeliveries) would otherwise lock the
   // ids' index entries in opposite orders and deadlock.
   const ids = [...new Set(incoming.map((i) => i.eventId))].sort();
@@ -276,7 +302,7 @@ export async function applyInTransaction(
         a.event.data.orderId.localeCompare(b.event.data.orderId) ||
         TYPE_RANK[a.event.type] - TYPE_RANK[b.event.type],
     );
-  if (todo.length === 0) return [];
+  if (todo.length === 0) return { applied: [], fresh: 0 };
   if (opts.journal ?? true)
     await trx
       .insertInto("event_journal")
@@ -340,7 +366,7 @@ export async function applyInTransaction(
       await enqueueEvent(trx, "dashboard.updated", { ...update, ...providerPayment(eventsByDay.get(key) ?? []) });
     applied.push({ tenantId, locationId: delta.locationId, businessDay: delta.businessDay, version: totals.version });
   }
-  return applied;
+  return { applied, fresh: todo.length };
 }
 
 /** One event (a batch of one); null for a duplicate. */
