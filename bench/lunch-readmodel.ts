@@ -55,7 +55,8 @@ function subscribe(url: string, headers: Record<string, string>) {
   client.subscribe<{ dashboardUpdates: { todayOrders: number } }>(
     { query: `subscription { dashboardUpdates(locationId: "${loc}") { todayOrders } }` },
     {
-      next: (v) => void (v.data && pushes.push({ orders: v.data.dashboardUpdates.todayOrders, at: Date.now() })),
+      next: (v) =>
+        void (v.data && pushes.push({ orders: v.data.dashboardUpdates.todayOrders, at: Date.now() })),
       error: (e) => say(`subscription error: ${JSON.stringify(e)}`),
       complete: () => undefined,
     },
@@ -65,7 +66,11 @@ function subscribe(url: string, headers: Record<string, string>) {
   return { pushes, reached, dispose: () => client.dispose() };
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number) {
+async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -196,7 +201,9 @@ try {
   const t0 = Date.now();
   const wrk = await runWrk(mesh.edgeUrl, wrkScript({ ...headers }, randomUUID()), dir);
   const lines = readFileSync(wrk.stamps, "utf8").trim().split("\n");
-  const failed = lines.filter((l) => l.startsWith("# failed")).reduce((s, l) => s + Number(l.split(" ")[2]), 0);
+  const failed = lines
+    .filter((l) => l.startsWith("# failed"))
+    .reduce((s, l) => s + Number(l.split(" ")[2]), 0);
   const created = lines
     .filter((l) => !l.startsWith("#"))
     .map((l) => Date.parse(l.split(" ")[1] ?? ""))
@@ -232,7 +239,9 @@ try {
     const cpu = process.cpuUsage(cpu0);
     const wallMs = performance.now() - w0;
     sent.sort((a, b) => a.answered - b.answered);
-    await until(`all ${rate}/s orders pushed`, () => live.reached(before + sent.length), 120_000).catch(() => undefined);
+    await until(`all ${rate}/s orders pushed`, () => live.reached(before + sent.length), 120_000).catch(
+      () => undefined,
+    );
     const latencies = sent.flatMap((s, k) => {
       const at = live.reached(before + k + 1);
       return at === undefined ? [] : [at - s.at];

@@ -43,7 +43,13 @@ export async function salesTruth(mesh: Mesh, tenantId: string, locationId: strin
   try {
     return await db.transaction().execute(async (trx) => {
       await sql`SELECT set_config('lsp.tenant_id', ${tenantId}, true)`.execute(trx);
-      const { rows } = await sql<{ business_day: string; revenue: string; orders: string; paid: string; voided: string }>`
+      const { rows } = await sql<{
+        business_day: string;
+        revenue: string;
+        orders: string;
+        paid: string;
+        voided: string;
+      }>`
         SELECT business_day::text,
           coalesce(sum(total_vnd) FILTER (WHERE status <> 'voided'), 0) AS revenue,
           count(*) FILTER (WHERE status <> 'voided') AS orders,
@@ -167,12 +173,18 @@ export async function liveUpdates(mesh: Mesh, tenant: string, locationId: string
 }
 
 /** A Prometheus counter's value on an app's ops port (0 when absent), summed over matching labels. */
-export async function counter(mesh: Mesh, app: "dashboard", name: string, labels: Record<string, string> = {}) {
+export async function counter(
+  mesh: Mesh,
+  app: "dashboard",
+  name: string,
+  labels: Record<string, string> = {},
+) {
   const text = await (await fetch(`http://127.0.0.1:${mesh.plan.apps[app].ops}/metrics`)).text();
   let sum = 0;
   for (const line of text.split("\n")) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(" ").pop());
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      sum += Number(line.split(" ").pop());
   }
   return sum;
 }

@@ -34,7 +34,12 @@ const businessDay = z.iso.date().describe("Business day (Asia/Ho_Chi_Minh, after
  * consumers never ask auth on their event path (absent in events sent before they were added).
  */
 const timeZone = z.string().min(1).max(64).describe("IANA time zone of the location, e.g. Asia/Ho_Chi_Minh");
-const cutoverHour = z.number().int().min(0).max(23).describe("Local hour at which the location's business day starts");
+const cutoverHour = z
+  .number()
+  .int()
+  .min(0)
+  .max(23)
+  .describe("Local hour at which the location's business day starts");
 const locationClock = { timeZone: timeZone.optional(), cutoverHour: cutoverHour.optional() };
 
 export const PaymentMethod = z.enum(["cash", "card", "momo", "zalopay", "vnpay"]);

@@ -89,7 +89,11 @@ function emptyFact(e: OrderEvent): OrderFact {
  * the order in which created / paid / voided arrive. `fallbackTimeZone` serves only order.created
  * events journaled before they carried their location's time zone.
  */
-export function mergeEvent(fact: OrderFact | null, e: OrderEvent, fallbackTimeZone = DEFAULT_TIME_ZONE): OrderFact {
+export function mergeEvent(
+  fact: OrderFact | null,
+  e: OrderEvent,
+  fallbackTimeZone = DEFAULT_TIME_ZONE,
+): OrderFact {
   const f = fact ? { ...fact } : emptyFact(e);
   if (e.type === "order.created") {
     const d = e.data;
@@ -208,7 +212,13 @@ export function contributionOf(f: OrderFact): DayDelta {
   }
   if (f.localHour !== null) d.hours.set(f.localHour, { revenueVnd: f.totalVnd, orders: 1 });
   for (const l of f.lines) {
-    const item = d.items.get(l.itemId) ?? { name: l.name, category: l.category, quantity: 0, revenueVnd: 0, costVnd: 0 };
+    const item = d.items.get(l.itemId) ?? {
+      name: l.name,
+      category: l.category,
+      quantity: 0,
+      revenueVnd: 0,
+      costVnd: 0,
+    };
     item.quantity += l.quantity;
     item.revenueVnd += l.quantity * l.unitPriceVnd;
     item.costVnd += l.quantity * (l.unitCostVnd ?? 0);
@@ -240,10 +250,17 @@ export function accumulate(acc: Map<string, DayDelta>, delta: DayDelta, sign: 1 
     into.hours.set(hour, cur);
   }
   for (const [id, item] of delta.items) {
-    const cur = into.items.get(id) ?? { name: item.name, category: item.category, quantity: 0, revenueVnd: 0, costVnd: 0 };
+    const cur = into.items.get(id) ?? {
+      name: item.name,
+      category: item.category,
+      quantity: 0,
+      revenueVnd: 0,
+      costVnd: 0,
+    };
     // Names and categories are not summed: the greatest seen is kept (order-independent).
     if (item.name > cur.name) cur.name = item.name;
-    if (item.category !== null && (cur.category === null || item.category > cur.category)) cur.category = item.category;
+    if (item.category !== null && (cur.category === null || item.category > cur.category))
+      cur.category = item.category;
     addNumbers(cur, item, sign);
     into.items.set(id, cur);
   }

@@ -37,7 +37,10 @@ export function groupCommit<E extends Batchable, S>(
       // Take whole deliveries up to maxEvents (at least one, however large).
       let size = 0;
       let take = 0;
-      while (take < queue.length && (take === 0 || size + (queue[take] as Waiting<E, S>).events.length <= opts.maxEvents)) {
+      while (
+        take < queue.length &&
+        (take === 0 || size + (queue[take] as Waiting<E, S>).events.length <= opts.maxEvents)
+      ) {
         size += (queue[take] as Waiting<E, S>).events.length;
         take++;
       }

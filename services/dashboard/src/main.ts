@@ -136,7 +136,9 @@ await startService({
       app,
       "/events/orders",
       ["order.created", "order.paid", "order.voided"],
-      groupCommit(acceptOnlyKnownLocations(onEvents, authLocations(config), log), { maxEvents: BATCH_MAX_EVENTS }),
+      groupCommit(acceptOnlyKnownLocations(onEvents, authLocations(config), log), {
+        maxEvents: BATCH_MAX_EVENTS,
+      }),
       log,
     );
     // auth's location.changed keeps the location-settings cache current (service-kit).

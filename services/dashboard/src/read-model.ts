@@ -174,7 +174,10 @@ async function storeFacts(trx: Trx, facts: Map<string, OrderFact>, withNewLines:
 const nonZero = (o: object) => Object.values(o).some((v) => typeof v === "number" && v !== 0);
 
 /** Adds one location-day's differences to its aggregate rows; returns the day's new totals. */
-async function applyDelta(trx: Trx, d: DayDelta): Promise<{ revenueVnd: number; orders: number; version: number }> {
+async function applyDelta(
+  trx: Trx,
+  d: DayDelta,
+): Promise<{ revenueVnd: number; orders: number; version: number }> {
   const t = d.totals;
   const row = await sql<{ revenue_vnd: number; orders: number; version: number }>`
     UPDATE location_days SET
@@ -189,14 +192,17 @@ async function applyDelta(trx: Trx, d: DayDelta): Promise<{ revenueVnd: number; 
   const key = { tenant_id: d.tenantId, location_id: d.locationId, business_day: d.businessDay };
   const keyColumns = ["tenant_id", "location_id", "business_day"] as const;
   // table.column + excluded.column: the stored sum plus this batch's difference.
-  const add = (column: string) => sql<number>`${sql.ref(column)} + ${sql.ref(`excluded.${column.split(".")[1]}`)}`;
+  const add = (column: string) =>
+    sql<number>`${sql.ref(column)} + ${sql.ref(`excluded.${column.split(".")[1]}`)}`;
   const hours = [...d.hours].filter(([, h]) => nonZero(h));
   if (hours.length)
     await trx
       .insertInto("day_hours")
       .values(hours.map(([hour, h]) => ({ ...key, hour, revenue_vnd: h.revenueVnd, orders: h.orders })))
       .onConflict((c) =>
-        c.columns([...keyColumns, "hour"]).doUpdateSet({ revenue_vnd: add("day_hours.revenue_vnd"), orders: add("day_hours.orders") }),
+        c
+          .columns([...keyColumns, "hour"])
+          .doUpdateSet({ revenue_vnd: add("day_hours.revenue_vnd"), orders: add("day_hours.orders") }),
       )
       .execute();
   const items = [...d.items].filter(([, i]) => nonZero(i));
@@ -229,7 +235,9 @@ async function applyDelta(trx: Trx, d: DayDelta): Promise<{ revenueVnd: number; 
   if (payments.length)
     await trx
       .insertInto("day_payments")
-      .values(payments.map(([method, p]) => ({ ...key, method, orders: p.orders, revenue_vnd: p.revenueVnd })))
+      .values(
+        payments.map(([method, p]) => ({ ...key, method, orders: p.orders, revenue_vnd: p.revenueVnd })),
+      )
       .onConflict((c) =>
         c.columns([...keyColumns, "method"]).doUpdateSet({
           orders: add("day_payments.orders"),
@@ -330,7 +338,13 @@ async function applyBatch(
     const cutover = events.findLast((e) => e.data.cutoverHour !== undefined)?.data.cutoverHour ?? null;
     await trx
       .insertInto("location_days")
-      .values({ tenant_id: tenantId, location_id: locationId, business_day: businessDay, version: 1, cutover_hour: cutover })
+      .values({
+        tenant_id: tenantId,
+        location_id: locationId,
+        business_day: businessDay,
+        version: 1,
+        cutover_hour: cutover,
+      })
       .onConflict((c) =>
         c.columns(["tenant_id", "location_id", "business_day"]).doUpdateSet({
           version: sql`location_days.version + 1`,
@@ -348,7 +362,9 @@ async function applyBatch(
     todo.map((i) => i.event),
     (e) => opts.legacyTimeZones?.get(e.data.locationId),
   );
-  const withNewLines = new Set(todo.filter((i) => i.event.type === "order.created").map((i) => i.event.data.orderId));
+  const withNewLines = new Set(
+    todo.filter((i) => i.event.type === "order.created").map((i) => i.event.data.orderId),
+  );
   await storeFacts(trx, facts, withNewLines);
 
   const applied: Applied[] = [];
@@ -363,8 +379,16 @@ async function applyBatch(
       orders: totals.orders,
     };
     if (opts.publish ?? true)
-      await enqueueEvent(trx, "dashboard.updated", { ...update, ...providerPayment(eventsByDay.get(key) ?? []) });
-    applied.push({ tenantId, locationId: delta.locationId, businessDay: delta.businessDay, version: totals.version });
+      await enqueueEvent(trx, "dashboard.updated", {
+        ...update,
+        ...providerPayment(eventsByDay.get(key) ?? []),
+      });
+    applied.push({
+      tenantId,
+      locationId: delta.locationId,
+      businessDay: delta.businessDay,
+      version: totals.version,
+    });
   }
   return { applied, fresh: todo.length };
 }
@@ -417,7 +441,9 @@ export async function dayFigures(
       )
       .execute(),
   );
-  const byKey = new Map(rows.map((r) => [dayKey({ locationId: r.location_id, businessDay: r.business_day }), r]));
+  const byKey = new Map(
+    rows.map((r) => [dayKey({ locationId: r.location_id, businessDay: r.business_day }), r]),
+  );
   return keys.map((k) => {
     const r = byKey.get(dayKey(k));
     return { revenueVnd: Number(r?.revenue_vnd ?? 0), orders: r?.orders ?? 0 };

@@ -34,7 +34,8 @@ export async function replayJournal(trx: Transaction<DashboardDB>, tenantId: str
     .orderBy("event_id")
     .execute();
   await trx.deleteFrom("order_facts").execute(); // lines cascade; RLS keeps it to this tenant
-  for (const table of ["day_hours", "day_items", "day_payments"] as const) await trx.deleteFrom(table).execute();
+  for (const table of ["day_hours", "day_items", "day_payments"] as const)
+    await trx.deleteFrom(table).execute();
   await trx
     .updateTable("location_days")
     .set({
@@ -53,7 +54,10 @@ export async function replayJournal(trx: Transaction<DashboardDB>, tenantId: str
   const replayable: IncomingEvent[] = [];
   for (const e of events) {
     if (e.type !== "order.created" && e.type !== "order.paid" && e.type !== "order.voided") continue;
-    replayable.push({ eventId: e.event_id, event: { type: e.type, data: parseEvent(e.type, e.data) } as OrderEvent });
+    replayable.push({
+      eventId: e.event_id,
+      event: { type: e.type, data: parseEvent(e.type, e.data) } as OrderEvent,
+    });
   }
   for (let i = 0; i < replayable.length; i += REPLAY_BATCH)
     await applyInTransaction(trx, tenantId, replayable.slice(i, i + REPLAY_BATCH), {

@@ -104,11 +104,15 @@ export async function dayReport(
         sql<number>`coalesce(sum(revenue_vnd) FILTER (WHERE business_day = ${lastWeekDay}::date), 0)::bigint`.as(
           "lwRev",
         ),
-        sql<number>`coalesce(sum(orders) FILTER (WHERE business_day = ${lastWeekDay}::date), 0)::int`.as("lwOrders"),
+        sql<number>`coalesce(sum(orders) FILTER (WHERE business_day = ${lastWeekDay}::date), 0)::int`.as(
+          "lwOrders",
+        ),
         sql<number>`coalesce(sum(revenue_vnd) FILTER (WHERE business_day >= ${from}::date), 0)::bigint`.as(
           "wtdRev",
         ),
-        sql<number>`coalesce(sum(orders) FILTER (WHERE business_day >= ${from}::date), 0)::int`.as("wtdOrders"),
+        sql<number>`coalesce(sum(orders) FILTER (WHERE business_day >= ${from}::date), 0)::int`.as(
+          "wtdOrders",
+        ),
         sql<number>`coalesce(sum(revenue_vnd) FILTER (WHERE business_day < ${from}::date AND business_day <= ${lastWeekDay}::date), 0)::bigint`.as(
           "lwtdRev",
         ),

@@ -21,7 +21,10 @@ const businessDay = "2026-11-20";
 const pho = randomUUID();
 const tra = randomUUID();
 
-function created(orderId: string, over: Partial<Extract<OrderEvent, { type: "order.created" }>["data"]> = {}): OrderEvent {
+function created(
+  orderId: string,
+  over: Partial<Extract<OrderEvent, { type: "order.created" }>["data"]> = {},
+): OrderEvent {
   return {
     type: "order.created",
     data: {
@@ -38,7 +41,14 @@ function created(orderId: string, over: Partial<Extract<OrderEvent, { type: "ord
       timeZone: "Asia/Ho_Chi_Minh",
       cutoverHour: 4,
       lines: [
-        { itemId: pho, name: "Phở tái", quantity: 2, unitPriceVnd: 50_000, category: "Phở", unitCostVnd: 20_000 },
+        {
+          itemId: pho,
+          name: "Phở tái",
+          quantity: 2,
+          unitPriceVnd: 50_000,
+          category: "Phở",
+          unitCostVnd: 20_000,
+        },
         { itemId: tra, name: "Trà đá", quantity: 2, unitPriceVnd: 5_000 },
       ],
       ...over,
@@ -47,11 +57,26 @@ function created(orderId: string, over: Partial<Extract<OrderEvent, { type: "ord
 }
 const paid = (orderId: string): OrderEvent => ({
   type: "order.paid",
-  data: { orderId, tenantId, locationId, businessDay, paidAt: "2026-11-20T05:40:00.000Z", paymentMethod: "momo", totalVnd: 100_000 },
+  data: {
+    orderId,
+    tenantId,
+    locationId,
+    businessDay,
+    paidAt: "2026-11-20T05:40:00.000Z",
+    paymentMethod: "momo",
+    totalVnd: 100_000,
+  },
 });
 const voided = (orderId: string): OrderEvent => ({
   type: "order.voided",
-  data: { orderId, tenantId, locationId, businessDay, voidedAt: "2026-11-20T05:50:00.000Z", totalVnd: 100_000 },
+  data: {
+    orderId,
+    tenantId,
+    locationId,
+    businessDay,
+    voidedAt: "2026-11-20T05:50:00.000Z",
+    totalVnd: 100_000,
+  },
 });
 
 /** A comparable picture of a delta (maps as sorted entries, zero entries left out). */
@@ -61,7 +86,12 @@ function picture(d: DayDelta | undefined) {
     [...m]
       .filter(([, v]) => Object.values(v).some((x) => typeof x === "number" && x !== 0))
       .sort(([a], [b]) => String(a).localeCompare(String(b)));
-  return { totals: d.totals, hours: entries(d.hours), items: entries(d.items), payments: entries(d.payments) };
+  return {
+    totals: d.totals,
+    hours: entries(d.hours),
+    items: entries(d.items),
+    payments: entries(d.payments),
+  };
 }
 
 /** Applies events one at a time (as separate deliveries would), accumulating the differences. */
@@ -107,8 +137,20 @@ test("an order's contribution: every figure of the day", () => {
     voidedVnd: 0,
   });
   assert.deepEqual([...c.hours], [[12, { revenueVnd: 100_000, orders: 1 }]]);
-  assert.deepEqual(c.items.get(pho), { name: "Phở tái", category: "Phở", quantity: 2, revenueVnd: 100_000, costVnd: 40_000 });
-  assert.deepEqual(c.items.get(tra), { name: "Trà đá", category: null, quantity: 2, revenueVnd: 10_000, costVnd: 0 });
+  assert.deepEqual(c.items.get(pho), {
+    name: "Phở tái",
+    category: "Phở",
+    quantity: 2,
+    revenueVnd: 100_000,
+    costVnd: 40_000,
+  });
+  assert.deepEqual(c.items.get(tra), {
+    name: "Trà đá",
+    category: null,
+    quantity: 2,
+    revenueVnd: 10_000,
+    costVnd: 0,
+  });
   // The method it was finally paid with.
   assert.deepEqual([...c.payments], [["momo", { orders: 1, revenueVnd: 100_000 }]]);
 });
@@ -125,7 +167,13 @@ test("a voided order leaves every figure but the voids", () => {
 test("created / paid / voided in every order give the same facts and the same day", () => {
   const a = randomUUID();
   const b = randomUUID();
-  const events = [created(a), paid(a), voided(a), created(b, { paymentMethod: "card", guests: undefined }), paid(b)];
+  const events = [
+    created(a),
+    paid(a),
+    voided(a),
+    created(b, { paymentMethod: "card", guests: undefined }),
+    paid(b),
+  ];
   const expected = applyOneByOne(events);
   const expectedPicture = picture(expected.day);
   // The day equals what recomputing each final order gives.

@@ -49,7 +49,12 @@ test("a batch is capped; a failed batch fails each of its deliveries, not the ne
     },
     { maxEvents: 2 },
   );
-  const all = [0, 1, 2, 3, 4].map((n) => submit([{ entryId: `e${n}`, n }]).then((s) => s.get(`e${n}`), () => "failed"));
+  const all = [0, 1, 2, 3, 4].map((n) =>
+    submit([{ entryId: `e${n}`, n }]).then(
+      (s) => s.get(`e${n}`),
+      () => "failed",
+    ),
+  );
   assert.deepEqual(await Promise.all(all), ["SUCCESS", "failed", "failed", "SUCCESS", "SUCCESS"]);
   assert.deepEqual(sizes, [1, 2, 2]);
 });
