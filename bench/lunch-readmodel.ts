@@ -82,7 +82,7 @@ async function until<T>(
 
 /**
  * wrk's Lua: the first N requests are orders, each with its own key; then, while the last orders
- * are answered, a cheap `{ __typename }` keeps wrk busy (it must send something). When every
+ * are answered, a `{ __typename }` a second per connection keeps wrk busy (it must send something). When every
  * order was answered, the script touches BENCH_DONE and this process stops wrk (SIGINT: wrk then
  * prints its figures and runs done(), which writes each order's id and createdAt).
  */
@@ -112,6 +112,8 @@ local filler = ${lua(JSON.stringify({ query: "{ __typename }" }))}
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) sent = 0; answered = 0; stamps = {}; failed = 0; finished = false end
+-- Fillers wait a second each, so they cost the edge almost nothing.
+function delay() if sent >= n then return 1000 end return 0 end
 function request()
   if sent >= n then return wrk.format(nil, nil, nil, filler) end
   sent = sent + 1
