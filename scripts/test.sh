@@ -36,6 +36,7 @@ run "contracts are generated" bash -c 'npx --no tsx packages/contracts/scripts/g
 run "typecheck" npm run --silent typecheck
 run "lint" npm run --silent lint
 run "ai lint" bash -c "cd services/ai && '$uv_bin' run --frozen ruff check && '$uv_bin' run --frozen ruff format --check"
+run "ai types" bash -c "cd services/ai && '$uv_bin' run --frozen mypy"
 run "unit (TypeScript)" npm run --silent test:unit
 run "k8s static" node --import tsx --test --test-reporter=spec scripts/validate-k8s.ts
 run "unit (Python)" bash -c "cd services/ai && '$uv_bin' run --frozen pytest -q"
