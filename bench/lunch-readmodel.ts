@@ -61,9 +61,14 @@ function subscribe(url: string, headers: Record<string, string>) {
       complete: () => undefined,
     },
   );
-  /** When the day first counted `n` orders (pushes may skip counts: one push per batch). */
-  const reached = (n: number) => pushes.find((p) => p.orders >= n)?.at;
-  return { pushes, reached, dispose: () => client.dispose() };
+  /**
+   * When the day first counted `n` orders, among pushes since `since` (pushes may skip counts:
+   * one push per batch; and may arrive out of order).
+   */
+  const reached = (n: number, since = 0) => pushes.find((p) => p.at >= since && p.orders >= n)?.at;
+  /** The highest count pushed so far. */
+  const highest = () => pushes.reduce((m, p) => Math.max(m, p.orders), 0);
+  return { pushes, reached, highest, dispose: () => client.dispose() };
 }
 
 async function until<T>(
@@ -221,7 +226,7 @@ try {
   );
   const countNow = async () => {
     await new Promise((r) => setTimeout(r, 1000));
-    return live.pushes[live.pushes.length - 1]?.orders ?? 0;
+    return live.highest();
   };
 
   // (1) ingest
@@ -240,9 +245,9 @@ try {
   const made = created.length;
   if (made === 0) throw new Error("no order was created");
   const persistedS = ((created[created.length - 1] as number) - t0) / 1000;
-  const aggregatedAt = await until("every order aggregated", () => live.reached(start + made), 600_000);
+  const aggregatedAt = await until("every order aggregated", () => live.reached(start + made, t0), 600_000);
   const aggregatedS = (aggregatedAt - t0) / 1000;
-  const lags = created.map((at, k) => (live.reached(start + k + 1) as number) - at);
+  const lags = created.map((at, k) => (live.reached(start + k + 1, t0) as number) - at);
   console.log(
     `(1) ingest through the edge, ${made} paid orders made of ${orders} sent (${failed} failed), wrk c=${concurrency} on cpu ${wrkCpu} (wrk CPU ${((100 * wrk.cpuMs) / wrk.wallMs).toFixed(1)}% of one core): ` +
       `persisted ${(made / persistedS).toFixed(0)} orders/s (${persistedS.toFixed(1)} s); persisted and aggregated ${(made / aggregatedS).toFixed(0)} orders/s (${aggregatedS.toFixed(1)} s); ` +
@@ -269,11 +274,13 @@ try {
     const cpu = process.cpuUsage(cpu0);
     const wallMs = performance.now() - w0;
     sent.sort((a, b) => a.answered - b.answered);
-    await until(`all ${rate}/s orders pushed`, () => live.reached(before + sent.length), 120_000).catch(
-      () => undefined,
-    );
+    await until(
+      `all ${rate}/s orders pushed`,
+      () => live.reached(before + sent.length, tStart),
+      120_000,
+    ).catch(() => undefined);
     const latencies = sent.flatMap((s, k) => {
-      const at = live.reached(before + k + 1);
+      const at = live.reached(before + k + 1, tStart);
       return at === undefined ? [] : [at - s.at];
     });
     console.log(
