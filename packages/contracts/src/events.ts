@@ -12,6 +12,7 @@ export const TOPICS = {
   notifications: "notifications",
   menu: "menu",
   members: "members",
+  locations: "locations",
 } as const;
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
 
@@ -28,6 +29,18 @@ const vnd = z
   .max(Number.MAX_SAFE_INTEGER)
   .describe("Amount in VND (integer, no decimals, at most 2^53 − 1)");
 const businessDay = z.iso.date().describe("Business day (Asia/Ho_Chi_Minh, after the location's cut-over)");
+/**
+ * The location's settings the business day was computed with, carried on order events so that
+ * consumers never ask auth on their event path (absent in events sent before they were added).
+ */
+const timeZone = z.string().min(1).max(64).describe("IANA time zone of the location, e.g. Asia/Ho_Chi_Minh");
+const cutoverHour = z
+  .number()
+  .int()
+  .min(0)
+  .max(23)
+  .describe("Local hour at which the location's business day starts");
+const locationClock = { timeZone: timeZone.optional(), cutoverHour: cutoverHour.optional() };
 
 export const PaymentMethod = z.enum(["cash", "card", "momo", "zalopay", "vnpay"]);
 export type PaymentMethod = z.infer<typeof PaymentMethod>;
@@ -59,6 +72,7 @@ export const OrderCreated = z.object({
   guests: z.number().int().positive().optional(),
   /** The staff member who took the order (user id), when known. */
   staffId: z.string().min(1).max(100).optional(),
+  ...locationClock,
 });
 export type OrderCreated = z.infer<typeof OrderCreated>;
 
@@ -72,6 +86,7 @@ export const OrderPaid = z.object({
   totalVnd: vnd,
   /** The payment that settled it (absent for cash / card marked paid by staff). */
   paymentId: id.optional(),
+  ...locationClock,
 });
 export type OrderPaid = z.infer<typeof OrderPaid>;
 
@@ -83,6 +98,7 @@ export const OrderVoided = z.object({
   voidedAt: z.iso.datetime({ offset: true }),
   totalVnd: vnd,
   reason: z.string().max(500).optional(),
+  ...locationClock,
 });
 export type OrderVoided = z.infer<typeof OrderVoided>;
 
@@ -204,6 +220,20 @@ export const MemberChanged = z.object({
 export type MemberChanged = z.infer<typeof MemberChanged>;
 
 /**
+ * A location was created or its settings changed (auth, which owns locations): consumers that
+ * keep location settings (service-kit's location cache) replace theirs instead of asking auth.
+ */
+export const LocationChanged = z.object({
+  tenantId: id,
+  locationId: id,
+  name: z.string().min(1).max(200),
+  timeZone,
+  cutoverHour,
+  occurredAt: z.iso.datetime({ offset: true }),
+});
+export type LocationChanged = z.infer<typeof LocationChanged>;
+
+/**
  * Every event type: CloudEvent `type` → topic and payload schema. This is the single source;
  * `npm run generate -w @lsp/contracts` writes the JSON Schemas the Python service validates with.
  */
@@ -219,6 +249,7 @@ export const EVENTS = {
   "ai.anomaly.detected": { topic: TOPICS.ai, schema: AiAnomalyDetected },
   "notification.created": { topic: TOPICS.notifications, schema: NotificationCreated },
   "member.changed": { topic: TOPICS.members, schema: MemberChanged },
+  "location.changed": { topic: TOPICS.locations, schema: LocationChanged },
 } as const;
 export type EventType = keyof typeof EVENTS;
 export type EventPayload<T extends EventType> = z.infer<(typeof EVENTS)[T]["schema"]>;

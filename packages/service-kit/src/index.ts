@@ -73,7 +73,7 @@ export {
   type AccessTokenVerifier,
   type SigningKeys,
 } from "./access-token.js";
-export { fetchLocation, type LocationSettings } from "./locations.js";
+export { fetchLocation, rememberLocation, locationChangesRoute, type LocationSettings } from "./locations.js";
 export { mountSubschema, maskGraphQLError, type SubschemaOptions } from "./graphql.js";
 export { createOutboxTable, enqueueEvent, startOutboxRelay, type OutboxTable } from "./outbox.js";
 export { bootDatabaseService } from "./boot.js";

@@ -1,8 +1,12 @@
+import type { Express } from "express";
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
+import type { LocationChanged } from "@lsp/contracts";
 import { AppError } from "./errors.js";
 import { invokeService, type SidecarPorts } from "./dapr.js";
+import { subscriptionRoute } from "./events.js";
 import { systemHeaders, type Identity } from "./identity.js";
+import type { Logger } from "./logger.js";
 
 const LocationSettings = z.object({
   id: z.uuid(),
@@ -13,6 +17,9 @@ const LocationSettings = z.object({
 });
 export type LocationSettings = z.infer<typeof LocationSettings>;
 
+// Settings change rarely and auth announces every change (location.changed, fed in below), so an
+// entry past its TTL keeps serving while it is refreshed in the background (allowStale): only a
+// location never seen by this process waits for auth.
 const TTL_MS = 60_000;
 /** An unknown location is remembered too, so that junk ids cost auth one lookup, not one each. */
 const NEGATIVE_TTL_MS = 30_000;
@@ -21,6 +28,7 @@ type Entry = { settings: LocationSettings } | { missing: true };
 const cache = new LRUCache<string, Entry, SidecarPorts>({
   max: 10_000,
   ttl: TTL_MS,
+  allowStale: true,
   // When auth cannot answer, the last known settings keep serving (they change rarely).
   allowStaleOnFetchRejection: true,
   noDeleteOnFetchRejection: true,
@@ -55,4 +63,41 @@ export async function fetchLocation(
   const entry = await cache.fetch(`${who.tenantId}/${locationId}`, { context: ports });
   if (!entry || "missing" in entry) throw new AppError("NOT_FOUND", `location ${locationId} not found`);
   return entry.settings;
+}
+
+/**
+ * Takes a location's settings from auth's `location.changed` event: replaces what the cache
+ * holds (a location remembered as unknown included), so a new or changed location is known
+ * without asking auth.
+ */
+export function rememberLocation(changed: LocationChanged): void {
+  cache.set(`${changed.tenantId}/${changed.locationId}`, {
+    settings: {
+      id: changed.locationId,
+      tenantId: changed.tenantId,
+      name: changed.name,
+      timeZone: changed.timeZone,
+      cutoverHour: changed.cutoverHour,
+    },
+  });
+}
+
+/**
+ * Mounts `/events/locations` for the declarative subscription to the `locations` topic
+ * (components/local/subscriptions.yaml): each location.changed refreshes the location cache.
+ * Dapr delivers a message to one replica of an app; the other replicas' entries follow within
+ * the TTL.
+ */
+export function locationChangesRoute(app: Express, log: Logger): void {
+  subscriptionRoute(
+    app,
+    "/events/locations",
+    {
+      "location.changed": (_eventId, data) => {
+        rememberLocation(data);
+        return Promise.resolve();
+      },
+    },
+    log,
+  );
 }

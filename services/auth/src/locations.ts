@@ -1,6 +1,6 @@
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import { z } from "zod";
-import { AppError, withScope, withTenant, type Identity } from "@lsp/service-kit";
+import { AppError, enqueueEvent, withScope, withTenant, type Identity } from "@lsp/service-kit";
 import type { AuthDB } from "./db.js";
 
 export interface LocationView {
@@ -59,6 +59,28 @@ export async function listLocations(db: Kysely<AuthDB>, who: Identity): Promise<
   return rows.map(view);
 }
 
+/**
+ * location.changed, in the transaction that created or changed the location (published after
+ * commit): services keeping location settings (service-kit's location cache) take the new ones
+ * from it instead of asking auth on their event paths. Every write of a location's name, time
+ * zone or cut-over must call it.
+ */
+export async function locationChanged(
+  trx: Transaction<AuthDB>,
+  row: { id: string; tenant_id: string; name: string; time_zone: string; cutover_hour: number },
+): Promise<void> {
+  await enqueueEvent(trx, "location.changed", {
+    tenantId: row.tenant_id,
+    locationId: row.id,
+    name: row.name,
+    timeZone: row.time_zone,
+    cutoverHour: row.cutover_hour,
+    occurredAt: new Date().toISOString(),
+  });
+}
+
+export const locationColumns = columns;
+
 export async function requireLocation(db: Kysely<AuthDB>, who: Identity, id: string): Promise<LocationView> {
   const [location] = await locationsByIds(db, who, [id]);
   if (!location) throw new AppError("NOT_FOUND", `location ${id} not found`);
@@ -96,8 +118,8 @@ export async function createLocation(
 ): Promise<LocationView> {
   if (who.role !== "owner") throw new AppError("FORBIDDEN", "only owners may open a location");
   const args = NewLocation.parse(input);
-  const row = await withTenant(db, who.tenantId, (trx) =>
-    trx
+  const row = await withTenant(db, who.tenantId, async (trx) => {
+    const created = await trx
       .insertInto("locations")
       .values({
         tenant_id: who.tenantId,
@@ -106,7 +128,9 @@ export async function createLocation(
         cutover_hour: args.cutoverHour,
       })
       .returning(columns)
-      .executeTakeFirstOrThrow(),
-  );
+      .executeTakeFirstOrThrow();
+    await locationChanged(trx, created);
+    return created;
+  });
   return view(row);
 }

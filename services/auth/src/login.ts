@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from "kysely";
 import { z } from "zod";
 import { AppError, withTenant } from "@lsp/service-kit";
 import type { AuthDB } from "./db.js";
+import { locationChanged, locationColumns } from "./locations.js";
 import type { Grant } from "./tokens.js";
 
 export const NewTenant = z.object({
@@ -42,10 +43,12 @@ export async function createTenantForOwner(
       .executeTakeFirstOrThrow();
     // The tenant setting the RLS policies of this transaction's inserts check.
     await sql`SELECT set_config('lsp.tenant_id', ${tenant.id}, true)`.execute(trx);
-    await trx
+    const location = await trx
       .insertInto("locations")
       .values({ tenant_id: tenant.id, name: input.locationName, cutover_hour: input.cutoverHour })
-      .execute();
+      .returning(locationColumns)
+      .executeTakeFirstOrThrow();
+    await locationChanged(trx, location);
     await trx
       .insertInto("memberships")
       .values({ tenant_id: tenant.id, user_id: userId, role: "owner", location_ids: null })

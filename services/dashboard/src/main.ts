@@ -11,9 +11,12 @@ import {
   startRetention,
   startService,
   bulkSubscriptionRoute,
+  locationChangesRoute,
   type BulkEvent,
   type BulkStatus,
 } from "@lsp/service-kit";
+import { DEFAULT_CUTOVER_HOUR } from "@lsp/contracts";
+import { groupCommit } from "./batcher.js";
 import { reportCache } from "./cache.js";
 import { coalescer } from "./coalesce.js";
 import { acceptOnlyKnownLocations, authLocations } from "./event-check.js";
@@ -51,19 +54,36 @@ const stopRetention = startRetention({
 });
 
 const refreshOnce = coalescer<string>();
+/** At most this many events in one transaction (a batch holds its location-days' locks). */
+const BATCH_MAX_EVENTS = 500;
 
 /**
  * Keeps a cached report fresh after an event: recomputed only if readers keep it warm, and once
- * for a burst of events on the same report (a busy location's events arrive ten at a time).
+ * for a burst of events on the same report (a busy location's events arrive ten at a time). The
+ * report reads the cut-over its day's events carried: no call to auth on the event path.
  */
 function refreshCache(applied: Applied): Promise<void> {
   const key = reportKey(applied.tenantId, applied.locationId, applied.businessDay);
   return refreshOnce(key, async () => {
     if (!(await cache.has(key))) return;
-    const who = { tenantId: applied.tenantId, role: "system" as const };
-    const location = await fetchLocation(config, who, applied.locationId);
+    const location = { id: applied.locationId, cutoverHour: DEFAULT_CUTOVER_HOUR };
     await cache.put(key, await dayReport(db, applied.tenantId, location, applied.businessDay));
   });
+}
+
+/**
+ * Time zones of the locations of order.created events sent before events carried theirs (only
+ * events in flight across the upgrade): from the location cache, which the event check just
+ * filled for the same locations.
+ */
+async function legacyTimeZones(events: readonly OrderEvent[]): Promise<Map<string, string>> {
+  const zones = new Map<string, string>();
+  for (const e of events)
+    if (e.type === "order.created" && e.data.timeZone === undefined && !zones.has(e.data.locationId)) {
+      const who = { tenantId: e.data.tenantId, role: "system" as const };
+      zones.set(e.data.locationId, (await fetchLocation(config, who, e.data.locationId)).timeZone);
+    }
+  return zones;
 }
 
 /**
@@ -83,7 +103,8 @@ async function onEvents(events: BulkEvent[]): Promise<Map<string, BulkStatus>> {
       event: { type: e.type, data: e.data } as OrderEvent,
     }));
     try {
-      const applied = await applyOrderEvents(db, tenantId, incoming);
+      const zones = await legacyTimeZones(incoming.map((i) => i.event));
+      const applied = await applyOrderEvents(db, tenantId, incoming, { legacyTimeZones: zones });
       for (const e of group) statuses.set(e.entryId, "SUCCESS");
       log.debug({ tenantId, events: group.length, locationDays: applied.length }, "order events applied");
       await Promise.all(
@@ -108,14 +129,20 @@ await startService({
   readiness: { database: () => pingDatabase(pool) },
   routes(app) {
     // Declarative subscription `dashboard-orders` (components/) delivers the orders topic here,
-    // one event a request today; bulk deliveries work too (README: why the subscription is not bulk).
+    // one event a request, many requests at once; they are applied in batches (group commit,
+    // src/batcher.ts), each answered after its batch committed. Bulk deliveries work too (README:
+    // why the subscription is not bulk).
     bulkSubscriptionRoute(
       app,
       "/events/orders",
       ["order.created", "order.paid", "order.voided"],
-      acceptOnlyKnownLocations(onEvents, authLocations(config), log),
+      groupCommit(acceptOnlyKnownLocations(onEvents, authLocations(config), log), {
+        maxEvents: BATCH_MAX_EVENTS,
+      }),
       log,
     );
+    // auth's location.changed keeps the location-settings cache current (service-kit).
+    locationChangesRoute(app, log);
     mountSubschema<DashboardContext>(app, {
       typeDefs,
       resolvers,

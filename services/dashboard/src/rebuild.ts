@@ -7,29 +7,64 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import { parseEvent } from "@lsp/contracts";
 import { createDatabase, withTenant } from "@lsp/service-kit";
+import type { OrderEvent } from "./aggregate.js";
 import type { DashboardDB } from "./db.js";
-import { mergeFactsForRebuild, recomputeDays } from "./read-model.js";
+import { applyInTransaction, type IncomingEvent } from "./read-model.js";
 
 export interface Replayed {
   events: number;
   days: { locationId: string; businessDay: string }[];
 }
 
-/** Replays the journal of the transaction's tenant into fresh facts. */
+/** Events replayed per batch: the same batch path live events take, in journal order. */
+const REPLAY_BATCH = 500;
+
+/**
+ * Replays the journal of the transaction's tenant into fresh facts and aggregates, through the
+ * very code live batches use (applyInTransaction), so a rebuild gives the figures the live read
+ * model gave. Location-day rows are kept (their versions only grow, so cached reports are never
+ * mistaken for current); their sums are zeroed and rebuilt.
+ */
 export async function replayJournal(trx: Transaction<DashboardDB>, tenantId: string): Promise<Replayed> {
   const events = await trx
     .selectFrom("event_journal")
-    .select(["type", "data"])
+    .select(["event_id", "type", "data"])
     .where("tenant_id", "=", tenantId)
     .orderBy("received_at")
+    .orderBy("event_id")
     .execute();
   await trx.deleteFrom("order_facts").execute(); // lines cascade; RLS keeps it to this tenant
-  await trx.updateTable("location_days").set({ revenue_vnd: 0, orders: 0 }).execute();
+  for (const table of ["day_hours", "day_items", "day_payments"] as const)
+    await trx.deleteFrom(table).execute();
+  await trx
+    .updateTable("location_days")
+    .set({
+      revenue_vnd: 0,
+      orders: 0,
+      gross_vnd: 0,
+      paid_orders: 0,
+      guests: 0,
+      guest_orders: 0,
+      discounted_orders: 0,
+      discount_vnd: 0,
+      voided_orders: 0,
+      voided_vnd: 0,
+    })
+    .execute();
+  const replayable: IncomingEvent[] = [];
   for (const e of events) {
     if (e.type !== "order.created" && e.type !== "order.paid" && e.type !== "order.voided") continue;
-    await mergeFactsForRebuild(trx, { type: e.type, data: parseEvent(e.type, e.data) } as never);
+    replayable.push({
+      eventId: e.event_id,
+      event: { type: e.type, data: parseEvent(e.type, e.data) } as OrderEvent,
+    });
   }
-  await recomputeDays(trx);
+  for (let i = 0; i < replayable.length; i += REPLAY_BATCH)
+    await applyInTransaction(trx, tenantId, replayable.slice(i, i + REPLAY_BATCH), {
+      claim: false,
+      journal: false,
+      publish: false,
+    });
   const days = await trx.selectFrom("location_days").select(["location_id", "business_day"]).execute();
   return {
     events: events.length,

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import { withTenant } from "@lsp/service-kit";
+import { UNCATEGORISED } from "./aggregate.js";
 import type { DashboardDB } from "./db.js";
 
 /**
@@ -38,7 +39,7 @@ export interface DayReport {
   };
 }
 
-export const UNCATEGORISED = "Khác";
+export { UNCATEGORISED };
 
 export function addDays(day: string, n: number): string {
   const d = new Date(`${day}T00:00:00Z`);
@@ -52,115 +53,92 @@ export function weekStart(day: string): string {
   return addDays(day, -((dow + 6) % 7));
 }
 
-const kept = sql<boolean>`created_seen AND voided_at IS NULL`;
-
+/**
+ * The report of one location-day, read from its aggregate rows (the ones every event updates and
+ * `dashboard.updated` reports from), so a pushed figure and a queried one never disagree. The
+ * hourly buckets start at the cut-over the day's events carried (`fallbackCutoverHour` for days
+ * recorded before events carried it).
+ */
 export async function dayReport(
   db: Kysely<DashboardDB>,
   tenantId: string,
-  location: { id: string; timeZone: string; cutoverHour: number },
+  location: { id: string; cutoverHour: number },
   day: string,
 ): Promise<DayReport> {
   const locationId = location.id;
   return withTenant(db, tenantId, async (trx) => {
-    const version = await trx
+    const row = await trx
       .selectFrom("location_days")
-      .select("version")
+      .selectAll()
       .where("location_id", "=", locationId)
       .where("business_day", "=", day)
       .executeTakeFirst();
-    const facts = trx
-      .selectFrom("order_facts")
+    const hours = await trx
+      .selectFrom("day_hours")
+      .select(["hour", "revenue_vnd", "orders"])
       .where("location_id", "=", locationId)
       .where("business_day", "=", day)
-      .where("created_seen", "=", true);
-    const totals = await facts
-      .select([
-        sql<number>`coalesce(sum(total_vnd) FILTER (WHERE voided_at IS NULL), 0)::bigint`.as("net"),
-        sql<number>`coalesce(sum(subtotal_vnd) FILTER (WHERE voided_at IS NULL), 0)::bigint`.as("gross"),
-        sql<number>`count(*) FILTER (WHERE voided_at IS NULL)::int`.as("orders"),
-        sql<number>`count(*) FILTER (WHERE voided_at IS NULL AND paid_at IS NOT NULL)::int`.as("paid"),
-        sql<number | null>`sum(guests) FILTER (WHERE voided_at IS NULL)::int`.as("guests"),
-        sql<number>`count(*) FILTER (WHERE voided_at IS NULL AND discount_vnd > 0)::int`.as("discounted"),
-        sql<number>`coalesce(sum(discount_vnd) FILTER (WHERE voided_at IS NULL), 0)::bigint`.as("discount"),
-        sql<number>`count(*) FILTER (WHERE voided_at IS NOT NULL)::int`.as("voids"),
-        sql<number>`coalesce(sum(total_vnd) FILTER (WHERE voided_at IS NOT NULL), 0)::bigint`.as("voided"),
-      ])
-      .executeTakeFirstOrThrow();
-    const hours = await facts
-      .where(kept)
-      .select([
-        sql<number>`extract(hour FROM created_at AT TIME ZONE ${location.timeZone})::int`.as("hour"),
-        sql<number>`sum(total_vnd)::bigint`.as("revenue"),
-        sql<number>`count(*)::int`.as("orders"),
-      ])
-      .groupBy(sql`1`)
       .execute();
-    const lines = trx
-      .selectFrom("order_fact_lines as l")
-      .innerJoin("order_facts as o", "o.order_id", "l.order_id")
-      .where("o.location_id", "=", locationId)
-      .where("o.business_day", "=", day)
-      .where("o.created_seen", "=", true)
-      .where("o.voided_at", "is", null);
-    const items = await lines
-      .select([
-        "l.item_id",
-        sql<string>`max(l.name)`.as("name"),
-        sql<string>`coalesce(max(l.category), ${UNCATEGORISED})`.as("category"),
-        sql<number>`sum(l.quantity)::int`.as("quantity"),
-        sql<number>`sum(l.quantity * l.unit_price_vnd)::bigint`.as("revenue"),
-      ])
-      .groupBy("l.item_id")
+    const items = await trx
+      .selectFrom("day_items")
+      .select(["item_id", "name", "category", "quantity", "revenue_vnd"])
+      .where("location_id", "=", locationId)
+      .where("business_day", "=", day)
+      .where("quantity", ">", 0)
       .execute();
-    const mix = await facts
-      .where(kept)
-      .select([
-        "payment_method",
-        sql<number>`count(*)::int`.as("orders"),
-        sql<number>`sum(total_vnd)::bigint`.as("revenue"),
-      ])
-      .groupBy("payment_method")
+    const mix = await trx
+      .selectFrom("day_payments")
+      .select(["method", "orders", "revenue_vnd"])
+      .where("location_id", "=", locationId)
+      .where("business_day", "=", day)
+      .where("orders", ">", 0)
       .execute();
     const lastWeekDay = addDays(day, -7);
     const from = weekStart(day);
     const ranges = await trx
-      .selectFrom("order_facts")
+      .selectFrom("location_days")
       .where("location_id", "=", locationId)
-      .where(kept)
       .where("business_day", ">=", addDays(from, -7))
       .where("business_day", "<=", day)
       .select([
-        sql<number>`coalesce(sum(total_vnd) FILTER (WHERE business_day = ${lastWeekDay}::date), 0)::bigint`.as(
+        sql<number>`coalesce(sum(revenue_vnd) FILTER (WHERE business_day = ${lastWeekDay}::date), 0)::bigint`.as(
           "lwRev",
         ),
-        sql<number>`count(*) FILTER (WHERE business_day = ${lastWeekDay}::date)::int`.as("lwOrders"),
-        sql<number>`coalesce(sum(total_vnd) FILTER (WHERE business_day >= ${from}::date), 0)::bigint`.as(
+        sql<number>`coalesce(sum(orders) FILTER (WHERE business_day = ${lastWeekDay}::date), 0)::int`.as(
+          "lwOrders",
+        ),
+        sql<number>`coalesce(sum(revenue_vnd) FILTER (WHERE business_day >= ${from}::date), 0)::bigint`.as(
           "wtdRev",
         ),
-        sql<number>`count(*) FILTER (WHERE business_day >= ${from}::date)::int`.as("wtdOrders"),
-        sql<number>`coalesce(sum(total_vnd) FILTER (WHERE business_day < ${from}::date AND business_day <= ${lastWeekDay}::date), 0)::bigint`.as(
+        sql<number>`coalesce(sum(orders) FILTER (WHERE business_day >= ${from}::date), 0)::int`.as(
+          "wtdOrders",
+        ),
+        sql<number>`coalesce(sum(revenue_vnd) FILTER (WHERE business_day < ${from}::date AND business_day <= ${lastWeekDay}::date), 0)::bigint`.as(
           "lwtdRev",
         ),
-        sql<number>`count(*) FILTER (WHERE business_day < ${from}::date AND business_day <= ${lastWeekDay}::date)::int`.as(
+        sql<number>`coalesce(sum(orders) FILTER (WHERE business_day < ${from}::date AND business_day <= ${lastWeekDay}::date), 0)::int`.as(
           "lwtdOrders",
         ),
       ])
       .executeTakeFirstOrThrow();
 
-    const net = Number(totals.net);
+    const net = Number(row?.revenue_vnd ?? 0);
+    const orders = row?.orders ?? 0;
+    const guests = row && row.guest_orders > 0 ? Number(row.guests) : null;
+    const cutoverHour = row?.cutover_hour ?? location.cutoverHour;
     const byHour = new Map(hours.map((h) => [h.hour, h]));
     const hourly = Array.from({ length: 24 }, (_, i) => {
-      const hour = (location.cutoverHour + i) % 24;
+      const hour = (cutoverHour + i) % 24;
       const h = byHour.get(hour);
-      return { hour, revenueVnd: Number(h?.revenue ?? 0), orders: h?.orders ?? 0 };
+      return { hour, revenueVnd: Number(h?.revenue_vnd ?? 0), orders: h?.orders ?? 0 };
     });
     const topItems = items
       .map((r) => ({
         itemId: r.item_id,
         name: r.name,
-        category: r.category,
+        category: r.category ?? UNCATEGORISED,
         quantity: r.quantity,
-        revenueVnd: Number(r.revenue),
+        revenueVnd: Number(r.revenue_vnd),
       }))
       .sort((a, b) => b.quantity - a.quantity || b.revenueVnd - a.revenueVnd || a.name.localeCompare(b.name));
     const categories = new Map<string, { quantity: number; revenueVnd: number }>();
@@ -173,16 +151,16 @@ export async function dayReport(
     return {
       locationId,
       businessDay: day,
-      version: Number(version?.version ?? 0),
+      version: Number(row?.version ?? 0),
       netRevenueVnd: net,
-      grossSalesVnd: Number(totals.gross),
-      orders: totals.orders,
-      paidOrders: totals.paid,
-      averageTicketVnd: totals.orders ? Math.round(net / totals.orders) : 0,
-      guests: totals.guests,
-      revenuePerGuestVnd: totals.guests ? Math.round(net / totals.guests) : null,
-      discounts: { orders: totals.discounted, amountVnd: Number(totals.discount) },
-      voids: { orders: totals.voids, amountVnd: Number(totals.voided) },
+      grossSalesVnd: Number(row?.gross_vnd ?? 0),
+      orders,
+      paidOrders: row?.paid_orders ?? 0,
+      averageTicketVnd: orders ? Math.round(net / orders) : 0,
+      guests,
+      revenuePerGuestVnd: guests ? Math.round(net / guests) : null,
+      discounts: { orders: row?.discounted_orders ?? 0, amountVnd: Number(row?.discount_vnd ?? 0) },
+      voids: { orders: row?.voided_orders ?? 0, amountVnd: Number(row?.voided_vnd ?? 0) },
       hourly,
       topItems,
       topCategories: [...categories]
@@ -190,10 +168,10 @@ export async function dayReport(
         .sort((a, b) => b.revenueVnd - a.revenueVnd || a.category.localeCompare(b.category)),
       paymentMix: mix
         .map((m) => ({
-          method: m.payment_method ?? "cash",
+          method: m.method,
           orders: m.orders,
-          revenueVnd: Number(m.revenue),
-          share: net ? Number(m.revenue) / net : 0,
+          revenueVnd: Number(m.revenue_vnd),
+          share: net ? Number(m.revenue_vnd) / net : 0,
         }))
         .sort((a, b) => b.revenueVnd - a.revenueVnd || a.method.localeCompare(b.method)),
       sameDayLastWeek: {
@@ -283,22 +261,20 @@ export async function menuEngineering(
 ): Promise<MenuEngineeringItem[]> {
   const rows = await withTenant(db, tenantId, (trx) =>
     trx
-      .selectFrom("order_fact_lines as l")
-      .innerJoin("order_facts as o", "o.order_id", "l.order_id")
-      .where("o.location_id", "=", locationId)
-      .where("o.business_day", ">=", from)
-      .where("o.business_day", "<=", to)
-      .where("o.created_seen", "=", true)
-      .where("o.voided_at", "is", null)
+      .selectFrom("day_items")
+      .where("location_id", "=", locationId)
+      .where("business_day", ">=", from)
+      .where("business_day", "<=", to)
       .select([
-        "l.item_id",
-        sql<string>`max(l.name)`.as("name"),
-        sql<string>`coalesce(max(l.category), ${UNCATEGORISED})`.as("category"),
-        sql<number>`sum(l.quantity)::int`.as("quantity"),
-        sql<number>`sum(l.quantity * l.unit_price_vnd)::bigint`.as("revenue"),
-        sql<number>`sum(l.quantity * coalesce(l.unit_cost_vnd, 0))::bigint`.as("cost"),
+        "item_id",
+        sql<string>`max(name)`.as("name"),
+        sql<string>`coalesce(max(category), ${UNCATEGORISED})`.as("category"),
+        sql<number>`sum(quantity)::int`.as("quantity"),
+        sql<number>`sum(revenue_vnd)::bigint`.as("revenue"),
+        sql<number>`sum(cost_vnd)::bigint`.as("cost"),
       ])
-      .groupBy("l.item_id")
+      .groupBy("item_id")
+      .having(sql`sum(quantity)`, ">", 0)
       .execute(),
   );
   return classifyMenu(

@@ -11,6 +11,7 @@ import {
   startService,
   subscriptionRoute,
   type EventHandlers,
+  locationChangesRoute,
 } from "@lsp/service-kit";
 import type { NotificationsDB } from "./db.js";
 import { mountDeadLetterRoutes, type Redeliver } from "./dead-letters.js";
@@ -66,6 +67,8 @@ await startService({
   log,
   readiness: { database: () => pingDatabase(pool) },
   routes(app) {
+    // auth's location.changed keeps the location-settings cache current (service-kit).
+    locationChangesRoute(app, log);
     // Declarative subscriptions (components/local/notifications.yaml) deliver here; a handler
     // failure answers 500 so that Dapr retries and finally dead-letters the message.
     subscriptionRoute(app, "/events/payments", handlersByTopic.payments, log);

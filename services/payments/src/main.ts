@@ -8,6 +8,7 @@ import {
   startOutboxRelay,
   startRetention,
   startService,
+  locationChangesRoute,
 } from "@lsp/service-kit";
 import type { PaymentsDB } from "./db.js";
 import { resolvers, typeDefs, type PaymentsContext } from "./schema.js";
@@ -72,6 +73,8 @@ await startService({
   log,
   readiness: { database: () => pingDatabase(pool) },
   routes(app) {
+    // auth's location.changed keeps the location-settings cache current (service-kit).
+    locationChangesRoute(app, log);
     // Internal: the edge forwards provider webhooks here through Dapr service invocation.
     mountWebhookRoutes(app, deps, guard);
     // Input binding `reconcile-cron`: Dapr POSTs here on its schedule (components/local/payments.yaml).

@@ -272,6 +272,9 @@ export async function createOrder(
       ...(input.guests ? { guests: input.guests } : {}),
       ...(who.userId ? { staffId: who.userId } : {}),
       lines,
+      // The clock the business day was computed with: consumers bucket hours without asking auth.
+      timeZone: location.timeZone,
+      cutoverHour: location.cutoverHour,
     });
     changes.add("created", input.paymentMethod, totalVnd);
     if (input.paid) {
@@ -284,6 +287,8 @@ export async function createOrder(
         paidAt: at.toISOString(),
         paymentMethod: input.paymentMethod,
         totalVnd,
+        timeZone: location.timeZone,
+        cutoverHour: location.cutoverHour,
       });
     }
     const order = await loadOrder(trx, { id: inserted.id });

@@ -1,0 +1,216 @@
+// Helpers for the read-model scenarios (test/e2e/readmodel-*.test.ts): sales' own totals read
+// from its tables, the dashboard's day report and live updates through the edge, order events
+// published to the orders topic as sales' sidecar would, and the dashboard's event counters as
+// fences ("the events were applied" without a fixed sleep).
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { Kysely, PostgresDialect, sql } from "kysely";
+import pg from "pg";
+import { createClient, type Client } from "graphql-ws";
+import WebSocket from "ws";
+import { EVENTS, type EventType } from "@lsp/contracts";
+import type { Mesh } from "../../scripts/mesh/mesh.js";
+import { serviceDatabaseUrl } from "../../scripts/mesh/infra.js";
+import { asApp } from "./mesh.js";
+import { edgeAuthHeaders, edgeClient, eventually } from "./graphql-client.js";
+
+export type Gql = <T>(
+  query: string,
+  variables?: Record<string, unknown>,
+) => Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }>;
+
+export const gqlFor = (mesh: Mesh, tenant: string) => edgeClient(mesh.edgeUrl, tenant) as Gql;
+
+export interface DayTruth {
+  businessDay: string;
+  revenueVnd: number;
+  orders: number;
+  paidOrders: number;
+  voidedOrders: number;
+}
+
+/** Sales' own figures of a location per business day, read from its tables as sales' role. */
+export async function salesTruth(mesh: Mesh, tenantId: string, locationId: string): Promise<DayTruth[]> {
+  const db = new Kysely<Record<string, never>>({
+    dialect: new PostgresDialect({
+      pool: new pg.Pool({
+        connectionString: serviceDatabaseUrl(mesh.plan.postgres, "sales"),
+        options: "-c search_path=sales",
+        max: 1,
+      }),
+    }),
+  });
+  try {
+    return await db.transaction().execute(async (trx) => {
+      await sql`SELECT set_config('lsp.tenant_id', ${tenantId}, true)`.execute(trx);
+      const { rows } = await sql<{
+        business_day: string;
+        revenue: string;
+        orders: string;
+        paid: string;
+        voided: string;
+      }>`
+        SELECT business_day::text,
+          coalesce(sum(total_vnd) FILTER (WHERE status <> 'voided'), 0) AS revenue,
+          count(*) FILTER (WHERE status <> 'voided') AS orders,
+          count(*) FILTER (WHERE status = 'paid') AS paid,
+          count(*) FILTER (WHERE status = 'voided') AS voided
+        FROM orders WHERE location_id = ${locationId} GROUP BY business_day ORDER BY 1`.execute(trx);
+      return rows.map((r) => ({
+        businessDay: r.business_day,
+        revenueVnd: Number(r.revenue),
+        orders: Number(r.orders),
+        paidOrders: Number(r.paid),
+        voidedOrders: Number(r.voided),
+      }));
+    });
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** Every order event sales published for a location (its outbox), oldest first. */
+export async function salesOrderEvents(
+  mesh: Mesh,
+  locationId: string,
+): Promise<{ id: string; type: EventType; payload: Record<string, unknown> }[]> {
+  const db = new Kysely<Record<string, never>>({
+    dialect: new PostgresDialect({
+      pool: new pg.Pool({
+        connectionString: serviceDatabaseUrl(mesh.plan.postgres, "sales"),
+        options: "-c search_path=sales",
+        max: 1,
+      }),
+    }),
+  });
+  try {
+    const { rows } = await sql<{ id: string; type: EventType; payload: Record<string, unknown> }>`
+      SELECT id::text, type, payload FROM outbox
+      WHERE topic = 'orders' AND payload->>'locationId' = ${locationId} ORDER BY created_at`.execute(db);
+    return rows;
+  } finally {
+    await db.destroy();
+  }
+}
+
+export interface DayFigures {
+  netRevenue: number;
+  orders: number;
+  paidOrders: number;
+  voidedOrders: number;
+  voids: number;
+}
+
+/** The dashboard's day report through the edge (null when the query failed). */
+export async function dashboardDay(gql: Gql, locationId: string, day: string): Promise<DayFigures | null> {
+  const r = await gql<{ location: { day: DayFigures | null } | null }>(
+    `query { location(id: "${locationId}") { day(businessDay: "${day}") { netRevenue orders paidOrders voidedOrders voids } } }`,
+  );
+  return r.data?.location?.day ?? null;
+}
+
+/** Waits until the dashboard's report of every day equals sales' truth; returns the last view. */
+export async function untilDashboardEqualsSales(
+  mesh: Mesh,
+  gql: Gql,
+  tenantId: string,
+  locationId: string,
+  timeoutMs: number,
+): Promise<DayTruth[]> {
+  const truth = await salesTruth(mesh, tenantId, locationId);
+  assert.ok(truth.length > 0, "sales has orders for the location");
+  for (const day of truth) {
+    let seen: DayFigures | null = null;
+    await eventually(
+      `dashboard equals sales for ${day.businessDay}`,
+      async () => {
+        seen = await dashboardDay(gql, locationId, day.businessDay);
+        return seen &&
+          seen.netRevenue === day.revenueVnd &&
+          seen.orders === day.orders &&
+          seen.paidOrders === day.paidOrders &&
+          seen.voidedOrders === day.voidedOrders
+          ? seen
+          : undefined;
+      },
+      timeoutMs,
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)}; sales ${JSON.stringify(day)}, dashboard ${JSON.stringify(seen)}`);
+    });
+  }
+  return truth;
+}
+
+export interface LiveUpdate {
+  businessDay: string;
+  todayRevenue: number;
+  todayOrders: number;
+}
+
+/** A graphql-ws subscription to a location's dashboardUpdates, collecting what it pushes. */
+export async function liveUpdates(mesh: Mesh, tenant: string, locationId: string) {
+  const headers = await edgeAuthHeaders(mesh.edgeUrl, tenant);
+  const client: Client = createClient({
+    url: mesh.edgeUrl.replace(/^http/, "ws"),
+    webSocketImpl: WebSocket,
+    connectionParams: headers,
+    retryAttempts: 0,
+    lazy: false,
+  });
+  const updates: LiveUpdate[] = [];
+  const state: { error?: unknown; subscribed: boolean } = { subscribed: false };
+  client.subscribe<{ dashboardUpdates: LiveUpdate }>(
+    {
+      query: `subscription { dashboardUpdates(locationId: "${locationId}") { businessDay todayRevenue todayOrders } }`,
+    },
+    {
+      next: (v) => void (v.data ? updates.push(v.data.dashboardUpdates) : (state.error = v.errors)),
+      error: (e) => void (state.error = e),
+      complete: () => undefined,
+    },
+  );
+  return { updates, state, dispose: () => client.dispose() };
+}
+
+/** A Prometheus counter's value on an app's ops port (0 when absent), summed over matching labels. */
+export async function counter(
+  mesh: Mesh,
+  app: "dashboard",
+  name: string,
+  labels: Record<string, string> = {},
+) {
+  const text = await (await fetch(`http://127.0.0.1:${mesh.plan.apps[app].ops}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      sum += Number(line.split(" ").pop());
+  }
+  return sum;
+}
+
+/** Publishes order events to the orders topic through sales' sidecar, as sales' outbox relay does. */
+export async function publishAsSales(
+  mesh: Mesh,
+  events: { id?: string; type: EventType; data: Record<string, unknown> }[],
+): Promise<void> {
+  for (const e of events) {
+    EVENTS[e.type].schema.parse(e.data); // only events sales could have sent
+    const res = await fetch(
+      `http://127.0.0.1:${mesh.plan.apps.sales.daprHttp}/v1.0/publish/pubsub/${EVENTS[e.type].topic}`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/cloudevents+json", ...asApp(mesh, "sales") },
+        body: JSON.stringify({
+          specversion: "1.0",
+          id: e.id ?? randomUUID(),
+          source: "sales",
+          type: e.type,
+          datacontenttype: "application/json",
+          data: e.data,
+        }),
+      },
+    );
+    assert.ok(res.ok, `publish ${e.type}: ${res.status} ${await res.text()}`);
+  }
+}
