@@ -39,10 +39,16 @@ for (const name of services) {
     assert.match(text, new RegExp(`-f ${file}`), "the build command is not documented");
     assert.match(text, /^FROM .+ AS \w+/m, "not a multi-stage build");
     if (file === NODE_DOCKERFILE) {
-      // It runs the compiled app with production dependencies only.
+      // The shipped image (the last stage) runs the compiled app with production dependencies only.
+      const shipped = text.split(/^FROM /m).at(-1) ?? "";
       assert.match(text, /npm ci --omit=dev/, "the final image's dependencies are not production-only");
-      assert.match(text, /^CMD \[.*"dist\/src\/main\.js"\]$/m, "the image does not run the compiled app");
-      assert.doesNotMatch(text, /^CMD .*tsx/m, "the image runs TypeScript through tsx");
+      assert.match(shipped, /^CMD \[.*"dist\/src\/main\.js"\]$/m, "the image does not run the compiled app");
+      assert.doesNotMatch(shipped, /tsx/, "the shipped image runs TypeScript through tsx");
+      assert.doesNotMatch(
+        shipped,
+        /--from=build \S+ \/app\/node_modules/,
+        "the shipped image has dev dependencies",
+      );
     }
   });
 }

@@ -101,6 +101,12 @@ export function renderComponents(
     const config = doc?.toJS() as { spec: Record<string, unknown> };
     config.spec.accessControl = accessControlFor(access, app);
     config.spec.secrets = { scopes: secretScopesFor(access, app) };
+    // Measuring what daprd's own telemetry costs (bench/mesh.ts --dapr-telemetry off): no metrics
+    // endpoint, no spans sampled. Never the default: dashboards and trace propagation rely on both.
+    if (process.env.LSP_DAPR_TELEMETRY === "off") {
+      config.spec.metric = { enabled: false };
+      config.spec.tracing = { samplingRate: "0" };
+    }
     configFiles[app] = path.join(runDir, `config-${app}.yaml`);
     writeFileSync(configFiles[app], stringify(config));
   }
@@ -266,14 +272,16 @@ export interface AppTokens {
 }
 
 /**
- * The Go runtime's memory settings of every daprd (the chart's sidecar annotations carry the same
- * figures: charts/lsp/values.yaml `dapr.sidecar.goEnv`). GOMEMLIMIT is a soft limit: the collector
- * works harder as the heap nears it instead of letting it double first (GOGC's default growth),
- * which is where an idle sidecar's RSS went. LSP_DAPRD_GOMEMLIMIT / LSP_DAPRD_GOGC override it
- * (measuring).
+ * The Go runtime's memory settings of every daprd. GOMEMLIMIT is a soft limit: near it the
+ * collector works harder instead of letting the heap double first (GOGC's growth); GOGC=50 halves
+ * that growth. This build idles at about 20 MB of Go memory (the chart's annotations carry their
+ * own figures, charts/lsp/values.yaml `dapr.sidecar.goMemLimit`/`goGC`: the upstream image there
+ * compiles in every component and idles at about 40). Most of a sidecar's RSS is not Go memory
+ * but the pages of the daprd binary it touched, shared by every sidecar (see tools/dapr/build.sh).
+ * LSP_DAPRD_GOMEMLIMIT / LSP_DAPRD_GOGC override them (measuring).
  */
 export const DAPRD_GO_ENV = {
-  GOMEMLIMIT: process.env.LSP_DAPRD_GOMEMLIMIT ?? "40MiB",
+  GOMEMLIMIT: process.env.LSP_DAPRD_GOMEMLIMIT ?? "48MiB",
   GOGC: process.env.LSP_DAPRD_GOGC ?? "50",
 };
 

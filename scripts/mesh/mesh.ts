@@ -77,8 +77,15 @@ export interface Mesh {
   stop: () => Promise<void>;
 }
 
-/** V8 settings of every Node app (LSP_NODE_FLAGS overrides them, for measuring). */
-const NODE_APP_FLAGS = (process.env.LSP_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+/**
+ * V8 settings of every Node app, as in the chart (values.yaml `nodeFlags`): a young generation of
+ * 1 MB semi-spaces instead of up to 16 MB, and V8's memory-over-speed heuristics. Together they
+ * took an idle app from about 190 to 140 MB RSS here (bench/mesh.ts); LSP_NODE_FLAGS overrides
+ * them (measuring; "" for V8's defaults).
+ */
+const NODE_APP_FLAGS = (process.env.LSP_NODE_FLAGS ?? "--max-semi-space-size=1 --optimize-for-size")
+  .split(" ")
+  .filter(Boolean);
 
 function appCommand(app: AppName): { command: string; args: string[]; cwd: string } {
   const cwd = path.join(REPO, "services", app);
@@ -173,7 +180,9 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   const tiers: Managed[][] = [];
   /** In-process servers of the launcher, closed once the apps are gone. */
   const closers: (() => Promise<void>)[] = [];
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     for (const tier of tiers.reverse()) await Promise.all(tier.map((p) => stopProcess(p)));
     tiers.length = 0;
     await Promise.all(closers.splice(0).map((close) => close()));
@@ -209,23 +218,27 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     await built;
 
     // Each schema is migrated by a short process holding the owner's URL, in parallel with the
-    // Dapr control plane's start; the apps themselves never receive that URL.
+    // Dapr control plane's and the sidecars' start; each app starts once its own schema is
+    // migrated (the apps themselves never receive that URL).
     const apps = opts.apps ?? APPS;
     const toMigrate = migratingApps(apps);
     say(`migrating ${toMigrate.length} schemas, each by its app's migrate step as the schema owner…`);
     const migrateTier: Managed[] = [];
     tiers.push(migrateTier);
-    const migrations = Promise.all(
-      toMigrate.map(async (app) => {
+    const migrated = new Map<AppName, Promise<void>>(
+      toMigrate.map((app) => {
         const began = Date.now();
         const proc = startMigrateStep(app, plan.postgres, logDir, opts.logLevel ?? "info");
         migrateTier.push(proc);
-        await migrateStepDone(app, proc);
-        say(`  ✓ ${app} schema migrated as own_${app} (${((Date.now() - began) / 1000).toFixed(1)}s)`);
+        const done = migrateStepDone(app, proc).then(() =>
+          say(`  ✓ ${app} schema migrated as own_${app} (${((Date.now() - began) / 1000).toFixed(1)}s)`),
+        );
+        // Awaited below; until then a failure must not be an unhandled rejection.
+        done.catch(() => undefined);
+        return [app, done];
       }),
     );
-    // Awaited once the control plane is up; until then a failure must not be an unhandled rejection.
-    migrations.catch(() => undefined);
+    const schemaReady = (app: AppName) => migrated.get(app) ?? Promise.resolve();
 
     say(`starting Dapr Sentry (${plan.sentry.port}): the mesh's certificate authority for mTLS…`);
     const sentry = await startSentry(bin, plan, runDir, logDir);
@@ -236,7 +249,6 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       startScheduler(bin, plan, sentry.trust, path.join(runDir, "scheduler"), logDir),
     ]);
     tiers.push([placement, scheduler]);
-    await migrations;
 
     // The DEV ONLY sinks are a small HTTP server of the launcher itself (node built-ins only): a
     // process of their own would cost a whole Node runtime for a few routes.
@@ -304,14 +316,20 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         ...(opts.otlpHttpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpHttpEndpoint } : {}),
       };
       launchers.set(app, () => startProcess(app, command, args, { cwd, env, logDir }));
-      const proc = startProcess(app, command, args, { cwd, env, logDir });
-      running.set(app, proc);
+      // The sidecar starts at once (certificate, components, placement) while the app waits for
+      // its schema; it reports healthy once the app answers.
       const sidecar = startSidecar(bin, app, ports, plan, resources, sentry.trust, tokens[app], logDir);
-      appTier.push(proc, sidecar);
-      logs[app] = proc.logFile;
+      appTier.push(sidecar);
+      logs[app] = path.join(logDir, `${app}.log`);
       logs[`${app}.daprd`] = sidecar.logFile;
       waits.push(
         (async () => {
+          await schemaReady(app);
+          // A failure elsewhere stopped the mesh while this schema was migrating: start nothing.
+          if (stopping) throw new MeshError("the mesh is stopping");
+          const proc = startProcess(app, command, args, { cwd, env, logDir });
+          running.set(app, proc);
+          appTier.push(proc);
           await waitFor(`${app} (app /readyz)`, () => httpOk(`http://127.0.0.1:${ports.ops}/readyz`), {
             timeoutMs: 120_000,
             process: proc,
@@ -328,29 +346,30 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         })(),
       );
     }
+    // The demo data goes in as soon as auth's and sales' schemas are migrated, while the apps
+    // start (no request reaches them before the mesh is ready).
+    const seeded = Promise.all(
+      (opts.demoData ? (["auth", "sales"] as const) : []).map(async (service) => {
+        await schemaReady(service);
+        try {
+          await promisify(execFile)(
+            process.execPath,
+            ["dist/src/seed.js", path.join(REPO, "demo", "demo-data.json")],
+            {
+              cwd: path.join(REPO, "services", service),
+              env: { ...process.env, DATABASE_URL: serviceDatabaseUrl(plan.postgres, service) },
+            },
+          );
+        } catch (err) {
+          const { stderr = "" } = err as { stderr?: string };
+          throw new MeshError(`${service}'s demo data did not load: ${stderr || String(err)}`);
+        }
+      }),
+    );
+    seeded.catch(() => undefined); // awaited after the apps; until then not unhandled
+    if (opts.demoData) say("loading demo tenants, locations and menus (once their schemas are migrated)…");
     await Promise.all(waits);
-
-    if (opts.demoData) {
-      say("loading demo tenants, locations and menus…");
-      // auth's and sales' seeds touch separate schemas: both at once.
-      await Promise.all(
-        (["auth", "sales"] as const).map(async (service) => {
-          try {
-            await promisify(execFile)(
-              process.execPath,
-              ["dist/src/seed.js", path.join(REPO, "demo", "demo-data.json")],
-              {
-                cwd: path.join(REPO, "services", service),
-                env: { ...process.env, DATABASE_URL: serviceDatabaseUrl(plan.postgres, service) },
-              },
-            );
-          } catch (err) {
-            const { stderr = "" } = err as { stderr?: string };
-            throw new MeshError(`${service}'s demo data did not load: ${stderr || String(err)}`);
-          }
-        }),
-      );
-    }
+    await seeded;
     const edgeUrl = `http://localhost:${plan.apps.edge.app}/graphql`;
     await waitFor("edge GraphQL schema", () => httpOk(`http://127.0.0.1:${plan.apps.edge.ops}/readyz`), {
       timeoutMs: 30_000,
