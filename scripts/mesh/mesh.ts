@@ -172,6 +172,9 @@ async function migrateStepDone(app: AppName, proc: Managed): Promise<void> {
 /** Brings the whole mesh up and returns once every app and sidecar is ready. */
 export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   const say = opts.onProgress ?? (() => undefined);
+  const began = Date.now();
+  /** Seconds since the launch began, for the progress lines (where cold start goes). */
+  const elapsed = () => `${((Date.now() - began) / 1000).toFixed(1)}s`;
   const plan = portPlan(opts.portBase);
   const runDir = path.join(REPO, ".lsp", opts.name);
   const logDir = path.join(runDir, "logs");
@@ -203,10 +206,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
 
     // The build runs while the data stores start; the migrate steps are the first to need it.
     say("compiling TypeScript to dist/ (tsc -b, incremental)…");
-    const buildBegan = Date.now();
-    const built = buildApps().then(() =>
-      say(`  ✓ compiled (${((Date.now() - buildBegan) / 1000).toFixed(1)}s)`),
-    );
+    const built = buildApps().then(() => say(`  ✓ compiled at ${elapsed()}`));
     built.catch(() => undefined); // awaited below; until then a failure must not go unhandled
     say(`starting PostgreSQL on ${plan.postgres} and Redis on ${plan.redis}…`);
     const [postgres, redis] = await Promise.all([
@@ -227,11 +227,13 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     tiers.push(migrateTier);
     const migrated = new Map<AppName, Promise<void>>(
       toMigrate.map((app) => {
-        const began = Date.now();
+        const stepBegan = Date.now();
         const proc = startMigrateStep(app, plan.postgres, logDir, opts.logLevel ?? "info");
         migrateTier.push(proc);
         const done = migrateStepDone(app, proc).then(() =>
-          say(`  ✓ ${app} schema migrated as own_${app} (${((Date.now() - began) / 1000).toFixed(1)}s)`),
+          say(
+            `  ✓ ${app} schema migrated as own_${app} at ${elapsed()} (its step took ${((Date.now() - stepBegan) / 1000).toFixed(1)}s)`,
+          ),
         );
         // Awaited below; until then a failure must not be an unhandled rejection.
         done.catch(() => undefined);
@@ -249,6 +251,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       startScheduler(bin, plan, sentry.trust, path.join(runDir, "scheduler"), logDir),
     ]);
     tiers.push([placement, scheduler]);
+    say(`  ✓ Dapr control plane up at ${elapsed()}`);
 
     // The DEV ONLY sinks are a small HTTP server of the launcher itself (node built-ins only): a
     // process of their own would cost a whole Node runtime for a few routes.
@@ -257,7 +260,13 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       devSinks.once("error", reject);
       devSinks.listen(plan.devSinks, "127.0.0.1", resolve);
     });
-    closers.push(() => new Promise<void>((resolve) => devSinks.close(() => resolve())));
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          devSinks.close(() => resolve());
+          devSinks.closeAllConnections(); // the bindings' keep-alive connections would hold it open
+        }),
+    );
     const devSinksUrl = `http://127.0.0.1:${plan.devSinks}`;
 
     // Secrets only where they are used: the shared store's file (each sidecar may read only its
@@ -342,7 +351,9 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
               process: sidecar,
             },
           );
-          say(`  ✓ ${app} ready (app ${ports.app}, dapr http ${ports.daprHttp}, grpc ${ports.daprGrpc})`);
+          say(
+            `  ✓ ${app} ready at ${elapsed()} (app ${ports.app}, dapr http ${ports.daprHttp}, grpc ${ports.daprGrpc})`,
+          );
         })(),
       );
     }
@@ -370,6 +381,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     if (opts.demoData) say("loading demo tenants, locations and menus (once their schemas are migrated)…");
     await Promise.all(waits);
     await seeded;
+    if (opts.demoData) say(`  ✓ demo data loaded (all ready at ${elapsed()})`);
     const edgeUrl = `http://localhost:${plan.apps.edge.app}/graphql`;
     await waitFor("edge GraphQL schema", () => httpOk(`http://127.0.0.1:${plan.apps.edge.ops}/readyz`), {
       timeoutMs: 30_000,
