@@ -38,6 +38,7 @@ run "typecheck" npm run --silent typecheck
 run "build" npm run --silent build
 run "lint" npm run --silent lint
 run "ai lint" bash -c "cd services/ai && '$uv_bin' run --frozen ruff check && '$uv_bin' run --frozen ruff format --check"
+run "ai types" bash -c "cd services/ai && '$uv_bin' run --frozen mypy"
 run "unit (TypeScript)" npm run --silent test:unit
 run "k8s static" node --import tsx --test --test-reporter=spec scripts/validate-k8s.ts
 run "unit (Python)" bash -c "cd services/ai && '$uv_bin' run --frozen pytest -q"

@@ -1,4 +1,4 @@
-// The synthetic history generator: reproducible, shaped like research/domain.md §4 says.
+// The synthetic history generator: reproducible, shaped like docs/domain.md §4 says.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { businessDay } from "@lsp/contracts";

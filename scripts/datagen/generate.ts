@@ -1,4 +1,4 @@
-// Seeded synthetic sales history (research/domain.md §4): negative-binomial orders per location,
+// Seeded synthetic sales history (docs/domain.md §4): negative-binomial orders per location,
 // day and hour with a Vietnamese weekday × hour profile, Zipf item popularity, holidays and Tết,
 // payday and rain multipliers, a trend, and injected anomalies. Pure: same seed, same orders.
 

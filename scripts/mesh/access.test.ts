@@ -11,6 +11,7 @@ import { parse, parseAllDocuments } from "yaml";
 import { invocationAllowed } from "../../packages/service-kit/src/dapr.js";
 import {
   accessTable,
+  topicTable,
   allowedInvocations,
   loadAccess,
   LOCAL_NAMESPACE,
@@ -189,6 +190,18 @@ test("docs/security.md's table is generated from access.yaml", () => {
   const doc = readFileSync(path.join(REPO, "docs", "security.md"), "utf8");
   const table = /<!-- access-table:begin -->\n([\s\S]*?)\n<!-- access-table:end -->/.exec(doc)?.[1];
   assert.equal(table, accessTable(access), "run `npx tsx scripts/mesh/access.ts --table` and paste it");
+});
+
+test("docs/architecture.md's topic table is generated from access.yaml and the contracts", async () => {
+  const { EVENTS } = await import("@lsp/contracts");
+  const eventTopics = Object.fromEntries(Object.entries(EVENTS).map(([type, e]) => [type, e.topic]));
+  const doc = readFileSync(path.join(REPO, "docs", "architecture.md"), "utf8");
+  const table = /<!-- topic-table:begin -->\n([\s\S]*?)\n<!-- topic-table:end -->/.exec(doc)?.[1];
+  assert.equal(
+    table,
+    topicTable(access, eventTopics),
+    "run `npx tsx scripts/mesh/access.ts --topics` and paste it",
+  );
 });
 
 test("every topic of the event contracts is a topic of access.yaml (a refused publish blocks an outbox)", async () => {

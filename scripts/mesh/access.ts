@@ -171,7 +171,33 @@ export function accessTable(access: Access): string {
   ].join("\n");
 }
 
-// `npx tsx scripts/mesh/access.ts --table` prints the table for docs/security.md.
-if (process.argv[1]?.endsWith("access.ts") && process.argv.includes("--table")) {
-  console.log(accessTable(loadAccess(path.resolve(import.meta.dirname, "..", ".."))));
+/**
+ * docs/architecture.md's table of topics: the event types each carries (from the contracts, passed
+ * in as CloudEvent type → topic) and which apps publish and subscribe (from access.yaml).
+ */
+export function topicTable(access: Access, eventTopics: Record<string, string>): string {
+  const cell = (items: string[]) => (items.length ? items.map((i) => `\`${i}\``).join(", ") : "—");
+  const apps = Object.entries(access.apps);
+  const rows = access.topics.map((topic) => {
+    const events = Object.entries(eventTopics)
+      .filter(([, t]) => t === topic)
+      .map(([type]) => type);
+    const publishers = apps.filter(([, a]) => a.publishes.includes(topic)).map(([app]) => app);
+    const subscribers = apps.filter(([, a]) => a.subscribes.includes(topic)).map(([app]) => app);
+    const carries = events.length ? cell(events) : topic.endsWith("-deadletter") ? "dead letters" : "—";
+    return `| \`${topic}\` | ${carries} | ${cell(publishers)} | ${cell(subscribers)} |`;
+  });
+  return ["| topic | carries | published by | subscribed by |", "|---|---|---|---|", ...rows].join("\n");
+}
+
+// `npx tsx scripts/mesh/access.ts --table` prints the table for docs/security.md, `--topics` the
+// one for docs/architecture.md.
+if (process.argv[1]?.endsWith("access.ts")) {
+  const access = loadAccess(path.resolve(import.meta.dirname, "..", ".."));
+  if (process.argv.includes("--table")) console.log(accessTable(access));
+  if (process.argv.includes("--topics")) {
+    const { EVENTS } = await import("@lsp/contracts");
+    const eventTopics = Object.fromEntries(Object.entries(EVENTS).map(([type, e]) => [type, e.topic]));
+    console.log(topicTable(access, eventTopics));
+  }
 }

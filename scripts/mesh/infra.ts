@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { chownSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { MeshError, startProcess, tcpOpen, waitFor, type Managed } from "./processes.js";
 
@@ -28,6 +29,41 @@ export function redisServerPath(): string {
   for (const p of ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]) if (existsSync(p)) return p;
   throw new MeshError("redis-server not found: run `npm run setup`");
 }
+
+/**
+ * The server settings for LSP's workload, one list shared with the chart
+ * (charts/lsp/files/postgresql/workload.conf), as `name=value` strings. Durability is the
+ * server's default, as in production: the figures measured on the mesh include the fsync an
+ * order or a payment waits for.
+ */
+export function postgresSettings(): string[] {
+  const file = path.join(
+    path.dirname(fileURLToPath(import.meta.url)),
+    "..",
+    "..",
+    "charts",
+    "lsp",
+    "files",
+    "postgresql",
+    "workload.conf",
+  );
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .map((line) => line.replace(/#.*/, "").trim())
+    .filter((line) => line !== "")
+    .map((line) => {
+      const m = /^([a-z_]+)\s*=\s*(\S+)$/.exec(line);
+      if (!m) throw new MeshError(`workload.conf: not a "name = value" line: ${line}`);
+      return `${m[1]}=${m[2]}`;
+    })
+    .concat(process.env.LSP_POSTGRES_NO_FSYNC === "1" ? NO_FSYNC : []);
+}
+
+/**
+ * LSP_POSTGRES_NO_FSYNC=1: the settings the mesh ran with before issue 13 (no fsync at all), only
+ * to compare a benchmark with figures measured then. Never for production.
+ */
+const NO_FSYNC = ["fsync=off", "synchronous_commit=off", "full_page_writes=off"];
 
 export async function startPostgres(dataDir: string, port: number, logDir: string): Promise<Managed> {
   const bin = postgresBinDir();
@@ -60,15 +96,7 @@ export async function startPostgres(dataDir: string, port: number, logDir: strin
     dataDir,
     "-c",
     "listen_addresses=127.0.0.1",
-    "-c",
-    "max_connections=200",
-    // A development database: durability traded for speed, never for production.
-    "-c",
-    "fsync=off",
-    "-c",
-    "synchronous_commit=off",
-    "-c",
-    "full_page_writes=off",
+    ...postgresSettings().flatMap((s) => ["-c", s]),
   ]);
   const proc = startProcess("postgres", cmd, args, { cwd: dataDir, logDir });
   await waitFor("PostgreSQL", () => canConnect(port), { timeoutMs: 30_000, process: proc });

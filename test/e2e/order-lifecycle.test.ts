@@ -8,10 +8,13 @@ import { randomUUID } from "node:crypto";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { startTestMesh } from "../support/mesh.js";
 import { DEMO, edgeClient, eventually } from "../support/graphql-client.js";
+import { sendFence } from "../support/fence.js";
 
 const LOCATION = DEMO.phoBo.hoanKiem;
 const PHO = DEMO.phoBo.phoTai; // 55,000 VND
 const TRA_DA = DEMO.phoBo.traDa; // 5,000 VND
+/** "Nothing else happens" checks send one unpaid cash order of trà đá here as their fence. */
+const FENCE_AT = { locationId: LOCATION, itemId: TRA_DA };
 
 interface Day {
   todayRevenue: number;
@@ -246,9 +249,23 @@ describe("order lifecycle → dashboard figures on the real mesh", { timeout: 30
     const payVoided = await gql(PAY, { input: { orderId: order.id, idempotencyKey: randomUUID() } });
     assert.equal(payVoided.errors?.[0]?.extensions?.code, "CONFLICT", JSON.stringify(payVoided));
 
-    // Nothing replayed or refused arrives late.
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.deepEqual(delta(afterVoid, await day(), hour), delta(afterVoid, afterVoid, hour));
+    // Nothing replayed or refused arrives late: after a fence order, only the fence moved a figure.
+    const { fence, figures: fenced } = await sendFence(
+      gql,
+      FENCE_AT,
+      day,
+      (d) => d.todayOrders > afterVoid.todayOrders,
+    );
+    const fenceMoves = [1, fence.totalVnd];
+    assert.deepEqual(delta(afterVoid, fenced, hour), {
+      ...delta(afterVoid, afterVoid, hour),
+      revenue: fence.totalVnd,
+      orders: 1,
+      netRevenue: fence.totalVnd,
+      cash: fenceMoves,
+      traDa: fenceMoves,
+      hour: localHour(fence.createdAt) === hour ? fenceMoves : [0, 0],
+    });
   });
 
   test("bad lifecycle input gets a typed error and writes nothing", async () => {
@@ -291,13 +308,17 @@ describe("order lifecycle → dashboard figures on the real mesh", { timeout: 30
     const other = edgeClient(mesh.edgeUrl, DEMO.caPhe.slug);
     const stranger = await other(VOID, { input: { orderId: order.id, idempotencyKey: randomUUID() } });
     assert.equal(stranger.errors?.[0]?.extensions?.code, "NOT_FOUND", JSON.stringify(stranger));
-    await new Promise((r) => setTimeout(r, 1000));
-    const after = await day();
+    const { fence, figures: after } = await sendFence(
+      gql,
+      FENCE_AT,
+      day,
+      (d) => d.todayOrders > settledBefore.todayOrders,
+    );
     assert.deepEqual(
       [after.todayOrders, after.todayRevenue, after.today.voidedOrders, after.today.paidOrders],
       [
-        settledBefore.todayOrders,
-        settledBefore.todayRevenue,
+        settledBefore.todayOrders + 1,
+        settledBefore.todayRevenue + fence.totalVnd,
         settledBefore.today.voidedOrders,
         settledBefore.today.paidOrders,
       ],

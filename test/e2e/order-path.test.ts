@@ -7,6 +7,9 @@ import { randomUUID } from "node:crypto";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { startTestMesh } from "../support/mesh.js";
 import { CREATE_ORDER, DEMO, LOCATION_TODAY, edgeClient, eventually } from "../support/graphql-client.js";
+import { sendFence } from "../support/fence.js";
+
+const TRA_DA_AT_HOAN_KIEM = { locationId: DEMO.phoBo.hoanKiem, itemId: DEMO.phoBo.traDa };
 
 interface Today {
   location: {
@@ -70,10 +73,14 @@ describe("order path through the real mesh", { timeout: 300_000 }, () => {
     // Replaying the same idempotency key returns the same order and changes no figure.
     const again = await gql<{ createOrder: { id: string } }>(CREATE_ORDER, { input });
     assert.equal(again.data?.createOrder.id, created.data?.createOrder.id);
-    await new Promise((r) => setTimeout(r, 1000));
-    const settled = await today();
-    assert.equal(settled.todayOrders, after.todayOrders);
-    assert.equal(settled.todayRevenue, after.todayRevenue);
+    const { fence, figures: settled } = await sendFence(
+      gql,
+      TRA_DA_AT_HOAN_KIEM,
+      today,
+      (t) => t.todayOrders > after.todayOrders,
+    );
+    assert.equal(settled.todayOrders, after.todayOrders + 1, "the fence alone was counted");
+    assert.equal(settled.todayRevenue, after.todayRevenue + fence.totalVnd);
   });
 
   test("bad input gets a typed error and writes nothing", async () => {
@@ -105,11 +112,16 @@ describe("order path through the real mesh", { timeout: 300_000 }, () => {
     }
     const wrongEnum = await gql(CREATE_ORDER, { input: { ...bad[0], paymentMethod: "bitcoin" } });
     assert.ok(wrongEnum.errors?.length, "an unknown payment method is refused by the schema");
-    await new Promise((r) => setTimeout(r, 1000));
-    const after = await today();
+    const { fence, figures: after } = await sendFence(
+      gql,
+      TRA_DA_AT_HOAN_KIEM,
+      today,
+      (t) => t.todayOrders > before.todayOrders,
+    );
     assert.deepEqual(
       { r: after.todayRevenue, o: after.todayOrders },
-      { r: before.todayRevenue, o: before.todayOrders },
+      { r: before.todayRevenue + fence.totalVnd, o: before.todayOrders + 1 },
+      "only the fence was counted",
     );
   });
 

@@ -22,6 +22,7 @@ import { expectedDay, generateHistory, type PlannedOrder } from "../../scripts/d
 import { fetchGenLocation, loadHistory, type Gql } from "../../scripts/datagen/load.js";
 import { createGenTenant } from "../../scripts/datagen/tenants.js";
 import { startTestMesh } from "../support/mesh.js";
+import { sendFence } from "../support/fence.js";
 import {
   CREATE_ORDER,
   DEMO,
@@ -497,11 +498,20 @@ describe("sales, dashboard and the stitched edge", { timeout: 1_200_000 }, () =>
     assert.equal(big.status, 413);
     assert.equal(((await big.json()) as { error: { code: string } }).error.code, "PAYLOAD_TOO_LARGE");
 
-    await new Promise((r) => setTimeout(r, 1000));
-    const after = (
-      await bun<{ location: { todayOrders: number } }>(`query { location(id: "${loc}") { todayOrders } }`)
-    ).data!;
-    assert.equal(after.location.todayOrders, before.location.todayOrders, "nothing half-written");
+    const orders = async () =>
+      (await bun<{ location: { todayOrders: number } }>(`query { location(id: "${loc}") { todayOrders } }`))
+        .data!.location.todayOrders;
+    const { figures: after } = await sendFence(
+      bun,
+      { locationId: loc, itemId: BUN_CHA.bunCha },
+      orders,
+      (n) => n > before.location.todayOrders,
+    );
+    assert.equal(
+      after,
+      before.location.todayOrders + 1,
+      "nothing half-written: only the fence order was counted",
+    );
     assert.equal((await fetch(`http://127.0.0.1:${mesh.plan.apps.edge.ops}/readyz`)).status, 200);
   });
 

@@ -1,4 +1,5 @@
 import { CommunicationProtocolEnum, DaprClient, LogLevel } from "@dapr/dapr";
+import { z } from "zod";
 import { AppError } from "./errors.js";
 import { libraryLogger } from "./log-adapters.js";
 import type { Logger } from "./logger.js";
@@ -166,6 +167,96 @@ export async function publishEvent(
   });
   if (!res.ok)
     throw new AppError("UNAVAILABLE", `publish to ${topic} failed: ${res.status} ${await res.text()}`);
+}
+
+/** One entry of a bulk publish: its id within the request (unique, non-empty) and a CloudEvent. */
+export interface BulkPublishEntry {
+  entryId: string;
+  /** A CloudEvent (`application/cloudevents+json`), passed through with its id, type and traceparent. */
+  cloudEvent: Record<string, unknown>;
+}
+
+/** What the sidecar did with a bulk publish: the ids it accepted and the ids it did not, with why. */
+export interface BulkPublishResult {
+  accepted: string[];
+  failed: { entryId: string; error: string }[];
+}
+
+const BulkPublishFailure = z.object({
+  failedEntries: z
+    .array(z.object({ entryId: z.string(), error: z.string().optional() }))
+    .nullable()
+    .optional(),
+  errorCode: z.string().optional(),
+});
+
+/**
+ * Dapr bulk publish (`POST /v1.0/publish/bulk/<pubsub>/<topic>`; Dapr 1.18 serves it on v1.0 as
+ * well as v1.0-alpha1). The sidecar answers 204 when every entry reached the broker, and 500
+ * with `{failedEntries: [{entryId, error}], errorCode}` when some did not: the others were
+ * published (pkg/api/http/http.go onBulkPublish). Any other answer (403 topic not allowed, 404
+ * no such pub/sub, 400 malformed) and a sidecar that cannot be reached fail every entry. Never
+ * throws for a refusal: the caller decides per entry.
+ *
+ * Order: a component without native bulk publish (Redis streams among them) gets the entries as
+ * parallel single publishes, so entries of one request may reach the broker in any order. A
+ * caller that needs an order between two events puts them in successive requests.
+ */
+export async function bulkPublishEvents(
+  ports: SidecarPorts,
+  pubsub: string,
+  topic: string,
+  entries: readonly BulkPublishEntry[],
+  timeoutMs = 10_000,
+): Promise<BulkPublishResult> {
+  if (!COMPONENT.test(pubsub) || !COMPONENT.test(topic))
+    throw new AppError("BAD_USER_INPUT", "refused: not a pub/sub or topic name");
+  if (entries.length === 0) return { accepted: [], failed: [] };
+  const ids = entries.map((e) => e.entryId);
+  if (ids.some((id) => id === "") || new Set(ids).size !== ids.length)
+    throw new AppError("BAD_USER_INPUT", "refused: bulk entry ids must be unique and non-empty");
+  const all = (error: string): BulkPublishResult => ({
+    accepted: [],
+    failed: ids.map((entryId) => ({ entryId, error })),
+  });
+  let res: Response;
+  try {
+    res = await sidecarFetch(ports, `publish/bulk/${pubsub}/${topic}`, {
+      method: "POST",
+      body: JSON.stringify(
+        entries.map((e) => ({
+          entryId: e.entryId,
+          event: e.cloudEvent,
+          contentType: "application/cloudevents+json",
+        })),
+      ),
+      timeoutMs,
+    });
+  } catch (err) {
+    return all(err instanceof Error ? err.message : String(err));
+  }
+  if (res.ok) {
+    await res.body?.cancel();
+    return { accepted: ids, failed: [] };
+  }
+  const text = await res.text();
+  let parsed: z.infer<typeof BulkPublishFailure> | undefined;
+  try {
+    const result = BulkPublishFailure.safeParse(JSON.parse(text));
+    if (result.success) parsed = result.data;
+  } catch {
+    parsed = undefined;
+  }
+  // Only a 500 naming its failed entries is partial; anything else refused the whole request.
+  if (res.status !== 500 || !parsed?.failedEntries?.length)
+    return all(`bulk publish to ${topic}: ${res.status} ${text.slice(0, 300)}`);
+  const known = new Set(ids);
+  const failed = parsed.failedEntries
+    .filter((f) => known.has(f.entryId))
+    .map((f) => ({ entryId: f.entryId, error: f.error ?? parsed.errorCode ?? "failed" }));
+  if (failed.length === 0) return all(`bulk publish to ${topic}: ${res.status} ${text.slice(0, 300)}`);
+  const failedIds = new Set(failed.map((f) => f.entryId));
+  return { accepted: ids.filter((id) => !failedIds.has(id)), failed };
 }
 
 /** Calls an output binding's `create` operation; the binding's answer as a Response. */

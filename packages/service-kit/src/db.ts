@@ -1,6 +1,16 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { FileMigrationProvider, Kysely, Migrator, PostgresDialect, sql, type Transaction } from "kysely";
+import { createHash } from "node:crypto";
+import {
+  FileMigrationProvider,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  sql,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type Transaction,
+} from "kysely";
 import pg from "pg";
 import type { Logger } from "./logger.js";
 import { parseInt8Exact } from "./vnd.js";
@@ -16,12 +26,78 @@ export interface Database<DB> {
   schema: string;
 }
 
+/**
+ * Idle connections are kept a minute (pg's default is 10 s): lunch traffic comes in bursts, and a
+ * new connection costs PostgreSQL a process fork and the client a few round trips.
+ */
+const POOL_IDLE_MS = 60_000;
+
 /** A Kysely instance whose connections work inside the service's own schema. */
 export function createDatabase<DB>(url: string, schema: string, poolMax = 10): Database<DB> {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
-  const pool = new pg.Pool({ connectionString: url, max: poolMax, options: `-c search_path=${schema}` });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolMax,
+    idleTimeoutMillis: POOL_IDLE_MS,
+    options: `-c search_path=${schema}`,
+  });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   return { db, pool, schema };
+}
+
+/** Distinct statements prepared by name (per process; each connection prepares a name once). */
+const MAX_PREPARED = 2000;
+const MAX_PREPARED_TEXT = 8000;
+const statementNames = new Map<string, string>();
+
+/** The name a parameterized statement is prepared under, or undefined to run it unnamed. */
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_PREPARED && text.length <= MAX_PREPARED_TEXT) {
+    name = `lsp_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+// "cached plan must not change result type": a prepared `SELECT *` after a migration added a column.
+const PLAN_RESULT_CHANGED = "0A000";
+
+/**
+ * Kysely's pg dialect sends every query unnamed, so PostgreSQL parses and plans it each time.
+ * This pool prepares each distinct parameterized statement once per connection, under a name
+ * derived from its text (node-postgres prepares a named query on first use and then only binds
+ * and executes it), and reuses the plan. Statements without parameters go as they are (simple
+ * protocol), and so does anything past MAX_PREPARED distinct texts (queries built with a
+ * variable number of parameters). A migration that changes a prepared statement's result type
+ * makes PostgreSQL refuse it once on each connection (0A000): that connection is then dropped
+ * instead of returned, so the next one prepares afresh.
+ */
+function preparingPool(pool: pg.Pool): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      let broken = false;
+      const query = (textOrCursor: unknown, parameters?: readonly unknown[]): unknown => {
+        if (typeof textOrCursor !== "string")
+          return client.query(textOrCursor as Parameters<typeof client.query>[0]);
+        const values = parameters ? [...parameters] : [];
+        const name = values.length > 0 ? statementName(textOrCursor) : undefined;
+        const pending = name
+          ? client.query({ name, text: textOrCursor, values })
+          : client.query(textOrCursor, values);
+        return pending.catch((err: unknown) => {
+          if ((err as { code?: unknown }).code === PLAN_RESULT_CHANGED) broken = true;
+          throw err;
+        });
+      };
+      return {
+        query: query as PostgresPoolClient["query"],
+        release: () => client.release(broken),
+      };
+    },
+    end: () => pool.end(),
+  };
 }
 
 function migrationProvider(folder: string): FileMigrationProvider {
@@ -155,6 +231,39 @@ export async function withTenant<DB, T>(
     await sql`SELECT set_config('lsp.tenant_id', ${tenantId}, true)`.execute(trx);
     return fn(trx);
   });
+}
+
+/**
+ * withTenant for an event consumer whose input the broker redelivers until the handler answers
+ * (a Dapr subscription: the message is acknowledged only when the handler returns success).
+ * The transaction commits with `synchronous_commit = off`: COMMIT returns, and its row locks are
+ * released, without waiting for the disk, so a hot row (one location's figures) is not held
+ * through an fsync per event. Before returning, hence before the handler can acknowledge, it
+ * waits until the WAL holding that commit is flushed (one autocommit statement that takes a
+ * transaction id commits synchronously; WAL is flushed in order, so its flush covers ours, and
+ * concurrent waiters share one fsync). A crash before the flush loses the transaction and the
+ * acknowledgement together: the broker delivers the event again and it is applied once (the
+ * transaction claims the event id, claimEvent). Never for a write that answers a client (an order,
+ * a payment): those commit synchronously.
+ */
+export async function withTenantForEvent<DB, T>(
+  db: Kysely<DB>,
+  tenantId: string,
+  fn: (trx: Transaction<DB>) => Promise<T>,
+): Promise<T> {
+  const result = await db.transaction().execute(async (trx) => {
+    await sql`SELECT set_config('lsp.tenant_id', ${tenantId}, true), set_config('synchronous_commit', 'off', true)`.execute(
+      trx,
+    );
+    return fn(trx);
+  });
+  await waitForWalFlush(db);
+  return result;
+}
+
+/** Returns once every transaction committed before the call is on disk (see withTenantForEvent). */
+export async function waitForWalFlush<DB>(db: Kysely<DB>): Promise<void> {
+  await sql`SELECT txid_current()`.execute(db);
 }
 
 /**

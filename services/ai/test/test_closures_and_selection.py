@@ -31,7 +31,7 @@ def closed_location(seed: int):
     daily = loc.daily.copy()
     daily.loc[closed, :] = 0
     hourly = loc.hourly.copy()
-    hourly.loc[np.isin(hourly.index.normalize(), days[closed]), :] = 0
+    hourly.loc[np.isin(pd.DatetimeIndex(hourly.index).normalize(), days[closed]), :] = 0
     return daily, hourly, set(days[closed])
 
 

@@ -12,8 +12,8 @@ from test_insights import ORDER
 from lsp_ai.events import AuthUnavailable, contracts, location_of_tenant
 from lsp_ai.insights import admit_event, empty_state, record_order, summary
 
-TENANT = ORDER["tenantId"]
-LOCATION = ORDER["locationId"]
+TENANT = str(ORDER["tenantId"])
+LOCATION = str(ORDER["locationId"])
 SETTINGS = {"timeZone": "Asia/Ho_Chi_Minh", "cutoverHour": 4, "source": "auth"}
 
 

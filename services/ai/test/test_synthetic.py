@@ -23,7 +23,7 @@ def test_series_are_daily_with_hours_and_items_that_add_up() -> None:
     loc = generate_location(seed=3, days=60)
     assert len(loc.daily) == 60
     assert (loc.daily.index[1:] - loc.daily.index[:-1] == pd.Timedelta(days=1)).all()
-    hourly_orders = loc.hourly["orders"].groupby(loc.hourly.index.normalize()).sum()
+    hourly_orders = loc.hourly["orders"].groupby(pd.DatetimeIndex(loc.hourly.index).normalize()).sum()
     assert hourly_orders.reindex(loc.daily.index, fill_value=0).tolist() == loc.daily["orders"].tolist()
     payments = loc.daily[["cash", "card", "momo", "zalopay", "vnpay"]].sum(axis=1)
     assert payments.tolist() == loc.daily["orders"].tolist()
@@ -33,7 +33,7 @@ def test_series_are_daily_with_hours_and_items_that_add_up() -> None:
 def test_weekends_are_busier_as_the_weekday_profile_says() -> None:
     loc = generate_location(seed=5, days=120, anomaly_days=0)
     normal = loc.daily[[not is_holiday(d.date()) for d in loc.daily.index]]
-    by_weekday = normal["orders"].groupby(normal.index.day_of_week).mean()
+    by_weekday = normal["orders"].groupby(pd.DatetimeIndex(normal.index).day_of_week).mean()
     # Saturday (5) is the profile's busiest day and Tuesday (1) its quietest.
     assert by_weekday.idxmax() in (4, 5, 6)
     assert by_weekday.idxmin() in (0, 1, 2)
@@ -74,7 +74,7 @@ def test_rain_days_are_recorded_and_quieter() -> None:
     loc = generate_location(seed=12, days=120, anomaly_days=0)
     assert 0.05 * 120 < len(loc.rain_days) < 0.25 * 120
     normal = loc.daily[[not is_holiday(d.date()) for d in loc.daily.index]]
-    rain = normal.index.strftime("%Y-%m-%d").isin(sorted(loc.rain_days))
+    rain = pd.DatetimeIndex(normal.index).strftime("%Y-%m-%d").isin(sorted(loc.rain_days))
     # Same weekday mix on both sides is not guaranteed, so compare against the weekday profile.
-    level = normal["orders"] / WEEKDAY[normal.index.day_of_week]
+    level = normal["orders"] / WEEKDAY[pd.DatetimeIndex(normal.index).day_of_week]
     assert level[rain].mean() < 0.9 * level[~rain].mean()

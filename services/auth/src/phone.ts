@@ -2,7 +2,7 @@ import { AppError } from "@lsp/service-kit";
 
 /**
  * Vietnamese mobile national numbers (without the trunk 0), libphonenumber's mobile pattern
- * (research/domain.md §2): 9 digits, e.g. 912345678 (VinaPhone), 381234567 (Viettel).
+ * (docs/domain.md §2): 9 digits, e.g. 912345678 (VinaPhone), 381234567 (Viettel).
  */
 const VN_MOBILE =
   /^(?:(?:5(?:2[238]|59)|89[6-9]|99[013-9])\d{6}|(?:3\d|5[1689]|7[06-9]|8[1-8]|9[0-8])\d{7})$/;

@@ -26,7 +26,8 @@ import { countAiFallback, timeAiCall, type AiFailure } from "./metrics.js";
 
 /**
  * Stand-in class for the Python actor type: the JS SDK names the actor type after the class and
- * sends the call's arguments as a JSON array (research/dapr.md §4). Never instantiated.
+ * sends the call's arguments as a JSON array (its ActorProxyBuilder; the Python host reads that
+ * body as the method's one argument). Never instantiated.
  */
 class LocationInsights {
   GetSummary(_arg: Record<string, never>): Promise<unknown> {

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { claimEvent, enqueueEvent, withTenant } from "@lsp/service-kit";
+import { claimEvent, enqueueEvent, withTenantForEvent } from "@lsp/service-kit";
 import type { NotificationsDB } from "./db.js";
 import { recipientsFor } from "./recipients.js";
 import type { Rendered } from "./templates.js";
@@ -15,7 +15,9 @@ export async function notify(
   target: { tenantId: string; locationId?: string },
   rendered: Rendered,
 ): Promise<number> {
-  return withTenant(db, target.tenantId, async (trx) => {
+  // Written for an event the broker redelivers until this returns: committed without holding
+  // the locks through an fsync, and durable before returning (service-kit withTenantForEvent).
+  return withTenantForEvent(db, target.tenantId, async (trx) => {
     if (!(await claimEvent(trx, eventId))) return 0;
     const recipients = await recipientsFor(trx, target.tenantId, target.locationId, rendered.kind);
     for (const r of recipients) {

@@ -2,7 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { DashboardUpdated } from "@lsp/contracts";
 import {
   fetchLocation,
-  withTenant,
+  withTenantForEvent,
   type EventHandlers,
   type Logger,
   type SidecarPorts,
@@ -48,7 +48,7 @@ export function eventHandlers(deps: HandlerDeps): EventHandlers {
 
 /** Keeps the latest figures of a business day; events may arrive out of order, so never go back. */
 export async function recordDayTotals(db: Kysely<NotificationsDB>, e: DashboardUpdated): Promise<void> {
-  await withTenant(db, e.tenantId, (trx) =>
+  await withTenantForEvent(db, e.tenantId, (trx) =>
     trx
       .insertInto("day_totals")
       .values({

@@ -9,7 +9,7 @@ import {
 } from "../src/templates.js";
 import { inQuietHours, localMinute, parseClock } from "../src/quiet-hours.js";
 
-// ICU may change the space before ₫; compare with it normalized (research/domain.md §2).
+// ICU may change the space before ₫; compare with it normalized (docs/domain.md §2).
 const nbsp = (s: string) => s.replace(/\u00a0/g, " ");
 
 test("money is vi-VN: dots between thousands, ₫ after a no-break space", () => {

@@ -2,6 +2,12 @@ import type { ColumnType, Generated } from "kysely";
 import type { PaymentProvider } from "@lsp/contracts";
 import type { OutboxTable } from "@lsp/service-kit";
 
+/** One line of the order a payment is for, as payment.succeeded carries it. */
+export interface IntentItem {
+  name: string;
+  quantity: number;
+}
+
 export interface PaymentsDB extends OutboxTable {
   payments: {
     id: Generated<string>;
@@ -25,6 +31,8 @@ export interface PaymentsDB extends OutboxTable {
     location_id: string;
     order_id: string;
     amount_vnd: number;
+    /** The order's lines when the payment started (`[{name, quantity}]`), for payment.succeeded; NULL before migration 0005. */
+    items: ColumnType<IntentItem[] | null, string | null, string | null>;
     created_at: Generated<Date>;
     settled_at: Date | null;
   };

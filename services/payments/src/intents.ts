@@ -4,7 +4,7 @@ import type { PaymentProvider } from "@lsp/contracts";
 import { AppError, withTenant, type Identity, type SidecarPorts } from "@lsp/service-kit";
 import { tenantCredentials } from "./credentials.js";
 import type { PaymentsDB } from "./db.js";
-import { fetchOrder } from "./orders.js";
+import { fetchOrder, paymentItems } from "./orders.js";
 import { MOMO_CREATE_PATH, buildMomoCreateRequest, momoRequestId } from "./providers/momo.js";
 import { VNPAY_PAY_PATH, buildVnpayPaymentUrl } from "./providers/vnpay.js";
 import { ZALOPAY_CREATE_PATH, buildZaloPayCreateRequest, zaloPayAppTransId } from "./providers/zalopay.js";
@@ -67,6 +67,8 @@ export async function startPayment(
         location_id: order.locationId,
         order_id: order.id,
         amount_vnd: order.totalVnd,
+        // What payment.succeeded tells the owner, so that the webhook need not ask sales.
+        items: JSON.stringify(paymentItems(order.lines)),
       })
       .execute(),
   );

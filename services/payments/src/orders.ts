@@ -55,3 +55,11 @@ export async function fetchOrder(
   }
   return answer.data?.order ?? null;
 }
+
+/** The lines payment.succeeded carries (the contract's bounds: at most 100, named, positive quantities). */
+export function paymentItems(lines: OrderSummary["lines"]): { name: string; quantity: number }[] {
+  return lines
+    .filter((l) => l.quantity > 0 && l.name.length > 0)
+    .slice(0, 100)
+    .map((l) => ({ name: l.name.slice(0, 200), quantity: l.quantity }));
+}

@@ -186,8 +186,7 @@ export async function reconcile(
           raw: { body: found.raw, query: "" },
           notice: found.notice,
           tenantId: intent.tenant_id,
-          intentId: intent.id,
-          orderId: intent.order_id,
+          intent,
         });
         outcome = decision.outcome;
         if (decision.outcome === "accepted") settled++;

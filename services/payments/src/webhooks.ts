@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import { Counter, Histogram } from "prom-client";
 import { ZodError } from "zod";
 import type { PaymentProvider } from "@lsp/contracts";
@@ -21,7 +21,6 @@ import {
 } from "./adapters.js";
 import { tenantCredentials } from "./credentials.js";
 import type { PaymentsDB } from "./db.js";
-import { fetchOrder, type OrderSummary } from "./orders.js";
 import { auditPayload, type WebhookGuard } from "./webhook-guard.js";
 
 const webhooksTotal = new Counter({
@@ -62,8 +61,10 @@ const PG_UNIQUE_VIOLATION = "23505";
 
 /**
  * Checks and records one provider notice. Order of checks: parse → our reference → the tenant's
- * credentials → signature → the order in sales → amount → record once. Nothing but an audit row is
- * written unless every check passes; the payment row and its event commit together (outbox).
+ * credentials → signature → amount → record once. Nothing but an audit row is written unless
+ * every check passes; the payment row and its event commit together (outbox), and the provider
+ * is answered once that commit is durable: sales marks the order paid, notifications tells the
+ * owner and the dashboard counts it from the event, after the reply.
  */
 async function decide<P extends PaymentProvider>(
   deps: WebhookDeps,
@@ -91,44 +92,34 @@ async function decide<P extends PaymentProvider>(
       detail: `too many notices for merchant ${parsed.merchantCode.slice(0, 50)}; retry later`,
     };
 
-  // The tenant comes from the order the reference points at, never from the payload. Intents
+  // The tenant comes from the intent the reference points at, never from the payload. Intents
   // have row-level security: the owner-defined lookup maps the reference to its tenant and
-  // nothing else; the intent itself is read inside that tenant's transaction.
+  // nothing else (so a tenant here means the intent exists); the intent itself is read inside
+  // that tenant's transaction, the one that records the payment.
   const route = await sql<{
     tenant_id: string | null;
   }>`SELECT payment_intent_tenant(${provider}, ${notice.reference}) AS tenant_id`.execute(deps.db);
   const tenantId = route.rows[0]?.tenant_id ?? null;
-  const intent =
-    tenantId === null
-      ? undefined
-      : await withTenant(deps.db, tenantId, (trx) =>
-          trx
-            .selectFrom("payment_intents")
-            .selectAll()
-            .where("provider", "=", provider)
-            .where("reference", "=", notice.reference)
-            .executeTakeFirst(),
-        );
-  if (!tenantId || !intent)
+  if (!tenantId)
     return { notice, outcome: "unknown_order", detail: `no payment with reference ${notice.reference}` };
 
   const creds = await tenantCredentials(deps.ports, provider, tenantId);
   if (!creds || !parsed.verify(creds))
     return { notice, tenantId, outcome: "invalid_signature", detail: "signature does not match" };
 
-  return settleVerified(deps, {
-    provider,
-    raw,
-    notice,
-    tenantId,
-    intentId: intent.id,
-    orderId: intent.order_id,
-  });
+  return settleVerified(deps, { provider, raw, notice, tenantId });
 }
+
+type Intent = Selectable<PaymentsDB["payment_intents"]>;
 
 /**
  * The part shared by webhooks and reconciliation, once the notice is known to come from the
- * provider: the order in sales → amount → record once (or the reason not to).
+ * provider: amount → record once (or the reason not to), in one transaction of the tenant. The
+ * order is checked against what the intent recorded when the payment started (its total and
+ * lines never change once created), not asked of sales: sales checks it again when it applies
+ * payment.succeeded, and leaves an order that is no longer open as it is (a payment for an order
+ * settled otherwise is a refund for a human). `intent` is given by reconciliation, which has it;
+ * a webhook's is read by its reference.
  */
 export async function settleVerified(
   deps: WebhookDeps,
@@ -137,25 +128,33 @@ export async function settleVerified(
     raw: RawWebhook;
     notice: Notice;
     tenantId: string;
-    intentId: string;
-    orderId: string;
+    intent?: Intent;
   },
 ): Promise<Decision & { notice: Notice }> {
   const { notice, tenantId } = a;
-  const order = await fetchOrder(deps.ports, tenantId, a.orderId);
-  if (!order) return { notice, tenantId, outcome: "unknown_order", detail: `order ${a.orderId} not found` };
-  if (notice.amountVnd !== order.totalVnd)
-    return {
-      notice,
-      tenantId,
-      outcome: "amount_mismatch",
-      detail: `amount ${notice.amountVnd ?? "invalid"} does not match the order total ${order.totalVnd}`,
-    };
-  if (notice.outcome === "pending")
-    return { notice, tenantId, outcome: "pending", detail: `pending (${notice.resultCode})` };
-
   try {
-    return await recordOnce(deps, { ...a, order });
+    return await withTenant(deps.db, tenantId, async (trx) => {
+      const intent =
+        a.intent ??
+        (await trx
+          .selectFrom("payment_intents")
+          .selectAll()
+          .where("provider", "=", a.provider)
+          .where("reference", "=", notice.reference)
+          .executeTakeFirst());
+      if (!intent)
+        return { notice, outcome: "unknown_order", detail: `no payment with reference ${notice.reference}` };
+      if (notice.amountVnd !== intent.amount_vnd)
+        return {
+          notice,
+          tenantId,
+          outcome: "amount_mismatch",
+          detail: `amount ${notice.amountVnd ?? "invalid"} does not match the order total ${intent.amount_vnd}`,
+        };
+      if (notice.outcome === "pending")
+        return { notice, tenantId, outcome: "pending", detail: `pending (${notice.resultCode})` };
+      return recordOnce(trx, { ...a, intent });
+    });
   } catch (err) {
     // The partial unique index: this order already has a successful payment (another txn id).
     if ((err as { code?: string }).code === PG_UNIQUE_VIOLATION)
@@ -169,83 +168,72 @@ export async function settleVerified(
   }
 }
 
-/** Inserts the payment and its event in one transaction, once per (provider, transaction id). */
+/**
+ * Inserts the payment, settles its intent and enqueues its event, once per (provider,
+ * transaction id): a replay (or a concurrent duplicate, which waits on the unique index) inserts
+ * nothing and is answered "duplicate".
+ */
 async function recordOnce(
-  deps: WebhookDeps,
+  trx: Transaction<PaymentsDB>,
   a: {
     provider: PaymentProvider;
     raw: RawWebhook;
     notice: Notice;
     tenantId: string;
-    intentId: string;
-    order: OrderSummary;
+    intent: Intent;
   },
 ): Promise<Decision & { notice: Notice }> {
-  const { provider, raw, notice, tenantId, order } = a;
-  return withTenant(deps.db, tenantId, async (trx) => {
-    const existing = await trx
-      .selectFrom("payments")
-      .select("id")
-      .where("provider", "=", provider)
-      .where("provider_txn_id", "=", notice.providerTxnId)
-      .executeTakeFirst();
-    if (existing)
-      return { notice, tenantId, outcome: "duplicate", detail: "already processed", paymentId: existing.id };
-    if (order.status !== "open")
-      return { notice, tenantId, outcome: "already_paid", detail: `order is ${order.status}` };
-
-    const status = notice.outcome === "succeeded" ? "succeeded" : "failed";
-    const inserted = await trx
-      .insertInto("payments")
-      .values({
-        tenant_id: tenantId,
-        location_id: order.locationId,
-        order_id: order.id,
-        intent_id: a.intentId,
-        provider,
-        provider_txn_id: notice.providerTxnId,
-        amount_vnd: order.totalVnd,
-        status,
-        raw_payload: JSON.stringify({ body: raw.body, query: raw.query }),
-      })
-      // A concurrent duplicate waits on the unique index and then inserts nothing.
-      .onConflict((c) => c.constraint("payments_provider_txn").doNothing())
-      .returning("id")
-      .executeTakeFirst();
-    if (!inserted)
-      return { notice, tenantId, outcome: "duplicate", detail: "already processed (concurrently)" };
-
-    const common = {
-      paymentId: inserted.id,
-      tenantId,
-      locationId: order.locationId,
-      orderId: order.id,
+  const { provider, raw, notice, tenantId, intent } = a;
+  const status = notice.outcome === "succeeded" ? "succeeded" : "failed";
+  const inserted = await trx
+    .insertInto("payments")
+    .values({
+      tenant_id: tenantId,
+      location_id: intent.location_id,
+      order_id: intent.order_id,
+      intent_id: intent.id,
       provider,
-      providerTransactionId: notice.providerTxnId,
-      amountVnd: order.totalVnd,
-      // The webhook's arrival (the start of webhook-to-screen latency), else now (reconciliation).
-      occurredAt: (a.raw.receivedAt ?? new Date()).toISOString(),
-    };
-    // The attempt is over either way: reconciliation stops asking the provider about it.
-    await trx
-      .updateTable("payment_intents")
-      .set({ settled_at: new Date() })
-      .where("id", "=", a.intentId)
-      .execute();
-    if (status === "succeeded") {
-      await enqueueEvent(trx, "payment.succeeded", {
-        ...common,
-        items: order.lines.slice(0, 100).filter((l) => l.quantity > 0 && l.name.length > 0),
-      });
-    } else {
-      await enqueueEvent(trx, "payment.failed", {
-        ...common,
-        resultCode: notice.resultCode.slice(0, 20),
-        reason: notice.message.slice(0, 500),
-      });
-    }
-    return { notice, tenantId, outcome: "accepted", detail: status, paymentId: inserted.id };
-  });
+      provider_txn_id: notice.providerTxnId,
+      amount_vnd: intent.amount_vnd,
+      status,
+      raw_payload: JSON.stringify({ body: raw.body, query: raw.query }),
+    })
+    .onConflict((c) => c.constraint("payments_provider_txn").doNothing())
+    .returning("id")
+    .executeTakeFirst();
+  if (!inserted) return { notice, tenantId, outcome: "duplicate", detail: "already processed" };
+
+  const common = {
+    paymentId: inserted.id,
+    tenantId,
+    locationId: intent.location_id,
+    orderId: intent.order_id,
+    provider,
+    providerTransactionId: notice.providerTxnId,
+    amountVnd: intent.amount_vnd,
+    // The webhook's arrival (the start of webhook-to-screen latency), else now (reconciliation).
+    occurredAt: (raw.receivedAt ?? new Date()).toISOString(),
+  };
+  // The attempt is over either way: reconciliation stops asking the provider about it.
+  await trx
+    .updateTable("payment_intents")
+    .set({ settled_at: new Date() })
+    .where("id", "=", intent.id)
+    .execute();
+  if (status === "succeeded") {
+    await enqueueEvent(trx, "payment.succeeded", {
+      ...common,
+      // Intents started before migration 0005 have no items: notifications asks sales then.
+      ...(intent.items ? { items: intent.items } : {}),
+    });
+  } else {
+    await enqueueEvent(trx, "payment.failed", {
+      ...common,
+      resultCode: notice.resultCode.slice(0, 20),
+      reason: notice.message.slice(0, 500),
+    });
+  }
+  return { notice, tenantId, outcome: "accepted", detail: status, paymentId: inserted.id };
 }
 
 const AUDITED: ReadonlySet<Outcome> = new Set([

@@ -1,4 +1,4 @@
-// Provider signatures against the public vectors of research/domain.md §1, plus our own.
+// Provider signatures against the public vectors of docs/domain.md §1, plus our own.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {

@@ -7,6 +7,7 @@ import {
   claimEvent,
   enqueueEvent,
   withTenant,
+  withTenantForEvent,
   type Identity,
   type LocationSettings,
 } from "@lsp/service-kit";
@@ -411,7 +412,9 @@ export async function applyPaymentSucceeded(
   p: PaymentSucceeded,
 ): Promise<PaymentOutcome> {
   const changes = new OrderChanges();
-  const outcome = await withTenant(db, p.tenantId, async (trx): Promise<PaymentOutcome> => {
+  // A consumer of a redelivered event: its commit does not hold the order's lock through an
+  // fsync, and it answers (acknowledges) only once durable (service-kit withTenantForEvent).
+  const outcome = await withTenantForEvent(db, p.tenantId, async (trx): Promise<PaymentOutcome> => {
     if (!(await claimEvent(trx, eventId))) return "duplicate";
     const row = await trx
       .selectFrom("orders")

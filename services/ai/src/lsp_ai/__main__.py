@@ -2,6 +2,7 @@
 $OPS_HOST:$OPS_PORT (readiness and metrics, for the platform), in one process."""
 
 import asyncio
+from typing import Literal
 
 import uvicorn
 
@@ -10,14 +11,16 @@ from lsp_ai.config import load_settings
 
 async def serve() -> None:
     settings = load_settings()
+    # The app runs its lifespan (actor runtime, workers); the ops listener has none of its own.
+    listeners: list[tuple[str, str, int, Literal["on", "off"]]] = [
+        ("lsp_ai.main:app", settings.app_host, settings.app_port, "on"),
+        ("lsp_ai.main:ops", settings.ops_host, settings.ops_port, "off"),
+    ]
     servers = [
         uvicorn.Server(
             uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan=lifespan)
         )
-        for app, host, port, lifespan in (
-            ("lsp_ai.main:app", settings.app_host, settings.app_port, "on"),
-            ("lsp_ai.main:ops", settings.ops_host, settings.ops_port, "off"),
-        )
+        for app, host, port, lifespan in listeners
     ]
     await asyncio.gather(*(s.serve() for s in servers))
 

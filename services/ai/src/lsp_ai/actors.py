@@ -14,6 +14,7 @@ it waits, but never the event loop that serves every other actor.
 import json
 import logging
 import os
+from abc import abstractmethod
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -56,24 +57,31 @@ class BadArgument(ValueError):
 
 class LocationInsightsInterface(ActorInterface):
     @actormethod(name="RecordOrder")
+    @abstractmethod
     async def record_order(self, event: Any) -> dict[str, Any]: ...
 
     @actormethod(name="GetSummary")
+    @abstractmethod
     async def get_summary(self, arg: Any) -> dict[str, Any]: ...
 
     @actormethod(name="Forecast")
+    @abstractmethod
     async def forecast(self, arg: Any) -> dict[str, Any]: ...
 
     @actormethod(name="Anomalies")
+    @abstractmethod
     async def anomalies(self, arg: Any) -> dict[str, Any]: ...
 
     @actormethod(name="Recommendations")
+    @abstractmethod
     async def recommendations(self, arg: Any) -> dict[str, Any]: ...
 
     @actormethod(name="Pricing")
+    @abstractmethod
     async def pricing(self, arg: Any) -> dict[str, Any]: ...
 
     @actormethod(name="RequestRetrain")
+    @abstractmethod
     async def request_retrain(self, arg: Any) -> dict[str, Any]: ...
 
 
@@ -111,7 +119,7 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
 
     async def _get_json(self, key: str, default: Any) -> Any:
         found, value = await self._state_manager.try_get_state(key)
-        return json.loads(value) if found else default
+        return json.loads(value) if found and value is not None else default
 
     async def _set_json(self, key: str, value: Any) -> None:
         await self._state_manager.set_state(key, json.dumps(value, ensure_ascii=False))

@@ -1,6 +1,6 @@
 """Anomaly detection on a location's days and hours.
 
-Each day gets a feature vector (research/domain.md §4): revenue residual against the one-step
+Each day gets a feature vector (docs/domain.md §4): revenue residual against the one-step
 forecast, orders against their usual level for the weekday, average ticket, void rate and cash
 share against the trailing month. Features are robust z-scores (median / MAD of the history), so
 one bad day does not hide itself. Two detectors look at them:
@@ -99,19 +99,23 @@ def detect_daily(daily: pd.DataFrame, seed: int = 0, drop_z: float = DROP_Z) -> 
     iso_score = forest.score_samples(z.to_numpy())
     iso_flag = forest.predict(z.to_numpy()) == -1
     found = []
-    for i, (day, row) in enumerate(z.iterrows()):
-        f = scored.loc[day]
+    for i, day in enumerate(pd.DatetimeIndex(z.index)):
+        row = z.iloc[i]
+        f = scored.iloc[i]  # z is computed from scored, row for row
         kind, why = _explain(row, f, drop_z)
         if kind is None and iso_flag[i] and row.abs().max() > FOREST_Z:
             kind = "unusual_day"
-            top = row.abs().idxmax()
-            why = f"unusual combination of figures (most off: {top}, {row[top]:+.1f} robust sigma)"
+            top = int(row.abs().to_numpy().argmax())
+            why = (
+                f"unusual combination of figures (most off: {z.columns[top]}, "
+                f"{row.iloc[top]:+.1f} robust sigma)"
+            )
         if kind is None:
             continue
         strength = float(row.abs().max())
         found.append(
             {
-                "businessDay": pd.Timestamp(day).date().isoformat(),
+                "businessDay": day.date().isoformat(),
                 "kind": kind,
                 "description": why,
                 "severity": "high" if strength > 8 else "medium" if strength > 5 else "low",
@@ -165,7 +169,7 @@ def detect_hourly(hourly: pd.DataFrame, min_expected_orders: float = 8.0) -> lis
     full = hourly.asfreq("h", fill_value=0)
     # A day without a single order is a closure (a day off, Tết), not hours of lost revenue; nor
     # do closed days count in the usual level of the weeks after.
-    day_orders = full["orders"].groupby(full.index.normalize()).transform("sum")
+    day_orders = full["orders"].groupby(pd.DatetimeIndex(full.index).normalize()).transform("sum")
     closed = (day_orders <= 0).to_numpy()
     full = full.astype(float)
     full.loc[closed, :] = np.nan

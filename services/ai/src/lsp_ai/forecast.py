@@ -118,7 +118,7 @@ def clean_history(history: pd.Series, outlier_mads: float = 4.0) -> pd.Series:
         mad = max(1.4826 * np.median(np.abs(ratio[mask] - med)), 0.1 * abs(med))
         if mad > 0:
             odd |= mask & (np.abs(ratio - med) > outlier_mads * mad)
-    for i in np.nonzero(odd)[0]:
+    for i in (int(k) for k in np.nonzero(odd)[0]):
         if i >= SEASON and not odd[i - SEASON]:
             values[i] = values[i - SEASON]
         else:
@@ -335,7 +335,7 @@ def _interval(
     qs = [(1 - coverage) / 2, (1 + coverage) / 2]
     actual, predicted = chosen.get("actual"), chosen.get("predicted")
     widen = np.sqrt(1 + np.arange(len(mean)) / (2 * SELECTION_HORIZON))
-    if actual is None or len(actual) < SEASON:
+    if actual is None or predicted is None or len(actual) < SEASON:
         return mean, mean
     if intermittent:
         low, high = np.quantile(actual - predicted, qs)
@@ -375,7 +375,7 @@ def backtest(
     history: pd.Series, horizon: int = SELECTION_HORIZON, selection: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The chosen method's errors over the selection's weekly origins, 7 days ahead."""
-    chosen = (
+    chosen: dict[str, Any] = (
         selection
         if selection is not None
         else (select(history) if len(history) >= MIN_DAYS_FOR_ETS else {"origins": 0})

@@ -1,4 +1,4 @@
-"""Seeded synthetic restaurant data for offline evaluation and tests (research/domain.md §4).
+"""Seeded synthetic restaurant data for offline evaluation and tests (docs/domain.md §4).
 
 Demand per location x hour is negative binomial around a weekday-hour profile, scaled by a trend,
 Tết and public-holiday effects, payday (the days after the 1st and the 15th) and rain; items
@@ -193,7 +193,7 @@ def to_state(loc: Location, days: int | None = None) -> dict:
     daily = loc.daily if days is None else loc.daily.iloc[-days:]
     first = daily.index[0]
     state: dict = {"tenantId": None, "days": {}, "hours": {}, "itemNames": {}, "seen": [], "version": 1}
-    for day, row in daily.iterrows():
+    for day, (_, row) in zip(pd.DatetimeIndex(daily.index), daily.iterrows(), strict=True):
         state["days"][day.date().isoformat()] = {
             "revenueVnd": int(row["revenueVnd"]),
             "orders": int(row["orders"]),
