@@ -6,7 +6,10 @@
 //    the ai actor → stitched query shows both), p50/p99 over N iterations, next to the two
 //    single hops it is made of (the mutation alone, the stitched query alone) as baselines.
 // Usage: npm run bench:mesh [-- --iterations 500 --clients 8 --load-seconds 30]
+// What daprd's metrics and tracing cost: the same with LSP_DAPR_TELEMETRY=off (both off in every
+// sidecar), compared on its "daprd sidecars" line (idle memory, CPU seconds under the same load).
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { CREATE_ORDER, DEMO, LOCATION_TODAY, edgeClient } from "../test/support/graphql-client.js";
 import { fmtMs, numberArg, pct, say, startBenchMesh } from "./support.js";
@@ -18,15 +21,48 @@ const base = numberArg("port-base", Number(process.env.LSP_BENCH_PORT_BASE ?? 48
 
 const fmt = (ms: number) => fmtMs(ms);
 
-/** RSS (MB) of every process in each of the given process groups. */
-function groupRss(groups: { name: string; pid: number }[]): { name: string; mb: number }[] {
-  const ps = execFileSync("ps", ["-e", "-o", "pgid=,rss="]).toString().trim().split("\n");
-  const byGroup = new Map<number, number>();
+interface GroupMemory {
+  name: string;
+  /** Resident set, MB: counts pages shared with other processes (the daprd and node binaries) in full. */
+  mb: number;
+  /** Proportional set, MB: shared pages split among the processes sharing them; sums to what the mesh holds. */
+  pssMb: number;
+  /** CPU time used so far, seconds (user + system). */
+  cpuS: number;
+}
+
+/** Memory and CPU time of every process in each of the given process groups (from /proc). */
+function groupRss(groups: { name: string; pid: number }[]): GroupMemory[] {
+  const ps = execFileSync("ps", ["-e", "-o", "pgid=,pid="]).toString().trim().split("\n");
+  const byGroup = new Map<number, { rss: number; pss: number; ticks: number }>();
   for (const line of ps) {
-    const [pgid, rss] = line.trim().split(/\s+/).map(Number);
-    if (pgid !== undefined && rss !== undefined) byGroup.set(pgid, (byGroup.get(pgid) ?? 0) + rss);
+    const [pgid, pid] = line.trim().split(/\s+/).map(Number);
+    if (pgid === undefined || pid === undefined || !groups.some((g) => g.pid === pgid)) continue;
+    try {
+      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+      const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(rollup)?.[1] ?? 0);
+      // /proc/<pid>/stat: utime and stime are fields 14 and 15 (after the command in parentheses).
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      const g = byGroup.get(pgid) ?? { rss: 0, pss: 0, ticks: 0 };
+      byGroup.set(pgid, {
+        rss: g.rss + kb("Rss"),
+        pss: g.pss + kb("Pss"),
+        ticks: g.ticks + Number(stat[11] ?? 0) + Number(stat[12] ?? 0),
+      });
+    } catch {
+      // The process ended between ps and /proc.
+    }
   }
-  return groups.map((g) => ({ name: g.name, mb: (byGroup.get(g.pid) ?? 0) / 1024 }));
+  const hz = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+  return groups.map((g) => {
+    const m = byGroup.get(g.pid);
+    return {
+      name: g.name,
+      mb: (m?.rss ?? 0) / 1024,
+      pssMb: (m?.pss ?? 0) / 1024,
+      cpuS: (m?.ticks ?? 0) / hz,
+    };
+  });
 }
 
 const t0 = performance.now();
@@ -89,6 +125,7 @@ try {
   // Loaded RSS: concurrent clients for a fixed time; RSS sampled every second, the peak kept.
   say(`loaded phase: ${clients} concurrent clients for ${loadSeconds} s…`);
   const peak = new Map<string, number>();
+  const cpuBefore = new Map(groupRss(mesh.processes()).map((r) => [r.name, r.cpuS]));
   const sample = () => {
     for (const r of groupRss(mesh.processes())) peak.set(r.name, Math.max(peak.get(r.name) ?? 0, r.mb));
   };
@@ -108,6 +145,9 @@ try {
   );
   clearInterval(sampler);
   sample();
+  const cpuUnderLoad = new Map(
+    groupRss(mesh.processes()).map((r) => [r.name, r.cpuS - (cpuBefore.get(r.name) ?? r.cpuS)]),
+  );
 
   console.log(
     `\nLSP local mesh benchmark (port base ${base}, ${iterations} iterations, this machine: ${process.env.HOSTNAME ?? "local"})`,
@@ -116,19 +156,30 @@ try {
   console.log(
     `\nRSS per process group (MB): idle, and peak under load (${clients} clients × ${loadSeconds} s: ${loadedRequests} requests, ${(loadedRequests / loadSeconds).toFixed(0)}/s, ${loadedErrors} errors)`,
   );
-  console.log(`  ${"process".padEnd(24)} ${"idle".padStart(8)} ${"loaded".padStart(8)}`);
+  console.log(
+    `  ${"process".padEnd(24)} ${"idle RSS".padStart(9)} ${"idle PSS".padStart(9)} ${"loaded RSS".padStart(11)} ${"CPU s loaded".padStart(13)}`,
+  );
   for (const r of rss.sort((a, b) => b.mb - a.mb))
     console.log(
-      `  ${r.name.padEnd(24)} ${r.mb.toFixed(1).padStart(8)} ${(peak.get(r.name) ?? 0).toFixed(1).padStart(8)}`,
+      `  ${r.name.padEnd(24)} ${r.mb.toFixed(1).padStart(9)} ${r.pssMb.toFixed(1).padStart(9)} ${(peak.get(r.name) ?? 0).toFixed(1).padStart(11)} ${(cpuUnderLoad.get(r.name) ?? 0).toFixed(2).padStart(13)}`,
     );
+  const sum = (values: Iterable<number>) => [...values].reduce((s, v) => s + v, 0);
   console.log(
-    `  ${"total".padEnd(24)} ${rss
-      .reduce((s, r) => s + r.mb, 0)
+    `  ${"total".padEnd(24)} ${sum(rss.map((r) => r.mb))
       .toFixed(1)
-      .padStart(8)} ${[...peak.values()]
-      .reduce((s, v) => s + v, 0)
+      .padStart(9)} ${sum(rss.map((r) => r.pssMb))
       .toFixed(1)
-      .padStart(8)}`,
+      .padStart(
+        9,
+      )} ${sum(peak.values()).toFixed(1).padStart(11)} ${sum(cpuUnderLoad.values()).toFixed(2).padStart(13)}`,
+  );
+  const sidecars = rss.filter((r) => r.name.endsWith(".daprd"));
+  console.log(
+    `  daprd sidecars (${sidecars.length}): idle RSS ${sum(sidecars.map((r) => r.mb)).toFixed(1)}, PSS ${sum(sidecars.map((r) => r.pssMb)).toFixed(1)}, CPU s loaded ${sum(sidecars.map((r) => cpuUnderLoad.get(r.name) ?? 0)).toFixed(2)}` +
+      (process.env.LSP_DAPR_TELEMETRY === "off" ? " (daprd metrics and tracing off)" : ""),
+  );
+  console.log(
+    "  (RSS counts pages shared between processes, such as the daprd and node binaries, in each of them; PSS splits them: the PSS total is what the mesh holds)",
   );
   console.log(`\nlatency                                      p50        p99`);
   console.log(

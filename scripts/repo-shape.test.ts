@@ -15,19 +15,40 @@ test("the launcher starts exactly the services there are", () => {
   assert.deepEqual(services, [...APPS].sort());
 });
 
+/** The TypeScript apps share one parametrised Dockerfile; a service with its own runtime has its own. */
+const NODE_DOCKERFILE = "services/node.Dockerfile";
+const dockerfileOf = (name: string) =>
+  existsSync(path.join(repo, "services", name, "package.json"))
+    ? NODE_DOCKERFILE
+    : `services/${name}/Dockerfile`;
+
 for (const name of services) {
   test(`services/${name} has src/, test/, migrations/, a README and a Dockerfile`, () => {
     const dir = path.join(repo, "services", name);
-    for (const entry of ["src", "test", "migrations", "README.md", "Dockerfile"])
+    for (const entry of ["src", "test", "migrations", "README.md"])
       assert.ok(existsSync(path.join(dir, entry)), `services/${name}/${entry} is missing`);
+    assert.ok(existsSync(path.join(repo, dockerfileOf(name))), `${dockerfileOf(name)} is missing`);
   });
 
-  test(`services/${name}/Dockerfile runs as a non-root user and names its build context`, () => {
-    const text = readFileSync(path.join(repo, "services", name, "Dockerfile"), "utf8");
+  test(`${dockerfileOf(name)} builds ${name} as a non-root user, multi-stage, and names its build command`, () => {
+    const file = dockerfileOf(name);
+    const text = readFileSync(path.join(repo, file), "utf8");
     const users = [...text.matchAll(/^USER\s+(\S+)/gm)].map((m) => m[1]);
     assert.ok(users.length > 0, "no USER instruction");
     assert.doesNotMatch(users.at(-1) ?? "", /^(root|0)(:|$)/, "the final USER is root");
-    assert.match(text, new RegExp(`-f services/${name}/Dockerfile`), "the build command is not documented");
+    assert.match(text, new RegExp(`-f ${file}`), "the build command is not documented");
     assert.match(text, /^FROM .+ AS \w+/m, "not a multi-stage build");
+    if (file === NODE_DOCKERFILE) {
+      // The shipped image (the last stage) runs the compiled app with production dependencies only.
+      const shipped = text.split(/^FROM /m).at(-1) ?? "";
+      assert.match(text, /npm ci --omit=dev/, "the final image's dependencies are not production-only");
+      assert.match(shipped, /^CMD \[.*"dist\/src\/main\.js"\]$/m, "the image does not run the compiled app");
+      assert.doesNotMatch(shipped, /tsx/, "the shipped image runs TypeScript through tsx");
+      assert.doesNotMatch(
+        shipped,
+        /--from=build \S+ \/app\/node_modules/,
+        "the shipped image has dev dependencies",
+      );
+    }
   });
 }

@@ -2,7 +2,8 @@
 # `npm run setup`: installs what this machine lacks to run and test LSP. Idempotent: a second run
 # only checks and takes seconds. Steps: system packages (PostgreSQL, Redis), the pinned Dapr
 # runtime built from source (cached per machine), npm packages, the ai service's Python env, the
-# tools that validate the Kubernetes chart and Dockerfiles offline (cached per machine).
+# tools that validate the Kubernetes chart and Dockerfiles offline (cached per machine), and the
+# compiled apps (dist/, what `npm start`, the tests and the images run).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -17,7 +18,7 @@ if [[ $(id -u) -ne 0 ]]; then
   sudo_cmd=(sudo)
 fi
 
-step "1/6 toolchains"
+step "1/7 toolchains"
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 (( node_major >= 20 )) || fail "Node.js >= 20 is required (found $(node --version 2>/dev/null || echo none))"
 ok "node $(node --version)"
@@ -26,7 +27,7 @@ ok "$(go version)"
 command -v python3.11 >/dev/null || command -v python3 >/dev/null || fail "Python 3.11 is required"
 ok "python $(python3 --version 2>&1)"
 
-step "2/6 PostgreSQL and Redis servers (Debian packages)"
+step "2/7 PostgreSQL and Redis servers (Debian packages)"
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 [[ -x /usr/bin/redis-server ]] || missing+=(redis-server)
@@ -41,11 +42,11 @@ if (( ${#missing[@]} )); then
 fi
 ok "postgres $(ls /usr/lib/postgresql | sort -n | tail -1), $(/usr/bin/redis-server --version | cut -d' ' -f3)"
 
-step "3/6 Dapr runtime (daprd, placement, scheduler, sentry) from source"
+step "3/7 Dapr runtime (daprd, placement, scheduler, sentry) from source"
 dapr_bin=$(bash tools/dapr/build.sh | tail -1)
 ok "$("$dapr_bin/daprd" --version) in $dapr_bin"
 
-step "4/6 npm packages"
+step "4/7 npm packages"
 if [[ -f node_modules/.package-lock.json && node_modules/.package-lock.json -nt package-lock.json ]]; then
   ok "node_modules up to date"
 else
@@ -53,7 +54,7 @@ else
   ok "npm ci done"
 fi
 
-step "5/6 Python environment of services/ai"
+step "5/7 Python environment of services/ai"
 if ! command -v uv >/dev/null && [[ ! -x "$HOME/.local/bin/uv" ]]; then
   echo "[setup]   installing uv (pip --user)…"
   python3 -m pip install --user --quiet uv
@@ -62,8 +63,12 @@ uv_bin=$(command -v uv || echo "$HOME/.local/bin/uv")
 (cd services/ai && "$uv_bin" sync --frozen --quiet --compile-bytecode) # .pyc up front: the ai app starts in seconds, not a minute
 ok "services/ai/.venv ($("$repo/services/ai/.venv/bin/python" -c 'import dapr.version as v; print("dapr", v.__version__)' 2>/dev/null || echo ready))"
 
-step "6/6 Kubernetes validation tools (helm, kubeconform, hadolint, schemas; no cluster needed)"
+step "6/7 Kubernetes validation tools (helm, kubeconform, hadolint, schemas; no cluster needed)"
 k8s_tools=$(bash tools/k8s/build.sh | tail -1)
 ok "helm, kubeconform, hadolint and the schemas in $k8s_tools"
+
+step "7/7 compile the TypeScript packages and services (tsc -b tsconfig.build.json → dist/)"
+npm run --silent build
+ok "every app builds to dist/ (npm start and the tests run the compiled apps)"
 
 printf '\n[setup] done in %ss. Next: npm start (the mesh) or npm test.\n' "$((SECONDS - start))"

@@ -34,6 +34,8 @@ run() {
 
 run "contracts are generated" bash -c 'npx --no tsx packages/contracts/scripts/generate-json-schemas.ts >/dev/null && git diff --exit-code --stat -- packages/contracts/schemas'
 run "typecheck" npm run --silent typecheck
+# What the end-to-end tests run: the compiled apps (the launcher rebuilds incrementally too).
+run "build" npm run --silent build
 run "lint" npm run --silent lint
 run "ai lint" bash -c "cd services/ai && '$uv_bin' run --frozen ruff check && '$uv_bin' run --frozen ruff format --check"
 run "ai types" bash -c "cd services/ai && '$uv_bin' run --frozen mypy"

@@ -119,16 +119,21 @@ export function hadolint(tools: K8sTools, dockerfile: string): RunResult {
   return run(tools.hadolint, ["--no-color", dockerfile]);
 }
 
+/** The shared Dockerfile of the TypeScript apps (`--build-arg APP=<app>`). */
+export const NODE_DOCKERFILE = "services/node.Dockerfile";
+
+/** Every Dockerfile: the TypeScript apps' shared one and each service's own (ai). */
 export function dockerfiles(): string[] {
-  return readdirSync(path.join(REPO, "services"))
-    .map((s) => path.join("services", s, "Dockerfile"))
-    .filter((f) => {
-      try {
-        return readFileSync(path.join(REPO, f)).length > 0;
-      } catch {
-        return false;
-      }
-    });
+  return [
+    NODE_DOCKERFILE,
+    ...readdirSync(path.join(REPO, "services")).map((s) => path.join("services", s, "Dockerfile")),
+  ].filter((f) => {
+    try {
+      return readFileSync(path.join(REPO, f)).length > 0;
+    } catch {
+      return false;
+    }
+  });
 }
 
 type Doc = { apiVersion?: string; kind?: string; metadata?: { name?: string } } & Record<string, unknown>;

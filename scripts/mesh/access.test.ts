@@ -23,17 +23,13 @@ import { REPO } from "./mesh.js";
 
 const access = loadAccess(REPO);
 const runDir = mkdtempSync(path.join(os.tmpdir(), "lsp-access-"));
-const rendered = renderComponents(
-  REPO,
-  runDir,
-  {
-    REDIS_ADDR: "127.0.0.1:1",
-    SECRETS_FILE: "/dev/null",
-    MERCHANT_SECRETS_FILE: "/dev/null",
-    NAME_RESOLUTION_DB: path.join(runDir, "nr.db"),
-  },
-  access,
-);
+const values = {
+  REDIS_ADDR: "127.0.0.1:1",
+  SECRETS_FILE: "/dev/null",
+  MERCHANT_SECRETS_FILE: "/dev/null",
+  NAME_RESOLUTION_DB: path.join(runDir, "nr.db"),
+};
+const rendered = renderComponents(REPO, runDir, values, access);
 
 interface Acl {
   defaultAction: string;
@@ -226,4 +222,59 @@ test("each app's own sidecar client refuses the same invocations its callees' ac
         );
       }
   }
+});
+
+test("component scopes: each sidecar loads exactly the components access.yaml says its app uses", () => {
+  const components = readdirSync(rendered.resourcesDir)
+    .flatMap((f) => parseAllDocuments(readFileSync(path.join(rendered.resourcesDir, f), "utf8")))
+    .map((d) => d.toJS() as { kind: string; metadata: { name: string }; scopes?: string[] })
+    .filter((d) => d.kind === "Component");
+  const loadedBy = (app: string) =>
+    components
+      .filter((c) => c.scopes?.includes(app))
+      .map((c) => c.metadata.name)
+      .sort();
+  // Unscoped, a component would be loaded by every sidecar.
+  for (const c of components) assert.ok(c.scopes?.length, `${c.metadata.name} has no scopes`);
+  for (const [app, a] of Object.entries(access.apps)) {
+    const expected = [
+      ...(a.components ?? []),
+      ...(a.publishes.length + a.subscribes.length ? ["pubsub"] : []),
+      ...(a.merchantCredentials ? ["merchant-credentials"] : []),
+    ];
+    // The shared secret store: for an app given secrets, or whose components read theirs from it.
+    const loaded = loadedBy(app).filter((name) => name !== "secretstore");
+    assert.deepEqual(loaded, expected.sort(), app);
+  }
+  assert.deepEqual(
+    loadedBy("edge"),
+    ["cache", "pubsub"],
+    "the edge loads no store or binding it does not use",
+  );
+  // The templates name no scopes of their own: access.yaml is the one source.
+  for (const file of readdirSync(path.join(REPO, "components", "local")))
+    for (const d of parseAllDocuments(readFileSync(path.join(REPO, "components", "local", file), "utf8"))) {
+      const doc = d.toJS() as { kind?: string; metadata?: { name?: string }; scopes?: unknown } | null;
+      if (doc?.kind === "Component")
+        assert.equal(
+          doc.scopes,
+          undefined,
+          `components/local/${file}: ${doc.metadata?.name} names its own scopes`,
+        );
+    }
+});
+
+test("component scopes: a component no app uses, or an app naming an unknown one, is refused", () => {
+  const unknown = structuredClone(access);
+  unknown.apps.sales = { ...unknown.apps.sales!, components: ["no-such-component"] };
+  assert.throws(
+    () => renderComponents(REPO, mkdtempSync(path.join(os.tmpdir(), "lsp-access-")), values, unknown),
+    /sales uses no-such-component/,
+  );
+  const unused = structuredClone(access);
+  for (const a of Object.values(unused.apps)) a.components = (a.components ?? []).filter((c) => c !== "sms");
+  assert.throws(
+    () => renderComponents(REPO, mkdtempSync(path.join(os.tmpdir(), "lsp-access-")), values, unused),
+    /no app uses the Dapr component sms/,
+  );
 });

@@ -30,6 +30,8 @@ function accessFile<O extends z.ZodType>(operation: O) {
         actors: z.array(z.string()).optional(),
         secrets: z.array(z.string()),
         merchantCredentials: z.boolean().optional(),
+        /** Dapr components its sidecar loads besides pub/sub and the secret stores (state, bindings). */
+        components: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)).optional(),
         publishes: z.array(z.string()),
         subscribes: z.array(z.string()),
       }),
@@ -49,6 +51,7 @@ export const TRUST_DOMAIN = "public";
 export const LOCAL_NAMESPACE = "default";
 export const SECRET_STORE = "secretstore";
 export const MERCHANT_STORE = "merchant-credentials";
+export const PUBSUB = "pubsub";
 
 export function loadAccess(repo: string): Access {
   const file = path.join(repo, "components", "access.yaml");
@@ -127,6 +130,28 @@ export function appsWithMerchantCredentials(access: Access): string[] {
   return Object.entries(access.apps)
     .filter(([, a]) => a.merchantCredentials)
     .map(([app]) => app);
+}
+
+/**
+ * The apps whose sidecars load the Dapr component `name` (its `scopes`): a sidecar loads only what
+ * its app uses (Dapr skips a component whose scopes do not name the app, before initialising it).
+ * pub/sub: the apps that publish or subscribe; the merchant store: the apps given merchant
+ * credentials; the shared secret store: the apps given secrets, plus `secretStoreUsers` (locally,
+ * apps whose components read their settings from it); any other: the apps listing it in
+ * `components`. Throws for a component no app uses.
+ */
+export function componentScopes(access: Access, name: string, secretStoreUsers: string[] = []): string[] {
+  const apps = Object.entries(access.apps);
+  const pick = (use: (app: string, a: AppAccess) => boolean) =>
+    apps.filter(([app, a]) => use(app, a)).map(([app]) => app);
+  let scopes: string[];
+  if (name === PUBSUB) scopes = pick((_, a) => a.publishes.length + a.subscribes.length > 0);
+  else if (name === MERCHANT_STORE) scopes = pick((_, a) => a.merchantCredentials === true);
+  else if (name === SECRET_STORE)
+    scopes = pick((app, a) => a.secrets.length > 0 || secretStoreUsers.includes(app));
+  else scopes = pick((_, a) => (a.components ?? []).includes(name));
+  if (scopes.length === 0) throw new Error(`access.yaml: no app uses the Dapr component ${name}`);
+  return scopes;
 }
 
 /** docs/security.md's table of rights, generated from access.yaml (the test keeps them equal). */

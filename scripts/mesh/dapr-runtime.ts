@@ -1,8 +1,16 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { parseAllDocuments, stringify } from "yaml";
-import { accessControlFor, pubsubScopeMetadata, secretScopesFor, type Access } from "./access.js";
+import { parseAllDocuments, stringify, type Document, type YAMLSeq } from "yaml";
+import {
+  accessControlFor,
+  componentScopes,
+  pubsubScopeMetadata,
+  PUBSUB,
+  SECRET_STORE,
+  secretScopesFor,
+  type Access,
+} from "./access.js";
 import type { AppPorts, PortPlan } from "./ports.js";
 import { MeshError, httpOk, startProcess, waitFor, type Managed } from "./processes.js";
 
@@ -27,9 +35,10 @@ export interface RenderedResources {
 }
 
 /**
- * Fills the local component templates with this run's ports and paths, adds the topic scopes of
- * components/access.yaml to the pub/sub component, and writes one Configuration per app (the
- * shared config.yaml with that app's access control and secret scopes).
+ * Fills the local component templates with this run's ports and paths, gives each Component the
+ * scopes components/access.yaml implies (componentScopes: a sidecar loads only the components its
+ * app uses), adds the topic scopes to the pub/sub component, and writes one Configuration per app
+ * (the shared config.yaml with that app's access control and secret scopes).
  */
 export function renderComponents(
   repo: string,
@@ -48,16 +57,43 @@ export function renderComponents(
       return v;
     });
   let configTemplate = "";
+  const files = new Map<string, Document[]>();
   for (const file of readdirSync(src).filter((f) => f.endsWith(".yaml"))) {
     let text = readFileSync(path.join(src, file), "utf8");
     if (file === "config.yaml") {
       if (!otlpGrpc) text = text.replace(/ *# otel-begin[\s\S]*?# otel-end\n/, "");
       configTemplate = fill(text);
-    } else if (file === "pubsub.yaml") {
-      writeFileSync(path.join(resourcesDir, file), withTopicScopes(fill(text), access));
     } else {
-      writeFileSync(path.join(resourcesDir, file), fill(text));
+      files.set(file, parseAllDocuments(fill(text)) as Document[]);
     }
+  }
+  const components = [...files.values()].flat().filter((d) => d.get("kind") === "Component");
+  const nameOf = (d: Document) => String(d.getIn(["metadata", "name"]));
+  const known = new Set(components.map(nameOf));
+  for (const [app, a] of Object.entries(access.apps))
+    for (const c of a.components ?? [])
+      if (!known.has(c))
+        throw new MeshError(`access.yaml: ${app} uses ${c}, which components/local does not define`);
+  // Locally a component's secretKeyRefs are read through the file secret store its `auth` names,
+  // so the apps loading such a component load that store too.
+  const secretStoreUsers = components
+    .filter((d) => d.getIn(["auth", "secretStore"]) === SECRET_STORE)
+    .flatMap((d) => componentScopes(access, nameOf(d)));
+  for (const component of components) {
+    const name = nameOf(component);
+    component.set("scopes", componentScopes(access, name, secretStoreUsers));
+    if (name === PUBSUB) {
+      const metadata = component.getIn(["spec", "metadata"]) as YAMLSeq;
+      for (const [key, value] of Object.entries(pubsubScopeMetadata(access)))
+        metadata.add(component.createNode({ name: key, value }));
+    }
+  }
+  for (const [file, docs] of files) {
+    // A document after the first keeps its own `---` when the source had one.
+    const texts = docs.map((d, i) =>
+      i === 0 || String(d).startsWith("---") ? String(d) : `---\n${String(d)}`,
+    );
+    writeFileSync(path.join(resourcesDir, file), texts.join(""));
   }
   const configFiles: Record<string, string> = {};
   for (const app of Object.keys(access.apps)) {
@@ -65,19 +101,16 @@ export function renderComponents(
     const config = doc?.toJS() as { spec: Record<string, unknown> };
     config.spec.accessControl = accessControlFor(access, app);
     config.spec.secrets = { scopes: secretScopesFor(access, app) };
+    // Measuring what daprd's own telemetry costs (bench/mesh.ts --dapr-telemetry off): no metrics
+    // endpoint, no spans sampled. Never the default: dashboards and trace propagation rely on both.
+    if (process.env.LSP_DAPR_TELEMETRY === "off") {
+      config.spec.metric = { enabled: false };
+      config.spec.tracing = { samplingRate: "0" };
+    }
     configFiles[app] = path.join(runDir, `config-${app}.yaml`);
     writeFileSync(configFiles[app], stringify(config));
   }
   return { resourcesDir, configFiles };
-}
-
-/** The pub/sub component with every topic protected and every app's topics scoped. */
-function withTopicScopes(componentYaml: string, access: Access): string {
-  const [doc] = parseAllDocuments(componentYaml);
-  const component = doc?.toJS() as { spec: { metadata: { name: string; value: string }[] } };
-  for (const [name, value] of Object.entries(pubsubScopeMetadata(access)))
-    component.spec.metadata.push({ name, value });
-  return stringify(component);
 }
 
 /** Where Sentry keeps the mesh's root and issuer (it makes them on its first start). */
@@ -238,6 +271,20 @@ export interface AppTokens {
   appApiToken: string;
 }
 
+/**
+ * The Go runtime's memory settings of every daprd. GOMEMLIMIT is a soft limit: near it the
+ * collector works harder instead of letting the heap double first (GOGC's growth); GOGC=50 halves
+ * that growth. This build idles at about 20 MB of Go memory (the chart's annotations carry their
+ * own figures, charts/lsp/values.yaml `dapr.sidecar.goMemLimit`/`goGC`: the upstream image there
+ * compiles in every component and idles at about 40). Most of a sidecar's RSS is not Go memory
+ * but the pages of the daprd binary it touched, shared by every sidecar (see tools/dapr/build.sh).
+ * LSP_DAPRD_GOMEMLIMIT / LSP_DAPRD_GOGC override them (measuring).
+ */
+export const DAPRD_GO_ENV = {
+  GOMEMLIMIT: process.env.LSP_DAPRD_GOMEMLIMIT ?? "48MiB",
+  GOGC: process.env.LSP_DAPRD_GOGC ?? "50",
+};
+
 export function startSidecar(
   bin: string,
   appId: string,
@@ -308,6 +355,7 @@ export function startSidecar(
       cwd: logDir,
       logDir,
       env: {
+        ...DAPRD_GO_ENV,
         // Actors advertise this address to placement.
         DAPR_HOST_IP: "127.0.0.1",
         DAPR_TRUST_ANCHORS: readFileSync(trust.caFile, "utf8"),

@@ -1,8 +1,9 @@
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import {
   bootstrapDatabase,
   DB_SERVICES,
@@ -21,6 +22,7 @@ import {
   startSidecar,
   type AppTokens,
 } from "./dapr-runtime.js";
+import { devSinksServer } from "./dev-sinks.js";
 import { devSecrets, merchantSecrets } from "./dev-secrets.js";
 import { APPS, allPorts, portPlan, type AppName, type PortPlan } from "./ports.js";
 import {
@@ -75,6 +77,16 @@ export interface Mesh {
   stop: () => Promise<void>;
 }
 
+/**
+ * V8 settings of every Node app, as in the chart (values.yaml `nodeFlags`): a young generation of
+ * 1 MB semi-spaces instead of up to 16 MB, and V8's memory-over-speed heuristics. Together they
+ * took an idle app from about 190 to 140 MB RSS here (bench/mesh.ts); LSP_NODE_FLAGS overrides
+ * them (measuring; "" for V8's defaults).
+ */
+const NODE_APP_FLAGS = (process.env.LSP_NODE_FLAGS ?? "--max-semi-space-size=1 --optimize-for-size")
+  .split(" ")
+  .filter(Boolean);
+
 function appCommand(app: AppName): { command: string; args: string[]; cwd: string } {
   const cwd = path.join(REPO, "services", app);
   if (app === "ai") {
@@ -83,11 +95,31 @@ function appCommand(app: AppName): { command: string; args: string[]; cwd: strin
       throw new MeshError("the ai service's Python environment is missing: run `npm run setup`");
     return { command: python, args: ["-m", "lsp_ai"], cwd };
   }
+  // The compiled app, as in its image: `buildApps` brought dist/ up to date with the sources.
   return {
     command: process.execPath,
-    args: ["--import", "tsx", "--import", "@lsp/service-kit/telemetry", "src/main.ts"],
+    args: [...NODE_APP_FLAGS, "--import", "@lsp/service-kit/telemetry", "dist/src/main.js"],
     cwd,
   };
+}
+
+/**
+ * Compiles every package and service to its dist/ (`tsc -b tsconfig.build.json`): incremental,
+ * so it takes about a second when nothing changed, and a stale build is never started. A type
+ * error stops the launch with tsc's own message.
+ */
+async function buildApps(): Promise<void> {
+  const tsc = path.join(REPO, "node_modules", "typescript", "bin", "tsc");
+  if (!existsSync(tsc)) throw new MeshError("npm packages are missing: run `npm run setup`");
+  try {
+    await promisify(execFile)(process.execPath, [tsc, "-b", "tsconfig.build.json"], {
+      cwd: REPO,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (err) {
+    const { stdout = "", stderr = "" } = err as { stdout?: string; stderr?: string };
+    throw new MeshError(`the TypeScript build failed (tsc -b tsconfig.build.json):\n${stdout}${stderr}`);
+  }
 }
 
 /** The apps whose schemas service-kit migrates (ai's tables are made by its Dapr state store). */
@@ -137,27 +169,29 @@ async function migrateStepDone(app: AppName, proc: Managed): Promise<void> {
     throw new MeshError(`${app}'s migrate step failed (exit code ${code}); read ${proc.logFile}`);
 }
 
-function ensureTsx(): void {
-  if (!existsSync(path.join(REPO, "node_modules", "tsx")))
-    throw new MeshError("npm packages are missing: run `npm run setup`");
-}
-
 /** Brings the whole mesh up and returns once every app and sidecar is ready. */
 export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   const say = opts.onProgress ?? (() => undefined);
+  const began = Date.now();
+  /** Seconds since the launch began, for the progress lines (where cold start goes). */
+  const elapsed = () => `${((Date.now() - began) / 1000).toFixed(1)}s`;
   const plan = portPlan(opts.portBase);
   const runDir = path.join(REPO, ".lsp", opts.name);
   const logDir = path.join(runDir, "logs");
   // Tiers stop in reverse order (apps and sidecars, then the control plane, then the data
   // stores); the processes of one tier stop in parallel.
   const tiers: Managed[][] = [];
+  /** In-process servers of the launcher, closed once the apps are gone. */
+  const closers: (() => Promise<void>)[] = [];
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     for (const tier of tiers.reverse()) await Promise.all(tier.map((p) => stopProcess(p)));
     tiers.length = 0;
+    await Promise.all(closers.splice(0).map((close) => close()));
   };
 
   try {
-    ensureTsx();
     const bin = daprBinDir(REPO);
     const busy: string[] = [];
     for (const { port, owner } of allPorts(plan)) if (await portInUse(port)) busy.push(`${port} (${owner})`);
@@ -170,6 +204,10 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     mkdirSync(logDir, { recursive: true });
     say(`state in ${path.relative(REPO, runDir)}/, logs in ${path.relative(REPO, logDir)}/`);
 
+    // The build runs while the data stores start; the migrate steps are the first to need it.
+    say("compiling TypeScript to dist/ (tsc -b, incremental)…");
+    const built = buildApps().then(() => say(`  ✓ compiled at ${elapsed()}`));
+    built.catch(() => undefined); // awaited below; until then a failure must not go unhandled
     say(`starting PostgreSQL on ${plan.postgres} and Redis on ${plan.redis}…`);
     const [postgres, redis] = await Promise.all([
       startPostgres(path.join(runDir, "postgres"), plan.postgres, logDir),
@@ -177,25 +215,32 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     ]);
     tiers.push([postgres, redis]);
     await bootstrapDatabase(plan.postgres);
+    await built;
 
     // Each schema is migrated by a short process holding the owner's URL, in parallel with the
-    // Dapr control plane's start; the apps themselves never receive that URL.
+    // Dapr control plane's and the sidecars' start; each app starts once its own schema is
+    // migrated (the apps themselves never receive that URL).
     const apps = opts.apps ?? APPS;
     const toMigrate = migratingApps(apps);
     say(`migrating ${toMigrate.length} schemas, each by its app's migrate step as the schema owner…`);
     const migrateTier: Managed[] = [];
     tiers.push(migrateTier);
-    const migrations = Promise.all(
-      toMigrate.map(async (app) => {
-        const began = Date.now();
+    const migrated = new Map<AppName, Promise<void>>(
+      toMigrate.map((app) => {
+        const stepBegan = Date.now();
         const proc = startMigrateStep(app, plan.postgres, logDir, opts.logLevel ?? "info");
         migrateTier.push(proc);
-        await migrateStepDone(app, proc);
-        say(`  ✓ ${app} schema migrated as own_${app} (${((Date.now() - began) / 1000).toFixed(1)}s)`);
+        const done = migrateStepDone(app, proc).then(() =>
+          say(
+            `  ✓ ${app} schema migrated as own_${app} at ${elapsed()} (its step took ${((Date.now() - stepBegan) / 1000).toFixed(1)}s)`,
+          ),
+        );
+        // Awaited below; until then a failure must not be an unhandled rejection.
+        done.catch(() => undefined);
+        return [app, done];
       }),
     );
-    // Awaited once the control plane is up; until then a failure must not be an unhandled rejection.
-    migrations.catch(() => undefined);
+    const schemaReady = (app: AppName) => migrated.get(app) ?? Promise.resolve();
 
     say(`starting Dapr Sentry (${plan.sentry.port}): the mesh's certificate authority for mTLS…`);
     const sentry = await startSentry(bin, plan, runDir, logDir);
@@ -206,20 +251,23 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       startScheduler(bin, plan, sentry.trust, path.join(runDir, "scheduler"), logDir),
     ]);
     tiers.push([placement, scheduler]);
-    await migrations;
+    say(`  ✓ Dapr control plane up at ${elapsed()}`);
 
-    const devSinks = startProcess(
-      "dev-sinks",
-      process.execPath,
-      ["--import", "tsx", path.join(REPO, "scripts", "mesh", "dev-sinks.ts"), String(plan.devSinks)],
-      { cwd: REPO, logDir },
-    );
-    tiers[tiers.length - 1]?.push(devSinks);
-    const devSinksUrl = `http://127.0.0.1:${plan.devSinks}`;
-    await waitFor("dev sinks", () => httpOk(`${devSinksUrl}/healthz`), {
-      timeoutMs: 30_000,
-      process: devSinks,
+    // The DEV ONLY sinks are a small HTTP server of the launcher itself (node built-ins only): a
+    // process of their own would cost a whole Node runtime for a few routes.
+    const devSinks = devSinksServer();
+    await new Promise<void>((resolve, reject) => {
+      devSinks.once("error", reject);
+      devSinks.listen(plan.devSinks, "127.0.0.1", resolve);
     });
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          devSinks.close(() => resolve());
+          devSinks.closeAllConnections(); // the bindings' keep-alive connections would hold it open
+        }),
+    );
+    const devSinksUrl = `http://127.0.0.1:${plan.devSinks}`;
 
     // Secrets only where they are used: the shared store's file (each sidecar may read only its
     // own keys of it, by access.yaml) and the merchant credentials' file (payments' store only).
@@ -277,14 +325,20 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         ...(opts.otlpHttpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpHttpEndpoint } : {}),
       };
       launchers.set(app, () => startProcess(app, command, args, { cwd, env, logDir }));
-      const proc = startProcess(app, command, args, { cwd, env, logDir });
-      running.set(app, proc);
+      // The sidecar starts at once (certificate, components, placement) while the app waits for
+      // its schema; it reports healthy once the app answers.
       const sidecar = startSidecar(bin, app, ports, plan, resources, sentry.trust, tokens[app], logDir);
-      appTier.push(proc, sidecar);
-      logs[app] = proc.logFile;
+      appTier.push(sidecar);
+      logs[app] = path.join(logDir, `${app}.log`);
       logs[`${app}.daprd`] = sidecar.logFile;
       waits.push(
         (async () => {
+          await schemaReady(app);
+          // A failure elsewhere stopped the mesh while this schema was migrating: start nothing.
+          if (stopping) throw new MeshError("the mesh is stopping");
+          const proc = startProcess(app, command, args, { cwd, env, logDir });
+          running.set(app, proc);
+          appTier.push(proc);
           await waitFor(`${app} (app /readyz)`, () => httpOk(`http://127.0.0.1:${ports.ops}/readyz`), {
             timeoutMs: 120_000,
             process: proc,
@@ -297,26 +351,37 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
               process: sidecar,
             },
           );
-          say(`  ✓ ${app} ready (app ${ports.app}, dapr http ${ports.daprHttp}, grpc ${ports.daprGrpc})`);
+          say(
+            `  ✓ ${app} ready at ${elapsed()} (app ${ports.app}, dapr http ${ports.daprHttp}, grpc ${ports.daprGrpc})`,
+          );
         })(),
       );
     }
+    // The demo data goes in as soon as auth's and sales' schemas are migrated, while the apps
+    // start (no request reaches them before the mesh is ready).
+    const seeded = Promise.all(
+      (opts.demoData ? (["auth", "sales"] as const) : []).map(async (service) => {
+        await schemaReady(service);
+        try {
+          await promisify(execFile)(
+            process.execPath,
+            ["dist/src/seed.js", path.join(REPO, "demo", "demo-data.json")],
+            {
+              cwd: path.join(REPO, "services", service),
+              env: { ...process.env, DATABASE_URL: serviceDatabaseUrl(plan.postgres, service) },
+            },
+          );
+        } catch (err) {
+          const { stderr = "" } = err as { stderr?: string };
+          throw new MeshError(`${service}'s demo data did not load: ${stderr || String(err)}`);
+        }
+      }),
+    );
+    seeded.catch(() => undefined); // awaited after the apps; until then not unhandled
+    if (opts.demoData) say("loading demo tenants, locations and menus (once their schemas are migrated)…");
     await Promise.all(waits);
-
-    if (opts.demoData) {
-      say("loading demo tenants, locations and menus…");
-      for (const service of ["auth", "sales"] as const) {
-        execFileSync(
-          process.execPath,
-          ["--import", "tsx", `src/seed.ts`, path.join(REPO, "demo", "demo-data.json")],
-          {
-            cwd: path.join(REPO, "services", service),
-            env: { ...process.env, DATABASE_URL: serviceDatabaseUrl(plan.postgres, service) },
-            stdio: "pipe",
-          },
-        );
-      }
-    }
+    await seeded;
+    if (opts.demoData) say(`  ✓ demo data loaded (all ready at ${elapsed()})`);
     const edgeUrl = `http://localhost:${plan.apps.edge.app}/graphql`;
     await waitFor("edge GraphQL schema", () => httpOk(`http://127.0.0.1:${plan.apps.edge.ops}/readyz`), {
       timeoutMs: 30_000,

@@ -142,3 +142,22 @@ app's `invokes` of access.yaml, `{"<callee>": ["VERB /path", …]}`.
 {{- $invokes := (index .access.apps .app).invokes | default dict -}}
 {{- $invokes | toJson -}}
 {{- end -}}
+
+{{/*
+The `scopes` of a Dapr component (state store, binding) other than pub/sub and the secret stores:
+the apps that list it under `components` in access.yaml (scripts/mesh/access.ts componentScopes
+does the same locally). A sidecar loads only the components scoped to its app. JSON list, sorted;
+fails for a component no app uses.
+*/}}
+{{- define "lsp.componentScopes" -}}
+{{- $users := list -}}
+{{- range $app := keys .access.apps | sortAlpha -}}
+{{- if has $.name ((get $.access.apps $app).components | default list) -}}
+{{- $users = append $users $app -}}
+{{- end -}}
+{{- end -}}
+{{- if not $users -}}
+{{- fail (printf "access.yaml: no app uses the Dapr component %s" .name) -}}
+{{- end -}}
+{{- $users | toJson -}}
+{{- end -}}
