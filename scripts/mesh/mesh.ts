@@ -78,14 +78,13 @@ export interface Mesh {
 }
 
 /**
- * V8 settings of every Node app, as in the chart (values.yaml `nodeFlags`): a young generation of
- * 1 MB semi-spaces instead of up to 16 MB, and V8's memory-over-speed heuristics. Together they
- * took an idle app from about 190 to 140 MB RSS here (bench/mesh.ts); LSP_NODE_FLAGS overrides
- * them (measuring; "" for V8's defaults).
+ * V8 settings of every Node app, as in the chart (values.yaml `nodeFlags`): V8's defaults. Small
+ * semi-spaces with memory-over-speed heuristics (`--max-semi-space-size=1 --optimize-for-size`)
+ * saved about 50 MB of idle RSS per app but cost a third of the edge's executed-query throughput
+ * (bench:edge (b) 274 → 185 req/s, (d) 336 → 222, same quiet machine): not worth it on the hot
+ * path. LSP_NODE_FLAGS sets other flags (measuring).
  */
-const NODE_APP_FLAGS = (process.env.LSP_NODE_FLAGS ?? "--max-semi-space-size=1 --optimize-for-size")
-  .split(" ")
-  .filter(Boolean);
+const NODE_APP_FLAGS = (process.env.LSP_NODE_FLAGS ?? "").split(" ").filter(Boolean);
 
 function appCommand(app: AppName): { command: string; args: string[]; cwd: string } {
   const cwd = path.join(REPO, "services", app);
