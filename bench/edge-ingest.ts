@@ -9,7 +9,7 @@ import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { businessDay } from "@lsp/contracts";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
-import { pct, startBenchMesh } from "./support.js";
+import { pct, seedSales, startBenchMesh } from "./support.js";
 
 const base = Number(process.env.LSP_PORT_BASE ?? 5200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -29,17 +29,7 @@ try {
     "content-type": "application/json",
     ...(await edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug)),
   };
-  // Some sales so the figures are not all zero.
-  for (let i = 0; i < 50; i++)
-    await gql(CREATE_ORDER, {
-      input: {
-        locationId: loc,
-        idempotencyKey: randomUUID(),
-        paymentMethod: "cash",
-        lines: [{ itemId: DEMO.phoBo.phoTai, quantity: 1 + (i % 3) }],
-      },
-    });
-  await new Promise((r) => setTimeout(r, 2000));
+  await seedSales(gql, loc, DEMO.phoBo.phoTai);
   const post = (url: string, body: string, h: Record<string, string>) => async () => {
     const res = await fetch(url, { method: "POST", headers: h, body });
     const json = (await res.json()) as { errors?: unknown };

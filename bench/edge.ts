@@ -19,9 +19,8 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { randomUUID } from "node:crypto";
-import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
-import { say, startBenchMesh, summariseCpuProfile, wrk, type WrkResult } from "./support.js";
+import { DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
+import { say, seedSales, startBenchMesh, summariseCpuProfile, wrk, type WrkResult } from "./support.js";
 
 const base = Number(process.env.LSP_PORT_BASE ?? 5200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -79,17 +78,7 @@ try {
   const json = { "content-type": "application/json" };
   const caller = { ...json, ...auth };
   const executed = { ...caller, "cache-control": "no-cache" };
-  // Some sales so the figures are not all zero.
-  for (let i = 0; i < 50; i++)
-    await gql(CREATE_ORDER, {
-      input: {
-        locationId: loc,
-        idempotencyKey: randomUUID(),
-        paymentMethod: "cash",
-        lines: [{ itemId: DEMO.phoBo.phoTai, quantity: 1 + (i % 3) }],
-      },
-    });
-  await new Promise((r) => setTimeout(r, 2000));
+  await seedSales(gql, loc, DEMO.phoBo.phoTai);
 
   const mobile = q(`query { location(id: "${loc}") { todayRevenue todayOrders } }`);
   const web = q(

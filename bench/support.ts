@@ -1,6 +1,8 @@
 // What every benchmark needs: its command-line numbers, percentiles, progress on stderr and a
 // fresh mesh of its own (the same launcher as `npm start`).
+import { randomUUID } from "node:crypto";
 import { startMesh, type Mesh } from "../scripts/mesh/mesh.js";
+import { CREATE_ORDER, type edgeClient } from "../test/support/graphql-client.js";
 
 /** `--name 42` on the command line, else the fallback. */
 export function numberArg(name: string, fallback: number): number {
@@ -153,4 +155,19 @@ export function summariseCpuProfile(json: string, top = 12): string {
       .map(([k, v]) => `    ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`)
       .join("\n");
   return `  by owner (self time, ${total} busy samples):\n${list(owners)}\n  top functions:\n${list(functions)}`;
+}
+
+/** Some sales at a location, so that the figures a benchmark reads are not all zero. */
+export async function seedSales(gql: ReturnType<typeof edgeClient>, locationId: string, itemId: string) {
+  for (let i = 0; i < 50; i++)
+    await gql(CREATE_ORDER, {
+      input: {
+        locationId,
+        idempotencyKey: randomUUID(),
+        paymentMethod: "cash",
+        lines: [{ itemId, quantity: 1 + (i % 3) }],
+      },
+    });
+  // Let the dashboard apply them before anything is measured.
+  await new Promise((r) => setTimeout(r, 2000));
 }

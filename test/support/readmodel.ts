@@ -29,9 +29,9 @@ export interface DayTruth {
   voidedOrders: number;
 }
 
-/** Sales' own figures of a location per business day, read from its tables as sales' role. */
-export async function salesTruth(mesh: Mesh, tenantId: string, locationId: string): Promise<DayTruth[]> {
-  const db = new Kysely<Record<string, never>>({
+/** One connection to sales' schema as sales' own role (row-level security applies). */
+function salesDatabase(mesh: Mesh): Kysely<Record<string, never>> {
+  return new Kysely<Record<string, never>>({
     dialect: new PostgresDialect({
       pool: new pg.Pool({
         connectionString: serviceDatabaseUrl(mesh.plan.postgres, "sales"),
@@ -40,6 +40,11 @@ export async function salesTruth(mesh: Mesh, tenantId: string, locationId: strin
       }),
     }),
   });
+}
+
+/** Sales' own figures of a location per business day, read from its tables as sales' role. */
+export async function salesTruth(mesh: Mesh, tenantId: string, locationId: string): Promise<DayTruth[]> {
+  const db = salesDatabase(mesh);
   try {
     return await db.transaction().execute(async (trx) => {
       await sql`SELECT set_config('lsp.tenant_id', ${tenantId}, true)`.execute(trx);
@@ -74,15 +79,7 @@ export async function salesOrderEvents(
   mesh: Mesh,
   locationId: string,
 ): Promise<{ id: string; type: EventType; payload: Record<string, unknown> }[]> {
-  const db = new Kysely<Record<string, never>>({
-    dialect: new PostgresDialect({
-      pool: new pg.Pool({
-        connectionString: serviceDatabaseUrl(mesh.plan.postgres, "sales"),
-        options: "-c search_path=sales",
-        max: 1,
-      }),
-    }),
-  });
+  const db = salesDatabase(mesh);
   try {
     const { rows } = await sql<{ id: string; type: EventType; payload: Record<string, unknown> }>`
       SELECT id::text, type, payload FROM outbox
