@@ -224,9 +224,19 @@ try {
     },
     120_000,
   );
+  // The count before a phase: what the edge answers now (every order answered so far), once a
+  // push has caught up with it, so that no earlier order's late push is taken for a new one.
   const countNow = async () => {
-    await new Promise((r) => setTimeout(r, 1000));
-    return live.highest();
+    const res = await gql<{ location: { todayOrders: number } }>(
+      `query { location(id: "${loc}") { todayOrders } }`,
+    );
+    const queried = res.data?.location.todayOrders;
+    if (queried === undefined) throw new Error(`todayOrders: ${JSON.stringify(res.errors)}`);
+    return until(
+      "pushes caught up",
+      async () => (live.highest() >= queried ? live.highest() : undefined),
+      120_000,
+    );
   };
 
   // (1) ingest
