@@ -96,3 +96,11 @@ export {
   uuidArg,
   businessDayArg,
 } from "./args.js";
+export {
+  streamCsv,
+  mountCsvExports,
+  parseExportSlice,
+  MAX_EXPORT_SLICE_DAYS,
+  type CsvColumn,
+  type CsvExport,
+} from "./csv-export.js";

@@ -5,6 +5,7 @@ import {
   deleteOlderThan,
   deleteThroughFunction,
   serviceCallers,
+  mountCsvExports,
   mountSubschema,
   pingDatabase,
   startOutboxRelay,
@@ -13,6 +14,7 @@ import {
   subscriptionRoute,
 } from "@lsp/service-kit";
 import type { SalesDB } from "./db.js";
+import { SALES_EXPORTS } from "./exports.js";
 import { applyPaymentSucceeded } from "./orders.js";
 import { resolvers, typeDefs, type SalesContext } from "./schema.js";
 
@@ -67,6 +69,14 @@ await startService({
       },
       log,
     );
+    // CSV export slices for the edge's signed download links (edge only: a system caller).
+    mountCsvExports(app, {
+      prefix: "/v1/exports",
+      pool,
+      callerOf: serviceCallers(config, { systemCallers: ["edge"] }),
+      log,
+      exports: SALES_EXPORTS,
+    });
     mountSubschema<SalesContext>(app, {
       typeDefs,
       resolvers,

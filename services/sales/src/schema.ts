@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import {
+  AppError,
   VndScalar,
   canAccessLocation,
   fetchLocation,
@@ -10,6 +11,7 @@ import {
 } from "@lsp/service-kit";
 import type { SalesDB } from "./db.js";
 import { parseInput } from "./limits.js";
+import { listOrders, type OrderListArgs } from "./order-list.js";
 import {
   SetAvailabilityInput,
   UpsertMenuItemInput,
@@ -93,6 +95,27 @@ export const typeDefs = /* GraphQL */ `
     lines: [OrderLine!]!
   }
 
+  "Forward pagination of a list (Relay): pass endCursor as after for the next page."
+  type PageInfo {
+    hasNextPage: Boolean!
+    hasPreviousPage: Boolean!
+    startCursor: String
+    endCursor: String
+  }
+
+  type OrderEdge {
+    "Opaque: continues this same list only."
+    cursor: String!
+    node: Order!
+  }
+
+  type OrderConnection {
+    edges: [OrderEdge!]!
+    pageInfo: PageInfo!
+    "Orders matching the filter, over every page."
+    totalCount: Int!
+  }
+
   type Location @key(selectionSet: "{ id }") {
     id: ID!
     "The menu as this location sees it (availability per location)."
@@ -157,6 +180,21 @@ export const typeDefs = /* GraphQL */ `
 
   type Query {
     order(id: ID!): Order
+    """
+    A location's orders, newest first (business day, time taken, id): one business day (default:
+    the location's current one) or from/to (at most 92 days), optionally by status and staff.
+    first: 1–100 (default 20); after: the endCursor of the previous page of this same list.
+    """
+    orders(
+      locationId: ID!
+      businessDay: String
+      from: String
+      to: String
+      status: OrderStatus
+      staffId: String
+      first: Int
+      after: String
+    ): OrderConnection!
     "Stitching only (at most 200 ids, each a UUID)."
     _salesLocations(ids: [ID!]!): [Location]! @merge(keyField: "id")
   }
@@ -192,6 +230,15 @@ export const resolvers = {
   Query: {
     order: (_: unknown, args: { id: string }, ctx: SalesContext) =>
       getOrder(ctx.db, ctx.identity(), uuidArg(args.id, "id")),
+    orders: async (_: unknown, args: OrderListArgs, ctx: SalesContext) => {
+      const who = ctx.identity();
+      const locationId = uuidArg(args.locationId, "locationId");
+      if (!canAccessLocation(who, locationId))
+        throw new AppError("FORBIDDEN", "no access to this location", { field: "locationId" });
+      // NOT_FOUND for another tenant's location (auth answers within the caller's tenant).
+      const location = await fetchLocation(ctx.ports, who, locationId);
+      return listOrders(ctx.db, who, location, args);
+    },
     _salesLocations: (_: unknown, args: { ids: string[] }, ctx: SalesContext) => {
       const ids = mergeKeys(args.ids);
       const who = ctx.identity();
