@@ -631,6 +631,7 @@ describe("access rules from components/access.yaml", () => {
   const trustSecretNames = [
     "auth-signing-keys",
     "auth-otp-pepper",
+    "edge-export-signing-key",
     ...apps.flatMap((a) => [`lsp-${a}-dapr-api-token`, `lsp-${a}-app-api-token`]),
   ];
 
@@ -691,6 +692,8 @@ describe("access rules from components/access.yaml", () => {
       `trust.authSigningKeys=${JSON.stringify('{"keys":[]}')}`,
       "--set",
       "trust.authOtpPepper=p",
+      "--set",
+      "trust.edgeExportSigningKey=k",
     ];
     const noApp = helmTemplate(tools, PROFILES.prod ?? [], [
       ...base,

@@ -135,7 +135,10 @@ test("secret scopes: each app reads only its listed keys of the shared store", (
   const merchant = stores.find((c) => c.metadata.name === "merchant-credentials");
   assert.deepEqual(merchant?.scopes, ["payments"]);
   const shared = stores.find((c) => c.metadata.name === "secretstore");
-  assert.ok(!shared?.scopes?.includes("edge"), "the edge loads no secret store");
+  // The internet-facing edge loads the shared store for its own listed keys only (the export-link
+  // key), never the merchants' store; which keys it may read is asserted above.
+  assert.equal(shared?.scopes?.includes("edge"), (access.apps.edge?.secrets.length ?? 0) > 0, "edge");
+  assert.ok(!merchant?.scopes?.includes("edge"), "the edge never loads merchant credentials");
 });
 
 test("pub/sub: every topic protected, every app scoped to exactly its topics", () => {
@@ -248,8 +251,8 @@ test("component scopes: each sidecar loads exactly the components access.yaml sa
   }
   assert.deepEqual(
     loadedBy("edge"),
-    ["cache", "pubsub"],
-    "the edge loads no store or binding it does not use",
+    ["cache", "pubsub", "secretstore"],
+    "the edge loads no store or binding it does not use (the secret store: for its export-link key)",
   );
   // The templates name no scopes of their own: access.yaml is the one source.
   for (const file of readdirSync(path.join(REPO, "components", "local")))

@@ -13,6 +13,8 @@ import type { PortPlan } from "./ports.js";
 export function devSecrets(plan: PortPlan, runDir: string): Record<string, string> {
   return {
     ...authDevSecrets(plan, runDir),
+    // edge: the key its CSV download links are signed with (5-minute links: a new key per start).
+    "edge-export-signing-key": randomBytes(32).toString("base64url"),
     // ai: the actor state store (PostgreSQL v2) connects as the ai schema's owner role, since
     // Dapr creates and migrates its own tables there (they hold actor state, no tenant column).
     "actorstate-connection-string": `host=127.0.0.1 port=${plan.postgres} user=own_ai dbname=lsp search_path=ai sslmode=disable`,

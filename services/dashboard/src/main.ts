@@ -21,6 +21,7 @@ import { reportCache } from "./cache.js";
 import { coalescer } from "./coalesce.js";
 import { acceptOnlyKnownLocations, authLocations } from "./event-check.js";
 import type { DashboardDB } from "./db.js";
+import { mountDashboardExports } from "./exports.js";
 import { applyOrderEvents, type Applied, type OrderEvent } from "./read-model.js";
 import { dayReport } from "./report.js";
 import { reportKey, resolvers, typeDefs, type DashboardContext } from "./schema.js";
@@ -143,6 +144,8 @@ await startService({
     );
     // auth's location.changed keeps the location-settings cache current (service-kit).
     locationChangesRoute(app, log);
+    // CSV export slices for the edge's signed download links (src/exports.ts).
+    mountDashboardExports(app, pool, config, log);
     mountSubschema<DashboardContext>(app, {
       typeDefs,
       resolvers,

@@ -27,6 +27,8 @@ import { memberChanges } from "./members.js";
 import { graphqlMetricsPlugin } from "./metrics.js";
 import { mountNotificationEvents, notificationsLiveSchema } from "./notifications-live.js";
 import { ResponseCache, ResponseCacheConfig } from "./response-cache.js";
+import { ExportConfig, exportsSchema, mountExportDownloads } from "./exports.js";
+import { mountOrderEvents, ordersLiveSchema } from "./orders-live.js";
 import { graphqlFront, parseByteLimit, useExecutionOutcome, type FrontContext } from "./graphql-front.js";
 
 const config = loadConfig(
@@ -35,6 +37,7 @@ const config = loadConfig(
     .extend(ClientAddressConfig.shape)
     .extend(LiveConfig.shape)
     .extend(TrustedDocumentsConfig.shape)
+    .extend(ExportConfig.shape)
     .extend({
       // GraphiQL and introspection in development only (NODE_ENV=production turns them off
       // unless asked for): a production client knows its operations.
@@ -50,7 +53,13 @@ const authenticator = createAuthenticator(config, (identity, issuedAt) => member
 
 const schemas = schemaRegistry({
   ports: config,
-  local: [aiSubschema(dapr, config), notificationsLiveSchema(), dashboardLiveSchema(config)],
+  local: [
+    aiSubschema(dapr, config),
+    notificationsLiveSchema(),
+    dashboardLiveSchema(config),
+    ordersLiveSchema(config),
+    exportsSchema(config, config),
+  ],
   log,
   timeoutMs: config.EDGE_UPSTREAM_TIMEOUT_MS,
   pollMs: config.EDGE_SCHEMA_POLL_MS,
@@ -113,7 +122,7 @@ const { server } = await startService({
   },
   // The only routes anyone may call: GraphQL, auth's four REST routes and JWKS, the providers'
   // webhooks. Everything else (Dapr deliveries) needs the app token only our sidecar has.
-  publicRoutes: ["/graphql", "/api/v1/auth", "/api/v1/webhooks", "/.well-known/jwks.json"],
+  publicRoutes: ["/graphql", "/api/v1/auth", "/api/v1/webhooks", "/.well-known/jwks.json", "/api/v1/exports"],
   rawBodyRoutes: ["/api/v1/webhooks"],
   routes(app) {
     mountWebhooks(app, config);
@@ -121,6 +130,12 @@ const { server } = await startService({
     mountNotificationEvents(app, log);
     mountDashboardEvents(app, log, async (update) => {
       cache?.dropIds([update.locationId]);
+    });
+    // Signed CSV download links (requestExport): checked here, streamed from sales and dashboard.
+    mountExportDownloads(app, config, log, (identity, issuedAtMs) => members.check(identity, issuedAtMs));
+    // orderUpdates; a changed order drops cached answers that name it or its location.
+    mountOrderEvents(app, log, async (update) => {
+      cache?.dropIds([update.locationId, update.orderId]);
     });
     members.mount(app, (tenantId, userId, reason) => ws.closeSocketsOf(tenantId, userId, reason));
     app.use(yoga.graphqlEndpoint, yoga);
