@@ -1,0 +1,241 @@
+// CSV exports through the edge on the real mesh (issue 17, item 4): requestExport answers a
+// short-lived signed link; the edge streams the file from sales (orders, order lines) and from the
+// dashboard's read model (daily summaries, item sales), a week's slice at a time: UTF-8 with BOM,
+// Vietnamese text quoted, VND as integers, one header. Scope as every read (staff: their branch;
+// another tenant: nothing); bad input, expired and forged links are typed errors serving nothing.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse } from "csv-parse/sync";
+import jwt from "jsonwebtoken";
+import type { Mesh } from "../../scripts/mesh/mesh.js";
+import { startTestMesh } from "../support/mesh.js";
+import { DEMO, edgeClient, eventually, type GraphQLResponse } from "../support/graphql-client.js";
+
+const HOAN_KIEM = DEMO.phoBo.hoanKiem;
+const CAU_GIAY = "5a0e2f4c-9b1d-4e6a-8c3f-1d2e3f4a5b02";
+const BOM = [0xef, 0xbb, 0xbf];
+
+const REQUEST = /* GraphQL */ `
+  mutation ($input: ExportInput!) {
+    requestExport(input: $input) {
+      url
+      path
+      expiresAt
+    }
+  }
+`;
+
+type Gql = ReturnType<typeof edgeClient>;
+interface Link {
+  url: string;
+  path: string;
+  expiresAt: string;
+}
+
+const shift = (day: string, days: number) =>
+  new Date(Date.parse(day) + days * 86_400_000).toISOString().slice(0, 10);
+
+async function download(url: string) {
+  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  const body = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, type: res.headers.get("content-type") ?? "", body };
+}
+
+/** The rows of a CSV download as objects by header, after checking the BOM and the one header. */
+function rowsOf(body: Buffer): Record<string, string>[] {
+  assert.deepEqual([...body.subarray(0, 3)], BOM, "starts with the UTF-8 BOM");
+  assert.equal(body.indexOf(Buffer.from(BOM), 3), -1, "one BOM only");
+  return parse(body.toString("utf8"), { bom: true, columns: true }) as Record<string, string>[];
+}
+
+describe("CSV exports through signed links", { timeout: 300_000 }, () => {
+  let mesh: Mesh;
+  let owner: Gql;
+  let staff: Gql;
+  let stranger: Gql;
+  let today = "";
+  const orders: { id: string; totalVnd: number }[] = [];
+
+  const request = async (gql: Gql, input: Record<string, unknown>) =>
+    gql<{ requestExport: Link }>(REQUEST, {
+      input: { locationId: HOAN_KIEM, from: today, to: today, ...input },
+    });
+
+  before(async () => {
+    mesh = await startTestMesh();
+    owner = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
+    staff = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug, { role: "staff" });
+    stranger = edgeClient(mesh.edgeUrl, DEMO.caPhe.slug);
+    for (const [quantity, paid] of [
+      [2, true],
+      [1, false],
+      [3, true],
+    ] as const) {
+      const res = await owner<{ createOrder: { id: string; totalVnd: number; businessDay: string } }>(
+        `mutation ($input: CreateOrderInput!) { createOrder(input: $input) { id totalVnd businessDay } }`,
+        {
+          input: {
+            locationId: HOAN_KIEM,
+            idempotencyKey: randomUUID(),
+            paymentMethod: "cash",
+            paid,
+            lines: [
+              { itemId: DEMO.phoBo.phoTai, quantity },
+              { itemId: DEMO.phoBo.traDa, quantity: 1 },
+            ],
+          },
+        },
+      );
+      assert.ok(res.data?.createOrder, JSON.stringify(res.errors));
+      today = res.data.createOrder.businessDay;
+      orders.push(res.data.createOrder);
+    }
+    // The read model has counted them (the daily summary and item sales are the dashboard's).
+    await eventually("the dashboard counts the orders", async () => {
+      const r = await owner<{ location: { today: { orders: number } } }>(
+        `query ($id: ID!) { location(id: $id) { today { orders } } }`,
+        { id: HOAN_KIEM },
+      );
+      return r.data?.location.today.orders === orders.length ? true : undefined;
+    });
+  });
+  after(() => mesh?.stop());
+
+  test("orders and order lines from sales: every order, VND integers, Vietnamese names intact", async () => {
+    const link = await request(owner, { kind: "ORDERS" });
+    assert.ok(link.data?.requestExport, JSON.stringify(link.errors));
+    assert.ok(link.data.requestExport.url.startsWith(new URL(mesh.edgeUrl).origin));
+    assert.ok(Date.parse(link.data.requestExport.expiresAt) > Date.now());
+    const file = await download(link.data.requestExport.url);
+    assert.equal(file.status, 200);
+    assert.match(file.type, /^text\/csv; charset=utf-8/);
+    const rows = rowsOf(file.body);
+    assert.deepEqual(
+      rows.map((r) => [r.order_id, Number(r.total_vnd)]).sort(),
+      orders.map((o) => [o.id, o.totalVnd]).sort(),
+    );
+    for (const r of rows) assert.match(r.total_vnd ?? "", /^\d+$/, "VND as an integer");
+
+    const linesLink = await request(owner, { kind: "ORDER_LINES" });
+    const lines = rowsOf((await download(linesLink.data?.requestExport.url ?? "")).body);
+    assert.equal(lines.length, 6);
+    assert.deepEqual([...new Set(lines.map((l) => l.item_name))].sort(), ["Phở bò tái", "Trà đá"]);
+    const sum = lines.reduce((s, l) => s + Number(l.line_total_vnd), 0);
+    assert.equal(
+      sum,
+      orders.reduce((s, o) => s + o.totalVnd, 0),
+    );
+  });
+
+  test("daily summaries and item sales from the dashboard's read model match its day report", async () => {
+    const report = await owner<{
+      location: {
+        today: { netRevenue: number; orders: number; topItems: { name: string; quantity: number }[] };
+      };
+    }>(
+      `query ($id: ID!) { location(id: $id) { today { netRevenue orders topItems(limit: 50) { name quantity } } } }`,
+      {
+        id: HOAN_KIEM,
+      },
+    );
+    const day = report.data?.location.today;
+    assert.ok(day, JSON.stringify(report.errors));
+    // A range of three weeks: three slices, one header, the one day with orders.
+    const summaryLink = await request(owner, { kind: "DAILY_SUMMARIES", from: shift(today, -20) });
+    const summaries = rowsOf((await download(summaryLink.data?.requestExport.url ?? "")).body);
+    assert.deepEqual(
+      summaries.map((r) => [r.business_day, Number(r.orders), Number(r.net_revenue_vnd)]),
+      [[today, day.orders, day.netRevenue]],
+    );
+    const itemsLink = await request(owner, { kind: "ITEM_SALES" });
+    const items = rowsOf((await download(itemsLink.data?.requestExport.url ?? "")).body);
+    assert.deepEqual(
+      items.map((r) => [r.item_name, Number(r.quantity)]).sort(),
+      day.topItems.map((t) => [t.name, t.quantity]).sort(),
+    );
+  });
+
+  test("scope: staff export their branch only; another tenant's location is not found", async () => {
+    const own = await request(staff, { kind: "ORDERS" });
+    assert.ok(own.data?.requestExport, JSON.stringify(own.errors));
+    assert.equal(rowsOf((await download(own.data.requestExport.url)).body).length, orders.length);
+    const elsewhere = await request(staff, { kind: "ORDERS", locationId: CAU_GIAY });
+    assert.equal(elsewhere.errors?.[0]?.extensions?.code, "FORBIDDEN");
+    assert.equal(elsewhere.data ?? null, null);
+    const foreign = await request(stranger, { kind: "ORDERS" });
+    assert.equal(foreign.errors?.[0]?.extensions?.code, "NOT_FOUND");
+    assert.equal(foreign.data ?? null, null);
+  });
+
+  test("bad input: typed errors and no link", async () => {
+    const cases: [string, Record<string, unknown>, string][] = [
+      ["a range over a year", { kind: "ORDERS", from: shift(today, -366) }, "to"],
+      ["from after to", { kind: "ORDERS", from: shift(today, 1) }, "from"],
+      ["not a date", { kind: "ORDERS", from: "hôm qua" }, "from"],
+      ["not a location id", { kind: "ORDERS", locationId: "hoan-kiem" }, "locationId"],
+    ];
+    for (const [what, input, field] of cases) {
+      const res: GraphQLResponse<{ requestExport: Link }> = await request(owner, input);
+      assert.equal(
+        res.errors?.[0]?.extensions?.code,
+        "BAD_USER_INPUT",
+        `${what}: ${JSON.stringify(res.errors)}`,
+      );
+      assert.equal((res.errors?.[0]?.extensions as { field?: string } | undefined)?.field, field, what);
+      assert.equal(res.data ?? null, null, what);
+    }
+    const unknownKind = await request(owner, { kind: "PAYROLL" });
+    assert.equal(unknownKind.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
+  });
+
+  test("expired, forged or altered links are typed 401s and serve nothing", async () => {
+    const link = await request(owner, { kind: "ORDERS" });
+    const url = new URL(link.data?.requestExport.url ?? "");
+    const token = url.pathname.split("/").pop() ?? "";
+    const origin = url.origin;
+    // The harness reads the run's dev key (as an operator could) to sign what the edge would,
+    // only expired: a link past its expiry is refused however genuine its signature.
+    const secrets = JSON.parse(readFileSync(path.join(mesh.runDir, "secrets.json"), "utf8")) as Record<
+      string,
+      string
+    >;
+    const key = secrets["edge-export-signing-key"] ?? "";
+    assert.ok(key);
+    const claims = jwt.decode(token) as Record<string, unknown>;
+    const expired = jwt.sign(
+      { ...claims, iat: Math.floor(Date.now() / 1000) - 600, exp: Math.floor(Date.now() / 1000) - 60 },
+      key,
+      {
+        algorithm: "HS256",
+      },
+    );
+    const [head = "", payload = "", signature = ""] = token.split(".");
+    const otherTenant = Buffer.from(
+      JSON.stringify({ ...claims, tid: "7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a02" }),
+    ).toString("base64url");
+    const cases: [string, string, string][] = [
+      ["expired", expired, "TOKEN_EXPIRED"],
+      ["signed with another key", jwt.sign(claims, "not-the-key", { algorithm: "HS256" }), "TOKEN_INVALID"],
+      ["claims altered (another tenant)", `${head}.${otherTenant}.${signature}`, "TOKEN_INVALID"],
+      ["signature altered", `${head}.${payload}.${signature.slice(0, -2)}AA`, "TOKEN_INVALID"],
+      [
+        "unsigned (alg none)",
+        `${Buffer.from('{"alg":"none","typ":"JWT"}').toString("base64url")}.${payload}.`,
+        "TOKEN_INVALID",
+      ],
+      ["junk", "not-a-link", "TOKEN_INVALID"],
+    ];
+    for (const [what, t, code] of cases) {
+      const file = await download(`${origin}/api/v1/exports/${t}`);
+      assert.equal(file.status, 401, what);
+      assert.match(file.type, /application\/json/, what);
+      const body = JSON.parse(file.body.toString("utf8")) as { error: { code: string } };
+      assert.equal(body.error.code, code, what);
+    }
+    // The genuine link still works (it was never used up by the refusals).
+    assert.equal((await download(url.href)).status, 200);
+  });
+});
