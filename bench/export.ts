@@ -14,6 +14,8 @@
 //   node --import tsx bench/export.ts
 //   smoke: BENCH_DAYS=14 BENCH_ORDERS_PER_DAY=50 node --import tsx bench/export.ts
 import { readFileSync } from "node:fs";
+import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import pg from "pg";
 import QueryStream from "pg-query-stream";
 import { DEMO, edgeClient } from "../test/support/graphql-client.js";
@@ -213,7 +215,9 @@ async function main() {
       if (res.status !== 200 || !res.body) throw new Error(`download answered ${res.status}`);
       let bytes = 0;
       let newlines = 0;
-      for await (const chunk of res.body) {
+      for await (const chunk of Readable.fromWeb(
+        res.body as WebReadableStream<Uint8Array>,
+      ) as AsyncIterable<Buffer>) {
         bytes += chunk.byteLength;
         for (const b of chunk) if (b === 10) newlines++;
       }

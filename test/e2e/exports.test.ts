@@ -94,13 +94,17 @@ describe("CSV exports through signed links", { timeout: 300_000 }, () => {
       orders.push(res.data.createOrder);
     }
     // The read model has counted them (the daily summary and item sales are the dashboard's).
-    await eventually("the dashboard counts the orders", async () => {
-      const r = await owner<{ location: { today: { orders: number } } }>(
-        `query ($id: ID!) { location(id: $id) { today { orders } } }`,
-        { id: HOAN_KIEM },
-      );
-      return r.data?.location.today.orders === orders.length ? true : undefined;
-    });
+    await eventually(
+      "the dashboard counts the orders",
+      async () => {
+        const r = await owner<{ location: { today: { orders: number } } }>(
+          `query ($id: ID!) { location(id: $id) { today { orders } } }`,
+          { id: HOAN_KIEM },
+        );
+        return r.data?.location.today.orders === orders.length ? true : undefined;
+      },
+      90_000,
+    );
   });
   after(() => mesh?.stop());
 
