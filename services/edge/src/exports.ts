@@ -123,7 +123,7 @@ const typeDefs = /* GraphQL */ `
     to: String!
   }
   type ExportLink {
-    "Download address on the edge (GET, no other credential): CSV, UTF-8 with BOM."
+    "Download address on the edge (GET, no other credential): CSV, UTF-8 with BOM. Absolute when the request named its host."
     url: String!
     "The same address relative to the edge."
     path: String!
@@ -183,7 +183,7 @@ export function exportsSchema(ports: SidecarPorts, config: ExportConfig): GraphQ
           );
           const path = `/api/v1/exports/${token}`;
           return {
-            url: ctx.request ? new URL(path, ctx.request.url).href : path,
+            url: `${publicOrigin(ctx.request)}${path}`,
             path,
             expiresAt: new Date(Date.now() + config.EDGE_EXPORT_LINK_TTL_S * 1000).toISOString(),
           };
@@ -191,6 +191,19 @@ export function exportsSchema(ports: SidecarPorts, config: ExportConfig): GraphQ
       },
     },
   });
+}
+
+/**
+ * The edge's address as the client reached it: its Host (the tenant's subdomain included) and the
+ * scheme the ingress says it terminated (X-Forwarded-Proto), else http (the local mesh). Only the
+ * caller's own answer depends on it. The request's URL cannot say: the front hands Yoga a
+ * placeholder origin (graphql-front.ts).
+ */
+function publicOrigin(request: Request | undefined): string {
+  const host = request?.headers.get("host");
+  if (!host || !/^[A-Za-z0-9.:[\]-]+$/.test(host)) return "";
+  const proto = request?.headers.get("x-forwarded-proto")?.split(",")[0]?.trim();
+  return `${proto === "https" ? "https" : "http"}://${host}`;
 }
 
 /** A link's claims, or TOKEN_EXPIRED / TOKEN_INVALID (forged, altered, another kind of token). */
