@@ -12,7 +12,7 @@ import {
   startPostgres,
   startRedis,
 } from "./infra.js";
-import { allowedInvocations, loadAccess } from "./access.js";
+import { allowedInvocations, graphqlCallees, loadAccess } from "./access.js";
 import {
   daprBinDir,
   renderComponents,
@@ -321,6 +321,14 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         MIGRATE_ON_START: undefined,
         DATABASE_MIGRATION_URL: undefined,
         ...(toMigrate.includes(app) ? { DATABASE_URL: serviceDatabaseUrl(plan.postgres, app) } : {}),
+        // The edge is ready once it has stitched the subschemas of the apps this mesh runs.
+        ...(app === "edge"
+          ? {
+              EDGE_SUBSCHEMAS_REQUIRED: graphqlCallees(access, "edge")
+                .filter((callee) => (apps as readonly string[]).includes(callee))
+                .join(","),
+            }
+          : {}),
         ...(opts.otlpHttpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpHttpEndpoint } : {}),
       };
       launchers.set(app, () => startProcess(app, command, args, { cwd, env, logDir }));

@@ -18,7 +18,8 @@ import type { EdgeContext } from "./context.js";
 import { dashboardLiveSchema, mountDashboardEvents } from "./dashboard-live.js";
 import { LiveConfig, mountGraphQLWs } from "./live.js";
 import { ProtectionConfig, protectionPlugins } from "./protection.js";
-import { schemaRegistry, useCurrentSchema } from "./stitching.js";
+import { fetchSdl, stitch, useCurrentSchema } from "./stitching.js";
+import { schemaRegistry, subschemaApps } from "./schema-registry.js";
 import { callerOfRequest, createAuthenticator } from "./identity.js";
 import { ClientAddressConfig, mountAuthPassThrough, upgradeClientAddress } from "./auth-passthrough.js";
 import { TrustedDocumentsConfig, documentResolver, trustedDocuments } from "./trusted-documents.js";
@@ -44,6 +45,15 @@ const config = loadConfig(
       GRAPHIQL: z.stringbool().default(process.env.NODE_ENV !== "production"),
       EDGE_INTROSPECTION: z.stringbool().default(process.env.NODE_ENV !== "production"),
       EDGE_SCHEMA_POLL_MS: z.coerce.number().int().positive().default(30_000),
+      EDGE_SCHEMA_RETRY_MS: z.coerce.number().int().positive().default(500),
+      // Readiness waits for these subschemas (comma-separated). Empty in the cluster: an edge
+      // serves whatever answers and adds the rest when they come, so one service down does not
+      // take the door out of rotation. The local launcher lists the apps it started, so a test
+      // begins only when every field of the mesh it asked for is there.
+      EDGE_SUBSCHEMAS_REQUIRED: z
+        .string()
+        .default("")
+        .transform((list) => list.split(",").filter(Boolean)),
     }),
 );
 const log = createLogger(config.SERVICE_NAME);
@@ -51,18 +61,21 @@ const dapr = createDaprClient(config, log);
 const members = memberChanges(log);
 const authenticator = createAuthenticator(config, (identity, issuedAt) => members.check(identity, issuedAt));
 
+const localSchemas = [
+  aiSubschema(dapr, config),
+  notificationsLiveSchema(),
+  dashboardLiveSchema(config),
+  ordersLiveSchema(config),
+  exportsSchema(config, config),
+];
 const schemas = schemaRegistry({
-  ports: config,
-  local: [
-    aiSubschema(dapr, config),
-    notificationsLiveSchema(),
-    dashboardLiveSchema(config),
-    ordersLiveSchema(config),
-    exportsSchema(config, config),
-  ],
+  apps: subschemaApps(config.LSP_ALLOWED_INVOCATIONS),
+  required: config.EDGE_SUBSCHEMAS_REQUIRED,
+  fetchSdl: (app) => fetchSdl(config, app),
+  build: (sdls) => stitch(config, sdls, localSchemas, config.EDGE_UPSTREAM_TIMEOUT_MS),
   log,
-  timeoutMs: config.EDGE_UPSTREAM_TIMEOUT_MS,
   pollMs: config.EDGE_SCHEMA_POLL_MS,
+  retryMs: config.EDGE_SCHEMA_RETRY_MS,
 });
 
 // The caller is who their access token says (verified against auth's JWKS), in the tenant of the
@@ -114,12 +127,8 @@ const yoga = createYoga<object, EdgeContext>({
 const { server } = await startService({
   config,
   log,
-  // 503 until every subschema has loaded once; a failed reload later keeps the last good schema.
-  readiness: {
-    schema: async () => {
-      if (!schemas.schema()) throw new Error(schemas.lastError() ?? "gateway schema not loaded yet");
-    },
-  },
+  // 503 until a schema holds every required subschema; a failed reload keeps the last good one.
+  readiness: { schema: async () => schemas.checkReady() },
   // The only routes anyone may call: GraphQL, auth's four REST routes and JWKS, the providers'
   // webhooks. Everything else (Dapr deliveries) needs the app token only our sidecar has.
   publicRoutes: ["/graphql", "/api/v1/auth", "/api/v1/webhooks", "/.well-known/jwks.json", "/api/v1/exports"],
