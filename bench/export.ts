@@ -13,6 +13,7 @@
 //        RSS before the download: flat whatever the range when nothing is buffered.
 //   node --import tsx bench/export.ts
 //   smoke: BENCH_DAYS=14 BENCH_ORDERS_PER_DAY=50 node --import tsx bench/export.ts
+//   slow client: BENCH_CLIENT_KBPS=50 (reads at most that many kB/s), BENCH_KINDS=ORDER_LINES
 import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
@@ -27,6 +28,9 @@ const base = Number(process.env.LSP_PORT_BASE ?? 6300);
 const days = Number(process.env.BENCH_DAYS ?? 366);
 const ordersPerDay = Number(process.env.BENCH_ORDERS_PER_DAY ?? 800);
 const linesPerOrder = Number(process.env.BENCH_LINES ?? 3);
+/** A slow client (kB/s; 0: as fast as it can): backpressure must hold the service, not time it out. */
+const clientKBps = Number(process.env.BENCH_CLIENT_KBPS ?? 0);
+const kinds = (process.env.BENCH_KINDS ?? "ORDERS,ORDER_LINES,DAILY_SUMMARIES,ITEM_SALES").split(",");
 process.env.EDGE_RATE_LIMIT_MAX = "100000000";
 
 const TENANT = "7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a01"; // Phở Bò Hà Nội
@@ -184,19 +188,21 @@ async function main() {
     };
     const baseRate = await baseline(mesh);
     say(`baseline: order lines by a PostgreSQL cursor in this process: ${baseRate.toFixed(0)} rows/s`);
-    const kinds = [
-      ["ORDERS", "sales"],
-      ["ORDER_LINES", "sales"],
-      ["DAILY_SUMMARIES", "dashboard"],
-      ["ITEM_SALES", "dashboard"],
-    ] as const;
+    const ownerApp: Record<string, "sales" | "dashboard"> = {
+      ORDERS: "sales",
+      ORDER_LINES: "sales",
+      DAILY_SUMMARIES: "dashboard",
+      ITEM_SALES: "dashboard",
+    };
     console.log(
       `export of ${firstDay}..${lastDay} (${days} days × ${ordersPerDay} orders × ${linesPerOrder} lines)`,
     );
     console.log(
       "kind             rows      MB     rows/s  ×baseline  service RSS before→peak (HWM)   edge RSS before→peak (HWM)",
     );
-    for (const [kind, app] of kinds) {
+    for (const kind of kinds) {
+      const app = ownerApp[kind];
+      if (!app) throw new Error(`unknown kind ${kind}`);
       const link = await owner<{ requestExport: { url: string } }>(
         `mutation ($i: ExportInput!) { requestExport(input: $i) { url } }`,
         { i: { kind, locationId: LOCATION, from: firstDay, to: lastDay } },
@@ -219,6 +225,11 @@ async function main() {
         res.body as WebReadableStream<Uint8Array>,
       ) as AsyncIterable<Buffer>) {
         bytes += chunk.byteLength;
+        // Paced reading: the stream is pulled no faster than clientKBps.
+        if (clientKBps > 0) {
+          const due = (bytes / 1024 / clientKBps) * 1000 - Number(process.hrtime.bigint() - started) / 1e6;
+          if (due > 0) await new Promise((r) => setTimeout(r, due));
+        }
         for (const b of chunk) if (b === 10) newlines++;
       }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -226,6 +237,13 @@ async function main() {
       const after = { service: rssKb(pids.service), edge: rssKb(pids.edge) };
       const rows = newlines - 1; // the header (no cell here holds a line break)
       const rate = rows / seconds;
+      const expected = {
+        ORDERS: days * ordersPerDay,
+        ORDER_LINES: days * ordersPerDay * linesPerOrder,
+        DAILY_SUMMARIES: days,
+        ITEM_SALES: days * ITEMS.length,
+      }[kind];
+      if (rows !== expected) throw new Error(`${kind}: ${rows} rows downloaded, ${expected} seeded`);
       console.log(
         [
           kind.padEnd(16),

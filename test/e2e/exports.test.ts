@@ -1,6 +1,6 @@
 // CSV exports through the edge on the real mesh (issue 17, item 4): requestExport answers a
 // short-lived signed link; the edge streams the file from sales (orders, order lines) and from the
-// dashboard's read model (daily summaries, item sales), a week's slice at a time: UTF-8 with BOM,
+// dashboard's read model (daily summaries, item sales), a slice of days at a time: UTF-8 with BOM,
 // Vietnamese text quoted, VND as integers, one header. Scope as every read (staff: their branch;
 // another tenant: nothing); bad input, expired and forged links are typed errors serving nothing.
 import { after, before, describe, test } from "node:test";
@@ -109,7 +109,8 @@ describe("CSV exports through signed links", { timeout: 300_000 }, () => {
   after(() => mesh?.stop());
 
   test("orders and order lines from sales: every order, VND integers, Vietnamese names intact", async () => {
-    const link = await request(owner, { kind: "ORDERS" });
+    // Three days: three slices (a day each), one BOM and one header (rowsOf).
+    const link = await request(owner, { kind: "ORDERS", from: shift(today, -2) });
     assert.ok(link.data?.requestExport, JSON.stringify(link.errors));
     assert.ok(link.data.requestExport.url.startsWith(new URL(mesh.edgeUrl).origin));
     assert.ok(Date.parse(link.data.requestExport.expiresAt) > Date.now());
@@ -147,8 +148,8 @@ describe("CSV exports through signed links", { timeout: 300_000 }, () => {
     );
     const day = report.data?.location.today;
     assert.ok(day, JSON.stringify(report.errors));
-    // A range of three weeks: three slices, one header, the one day with orders.
-    const summaryLink = await request(owner, { kind: "DAILY_SUMMARIES", from: shift(today, -20) });
+    // 40 days: two slices (31 days each at most), one header, the one day with orders.
+    const summaryLink = await request(owner, { kind: "DAILY_SUMMARIES", from: shift(today, -39) });
     const summaries = rowsOf((await download(summaryLink.data?.requestExport.url ?? "")).body);
     assert.deepEqual(
       summaries.map((r) => [r.business_day, Number(r.orders), Number(r.net_revenue_vnd)]),

@@ -35,10 +35,14 @@ import type { EdgeContext } from "./context.js";
  * whoever holds it gets exactly that file, for that long. Scope was checked when it was signed
  * (the caller's tenant and branches, like every read); a link of a member changed since is refused.
  *
- * A range is fetched a slice of SLICE_DAYS business days at a time: each slice is one service
- * invocation, which Dapr's resiliency timeout for the target (5 s, components/local/
- * resiliency.yaml: it covers the streamed body too, pkg/api/http/directmessaging.go) bounds; a
- * week of a busy branch streams well within it, a year would not.
+ * A range is fetched a slice of business days at a time, each slice one service invocation:
+ * Dapr's resiliency timeout for the target (5 s, components/local/resiliency.yaml) covers the
+ * streamed body too (the caller's sidecar copies it inside the policy,
+ * pkg/api/http/directmessaging.go), so a slice must leave the service well within it whatever the
+ * client's pace. Orders and order lines go a business day per slice (a busy branch's day of lines
+ * is a few hundred kB: it fits the socket buffers between the edge's sidecar and the edge, so a
+ * slow client holds the next request back, never the service's answer); the read model's rows
+ * are few (one per day, or per day and item), 31 days per slice.
  */
 export const ExportConfig = z.object({
   EDGE_EXPORT_LINK_TTL_S: z.coerce.number().int().min(10).max(3600).default(300),
@@ -47,7 +51,6 @@ export type ExportConfig = z.infer<typeof ExportConfig>;
 
 /** Longest range one export covers: a year (a leap year included). */
 export const MAX_EXPORT_DAYS = 366;
-const SLICE_DAYS = 7;
 /** The edge's own deadline for one slice (Dapr's resiliency timeout cuts it sooner). */
 const SLICE_TIMEOUT_MS = 30_000;
 const SIGNING_SECRET = "edge-export-signing-key";
@@ -57,10 +60,15 @@ const DAY_MS = 86_400_000;
 
 /** Each kind: the app that owns the data and its export route (service-kit mountCsvExports). */
 const KINDS = {
-  ORDERS: { app: "sales", method: "v1/exports/orders", file: "orders" },
-  ORDER_LINES: { app: "sales", method: "v1/exports/order-lines", file: "order_lines" },
-  DAILY_SUMMARIES: { app: "dashboard", method: "v1/exports/daily-summaries", file: "daily_summaries" },
-  ITEM_SALES: { app: "dashboard", method: "v1/exports/item-sales", file: "item_sales" },
+  ORDERS: { app: "sales", method: "v1/exports/orders", file: "orders", sliceDays: 1 },
+  ORDER_LINES: { app: "sales", method: "v1/exports/order-lines", file: "order_lines", sliceDays: 1 },
+  DAILY_SUMMARIES: {
+    app: "dashboard",
+    method: "v1/exports/daily-summaries",
+    file: "daily_summaries",
+    sliceDays: 31,
+  },
+  ITEM_SALES: { app: "dashboard", method: "v1/exports/item-sales", file: "item_sales", sliceDays: 31 },
 } as const;
 type ExportKind = keyof typeof KINDS;
 const ExportKind = z.enum(Object.keys(KINDS) as [ExportKind, ...ExportKind[]]);
@@ -89,8 +97,8 @@ function signingKey(ports: SidecarPorts): () => Promise<string> {
   };
 }
 
-/** from..to in slices of SLICE_DAYS days, oldest first. */
-export function daySlices(from: string, to: string, days = SLICE_DAYS): { from: string; to: string }[] {
+/** from..to in slices of `days` days, oldest first. */
+export function daySlices(from: string, to: string, days: number): { from: string; to: string }[] {
   const slices: { from: string; to: string }[] = [];
   const end = Date.parse(to);
   for (let start = Date.parse(from); start <= end; start += days * DAY_MS) {
@@ -242,7 +250,7 @@ export function mountExportDownloads(
     const kind = KINDS[claims.kind];
     const started = Date.now();
     let sent = false;
-    for (const slice of daySlices(claims.from, claims.to)) {
+    for (const slice of daySlices(claims.from, claims.to, kind.sliceDays)) {
       const query = new URLSearchParams({
         locationId: claims.loc,
         from: slice.from,
