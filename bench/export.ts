@@ -14,6 +14,8 @@
 //   node --import tsx bench/export.ts
 //   smoke: BENCH_DAYS=14 BENCH_ORDERS_PER_DAY=50 node --import tsx bench/export.ts
 //   slow client: BENCH_CLIENT_KBPS=50 (reads at most that many kB/s), BENCH_KINDS=ORDER_LINES
+//   bounded heap: LSP_NODE_FLAGS=--max-old-space-size=128 (every Node app): the year of order lines
+//     (128 MB of CSV) must still stream whole; RSS growth without the cap is V8's GC headroom.
 import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
