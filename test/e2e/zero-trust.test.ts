@@ -188,9 +188,21 @@ describe(
     });
 
     test("secrets only where they are used", async () => {
-      // The edge loads no secret store at all; ai, notifications and payments read no key of the shared one.
-      const edgeRead = await sidecar("edge", "secrets/secretstore/auth-signing-keys");
-      assert.notEqual(edgeRead.status, 200);
+      // The edge reads its export-link key and nothing else; ai, notifications and payments read no
+      // key of the shared store.
+      for (const key of ["auth-signing-keys", "auth-otp-pepper"])
+        assert.notEqual(
+          (await sidecar("edge", `secrets/secretstore/${key}`)).status,
+          200,
+          `edge read ${key}`,
+        );
+      assert.equal((await sidecar("edge", "secrets/secretstore/edge-export-signing-key")).status, 200);
+      const edgeBulk = await sidecar("edge", "secrets/secretstore/bulk");
+      assert.ok(
+        edgeBulk.status === 403 ||
+          (edgeBulk.ok && Object.keys(await edgeBulk.json()).every((k) => k === "edge-export-signing-key")),
+        "edge bulk",
+      );
       for (const app of ["ai", "notifications", "payments"] as const) {
         for (const key of ["auth-signing-keys", "auth-otp-pepper"]) {
           const res = await sidecar(app, `secrets/secretstore/${key}`);
