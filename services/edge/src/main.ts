@@ -23,6 +23,8 @@ import { callerOfRequest, createAuthenticator } from "./identity.js";
 import { ClientAddressConfig, mountAuthPassThrough, upgradeClientAddress } from "./auth-passthrough.js";
 import { TrustedDocumentsConfig, documentResolver, trustedDocuments } from "./trusted-documents.js";
 import { mountWebhooks } from "./webhooks.js";
+import { edgeFlags, featureFlagsSchema } from "./feature-flags.js";
+import { resolveTenant, tenantSlugOf } from "./tenants.js";
 import { memberChanges } from "./members.js";
 import { graphqlMetricsPlugin } from "./metrics.js";
 import { mountNotificationEvents, notificationsLiveSchema } from "./notifications-live.js";
@@ -48,9 +50,16 @@ const dapr = createDaprClient(config, log);
 const members = memberChanges(log);
 const authenticator = createAuthenticator(config, (identity, issuedAt) => members.check(identity, issuedAt));
 
+// Feature flags: the `flags` configuration store, live in memory (feature-flags.ts).
+const flags = edgeFlags(dapr, log);
 const schemas = schemaRegistry({
   ports: config,
-  local: [aiSubschema(dapr, config), notificationsLiveSchema(), dashboardLiveSchema(config)],
+  local: [
+    aiSubschema(dapr, config, flags.isOn),
+    notificationsLiveSchema(),
+    dashboardLiveSchema(config, flags.isOn),
+    featureFlagsSchema(flags, config),
+  ],
   log,
   timeoutMs: config.EDGE_UPSTREAM_TIMEOUT_MS,
   pollMs: config.EDGE_SCHEMA_POLL_MS,
@@ -76,7 +85,13 @@ const cache = config.EDGE_RESPONSE_CACHE_TTL_MS > 0 ? new ResponseCache(config) 
 
 const productionOnly: Plugin[] = [
   ...(config.EDGE_INTROSPECTION ? [] : [useDisableIntrospection() as Plugin]),
-  ...trustedDocuments(config),
+  // Trusted-only mode per restaurant (flag edge.trusted_documents), on top of the global setting.
+  ...trustedDocuments(config, async (request) => {
+    const slug = tenantSlugOf(request.headers.get("host"), request.headers.get("x-tenant"));
+    if (!slug) return false;
+    const tenant = await resolveTenant(config, slug).catch(() => undefined);
+    return tenant !== undefined && flags.isOn("edge.trusted_documents", { tenantId: tenant.id });
+  }),
 ];
 
 const yoga = createYoga<object, EdgeContext>({
@@ -110,6 +125,9 @@ const { server } = await startService({
     schema: async () => {
       if (!schemas.schema()) throw new Error(schemas.lastError() ?? "gateway schema not loaded yet");
     },
+    flags: async () => {
+      if (!flags.table.loaded) throw new Error("feature flags not loaded yet");
+    },
   },
   // The only routes anyone may call: GraphQL, auth's four REST routes and JWKS, the providers'
   // webhooks. Everything else (Dapr deliveries) needs the app token only our sidecar has.
@@ -127,6 +145,7 @@ const { server } = await startService({
   },
   onShutdown: async () => {
     schemas.stop();
+    flags.stop();
     await ws.close();
   },
 });
@@ -164,7 +183,7 @@ const ws = mountGraphQLWs(
   authenticator,
   config,
   (req) => upgradeClientAddress(req, config.EDGE_TRUSTED_PROXY_HOPS),
-  documentResolver(config),
+  documentResolver(config, (tenantId) => flags.isOn("edge.trusted_documents", { tenantId })),
   log,
 );
 void schemas.start();
