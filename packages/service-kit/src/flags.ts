@@ -23,7 +23,8 @@ export const FLAG_CATALOGUE = {
     default: true,
   },
   "payments.vnpay": {
-    description: "VNPay payments (off: startPayment refuses VNPay, its webhook answers merchant not enabled).",
+    description:
+      "VNPay payments (off: startPayment refuses VNPay, its webhook answers merchant not enabled).",
     ownerControllable: false,
     default: true,
   },
@@ -74,15 +75,19 @@ export function ruleItemKey(flag: string, scope: RuleScope, id: string): string 
 }
 
 export type ParsedItemKey =
-  | { flag: string; kind: "definition" }
-  | { flag: string; kind: RuleScope; id: string };
+  { flag: string; kind: "definition" } | { flag: string; kind: RuleScope; id: string };
 
 /** What an item key names; undefined for a key of no known shape. */
 export function parseItemKey(itemKey: string): ParsedItemKey | undefined {
   const parts = itemKey.split("/");
   if (parts.length === 1 && parts[0]) return { flag: parts[0], kind: "definition" };
   const [flag, scope, hex] = parts;
-  if (parts.length === 3 && flag && (scope === "tenant" || scope === "location") && /^[0-9a-f]{32}$/.test(hex ?? ""))
+  if (
+    parts.length === 3 &&
+    flag &&
+    (scope === "tenant" || scope === "location") &&
+    /^[0-9a-f]{32}$/.test(hex ?? "")
+  )
     return { flag, kind: scope, id: expand(hex ?? "") };
   return undefined;
 }

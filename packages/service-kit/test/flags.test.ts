@@ -35,16 +35,29 @@ test("precedence: kill switch > location > tenant > rollout > default; unknown i
   assert.equal(evaluateFlag("f", t, { definition: definition({ default: true }) }), true);
   assert.equal(evaluateFlag("f", t, { definition: definition({ default: false }) }), false);
   assert.equal(
-    evaluateFlag("f", t, { definition: definition({ killSwitch: true, default: true }), tenantRule: true, locationRule: true }),
+    evaluateFlag("f", t, {
+      definition: definition({ killSwitch: true, default: true }),
+      tenantRule: true,
+      locationRule: true,
+    }),
     false,
   );
   assert.equal(evaluateFlag("f", t, { definition: definition(), tenantRule: true }), true);
   assert.equal(evaluateFlag("f", t, { definition: definition({ default: true }), tenantRule: false }), false);
-  assert.equal(evaluateFlag("f", t, { definition: definition(), tenantRule: true, locationRule: false }), false);
-  assert.equal(evaluateFlag("f", t, { definition: definition(), tenantRule: false, locationRule: true }), true);
+  assert.equal(
+    evaluateFlag("f", t, { definition: definition(), tenantRule: true, locationRule: false }),
+    false,
+  );
+  assert.equal(
+    evaluateFlag("f", t, { definition: definition(), tenantRule: false, locationRule: true }),
+    true,
+  );
   assert.equal(evaluateFlag("f", t, { definition: definition({ rolloutPercent: 100 }) }), true);
   assert.equal(evaluateFlag("f", t, { definition: definition({ default: true, rolloutPercent: 0 }) }), false);
-  assert.equal(evaluateFlag("f", t, { definition: definition({ rolloutPercent: 0 }), tenantRule: true }), true);
+  assert.equal(
+    evaluateFlag("f", t, { definition: definition({ rolloutPercent: 0 }), tenantRule: true }),
+    true,
+  );
 });
 
 test("rollout over 1,000 tenants: stable, close to the percentage, only grows, differs per flag", () => {
@@ -73,7 +86,11 @@ test("item keys: rules carry UUIDs without dashes (the store's key alphabet) and
   const key = ruleItemKey("ai.forecast", "tenant", tenant);
   assert.match(key, /^[a-zA-Z0-9./_]*$/);
   assert.deepEqual(parseItemKey(key), { flag: "ai.forecast", kind: "tenant", id: tenant });
-  assert.deepEqual(parseItemKey(ruleItemKey("f", "location", location)), { flag: "f", kind: "location", id: location });
+  assert.deepEqual(parseItemKey(ruleItemKey("f", "location", location)), {
+    flag: "f",
+    kind: "location",
+    id: location,
+  });
   assert.deepEqual(parseItemKey("ai.forecast"), { flag: "ai.forecast", kind: "definition" });
   assert.equal(parseItemKey("f/tenant/xyz"), undefined);
   assert.equal(parseItemKey("f/other/0123456789abcdef0123456789abcdef"), undefined);

@@ -51,7 +51,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("new_value", "text", (c) => c.notNull())
     .execute();
   await sql`CREATE INDEX feature_flag_audit_flag_idx ON feature_flag_audit (flag, at DESC)`.execute(db);
-  await sql`CREATE INDEX feature_flag_audit_tenant_idx ON feature_flag_audit (tenant_id, at DESC)`.execute(db);
+  await sql`CREATE INDEX feature_flag_audit_tenant_idx ON feature_flag_audit (tenant_id, at DESC)`.execute(
+    db,
+  );
   await enableTenantIsolation(db, "feature_flag_audit");
   await allowTenantlessRows(db, "feature_flag_audit");
   await allowOwnerReads(db, "feature_flag_audit");

@@ -60,7 +60,11 @@ export async function ensureFlagCatalogue(db: Kysely<AuthDB>): Promise<number> {
   return inserted.length;
 }
 
-async function readDefinition(trx: Transaction<AuthDB>, flag: string, lock: boolean): Promise<FlagDefinition> {
+async function readDefinition(
+  trx: Transaction<AuthDB>,
+  flag: string,
+  lock: boolean,
+): Promise<FlagDefinition> {
   let query = trx.selectFrom("feature_flags").select(["value"]).where("key", "=", flag);
   if (lock) query = query.forUpdate();
   const row = await query.executeTakeFirst();
@@ -113,7 +117,11 @@ async function writeItem(
   return { ...base, changed: true, at: audit.at };
 }
 
-async function assertLocationOfTenant(db: Kysely<AuthDB>, tenantId: string, locationId: string): Promise<void> {
+async function assertLocationOfTenant(
+  db: Kysely<AuthDB>,
+  tenantId: string,
+  locationId: string,
+): Promise<void> {
   const found = await withTenant(db, tenantId, (trx) =>
     trx.selectFrom("locations").select("id").where("id", "=", locationId).executeTakeFirst(),
   );
@@ -167,12 +175,17 @@ export async function changeDefinition(
   flag: string,
   change: Partial<Pick<FlagDefinition, "default" | "killSwitch" | "rolloutPercent">>,
 ): Promise<FlagChange> {
-  if (by.role !== "platform") throw new AppError("FORBIDDEN", "only the platform team changes a flag's definition");
+  if (by.role !== "platform")
+    throw new AppError("FORBIDDEN", "only the platform team changes a flag's definition");
   const parsed = FlagDefinition.partial().parse(change);
   return db.transaction().execute(async (trx) => {
     const definition = await readDefinition(trx, flag, true);
     const next = FlagDefinition.parse({ ...definition, ...parsed });
-    return writeItem(trx, { flag, itemKey: flag, tenantId: null, locationId: null, value: JSON.stringify(next) }, by);
+    return writeItem(
+      trx,
+      { flag, itemKey: flag, tenantId: null, locationId: null, value: JSON.stringify(next) },
+      by,
+    );
   });
 }
 
@@ -194,7 +207,11 @@ export async function listFlags(
     const parsed = parseItemKey(row.key);
     if (!parsed) continue;
     if (parsed.kind === "definition")
-      flags.set(parsed.flag, { key: parsed.flag, definition: FlagDefinition.parse(JSON.parse(row.value)), rules: [] });
+      flags.set(parsed.flag, {
+        key: parsed.flag,
+        definition: FlagDefinition.parse(JSON.parse(row.value)),
+        rules: [],
+      });
     else rules.push({ flag: parsed.flag, scope: parsed.kind, id: parsed.id, value: row.value });
   }
   const mine = (r: { scope: RuleScope; id: string }) =>

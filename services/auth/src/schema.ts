@@ -214,7 +214,8 @@ export const resolvers = {
   Query: {
     featureFlagAudit: async (_: unknown, args: { key: string }, ctx: AuthContext) => {
       const who = ctx.identity();
-      if (who.role !== "owner") throw new AppError("FORBIDDEN", "only the restaurant's owner reads its flag audit");
+      if (who.role !== "owner")
+        throw new AppError("FORBIDDEN", "only the restaurant's owner reads its flag audit");
       return (await tenantFlagAudit(ctx.db, who.tenantId, args.key)).map((e) => ({
         at: e.at.toISOString(),
         locationId: e.locationId,

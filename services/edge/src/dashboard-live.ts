@@ -95,7 +95,8 @@ export function dashboardLiveSchema(
               todayRevenue: u.revenueVnd,
               todayOrders: u.orders,
               averageOrderVnd:
-                u.orders > 0 && flagOn("dashboard.preview", { tenantId: u.tenantId, locationId: u.locationId })
+                u.orders > 0 &&
+                flagOn("dashboard.preview", { tenantId: u.tenantId, locationId: u.locationId })
                   ? Math.round(u.revenueVnd / u.orders)
                   : null,
             };

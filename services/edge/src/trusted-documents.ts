@@ -64,7 +64,11 @@ export function documentResolver(
         })
       );
     }
-    if (cfg.EDGE_TRUSTED_DOCUMENTS_ONLY || !payload.query || (tenantId !== undefined && trustedOnlyFor(tenantId)))
+    if (
+      cfg.EDGE_TRUSTED_DOCUMENTS_ONLY ||
+      !payload.query ||
+      (tenantId !== undefined && trustedOnlyFor(tenantId))
+    )
       return new GraphQLError("this edge executes trusted documents only", {
         extensions: { code: "PERSISTED_QUERY_ONLY" },
       });
