@@ -325,13 +325,25 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       };
       launchers.set(app, () => startProcess(app, command, args, { cwd, env, logDir }));
       // The sidecar starts at once (certificate, components, placement) while the app waits for
-      // its schema; it reports healthy once the app answers.
-      const sidecar = startSidecar(bin, app, ports, plan, resources, sentry.trust, tokens[app], logDir);
-      appTier.push(sidecar);
+      // its schema; it reports healthy once the app answers. Except for an app that loads the
+      // feature flags' configuration store (`flags`): that component refuses to load before its
+      // table exists, so its sidecar starts once auth's schema is migrated.
+      const launchSidecar = () => {
+        const started = startSidecar(bin, app, ports, plan, resources, sentry.trust, tokens[app], logDir);
+        appTier.push(started);
+        return started;
+      };
+      const sidecarStarted = access.apps[app]?.components?.includes("flags")
+        ? schemaReady("auth").then(() => {
+            if (stopping) throw new MeshError("the mesh is stopping");
+            return launchSidecar();
+          })
+        : Promise.resolve(launchSidecar());
       logs[app] = path.join(logDir, `${app}.log`);
-      logs[`${app}.daprd`] = sidecar.logFile;
+      logs[`${app}.daprd`] = path.join(logDir, `${app}.daprd.log`);
       waits.push(
         (async () => {
+          const sidecar = await sidecarStarted;
           await schemaReady(app);
           // A failure elsewhere stopped the mesh while this schema was migrating: start nothing.
           if (stopping) throw new MeshError("the mesh is stopping");
