@@ -16,9 +16,6 @@ export function devSecrets(plan: PortPlan, runDir: string): Record<string, strin
     // ai: the actor state store (PostgreSQL v2) connects as the ai schema's owner role, since
     // Dapr creates and migrates its own tables there (they hold actor state, no tenant column).
     "actorstate-connection-string": `host=127.0.0.1 port=${plan.postgres} user=own_ai dbname=lsp search_path=ai sslmode=disable`,
-    // edge, payments: the feature flags' configuration store (`flags`) reads auth's
-    // feature_flags table as `cfg_flags`, which may read that table only (infra.ts).
-    "flags-connection-string": `host=127.0.0.1 port=${plan.postgres} user=cfg_flags dbname=lsp search_path=auth sslmode=disable`,
     // notifications: the push binding's target, the launcher's DEV ONLY sink (FCM in the cluster).
     "notifications-push-url": `http://127.0.0.1:${plan.devSinks}/push`,
     // payments: where reconciliation asks each provider about a payment; the sandboxes, unless a

@@ -6,7 +6,9 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
   bootstrapDatabase,
+  DATABASE,
   DB_SERVICES,
+  FLAGS_READER,
   migrationDatabaseUrl,
   serviceDatabaseUrl,
   startPostgres,
@@ -283,6 +285,8 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         SECRETS_FILE: secretsFile,
         MERCHANT_SECRETS_FILE: merchantFile,
         NAME_RESOLUTION_DB: path.join(runDir, "nameresolution.db"),
+        // The feature flags' configuration store reads auth's feature_flags as cfg_flags (infra.ts).
+        FLAGS_CONNECTION_STRING: `host=127.0.0.1 port=${plan.postgres} user=${FLAGS_READER} dbname=${DATABASE} search_path=auth sslmode=disable`,
       },
       access,
       opts.otlpGrpcEndpoint,
