@@ -35,12 +35,12 @@ test("configuration subscription: snapshot after the subscription, then changes;
   const held = new Promise<void>((r) => (release = r));
   const { dapr, calls } = fakeDapr(
     [
-      async function* () {
+      async function* (): AsyncGenerator<Message> {
         yield { id: "s1", items: {} };
         yield { id: "s1", items: { a: item("on", "2") } };
         throw new Error("sidecar restarted");
       },
-      async function* () {
+      async function* (): AsyncGenerator<Message> {
         yield { id: "s2", items: {} };
         yield { id: "s2", items: { b: item("off", "1") } };
         await held; // stays open until the test ends
