@@ -289,6 +289,14 @@ describe("feature flags, live through the Dapr configuration API", { timeout: 60
         current: "on",
       },
     );
+    const listed = await flags("list", "--tenant", DEMO.caPhe.slug);
+    assert.match(listed.stdout, /^payments\.vnpay: default on — /m);
+    assert.match(listed.stdout, /^ {4}tenant 7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a02: on$/m);
+    assert.doesNotMatch(listed.stdout, /tenant 7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a01/, "only Cà Phê's rules");
+    await assert.rejects(
+      flags("set", "payments.vnpay", "maybe", "--tenant", DEMO.caPhe.slug),
+      /expected on\|off/,
+    );
     const { stdout } = await flags("audit", "payments.vnpay");
     assert.match(stdout, /platform:e2e \(platform\) tenant 7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a02: off → on/);
   });
