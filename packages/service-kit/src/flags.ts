@@ -99,13 +99,19 @@ export function parseItemKey(itemKey: string): ParsedItemKey | undefined {
  * Raising a percentage only adds tenants: bucket < percent.
  */
 export function rolloutBucket(flag: string, tenantId: string): number {
-  const input = `${flag}:${tenantId}`;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < input.length; i++) {
-    hash ^= input.charCodeAt(i);
+  // The hash of `${flag}:${tenantId}`, fed piece by piece: no string is built per request.
+  let hash = fnv1a(0x811c9dc5, flag);
+  hash = Math.imul(hash ^ 0x3a, 0x01000193); // ":"
+  return (fnv1a(hash, tenantId) >>> 0) % 100;
+}
+
+function fnv1a(seed: number, text: string): number {
+  let hash = seed;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
-  return (hash >>> 0) % 100;
+  return hash;
 }
 
 /** What decides one flag for one caller: the definition and the rules that apply to them. */
@@ -145,7 +151,11 @@ export interface EvaluatedFlag {
 /** The flags' current state in memory, as a configuration store's items update it. */
 export class FlagTable {
   private readonly definitions = new Map<string, FlagDefinition>();
-  private readonly rules = new Map<string, boolean>();
+  // Per scope, per flag, per id: lookups build no key string per request.
+  private readonly rules = {
+    tenant: new Map<string, Map<string, boolean>>(),
+    location: new Map<string, Map<string, boolean>>(),
+  };
   private readonly versions = new Map<string, number>();
   private readonly listeners = new Set<(flags: ReadonlySet<string>) => void>();
   loaded = false;
@@ -169,9 +179,11 @@ export class FlagTable {
           this.definitions.set(parsed.flag, FlagDefinition.parse(JSON.parse(item.value)));
         } else {
           const rule = RuleValue.parse(item.value);
-          const key = this.ruleKey(parsed.flag, parsed.kind, parsed.id);
-          if (rule === "inherit") this.rules.delete(key);
-          else this.rules.set(key, rule === "on");
+          const byFlag = this.rules[parsed.kind];
+          let byId = byFlag.get(parsed.flag);
+          if (!byId) byFlag.set(parsed.flag, (byId = new Map()));
+          if (rule === "inherit") byId.delete(parsed.id);
+          else byId.set(parsed.id, rule === "on");
         }
       } catch (err) {
         log?.warn({ err, itemKey }, "malformed feature flag item ignored (the last good value stays)");
@@ -185,18 +197,12 @@ export class FlagTable {
     return changed;
   }
 
-  private ruleKey(flag: string, scope: RuleScope, id: string): string {
-    return `${flag}|${scope}|${id}`;
-  }
-
   /** Whether `flag` is on for the subject: memory only, no I/O. */
   isEnabled(flag: string, subject: FlagSubject): boolean {
     return evaluateFlag(flag, subject.tenantId, {
       definition: this.definitions.get(flag),
-      tenantRule: this.rules.get(this.ruleKey(flag, "tenant", subject.tenantId)),
-      locationRule: subject.locationId
-        ? this.rules.get(this.ruleKey(flag, "location", subject.locationId))
-        : undefined,
+      tenantRule: this.rules.tenant.get(flag)?.get(subject.tenantId),
+      locationRule: subject.locationId ? this.rules.location.get(flag)?.get(subject.locationId) : undefined,
     });
   }
 
