@@ -157,6 +157,8 @@ export class FlagTable {
     location: new Map<string, Map<string, boolean>>(),
   };
   private readonly versions = new Map<string, number>();
+  /** The definitions in key order, sorted again only after a definition changes. */
+  private ordered: [string, FlagDefinition][] | undefined;
   private readonly listeners = new Set<(flags: ReadonlySet<string>) => void>();
   loaded = false;
 
@@ -177,6 +179,7 @@ export class FlagTable {
       try {
         if (parsed.kind === "definition") {
           this.definitions.set(parsed.flag, FlagDefinition.parse(JSON.parse(item.value)));
+          this.ordered = undefined;
         } else {
           const rule = RuleValue.parse(item.value);
           const byFlag = this.rules[parsed.kind];
@@ -208,14 +211,13 @@ export class FlagTable {
 
   /** Every defined flag, evaluated for the subject, in key order. */
   evaluateAll(subject: FlagSubject): EvaluatedFlag[] {
-    return [...this.definitions.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, d]) => ({
-        key,
-        enabled: this.isEnabled(key, subject),
-        description: d.description,
-        ownerControllable: d.ownerControllable,
-      }));
+    this.ordered ??= [...this.definitions.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return this.ordered.map(([key, d]) => ({
+      key,
+      enabled: this.isEnabled(key, subject),
+      description: d.description,
+      ownerControllable: d.ownerControllable,
+    }));
   }
 
   /** Called with the changed flags' keys after each applied change; returns the unsubscribe. */
