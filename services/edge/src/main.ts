@@ -24,6 +24,8 @@ import { callerOfRequest, createAuthenticator } from "./identity.js";
 import { ClientAddressConfig, mountAuthPassThrough, upgradeClientAddress } from "./auth-passthrough.js";
 import { TrustedDocumentsConfig, documentResolver, trustedDocuments } from "./trusted-documents.js";
 import { mountWebhooks } from "./webhooks.js";
+import { edgeFlags, featureFlagsSchema } from "./feature-flags.js";
+import { resolveTenant, tenantSlugOf } from "./tenants.js";
 import { memberChanges } from "./members.js";
 import { graphqlMetricsPlugin } from "./metrics.js";
 import { mountNotificationEvents, notificationsLiveSchema } from "./notifications-live.js";
@@ -61,10 +63,13 @@ const dapr = createDaprClient(config, log);
 const members = memberChanges(log);
 const authenticator = createAuthenticator(config, (identity, issuedAt) => members.check(identity, issuedAt));
 
+// Feature flags: the `flags` configuration store, live in memory (feature-flags.ts).
+const flags = edgeFlags(dapr, log);
 const localSchemas = [
-  aiSubschema(dapr, config),
+  aiSubschema(dapr, config, flags.isOn),
   notificationsLiveSchema(),
-  dashboardLiveSchema(config),
+  dashboardLiveSchema(config, flags.isOn),
+  featureFlagsSchema(flags, config),
   ordersLiveSchema(config),
   exportsSchema(config, config),
 ];
@@ -98,7 +103,13 @@ const cache = config.EDGE_RESPONSE_CACHE_TTL_MS > 0 ? new ResponseCache(config) 
 
 const productionOnly: Plugin[] = [
   ...(config.EDGE_INTROSPECTION ? [] : [useDisableIntrospection() as Plugin]),
-  ...trustedDocuments(config),
+  // Trusted-only mode per restaurant (flag edge.trusted_documents), on top of the global setting.
+  ...trustedDocuments(config, async (request) => {
+    const slug = tenantSlugOf(request.headers.get("host"), request.headers.get("x-tenant"));
+    if (!slug) return false;
+    const tenant = await resolveTenant(config, slug).catch(() => undefined);
+    return tenant !== undefined && flags.isOn("edge.trusted_documents", { tenantId: tenant.id });
+  }),
 ];
 
 const yoga = createYoga<object, EdgeContext>({
@@ -127,8 +138,14 @@ const yoga = createYoga<object, EdgeContext>({
 const { server } = await startService({
   config,
   log,
-  // 503 until a schema holds every required subschema; a failed reload keeps the last good one.
-  readiness: { schema: async () => schemas.checkReady() },
+  // 503 until a schema holds every required subschema (a failed reload keeps the last good
+  // one) and the flags' first snapshot is in.
+  readiness: {
+    schema: async () => schemas.checkReady(),
+    flags: async () => {
+      if (!flags.table.loaded) throw new Error("feature flags not loaded yet");
+    },
+  },
   // The only routes anyone may call: GraphQL, auth's four REST routes and JWKS, the providers'
   // webhooks. Everything else (Dapr deliveries) needs the app token only our sidecar has.
   publicRoutes: ["/graphql", "/api/v1/auth", "/api/v1/webhooks", "/.well-known/jwks.json", "/api/v1/exports"],
@@ -151,6 +168,7 @@ const { server } = await startService({
   },
   onShutdown: async () => {
     schemas.stop();
+    flags.stop();
     await ws.close();
   },
 });
@@ -188,7 +206,7 @@ const ws = mountGraphQLWs(
   authenticator,
   config,
   (req) => upgradeClientAddress(req, config.EDGE_TRUSTED_PROXY_HOPS),
-  documentResolver(config),
+  documentResolver(config, (tenantId) => flags.isOn("edge.trusted_documents", { tenantId })),
   log,
 );
 void schemas.start();
