@@ -455,9 +455,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       })),
     );
     const fanout = fanoutTopics(access);
-    say(
-      `starting ${apps.length} apps (${instances.length} replicas), each replica with its daprd sidecar…`,
-    );
+    say(`starting ${apps.length} apps (${instances.length} replicas), each replica with its daprd sidecar…`);
     const logs: Record<string, string> = {};
     for (const proc of migrateTier) logs[proc.name] = proc.logFile;
     const waits: Promise<void>[] = [];
@@ -516,28 +514,28 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       });
       logs[inst.name] = path.join(logDir, `${inst.name}.log`);
       logs[`${inst.name}.daprd`] = sidecar.logFile;
-      waits.push(
-        (async () => {
-          await schemaReady(app);
-          // A failure elsewhere stopped the mesh while this schema was migrating: start nothing.
-          if (stopping) throw new MeshError("the mesh is stopping");
-          const unit = await supervise(inst.name, "app", launch, inst);
-          appUnits.set(inst.name, unit);
-          appTier.push({ stop: stopUnit(unit) });
-          await waitFor(`${inst.name} (app /readyz)`, () => httpOk(`http://127.0.0.1:${ports.ops}/readyz`), {
-            timeoutMs: 120_000,
-            process: unit.sup.current(),
-          });
-          await waitFor(
-            `${inst.name}'s daprd sidecar`,
-            () => httpOk(`http://127.0.0.1:${ports.daprHttp}/v1.0/healthz`),
-            { timeoutMs: 60_000, process: sidecar.sup.current() },
-          );
-          say(
-            `  ✓ ${inst.name} ready at ${elapsed()} (app ${ports.app}, dapr http ${ports.daprHttp}, grpc ${ports.daprGrpc})`,
-          );
-        })(),
-      );
+      const ready = (async () => {
+        await schemaReady(app);
+        // A failure elsewhere stopped the mesh while this schema was migrating: start nothing.
+        if (stopping) throw new MeshError("the mesh is stopping");
+        const unit = await supervise(inst.name, "app", launch, inst);
+        appUnits.set(inst.name, unit);
+        appTier.push({ stop: stopUnit(unit) });
+        await waitFor(`${inst.name} (app /readyz)`, () => httpOk(`http://127.0.0.1:${ports.ops}/readyz`), {
+          timeoutMs: 120_000,
+          process: unit.sup.current(),
+        });
+        await waitFor(
+          `${inst.name}'s daprd sidecar`,
+          () => httpOk(`http://127.0.0.1:${ports.daprHttp}/v1.0/healthz`),
+          { timeoutMs: 60_000, process: sidecar.sup.current() },
+        );
+        say(
+          `  ✓ ${inst.name} ready at ${elapsed()} (app ${ports.app}, dapr http ${ports.daprHttp}, grpc ${ports.daprGrpc})`,
+        );
+      })();
+      ready.catch(() => undefined); // awaited below; a failure of a later replica's start must not leave it unhandled
+      waits.push(ready);
     }
     // The demo data goes in as soon as auth's and sales' schemas are migrated, while the apps
     // start (no request reaches them before the mesh is ready).

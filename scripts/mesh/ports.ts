@@ -84,7 +84,9 @@ export function replicaPorts(plan: PortPlan, app: AppName, replica: number): App
     throw new RangeError(`${app} has ${plan.replicas[app]} replica(s), not a replica ${replica}`);
   const shift = (replica - 1) * PORT_SPAN;
   const first = plan.apps[app];
-  return Object.fromEntries(Object.entries(first).map(([k, port]) => [k, port + shift])) as unknown as AppPorts;
+  return Object.fromEntries(
+    Object.entries(first).map(([k, port]) => [k, port + shift]),
+  ) as unknown as AppPorts;
 }
 
 /** The ports a mesh occupies: base … base + spanOf(plan) - 1. */
@@ -153,7 +155,8 @@ export function allPorts(plan: PortPlan): { port: number; owner: string }[] {
   for (const name of APPS) {
     for (let r = 1; r <= plan.replicas[name]; r++) {
       const who = r === 1 ? name : `${name} replica ${r}`;
-      for (const [k, port] of Object.entries(replicaPorts(plan, name, r))) out.push({ port, owner: `${who} ${k}` });
+      for (const [k, port] of Object.entries(replicaPorts(plan, name, r)))
+        out.push({ port, owner: `${who} ${k}` });
     }
   }
   return out;

@@ -1,6 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { backoffDelay, DEFAULT_BACKOFF, Supervisor, type RestartEvent, type Supervisable } from "./supervisor.js";
+import {
+  backoffDelay,
+  DEFAULT_BACKOFF,
+  Supervisor,
+  type RestartEvent,
+  type Supervisable,
+} from "./supervisor.js";
 
 /** A process the test ends by hand: `crash(code)` is its exit. */
 function fakeProcess(pid: number): Supervisable & { pid: number; crash: (code: number | null) => void } {

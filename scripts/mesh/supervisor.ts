@@ -17,7 +17,12 @@ export interface BackoffPolicy {
 }
 
 /** Like a kubelet's CrashLoopBackOff, but capped low: a local mesh should recover in seconds. */
-export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 8_000, factor: 2, resetAfterMs: 30_000 };
+export const DEFAULT_BACKOFF: BackoffPolicy = {
+  initialMs: 250,
+  maxMs: 8_000,
+  factor: 2,
+  resetAfterMs: 30_000,
+};
 
 /** The delay before restart number `crashesInARow` (1 = the first crash after a healthy run). */
 export function backoffDelay(policy: BackoffPolicy, crashesInARow: number): number {
