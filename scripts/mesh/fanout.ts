@@ -9,6 +9,9 @@
  * edge pod's init container, which also sweeps the groups of pods that no longer exist).
  */
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { PUBSUB_FANOUT, type Access } from "./access.js";
 import { MeshError } from "./processes.js";
@@ -41,15 +44,47 @@ async function redis(port: number, args: string[]): Promise<string> {
 }
 
 /**
- * Makes `group` on each topic's stream at its end, so the replica reads only what is published
- * from now on; a group of that name left by an earlier run is replaced.
+ * The script that makes a pod's groups at the streams' ends and sweeps the groups of gone pods,
+ * shared with the chart's init container (one source: charts/lsp/files/redis/fanout-groups.lua).
  */
-export async function createFanoutGroups(port: number, group: string, topics: string[]): Promise<void> {
-  for (const topic of topics) {
-    await redis(port, ["XGROUP", "DESTROY", topic, group]);
-    const reply = await redis(port, ["XGROUP", "CREATE", topic, group, "$", "MKSTREAM"]);
-    if (reply !== "OK") throw new MeshError(`XGROUP CREATE ${topic} ${group}: ${reply}`);
-  }
+const FANOUT_SCRIPT = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "charts",
+  "lsp",
+  "files",
+  "redis",
+  "fanout-groups.lua",
+);
+
+/** How long every consumer of a group must have been inactive for its pod to be taken for gone. */
+export const FANOUT_GONE_AFTER_MS = 10 * 60_000;
+
+/**
+ * Makes `group` on each topic's stream at its end, so the replica reads only what is published
+ * from now on; a group of that name left by an earlier run of the launcher (same replica names)
+ * is replaced first. Returns how many groups of gone replicas the script removed.
+ */
+export async function createFanoutGroups(
+  port: number,
+  app: string,
+  group: string,
+  topics: string[],
+): Promise<number> {
+  for (const topic of topics) await redis(port, ["XGROUP", "DESTROY", topic, group]);
+  const script = readFileSync(FANOUT_SCRIPT, "utf8");
+  const reply = await redis(port, [
+    "EVAL",
+    script,
+    String(topics.length),
+    ...topics,
+    group,
+    `${app}-`,
+    String(FANOUT_GONE_AFTER_MS),
+  ]);
+  if (!/^\d+$/.test(reply)) throw new MeshError(`fan-out groups of ${group}: ${reply}`);
+  return Number(reply);
 }
 
 /** Removes a gone replica's groups: nobody would read them, and they would hold its backlog. */

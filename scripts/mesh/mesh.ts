@@ -491,7 +491,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       launchers.set(inst.name, launch);
       // A fan-out replica reads its topics from "now": its consumer groups are made at the
       // streams' ends before its sidecar first subscribes (Dapr would make them at the start).
-      if (fanout[app]?.length) await createFanoutGroups(plan.redis, inst.podName, fanout[app]);
+      if (fanout[app]?.length) await createFanoutGroups(plan.redis, app, inst.podName, fanout[app]);
       // The sidecar starts at once (certificate, components, placement) while the app waits for
       // its schema; it reports healthy once the app answers.
       const sidecar = await supervise(
