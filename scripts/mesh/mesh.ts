@@ -486,6 +486,10 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         DATABASE_MIGRATION_URL: undefined,
         ...(toMigrate.includes(app) ? { DATABASE_URL: serviceDatabaseUrl(plan.postgres, app) } : {}),
         ...(opts.otlpHttpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpHttpEndpoint } : {}),
+        // Several edge replicas count each caller's rate limit in one place (the cache store).
+        ...(app === "edge" && replicas.edge > 1
+          ? { EDGE_RATE_LIMIT_STORE: process.env.EDGE_RATE_LIMIT_STORE ?? "shared" }
+          : {}),
       };
       const launch = () => startProcess(inst.name, command, args, { cwd, env, logDir });
       launchers.set(inst.name, launch);
