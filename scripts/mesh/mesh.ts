@@ -237,6 +237,12 @@ interface Unit {
   sup: Supervisor<Managed>;
 }
 
+/**
+ * How long an app may take to answer /readyz after its start (LSP_APP_READY_TIMEOUT_S, default
+ * 120): two ai replicas warming their model libraries on a busy two-core machine took longer.
+ */
+const APP_READY_TIMEOUT_MS = Number(process.env.LSP_APP_READY_TIMEOUT_S ?? 120) * 1000;
+
 /** Brings the whole mesh up and returns once every app and sidecar is ready. */
 export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   const say = opts.onProgress ?? (() => undefined);
@@ -526,7 +532,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         appUnits.set(inst.name, unit);
         appTier.push({ stop: stopUnit(unit) });
         await waitFor(`${inst.name} (app /readyz)`, () => httpOk(`http://127.0.0.1:${ports.ops}/readyz`), {
-          timeoutMs: 120_000,
+          timeoutMs: APP_READY_TIMEOUT_MS,
           process: unit.sup.current(),
         });
         await waitFor(
@@ -580,7 +586,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       if (!unit) throw new MeshError(`${instanceName(app, replica)} is not part of this mesh`);
       return unit;
     };
-    const ready = async (app: AppName, replica = 1, timeoutMs = 120_000) => {
+    const ready = async (app: AppName, replica = 1, timeoutMs = APP_READY_TIMEOUT_MS) => {
       const ports = replicaPorts(plan, app, replica);
       await waitFor(
         `${instanceName(app, replica)} (app /readyz)`,
@@ -600,7 +606,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       await waitFor(
         `${unit.name} (app /readyz)`,
         () => httpOk(`http://127.0.0.1:${replicaPorts(plan, app, replica).ops}/readyz`),
-        { timeoutMs: 120_000, process: proc },
+        { timeoutMs: APP_READY_TIMEOUT_MS, process: proc },
       );
     };
     const crash = async (name: string) => {
