@@ -25,6 +25,10 @@ const mesh = await startMesh({
   replicas: parseReplicas(process.env.LSP_REPLICAS ?? "edge=2,dashboard=2,sales=2"),
   onProgress: (m) => console.log(`[mesh] ${m}`),
   onRestart: (e) => console.log(JSON.stringify(e)),
+}).catch((err: unknown) => {
+  // startMesh stopped what it had started.
+  console.error(`[chaos] ✗ the mesh did not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
 });
 let code = 0;
 try {

@@ -538,7 +538,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         await waitFor(
           `${inst.name}'s daprd sidecar`,
           () => httpOk(`http://127.0.0.1:${ports.daprHttp}/v1.0/healthz`),
-          { timeoutMs: 60_000, process: sidecar.sup.current() },
+          { timeoutMs: APP_READY_TIMEOUT_MS, process: sidecar.sup.current() },
         );
         say(
           `  ✓ ${inst.name} ready at ${elapsed()} (app ${ports.app}, dapr http ${ports.daprHttp}, grpc ${ports.daprGrpc})`,
