@@ -11,10 +11,6 @@ import { parseReplicas } from "./ports.js";
 const base = Number(process.env.LSP_PORT_BASE ?? 4800);
 const timeoutS = Number(process.env.LSP_CHAOS_TIMEOUT_S ?? 1200);
 const faults = process.env.LSP_CHAOS_FAULTS?.split(",").filter(Boolean) ?? [...ALL_FAULTS];
-const deadline = setTimeout(() => {
-  console.error(`[chaos] ✗ not done within ${timeoutS} s`);
-  process.exit(1);
-}, timeoutS * 1000);
 
 const mesh = await startMesh({
   portBase: base,
@@ -30,6 +26,13 @@ const mesh = await startMesh({
   console.error(`[chaos] ✗ the mesh did not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
+// Bounded, and never leaves the mesh behind: a timeout or a signal stops it first.
+const giveUp = (why: string) => {
+  console.error(`[chaos] ✗ ${why}; stopping the mesh`);
+  void mesh.stop().finally(() => process.exit(1));
+};
+const deadline = setTimeout(() => giveUp(`not done within ${timeoutS} s`), timeoutS * 1000);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => giveUp(signal));
 let code = 0;
 try {
   const report = await runChaos({ mesh, faults });

@@ -135,11 +135,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       { orderId: order.id },
       (d) => d.startPayment,
     );
-    // MoMo retries an IPN until it is answered with 204: so does this client.
+    // MoMo resends the same IPN (same transaction id) until it is answered with 204: so does
+    // this client. A new transaction id for a paid order would rightly be refused (409).
+    const transId = Date.now() * 1000 + (i % 1000);
     for (let attempt = 0; ; attempt++) {
-      const res = await postMomoIpn(mesh, { order, reference: started.startPayment.reference }).catch(
-        () => undefined,
-      );
+      const res = await postMomoIpn(
+        mesh,
+        { order, reference: started.startPayment.reference },
+        { transId },
+      ).catch(() => undefined);
       if (res?.status === 204) break;
       webhookRetries++;
       await sleep(Math.min(2_000, 100 * 2 ** attempt));
