@@ -93,6 +93,93 @@ describe("helm chart", () => {
     assert.ok(lines.length > 0 && lines.every((l) => l.includes("revisionHistoryLimmit")), lines.join("\n"));
   });
 
+  test("pubsub-fanout: one consumer group per edge pod, made by the init container with the launcher's script", async () => {
+    const { pubsubScopeMetadata, PUBSUB_FANOUT, loadAccess } = await import("./mesh/access.js");
+    const { fanoutApps } = await import("./mesh/fanout.js");
+    const access = loadAccess(REPO);
+    const docs = parseManifest(helmTemplate(tools, []).output) as unknown as {
+      kind: string;
+      metadata: { name: string };
+      scopes?: string[];
+      spec: {
+        metadata?: { name: string; value?: string }[];
+        template?: {
+          spec: {
+            initContainers?: { name: string; args?: string[]; env?: { name: string; value?: string }[] }[];
+          };
+        };
+      };
+    }[];
+    const fanout = docs.find((d) => d.kind === "Component" && d.metadata.name === PUBSUB_FANOUT);
+    assert.ok(fanout, "the chart renders pubsub-fanout");
+    const meta = new Map((fanout.spec.metadata ?? []).map((m) => [m.name, m.value]));
+    assert.equal(meta.get("consumerID"), "{podName}");
+    assert.equal(meta.has("maxLenApprox"), false, "never trimmed by length");
+    const sorted = (scopes: string) =>
+      Object.fromEntries([...parseTopicScopes(scopes)].map(([a, t]) => [a, [...t].sort()]).sort());
+    for (const [key, value] of Object.entries(pubsubScopeMetadata(access, PUBSUB_FANOUT)))
+      if (key.endsWith("Scopes")) assert.deepEqual(sorted(meta.get(key) ?? ""), sorted(value), key);
+      else assert.equal(meta.get(key), value, key);
+    assert.deepEqual(fanout.scopes, fanoutApps(access));
+    const lua = readFileSync(path.join(CHART, "files", "redis", "fanout-groups.lua"), "utf8");
+    for (const app of fanoutApps(access)) {
+      const deployment = docs.find((d) => d.kind === "Deployment" && d.metadata.name === `lsp-${app}`);
+      const init = deployment?.spec.template?.spec.initContainers?.find((c) => c.name === "fanout-groups");
+      assert.ok(init, `${app} makes its groups before daprd starts`);
+      assert.equal(init.env?.find((e) => e.name === "FANOUT_SCRIPT")?.value, lua);
+      assert.match(
+        init.args?.join(" ") ?? "",
+        new RegExp(` ${access.apps[app]!.subscribes.length} ${access.apps[app]!.subscribes.join(" ")} `),
+      );
+    }
+    // No other app has the init container.
+    const others = docs.filter(
+      (d) =>
+        d.kind === "Deployment" &&
+        d.spec?.template?.spec.initContainers?.some((c) => c.name === "fanout-groups") &&
+        !fanoutApps(access).some((a) => d.metadata.name === `lsp-${a}`),
+    );
+    assert.deepEqual(
+      others.map((d) => d.metadata.name),
+      [],
+    );
+  });
+
+  test("dapr.pubsub.type=kafka keeps both component names, a group per pod from the newest offset, no init container", () => {
+    const res = helmTemplate(
+      tools,
+      [],
+      ["--set", "dapr.pubsub.type=kafka", "--set", "dapr.pubsub.kafka.brokers=kafka-0.kafka:9092"],
+    );
+    assert.ok(res.ok, res.output);
+    const docs = parseManifest(res.output) as unknown as {
+      kind: string;
+      metadata: { name: string };
+      spec: {
+        type?: string;
+        metadata?: { name: string; value?: string }[];
+        template?: { spec: { initContainers?: { name: string }[] } };
+      };
+    }[];
+    const pubsubs = docs.filter((d) => d.kind === "Component" && d.spec.type === "pubsub.kafka");
+    assert.deepEqual(pubsubs.map((d) => d.metadata.name).sort(), ["pubsub", "pubsub-fanout"]);
+    const fanoutMeta = new Map(
+      (pubsubs.find((d) => d.metadata.name === "pubsub-fanout")?.spec.metadata ?? []).map((m) => [
+        m.name,
+        m.value,
+      ]),
+    );
+    assert.equal(fanoutMeta.get("consumerGroup"), "{podName}");
+    assert.equal(fanoutMeta.get("initialOffset"), "newest");
+    assert.ok(
+      docs.every((d) => !d.spec?.template?.spec.initContainers?.some((c) => c.name === "fanout-groups")),
+      "Kafka needs no group made beforehand",
+    );
+    const missing = helmTemplate(tools, [], ["--set", "dapr.pubsub.type=kafka"]);
+    assert.equal(missing.ok, false);
+    assert.match(missing.output, /dapr.pubsub.kafka.brokers is required/);
+  });
+
   test("values.schema.json refuses an unknown mesh", () => {
     const res = helmTemplate(tools, [], ["--set", "mesh.provider=consul"]);
     assert.equal(res.ok, false);
@@ -446,7 +533,7 @@ describe("access rules from components/access.yaml", () => {
       const changed = readFileSync(ACCESS_SOURCE, "utf8")
         .replace(/(\n {2}notifications:\n {4}invokes:\n(?: {6}.*\n)*?) {6}sales: \[POST \/graphql\]\n/, "$1")
         .replace(/(\n {4}subscribes:\n {6}- payments\n) {6}- ai\n/, "$1")
-        .replace(/(\n {2}edge:[\s\S]*?\n {4})secrets: \[\]/, "$1secrets: [auth-otp-pepper]");
+        .replace(/(\n {2}edge:[\s\S]*?\n {4})secrets: \[[^\]]*\]/, "$1secrets: [auth-otp-pepper]");
       assert.notEqual(changed, readFileSync(ACCESS_SOURCE, "utf8"));
       writeFileSync(path.join(dir, "files", "dapr", "access.yaml"), changed);
       const res = helmTemplate(tools, [], [], dir);

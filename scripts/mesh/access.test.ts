@@ -143,10 +143,15 @@ test("secret scopes: each app reads only its listed keys of the shared store", (
 });
 
 test("pub/sub: every topic protected, every app scoped to exactly its topics", () => {
-  const pubsub = parse(readFileSync(path.join(rendered.resourcesDir, "pubsub.yaml"), "utf8")) as {
-    spec: { metadata: { name: string; value: string }[] };
-  };
-  const meta = Object.fromEntries(pubsub.spec.metadata.map((m) => [m.name, m.value]));
+  const [pubsub, fanout] = ["pubsub", "pubsub-fanout"].map((name) =>
+    parseAllDocuments(readFileSync(path.join(rendered.resourcesDir, "pubsub.yaml"), "utf8"))
+      .map(
+        (d) =>
+          d.toJS() as { metadata: { name: string }; spec: { metadata: { name: string; value: string }[] } },
+      )
+      .find((d) => d.metadata.name === name)!,
+  );
+  const meta = Object.fromEntries(pubsub!.spec.metadata.map((m) => [m.name, m.value]));
   assert.deepEqual(meta.protectedTopics?.split(","), access.topics);
   assert.deepEqual(meta.allowedTopics?.split(","), access.topics);
   const scopes = (value = "") =>
@@ -159,6 +164,27 @@ test("pub/sub: every topic protected, every app scoped to exactly its topics", (
     assert.deepEqual(pub[app], access.apps[app]?.publishes, `${app} publishes`);
     assert.deepEqual(sub[app], access.apps[app]?.subscribes, `${app} subscribes`);
   }
+  // The fan-out component: nobody publishes through it; only fan-out apps subscribe, each replica
+  // as its own consumer group (its pod name).
+  const fanoutMeta = Object.fromEntries(fanout!.spec.metadata.map((m) => [m.name, m.value]));
+  assert.equal(fanoutMeta.consumerID, "{podName}");
+  assert.deepEqual(fanoutMeta.protectedTopics?.split(","), access.topics);
+  const fanoutPub = scopes(fanoutMeta.publishingScopes);
+  const fanoutSub = scopes(fanoutMeta.subscriptionScopes);
+  for (const app of APPS) {
+    assert.deepEqual(fanoutPub[app], [], `${app} publishes nothing through pubsub-fanout`);
+    const a = access.apps[app];
+    assert.deepEqual(
+      fanoutSub[app],
+      a?.fanOut ? a.subscribes : [],
+      `${app} subscribes through pubsub-fanout`,
+    );
+  }
+  for (const f of ["maxLenApprox"]) {
+    assert.equal(meta[f], undefined, `pubsub is never trimmed by length (${f})`);
+    assert.equal(fanoutMeta[f], undefined, `pubsub-fanout is never trimmed by length (${f})`);
+  }
+  assert.equal(meta.streamTTL, fanoutMeta.streamTTL, "both trim by the same age");
 });
 
 test("each app subscribes exactly the topics its Subscriptions name, and may publish their dead-letter topics", () => {
@@ -244,6 +270,7 @@ test("component scopes: each sidecar loads exactly the components access.yaml sa
     const expected = [
       ...(a.components ?? []),
       ...(a.publishes.length + a.subscribes.length ? ["pubsub"] : []),
+      ...(a.fanOut && a.subscribes.length ? ["pubsub-fanout"] : []),
       ...(a.merchantCredentials ? ["merchant-credentials"] : []),
     ];
     // The shared secret store: for an app given secrets, or whose components read theirs from it.
@@ -252,7 +279,7 @@ test("component scopes: each sidecar loads exactly the components access.yaml sa
   }
   assert.deepEqual(
     loadedBy("edge"),
-    ["cache", "flags", "pubsub", "secretstore"],
+    ["cache", "flags", "pubsub", "pubsub-fanout", "secretstore"],
     "the edge loads no store or binding it does not use (the secret store: for its export-link key)",
   );
   // The templates name no scopes of their own: access.yaml is the one source.

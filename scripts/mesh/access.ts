@@ -34,6 +34,11 @@ function accessFile<O extends z.ZodType>(operation: O) {
         components: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/)).optional(),
         publishes: z.array(z.string()),
         subscribes: z.array(z.string()),
+        /**
+         * Every replica receives every event of the topics it subscribes to (live updates,
+         * per-replica caches), through pubsub-fanout: one consumer group per replica.
+         */
+        fanOut: z.boolean().optional(),
       }),
     ),
   });
@@ -52,6 +57,8 @@ export const LOCAL_NAMESPACE = "default";
 export const SECRET_STORE = "secretstore";
 export const MERCHANT_STORE = "merchant-credentials";
 export const PUBSUB = "pubsub";
+/** The same streams as PUBSUB, read with one consumer group per replica (scripts/mesh/fanout.ts). */
+export const PUBSUB_FANOUT = "pubsub-fanout";
 
 export function loadAccess(repo: string): Access {
   const file = path.join(repo, "components", "access.yaml");
@@ -101,7 +108,12 @@ export function secretScopesFor(access: Access, app: string) {
 }
 
 /** The pub/sub component's topic metadata: every topic protected, every app scoped. */
-export function pubsubScopeMetadata(access: Access): Record<string, string> {
+export function pubsubScopeMetadata(
+  access: Access,
+  component: typeof PUBSUB | typeof PUBSUB_FANOUT = PUBSUB,
+): Record<string, string> {
+  // Nobody publishes through the fan-out component, and only fan-out apps subscribe through it.
+  const fanout = component === PUBSUB_FANOUT;
   const scopes = (pick: (a: AppAccess) => string[]) =>
     Object.entries(access.apps)
       .map(([app, a]) => `${app}=${pick(a).join(",")}`)
@@ -110,8 +122,8 @@ export function pubsubScopeMetadata(access: Access): Record<string, string> {
     allowedTopics: access.topics.join(","),
     // Without protection, Dapr lets an app that has no scope for a topic publish and subscribe to it.
     protectedTopics: access.topics.join(","),
-    publishingScopes: scopes((a) => a.publishes),
-    subscriptionScopes: scopes((a) => a.subscribes),
+    publishingScopes: scopes((a) => (fanout ? [] : a.publishes)),
+    subscriptionScopes: scopes((a) => (fanout && a.fanOut !== true ? [] : a.subscribes)),
   };
 }
 
@@ -153,6 +165,7 @@ export function componentScopes(access: Access, name: string, secretStoreUsers: 
     apps.filter(([app, a]) => use(app, a)).map(([app]) => app);
   let scopes: string[];
   if (name === PUBSUB) scopes = pick((_, a) => a.publishes.length + a.subscribes.length > 0);
+  else if (name === PUBSUB_FANOUT) scopes = pick((_, a) => a.fanOut === true && a.subscribes.length > 0);
   else if (name === MERCHANT_STORE) scopes = pick((_, a) => a.merchantCredentials === true);
   else if (name === SECRET_STORE)
     scopes = pick((app, a) => a.secrets.length > 0 || secretStoreUsers.includes(app));

@@ -7,6 +7,7 @@ import {
   componentScopes,
   pubsubScopeMetadata,
   PUBSUB,
+  PUBSUB_FANOUT,
   SECRET_STORE,
   secretScopesFor,
   type Access,
@@ -82,9 +83,9 @@ export function renderComponents(
   for (const component of components) {
     const name = nameOf(component);
     component.set("scopes", componentScopes(access, name, secretStoreUsers));
-    if (name === PUBSUB) {
+    if (name === PUBSUB || name === PUBSUB_FANOUT) {
       const metadata = component.getIn(["spec", "metadata"]) as YAMLSeq;
-      for (const [key, value] of Object.entries(pubsubScopeMetadata(access)))
+      for (const [key, value] of Object.entries(pubsubScopeMetadata(access, name)))
         metadata.add(component.createNode({ name: key, value }));
     }
   }
@@ -285,6 +286,11 @@ export const DAPRD_GO_ENV = {
   GOGC: process.env.LSP_DAPRD_GOGC ?? "50",
 };
 
+/**
+ * One replica's daprd, logged as `<instance>.daprd`. `podName` names the replica as a Kubernetes
+ * pod name would (POD_NAME, which Dapr puts in place of `{podName}` in component metadata: the
+ * fan-out pub/sub's consumer group, one per replica).
+ */
 export function startSidecar(
   bin: string,
   appId: string,
@@ -294,11 +300,12 @@ export function startSidecar(
   trust: TrustBundle,
   tokens: AppTokens,
   logDir: string,
+  replica: { instance: string; podName: string } = { instance: appId, podName: `${appId}-1` },
 ): Managed {
   if (!existsSync(path.join(bin, "daprd")))
     throw new MeshError(`daprd missing in ${bin}: run \`npm run setup\``);
   return startProcess(
-    `${appId}.daprd`,
+    `${replica.instance}.daprd`,
     path.join(bin, "daprd"),
     [
       "--app-id",
@@ -358,6 +365,7 @@ export function startSidecar(
         ...DAPRD_GO_ENV,
         // Actors advertise this address to placement.
         DAPR_HOST_IP: "127.0.0.1",
+        POD_NAME: replica.podName,
         DAPR_TRUST_ANCHORS: readFileSync(trust.caFile, "utf8"),
         DAPR_API_TOKEN: tokens.daprApiToken,
         APP_API_TOKEN: tokens.appApiToken,

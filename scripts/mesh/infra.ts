@@ -228,10 +228,15 @@ export async function startRedis(dataDir: string, port: number, logDir: string):
       "127.0.0.1",
       "--dir",
       dataDir,
+      // Durable as in production (the chart's Redis): every write goes to the append-only file
+      // before its reply, so a kill -9 of Redis loses no published event; the file reaches the
+      // disk every second (appendfsync everysec: only a machine crash could cost that second).
       "--save",
       "",
       "--appendonly",
-      "no",
+      "yes",
+      "--appendfsync",
+      "everysec",
       "--daemonize",
       "no",
     ],

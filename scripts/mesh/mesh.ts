@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -23,10 +23,22 @@ import {
   startSentry,
   startSidecar,
   type AppTokens,
+  type TrustBundle,
 } from "./dapr-runtime.js";
+import { createFanoutGroups, dropFanoutGroups, fanoutTopics } from "./fanout.js";
+import { Supervisor, type RestartEvent } from "./supervisor.js";
 import { devSinksServer } from "./dev-sinks.js";
 import { devSecrets, merchantSecrets } from "./dev-secrets.js";
-import { APPS, allPorts, portPlan, type AppName, type PortPlan } from "./ports.js";
+import {
+  APPS,
+  allPorts,
+  portPlan,
+  replicaPorts,
+  SINGLE_REPLICAS,
+  type AppName,
+  type AppPorts,
+  type PortPlan,
+} from "./ports.js";
 import {
   MeshError,
   httpOk,
@@ -54,13 +66,20 @@ export interface MeshOptions {
   logLevel?: string;
   /** Which apps to run (default: all). The others' calls fail as they would in production. */
   apps?: readonly AppName[];
+  /** Replicas per app (LSP_REPLICAS; default one each), each with its own sidecar and ports. */
+  replicas?: Partial<Record<AppName, number>>;
   onProgress?: (message: string) => void;
+  /** Each restart of a crashed process (also appended to logs/supervisor.log as JSON). */
+  onRestart?: (event: RestartEvent) => void;
 }
 
 export interface Mesh {
   plan: PortPlan;
   runDir: string;
   logDir: string;
+  /** `.lsp/<run>/mesh.json`: every process (app, replica, pid, ports, log file), kept current. */
+  meshFile: string;
+  /** The first edge replica's GraphQL URL (the others: `instances()`). */
   edgeUrl: string;
   /** DEV ONLY sinks of the sms and push bindings (scripts/mesh/dev-sinks.ts). */
   devSinksUrl: string;
@@ -70,12 +89,23 @@ export interface Mesh {
    */
   tokens: Record<AppName, AppTokens>;
   logs: Record<string, string>;
+  /** Every replica of every app, with its ports. */
+  instances: () => readonly AppInstance[];
+  /** What mesh.json says: every supervised process now. */
+  describe: () => MeshProcess[];
   /** Every process the mesh started that still runs (each leads its own process group). */
   processes: () => { name: string; pid: number }[];
-  /** Kills one app's process (its sidecar stays up): how the rest copes with it being down. */
-  killApp: (app: AppName) => Promise<void>;
+  /** Kills one replica's app (its sidecar stays up) and keeps it down: how the rest copes. */
+  killApp: (app: AppName, replica?: number) => Promise<void>;
   /** Starts a killed app again, same command and environment; resolves once it is ready. */
-  restartApp: (app: AppName) => Promise<void>;
+  restartApp: (app: AppName, replica?: number) => Promise<void>;
+  /**
+   * kill -9 of one supervised process's group by its mesh.json name (`sales-2`, `edge.daprd`,
+   * `redis`, …); the supervisor restarts it. Resolves with the killed pid once it is gone.
+   */
+  crash: (name: string) => Promise<number>;
+  /** Resolves once a replica's app answers /readyz. */
+  ready: (app: AppName, replica?: number, timeoutMs?: number) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -169,6 +199,51 @@ async function migrateStepDone(app: AppName, proc: Managed): Promise<void> {
   if (code !== 0)
     throw new MeshError(`${app}'s migrate step failed (exit code ${code}); read ${proc.logFile}`);
 }
+/** What runs where: one line per process, written to `.lsp/<run>/mesh.json` (tools, tests, chaos). */
+export interface MeshProcess {
+  /** `sales` (first replica), `sales-2`, `sales-2.daprd`, `redis`, … (also its log's name). */
+  name: string;
+  role: "app" | "sidecar" | "postgres" | "redis" | "sentry" | "placement" | "scheduler";
+  app?: AppName;
+  replica?: number;
+  /** Undefined while the process is down (between a crash and its restart). */
+  pid: number | undefined;
+  appPort?: number;
+  opsPort?: number;
+  sidecar?: { http: number; grpc: number; internalGrpc: number; metrics: number };
+  logFile: string;
+  /** Restarts by the supervisor since the launch. */
+  restarts: number;
+}
+
+/** One replica of an app: where it listens and what its sidecar calls it. */
+export interface AppInstance {
+  app: AppName;
+  replica: number;
+  /** `edge` for the first replica (its logs keep their names), `edge-2` for the second, … */
+  name: string;
+  /** POD_NAME of its sidecar: the fan-out pub/sub's consumer group (components/local/pubsub.yaml). */
+  podName: string;
+  ports: AppPorts;
+}
+
+export function instanceName(app: AppName, replica: number): string {
+  return replica === 1 ? app : `${app}-${replica}`;
+}
+
+interface Unit {
+  name: string;
+  role: MeshProcess["role"];
+  instance?: AppInstance;
+  logFile: string;
+  sup: Supervisor<Managed>;
+}
+
+/**
+ * How long an app may take to answer /readyz after its start (LSP_APP_READY_TIMEOUT_S, default
+ * 120): two ai replicas warming their model libraries on a busy two-core machine took longer.
+ */
+const APP_READY_TIMEOUT_MS = Number(process.env.LSP_APP_READY_TIMEOUT_S ?? 120) * 1000;
 
 /** Brings the whole mesh up and returns once every app and sidecar is ready. */
 export async function startMesh(opts: MeshOptions): Promise<Mesh> {
@@ -176,20 +251,90 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   const began = Date.now();
   /** Seconds since the launch began, for the progress lines (where cold start goes). */
   const elapsed = () => `${((Date.now() - began) / 1000).toFixed(1)}s`;
-  const plan = portPlan(opts.portBase);
+  const replicas = { ...SINGLE_REPLICAS, ...opts.replicas };
+  const plan = portPlan(opts.portBase, replicas);
   const runDir = path.join(REPO, ".lsp", opts.name);
   const logDir = path.join(runDir, "logs");
+  const meshFile = path.join(runDir, "mesh.json");
+  const supervisorLog = path.join(logDir, "supervisor.log");
   // Tiers stop in reverse order (apps and sidecars, then the control plane, then the data
   // stores); the processes of one tier stop in parallel.
-  const tiers: Managed[][] = [];
+  const tiers: { stop: () => Promise<void> }[][] = [];
   /** In-process servers of the launcher, closed once the apps are gone. */
   const closers: (() => Promise<void>)[] = [];
+  /** Every supervised process, in start order. */
+  const units: Unit[] = [];
   let stopping = false;
+  let announced = false;
+  const writeMeshFile = () => {
+    if (!announced || stopping) return;
+    const tmp = `${meshFile}.tmp`;
+    writeFileSync(
+      tmp,
+      JSON.stringify(
+        { run: opts.name, portBase: plan.base, launcherPid: process.pid, replicas, processes: describe() },
+        null,
+        2,
+      ),
+    );
+    renameSync(tmp, meshFile);
+  };
+  const onRestart = (event: RestartEvent) => {
+    const line = JSON.stringify({ ...event, run: opts.name });
+    appendFileSync(supervisorLog, `${line}\n`);
+    opts.onRestart?.(event);
+  };
+  /** Starts `start` under a supervisor: a crash is restarted with back-off and logged. */
+  const supervise = async (
+    name: string,
+    role: Unit["role"],
+    start: () => Managed | Promise<Managed>,
+    instance?: AppInstance,
+  ): Promise<Unit> => {
+    const sup = new Supervisor<Managed>({
+      name,
+      start,
+      log: onRestart,
+      onStarted: () => writeMeshFile(),
+    });
+    const unit: Unit = { name, role, instance, logFile: path.join(logDir, `${name}.log`), sup };
+    units.push(unit);
+    await sup.start();
+    return unit;
+  };
+  const stopUnit = (u: Unit) => async () => {
+    const proc = u.sup.release();
+    if (proc) await stopProcess(proc);
+  };
+  const describe = (): MeshProcess[] =>
+    units.map((u) => {
+      const pid = u.sup.current()?.child.pid;
+      const i = u.instance;
+      return {
+        name: u.name,
+        role: u.role,
+        ...(i ? { app: i.app, replica: i.replica, appPort: i.ports.app, opsPort: i.ports.ops } : {}),
+        ...(i && u.role === "sidecar"
+          ? {
+              sidecar: {
+                http: i.ports.daprHttp,
+                grpc: i.ports.daprGrpc,
+                internalGrpc: i.ports.daprInternalGrpc,
+                metrics: i.ports.daprMetrics,
+              },
+            }
+          : {}),
+        pid,
+        logFile: u.logFile,
+        restarts: u.sup.restarts(),
+      };
+    });
   const stop = async () => {
     stopping = true;
-    for (const tier of tiers.reverse()) await Promise.all(tier.map((p) => stopProcess(p)));
+    for (const tier of tiers.reverse()) await Promise.all(tier.map((u) => u.stop()));
     tiers.length = 0;
     await Promise.all(closers.splice(0).map((close) => close()));
+    rmSync(meshFile, { force: true });
   };
 
   try {
@@ -210,11 +355,13 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     const built = buildApps().then(() => say(`  ✓ compiled at ${elapsed()}`));
     built.catch(() => undefined); // awaited below; until then a failure must not go unhandled
     say(`starting PostgreSQL on ${plan.postgres} and Redis on ${plan.redis}…`);
-    const [postgres, redis] = await Promise.all([
-      startPostgres(path.join(runDir, "postgres"), plan.postgres, logDir),
-      startRedis(path.join(runDir, "redis"), plan.redis, logDir),
+    const dataTier = await Promise.all([
+      supervise("postgres", "postgres", () =>
+        startPostgres(path.join(runDir, "postgres"), plan.postgres, logDir),
+      ),
+      supervise("redis", "redis", () => startRedis(path.join(runDir, "redis"), plan.redis, logDir)),
     ]);
-    tiers.push([postgres, redis]);
+    tiers.push(dataTier.map((u) => ({ stop: stopUnit(u) })));
     await bootstrapDatabase(plan.postgres);
     await built;
 
@@ -225,12 +372,14 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     const toMigrate = migratingApps(apps);
     say(`migrating ${toMigrate.length} schemas, each by its app's migrate step as the schema owner…`);
     const migrateTier: Managed[] = [];
-    tiers.push(migrateTier);
+    const migrateStops: { stop: () => Promise<void> }[] = [];
+    tiers.push(migrateStops);
     const migrated = new Map<AppName, Promise<void>>(
       toMigrate.map((app) => {
         const stepBegan = Date.now();
         const proc = startMigrateStep(app, plan.postgres, logDir, opts.logLevel ?? "info");
         migrateTier.push(proc);
+        migrateStops.push({ stop: () => stopProcess(proc) });
         const done = migrateStepDone(app, proc).then(() =>
           say(
             `  ✓ ${app} schema migrated as own_${app} at ${elapsed()} (its step took ${((Date.now() - stepBegan) / 1000).toFixed(1)}s)`,
@@ -244,14 +393,22 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     const schemaReady = (app: AppName) => migrated.get(app) ?? Promise.resolve();
 
     say(`starting Dapr Sentry (${plan.sentry.port}): the mesh's certificate authority for mTLS…`);
-    const sentry = await startSentry(bin, plan, runDir, logDir);
-    tiers.push([sentry.proc]);
+    let trust: TrustBundle | undefined;
+    const sentry = await supervise("sentry", "sentry", async () => {
+      const started = await startSentry(bin, plan, runDir, logDir);
+      trust = started.trust;
+      return started.proc;
+    });
+    tiers.push([{ stop: stopUnit(sentry) }]);
+    const trustBundle = trust!;
     say(`starting Dapr placement (${plan.placement.port}) and scheduler (${plan.scheduler.port}) on mTLS…`);
-    const [placement, scheduler] = await Promise.all([
-      startPlacement(bin, plan, sentry.trust, logDir),
-      startScheduler(bin, plan, sentry.trust, path.join(runDir, "scheduler"), logDir),
+    const controlPlane = await Promise.all([
+      supervise("placement", "placement", () => startPlacement(bin, plan, trustBundle, logDir)),
+      supervise("scheduler", "scheduler", () =>
+        startScheduler(bin, plan, trustBundle, path.join(runDir, "scheduler"), logDir),
+      ),
     ]);
-    tiers.push([placement, scheduler]);
+    tiers.push(controlPlane.map((u) => ({ stop: stopUnit(u) })));
     say(`  ✓ Dapr control plane up at ${elapsed()}`);
 
     // The DEV ONLY sinks are a small HTTP server of the launcher itself (node built-ins only): a
@@ -291,26 +448,39 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       access,
       opts.otlpGrpcEndpoint,
     );
-    // Fresh tokens for every run: app → its sidecar and sidecar → app, one pair per app.
+    // Fresh tokens for every run: app → its sidecar and sidecar → app, one pair per app (shared
+    // by its replicas, as a Kubernetes Secret is shared by a Deployment's pods).
     const token = () => randomBytes(32).toString("base64url");
     const tokens = Object.fromEntries(
       apps.map((app) => [app, { daprApiToken: token(), appApiToken: token() }]),
     ) as Record<AppName, AppTokens>;
 
-    say(`starting ${apps.length} apps, each with its daprd sidecar…`);
+    const instances: AppInstance[] = apps.flatMap((app) =>
+      Array.from({ length: replicas[app] }, (_, i) => ({
+        app,
+        replica: i + 1,
+        name: instanceName(app, i + 1),
+        podName: `${app}-${i + 1}`,
+        ports: replicaPorts(plan, app, i + 1),
+      })),
+    );
+    const fanout = fanoutTopics(access);
+    say(`starting ${apps.length} apps (${instances.length} replicas), each replica with its daprd sidecar…`);
     const logs: Record<string, string> = {};
     for (const proc of migrateTier) logs[proc.name] = proc.logFile;
     const waits: Promise<void>[] = [];
-    const appTier: Managed[] = [];
+    const appTier: { stop: () => Promise<void> }[] = [];
     tiers.push(appTier);
-    const launchers = new Map<AppName, () => Managed>();
-    const running = new Map<AppName, Managed>();
-    for (const app of apps) {
-      const ports = plan.apps[app];
+    const appUnits = new Map<string, Unit>();
+    const launchers = new Map<string, () => Managed>();
+    for (const inst of instances) {
+      const { app, ports } = inst;
       const { command, args, cwd } = appCommand(app);
       const env: NodeJS.ProcessEnv = {
         SERVICE_NAME: app,
         OTEL_SERVICE_NAME: app,
+        // The replica's name, as a pod's HOSTNAME would be (logs, traces).
+        HOSTNAME: inst.podName,
         APP_PORT: String(ports.app),
         DAPR_HTTP_PORT: String(ports.daprHttp),
         DAPR_GRPC_PORT: String(ports.daprGrpc),
@@ -334,51 +504,72 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
             }
           : {}),
         ...(opts.otlpHttpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpHttpEndpoint } : {}),
+        // Several edge replicas count each caller's rate limit in one place (the cache store).
+        ...(app === "edge" && replicas.edge > 1
+          ? { EDGE_RATE_LIMIT_STORE: process.env.EDGE_RATE_LIMIT_STORE ?? "shared" }
+          : {}),
       };
-      launchers.set(app, () => startProcess(app, command, args, { cwd, env, logDir }));
+      const launch = () => startProcess(inst.name, command, args, { cwd, env, logDir });
+      launchers.set(inst.name, launch);
+      // A fan-out replica reads its topics from "now": its consumer groups are made at the
+      // streams' ends before its sidecar first subscribes (Dapr would make them at the start).
+      if (fanout[app]?.length) await createFanoutGroups(plan.redis, app, inst.podName, fanout[app]);
       // The sidecar starts at once (certificate, components, placement) while the app waits for
       // its schema; it reports healthy once the app answers. Except for an app that loads the
       // feature flags' configuration store (`flags`): that component refuses to load before its
       // table exists, so its sidecar starts once auth's schema is migrated.
-      const launchSidecar = () => {
-        const started = startSidecar(bin, app, ports, plan, resources, sentry.trust, tokens[app], logDir);
-        appTier.push(started);
-        return started;
+      const launchSidecar = async () => {
+        const sidecar = await supervise(
+          `${inst.name}.daprd`,
+          "sidecar",
+          () =>
+            startSidecar(bin, app, ports, plan, resources, trustBundle, tokens[app], logDir, {
+              instance: inst.name,
+              podName: inst.podName,
+            }),
+          inst,
+        );
+        appTier.push({
+          stop: async () => {
+            await stopUnit(sidecar)();
+            // The replica is gone: so are its consumer groups (nobody would ever read them).
+            if (fanout[app]?.length)
+              await dropFanoutGroups(plan.redis, inst.podName, fanout[app]).catch(() => undefined);
+          },
+        });
+        return sidecar;
       };
       const sidecarStarted = access.apps[app]?.components?.includes("flags")
         ? schemaReady("auth").then(() => {
             if (stopping) throw new MeshError("the mesh is stopping");
             return launchSidecar();
           })
-        : Promise.resolve(launchSidecar());
-      logs[app] = path.join(logDir, `${app}.log`);
-      logs[`${app}.daprd`] = path.join(logDir, `${app}.daprd.log`);
-      waits.push(
-        (async () => {
-          const sidecar = await sidecarStarted;
-          await schemaReady(app);
-          // A failure elsewhere stopped the mesh while this schema was migrating: start nothing.
-          if (stopping) throw new MeshError("the mesh is stopping");
-          const proc = startProcess(app, command, args, { cwd, env, logDir });
-          running.set(app, proc);
-          appTier.push(proc);
-          await waitFor(`${app} (app /readyz)`, () => httpOk(`http://127.0.0.1:${ports.ops}/readyz`), {
-            timeoutMs: 120_000,
-            process: proc,
-          });
-          await waitFor(
-            `${app}'s daprd sidecar`,
-            () => httpOk(`http://127.0.0.1:${ports.daprHttp}/v1.0/healthz`),
-            {
-              timeoutMs: 60_000,
-              process: sidecar,
-            },
-          );
-          say(
-            `  ✓ ${app} ready at ${elapsed()} (app ${ports.app}, dapr http ${ports.daprHttp}, grpc ${ports.daprGrpc})`,
-          );
-        })(),
-      );
+        : launchSidecar();
+      logs[inst.name] = path.join(logDir, `${inst.name}.log`);
+      logs[`${inst.name}.daprd`] = path.join(logDir, `${inst.name}.daprd.log`);
+      const ready = (async () => {
+        const sidecar = await sidecarStarted;
+        await schemaReady(app);
+        // A failure elsewhere stopped the mesh while this schema was migrating: start nothing.
+        if (stopping) throw new MeshError("the mesh is stopping");
+        const unit = await supervise(inst.name, "app", launch, inst);
+        appUnits.set(inst.name, unit);
+        appTier.push({ stop: stopUnit(unit) });
+        await waitFor(`${inst.name} (app /readyz)`, () => httpOk(`http://127.0.0.1:${ports.ops}/readyz`), {
+          timeoutMs: APP_READY_TIMEOUT_MS,
+          process: unit.sup.current(),
+        });
+        await waitFor(
+          `${inst.name}'s daprd sidecar`,
+          () => httpOk(`http://127.0.0.1:${ports.daprHttp}/v1.0/healthz`),
+          { timeoutMs: APP_READY_TIMEOUT_MS, process: sidecar.sup.current() },
+        );
+        say(
+          `  ✓ ${inst.name} ready at ${elapsed()} (app ${ports.app}, dapr http ${ports.daprHttp}, grpc ${ports.daprGrpc})`,
+        );
+      })();
+      ready.catch(() => undefined); // awaited below; a failure of a later replica's start must not leave it unhandled
+      waits.push(ready);
     }
     // The demo data goes in as soon as auth's and sales' schemas are migrated, while the apps
     // start (no request reaches them before the mesh is ready).
@@ -410,26 +601,74 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       timeoutMs: 30_000,
     });
     const processes = () =>
-      tiers
-        .flat()
+      [...units.map((u) => u.sup.current()), ...migrateTier]
+        .filter((p): p is Managed => p !== undefined)
         .filter((p) => p.child.exitCode === null && p.child.signalCode === null)
         .flatMap((p) => (p.child.pid ? [{ name: p.name, pid: p.child.pid }] : []));
-    const killApp = async (app: AppName) => {
-      const proc = running.get(app);
+    const unitOf = (app: AppName, replica: number) => {
+      const unit = appUnits.get(instanceName(app, replica));
+      if (!unit) throw new MeshError(`${instanceName(app, replica)} is not part of this mesh`);
+      return unit;
+    };
+    const ready = async (app: AppName, replica = 1, timeoutMs = APP_READY_TIMEOUT_MS) => {
+      const ports = replicaPorts(plan, app, replica);
+      await waitFor(
+        `${instanceName(app, replica)} (app /readyz)`,
+        () => httpOk(`http://127.0.0.1:${ports.ops}/readyz`),
+        { timeoutMs },
+      );
+    };
+    const killApp = async (app: AppName, replica = 1) => {
+      // Killed on purpose: not restarted until restartApp (a test of how the rest copes).
+      const proc = unitOf(app, replica).sup.release();
       if (proc) await stopProcess(proc, 0);
+      writeMeshFile();
     };
-    const restartApp = async (app: AppName) => {
-      const launch = launchers.get(app);
-      if (!launch) throw new MeshError(`${app} is not part of this mesh`);
-      const proc = launch();
-      running.set(app, proc);
-      appTier.push(proc);
-      await waitFor(`${app} (app /readyz)`, () => httpOk(`http://127.0.0.1:${plan.apps[app].ops}/readyz`), {
-        timeoutMs: 120_000,
-        process: proc,
-      });
+    const restartApp = async (app: AppName, replica = 1) => {
+      const unit = unitOf(app, replica);
+      const proc = await unit.sup.start();
+      await waitFor(
+        `${unit.name} (app /readyz)`,
+        () => httpOk(`http://127.0.0.1:${replicaPorts(plan, app, replica).ops}/readyz`),
+        { timeoutMs: APP_READY_TIMEOUT_MS, process: proc },
+      );
     };
-    return { plan, runDir, logDir, edgeUrl, devSinksUrl, tokens, logs, processes, killApp, restartApp, stop };
+    const crash = async (name: string) => {
+      const unit = units.find((u) => u.name === name);
+      if (!unit) throw new MeshError(`no process ${name} in this mesh (see ${meshFile})`);
+      const proc = unit.sup.current();
+      const pid = proc?.child.pid;
+      if (!proc || pid === undefined) throw new MeshError(`${name} is not running`);
+      // The whole process group, as a container's processes die with it; the supervisor restarts it.
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+      await proc.exited;
+      return pid;
+    };
+    announced = true;
+    writeMeshFile();
+    say(`processes, ports and logs of every replica: ${path.relative(REPO, meshFile)}`);
+    return {
+      plan,
+      runDir,
+      logDir,
+      meshFile,
+      edgeUrl,
+      devSinksUrl,
+      tokens,
+      logs,
+      instances: () => instances,
+      describe,
+      processes,
+      killApp,
+      restartApp,
+      crash,
+      ready,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

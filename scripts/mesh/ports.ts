@@ -3,6 +3,9 @@
  * checkouts — or a test run beside `npm start` — never collide: give each its own base.
  * Layout: base = edge; base+1.. infrastructure; base+20+10·i the i-th app, its sidecar (+1 … +4)
  * and its ops listener (+6: /readyz, /metrics; +5 would put sales on 4045, which fetch refuses).
+ * Replicas (LSP_REPLICAS): replica r of an app has its first replica's ports plus (r-1)·PORT_SPAN,
+ * so a mesh with at most R replicas of an app spans base … base + R·PORT_SPAN - 1 and a mesh of
+ * single replicas keeps exactly the ports it always had.
  */
 export const APPS = ["edge", "auth", "sales", "dashboard", "payments", "notifications", "ai"] as const;
 export type AppName = (typeof APPS)[number];
@@ -27,8 +30,14 @@ export interface PortPlan {
   sentry: { port: number; healthz: number; metrics: number };
   /** DEV ONLY: where the sms and push bindings deliver locally; read by tests and developers. */
   devSinks: number;
+  /** The first replica's ports of each app (see `replicaPorts` for the others). */
   apps: Record<AppName, AppPorts>;
+  /** How many replicas of each app run (1 unless LSP_REPLICAS says otherwise). */
+  replicas: Record<AppName, number>;
 }
+
+/** The most replicas of one app a local mesh runs: each replica costs an app, a sidecar and RAM. */
+export const MAX_REPLICAS = 4;
 
 export const PORT_SPAN = 100;
 
@@ -38,9 +47,60 @@ const FETCH_BAD_PORTS = new Set([
   10080,
 ]);
 
-export function portPlan(base: number): PortPlan {
-  if (!Number.isInteger(base) || base < 1024 || base + PORT_SPAN > 65535) {
-    throw new RangeError(`LSP_PORT_BASE must be an integer in 1024..${65535 - PORT_SPAN}, got ${base}`);
+/** Every app once: a mesh without LSP_REPLICAS. */
+export const SINGLE_REPLICAS: Readonly<Record<AppName, number>> = Object.freeze(
+  Object.fromEntries(APPS.map((a) => [a, 1])) as Record<AppName, number>,
+);
+
+/**
+ * Parses LSP_REPLICAS (`edge=2,dashboard=2`): apps not named run once. A typo (an unknown app, a
+ * count that is not 1…MAX_REPLICAS, an app named twice) is a RangeError naming the part.
+ */
+export function parseReplicas(spec: string | undefined): Record<AppName, number> {
+  const out = { ...SINGLE_REPLICAS };
+  const seen = new Set<string>();
+  for (const part of (spec ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^([a-z]+)=(\d+)$/.exec(part);
+    if (!m) throw new RangeError(`LSP_REPLICAS: "${part}" is not app=count (e.g. edge=2,sales=2)`);
+    const [, app = "", count = ""] = m;
+    if (!(APPS as readonly string[]).includes(app))
+      throw new RangeError(`LSP_REPLICAS: unknown app "${app}" (apps: ${APPS.join(", ")})`);
+    if (seen.has(app)) throw new RangeError(`LSP_REPLICAS: ${app} is named twice`);
+    seen.add(app);
+    const n = Number(count);
+    if (n < 1 || n > MAX_REPLICAS)
+      throw new RangeError(`LSP_REPLICAS: ${app}=${count}, the count must be 1…${MAX_REPLICAS}`);
+    out[app as AppName] = n;
+  }
+  return out;
+}
+
+/** The ports of replica `replica` (1-based) of `app`: the first replica's, shifted by whole spans. */
+export function replicaPorts(plan: PortPlan, app: AppName, replica: number): AppPorts {
+  if (!Number.isInteger(replica) || replica < 1 || replica > plan.replicas[app])
+    throw new RangeError(`${app} has ${plan.replicas[app]} replica(s), not a replica ${replica}`);
+  const shift = (replica - 1) * PORT_SPAN;
+  const first = plan.apps[app];
+  return Object.fromEntries(
+    Object.entries(first).map(([k, port]) => [k, port + shift]),
+  ) as unknown as AppPorts;
+}
+
+/** The ports a mesh occupies: base … base + spanOf(plan) - 1. */
+export function spanOf(plan: PortPlan): number {
+  return PORT_SPAN * Math.max(...Object.values(plan.replicas));
+}
+
+export function portPlan(
+  base: number,
+  replicas: Readonly<Record<AppName, number>> = SINGLE_REPLICAS,
+): PortPlan {
+  const span = PORT_SPAN * Math.max(...Object.values(replicas));
+  if (!Number.isInteger(base) || base < 1024 || base + span > 65535) {
+    throw new RangeError(`LSP_PORT_BASE must be an integer in 1024..${65535 - span}, got ${base}`);
   }
   const apps = Object.fromEntries(
     APPS.map((name, i) => {
@@ -73,6 +133,7 @@ export function portPlan(base: number): PortPlan {
     devSinks: base + 12,
     sentry: { port: base + 13, healthz: base + 14, metrics: base + 15 },
     apps,
+    replicas: { ...SINGLE_REPLICAS, ...replicas },
   };
   const refused = allPorts(plan).filter((p) => FETCH_BAD_PORTS.has(p.port));
   if (refused.length)
@@ -91,8 +152,12 @@ export function allPorts(plan: PortPlan): { port: number; owner: string }[] {
     ...Object.entries(plan.sentry).map(([k, port]) => ({ port, owner: `sentry ${k}` })),
     { port: plan.devSinks, owner: "dev sinks" },
   ];
-  for (const [name, p] of Object.entries(plan.apps)) {
-    for (const [k, port] of Object.entries(p)) out.push({ port, owner: `${name} ${k}` });
+  for (const name of APPS) {
+    for (let r = 1; r <= plan.replicas[name]; r++) {
+      const who = r === 1 ? name : `${name} replica ${r}`;
+      for (const [k, port] of Object.entries(replicaPorts(plan, name, r)))
+        out.push({ port, owner: `${who} ${k}` });
+    }
   }
   return out;
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { ancestorPids, watchAncestors } from "./ancestors.js";
 import { MeshError } from "./processes.js";
 import { REPO, startMesh } from "./mesh.js";
-import type { AppName } from "./ports.js";
+import { parseReplicas, type AppName } from "./ports.js";
 
 const t0 = Date.now();
 const say = (m: string) => console.log(`[lsp] ${m}`);
@@ -15,6 +15,11 @@ try {
     name: process.env.LSP_RUN_NAME ?? "dev",
     demoData: true,
     ...(process.env.LSP_APPS ? { apps: process.env.LSP_APPS.split(",") as AppName[] } : {}),
+    // e.g. LSP_REPLICAS=edge=2,dashboard=2,sales=2,ai=2: each replica with its own sidecar and ports.
+    replicas: parseReplicas(process.env.LSP_REPLICAS),
+    // A crashed process is restarted with back-off, as a kubelet would; each restart is one JSON
+    // line here and in logs/supervisor.log.
+    onRestart: (event) => console.log(JSON.stringify(event)),
     ...(otlp
       ? {
           otlpHttpEndpoint: otlp,

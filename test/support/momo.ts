@@ -44,7 +44,7 @@ export function momoCredentials(_mesh?: Mesh): MomoCredentials {
 export async function postMomoIpn(
   mesh: Mesh,
   payment: { order: { totalVnd: number }; reference: string },
-  opts: { traceparent?: string; badSignature?: boolean } = {},
+  opts: { traceparent?: string; badSignature?: boolean; transId?: number } = {},
 ): Promise<Response> {
   const momo = momoCredentials(mesh);
   const ipn = signMomoIpn(momo, {
@@ -54,7 +54,8 @@ export async function postMomoIpn(
     amount: payment.order.totalVnd,
     orderInfo: "Thanh toán đơn hàng",
     orderType: "momo_wallet",
-    transId: Date.now(),
+    // MoMo resends the same notice (same transId) until it is answered: pass it to do the same.
+    transId: opts.transId ?? Date.now(),
     resultCode: 0,
     message: "Successful.",
     payType: "qr",

@@ -10,8 +10,8 @@ import { subscriptionRoute, type EventHandlers, type Logger } from "@lsp/service
  * whose `visible` test passes receives it. Nothing is stored: a subscriber sees what arrives while
  * it is connected. Nothing streams through the sidecar (service invocation carries no WebSockets).
  *
- * Dapr hands each message to one replica of an app; with several edge replicas the pub/sub
- * component needs a per-replica consumer id for every replica to see every event.
+ * Every edge replica receives every event: the edge's Subscriptions use `pubsub-fanout`, whose
+ * consumer group is the replica's pod name (components/local/pubsub.yaml).
  */
 export interface LiveEvents<T extends EventType> {
   /** Mounts the Dapr delivery endpoint on the edge's express app; `onEvent` sees each event first. */

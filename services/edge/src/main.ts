@@ -20,6 +20,7 @@ import { LiveConfig, mountGraphQLWs } from "./live.js";
 import { ProtectionConfig, protectionPlugins } from "./protection.js";
 import { fetchSdl, stitch, useCurrentSchema } from "./stitching.js";
 import { schemaRegistry, subschemaApps } from "./schema-registry.js";
+import { sharedRateLimitStore } from "./rate-limit-store.js";
 import { callerOfRequest, createAuthenticator } from "./identity.js";
 import { ClientAddressConfig, mountAuthPassThrough, upgradeClientAddress } from "./auth-passthrough.js";
 import { TrustedDocumentsConfig, documentResolver, trustedDocuments } from "./trusted-documents.js";
@@ -117,7 +118,11 @@ const yoga = createYoga<object, EdgeContext>({
     useCurrentSchema(schemas.schema),
     // Per-operation GraphQL metrics (edge_graphql_*), HTTP and graphql-ws alike.
     graphqlMetricsPlugin(),
-    ...protectionPlugins(config, process.env.NODE_ENV === "production"),
+    ...protectionPlugins(
+      config,
+      process.env.NODE_ENV === "production",
+      config.EDGE_RATE_LIMIT_STORE === "shared" ? sharedRateLimitStore(config) : undefined,
+    ),
     ...productionOnly,
     // Last: sees only what every plugin above let through; tells the front what may be cached.
     useExecutionOutcome(),

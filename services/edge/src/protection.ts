@@ -1,5 +1,5 @@
 import { EnvelopArmor } from "@escape.tech/graphql-armor";
-import { useRateLimiter } from "@envelop/rate-limiter";
+import { useRateLimiter, type Store } from "@envelop/rate-limiter";
 import { GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { z } from "zod";
@@ -16,6 +16,12 @@ export const ProtectionConfig = z.object({
   /** Root fields per caller (tenant + user, or the client address) and window. */
   EDGE_RATE_LIMIT_MAX: z.coerce.number().int().positive().default(600),
   EDGE_RATE_LIMIT_WINDOW: z.string().default("1m"),
+  /**
+   * Where the windows are counted: `memory` (each replica its own), or `shared` (the cache state
+   * store, one budget across edge replicas: rate-limit-store.ts). The launcher and the chart set
+   * `shared` where more than one edge replica runs.
+   */
+  EDGE_RATE_LIMIT_STORE: z.enum(["memory", "shared"]).default("memory"),
   /** Budget of one upstream (subschema) request, and of a whole HTTP request. */
   EDGE_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   EDGE_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
@@ -44,7 +50,7 @@ function callerKey(ctx: unknown): string {
  * a typed error. Body size and time limits are set on the HTTP server and executors (main.ts,
  * stitching.ts).
  */
-export function protectionPlugins(cfg: ProtectionConfig, production: boolean): Plugin[] {
+export function protectionPlugins(cfg: ProtectionConfig, production: boolean, store?: Store): Plugin[] {
   const reject = (code: string) => [
     (_ctx: unknown, error: GraphQLError) => void (error.extensions.code ??= code),
   ];
@@ -61,6 +67,7 @@ export function protectionPlugins(cfg: ProtectionConfig, production: boolean): P
     ...(armor.protect().plugins as Plugin[]),
     useRateLimiter({
       identifyFn: callerKey,
+      ...(store ? { store } : {}),
       configByField: [
         { type: "Query", field: "*", max: cfg.EDGE_RATE_LIMIT_MAX, window: cfg.EDGE_RATE_LIMIT_WINDOW },
         { type: "Mutation", field: "*", max: cfg.EDGE_RATE_LIMIT_MAX, window: cfg.EDGE_RATE_LIMIT_WINDOW },

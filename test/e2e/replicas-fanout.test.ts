@@ -1,0 +1,180 @@
+// Two edge replicas, each with its own sidecar (LSP_REPLICAS=edge=2): every live update reaches
+// the subscribers of both, because each replica reads the edge's topics through its own consumer
+// group (pubsub-fanout, components/local/pubsub.yaml). Before, Dapr handed each event to one
+// replica and a client of the other never saw it. The supervisor restarts a killed sidecar, and
+// the replica behind it catches up on what was published while it was down.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { Mesh, MeshProcess } from "../../scripts/mesh/mesh.js";
+import { edgeUrlOf, portsOf, startTestMesh } from "../support/mesh.js";
+import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient, eventually } from "../support/graphql-client.js";
+import { openMomoOrder, postMomoIpn } from "../support/momo.js";
+import { sseSubscription } from "../support/sse.js";
+
+interface Update {
+  data: { dashboardUpdates: { todayOrders: number } };
+}
+const DASHBOARD_UPDATES = `subscription ($id: ID!) { dashboardUpdates(locationId: $id) { todayOrders } }`;
+
+describe("two edge replicas: every subscriber on either gets every live event", { timeout: 900_000 }, () => {
+  let mesh: Mesh;
+  let owner: ReturnType<typeof edgeClient>;
+  let auth: Record<string, string>;
+  const edges: string[] = [];
+
+  before(async () => {
+    mesh = await startTestMesh({ replicas: { edge: 2 } });
+    owner = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
+    auth = await edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug);
+    edges.push(edgeUrlOf(mesh, 1), edgeUrlOf(mesh, 2));
+  });
+  after(async () => {
+    await mesh?.stop();
+  });
+
+  /** An order taken through edge replica `via` (0 or 1), logged in through the first. */
+  const order = async (via: number) => {
+    const res = await fetch(edges[via]!, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...auth },
+      body: JSON.stringify({
+        query: CREATE_ORDER,
+        variables: {
+          input: {
+            locationId: DEMO.phoBo.hoanKiem,
+            idempotencyKey: randomUUID(),
+            paymentMethod: "cash",
+            lines: [{ itemId: DEMO.phoBo.phoTai, quantity: 1 }],
+            paid: true,
+          },
+        },
+      }),
+    });
+    const body = (await res.json()) as { data?: { createOrder?: { id: string } }; errors?: unknown };
+    assert.ok(body.data?.createOrder, JSON.stringify(body.errors));
+  };
+  const todayOrders = async () => {
+    const r = await owner<{ location: { today: { orders: number } | null } }>(
+      `query ($id: ID!) { location(id: $id) { today { orders } } }`,
+      { id: DEMO.phoBo.hoanKiem },
+    );
+    return r.data?.location.today?.orders ?? 0;
+  };
+
+  test("mesh.json lists each edge replica with its own ports, sidecar and pid", () => {
+    const listed = JSON.parse(readFileSync(mesh.meshFile, "utf8")) as { processes: MeshProcess[] };
+    const edgeApps = listed.processes.filter((p) => p.app === "edge" && p.role === "app");
+    const edgeSidecars = listed.processes.filter((p) => p.app === "edge" && p.role === "sidecar");
+    assert.deepEqual(
+      edgeApps.map((p) => [p.name, p.replica, p.appPort]),
+      [
+        ["edge", 1, portsOf(mesh, "edge", 1).app],
+        ["edge-2", 2, portsOf(mesh, "edge", 2).app],
+      ],
+    );
+    assert.deepEqual(
+      edgeSidecars.map((p) => p.sidecar?.http),
+      [portsOf(mesh, "edge", 1).daprHttp, portsOf(mesh, "edge", 2).daprHttp],
+    );
+    assert.equal(new Set([...edgeApps, ...edgeSidecars].map((p) => p.pid)).size, 4);
+    assert.ok(listed.processes.every((p) => p.restarts === 0 && p.pid !== undefined));
+  });
+
+  test("each edge replica reads the dashboard stream through its own consumer group, made at its end", () => {
+    const groups = execFileSync("redis-cli", ["-p", String(mesh.plan.redis), "XINFO", "GROUPS", "dashboard"])
+      .toString()
+      .split("\n");
+    for (const group of ["edge-1", "edge-2"]) assert.ok(groups.includes(group), groups.join(" "));
+    assert.ok(!groups.includes("edge"), "no group shared by the replicas");
+  });
+
+  test("dashboardUpdates: subscribers on both replicas get every update, whichever replica took the order", async () => {
+    const subs = edges.map((url) =>
+      sseSubscription<Update>(url, auth, DASHBOARD_UPDATES, { id: DEMO.phoBo.hoanKiem }),
+    );
+    await Promise.all(subs.map((s) => s.ready));
+    const start = await todayOrders();
+    for (let i = 0; i < 6; i++) await order(i % 2);
+    const seen = (s: (typeof subs)[number]) => s.events.map((e) => e.data.dashboardUpdates.todayOrders);
+    // Fence: the dashboard counted all six; every update published up to then reaches both.
+    await eventually("the dashboard counted the six orders", async () =>
+      (await todayOrders()) === start + 6 ? true : undefined,
+    );
+    for (const [i, s] of subs.entries())
+      await eventually(`edge replica ${i + 1} pushed the update with all six`, async () =>
+        seen(s).includes(start + 6) ? true : undefined,
+      );
+    for (const s of subs) s.close();
+    assert.ok(seen(subs[0]!).length > 0);
+    assert.deepEqual(seen(subs[1]!), seen(subs[0]!), "both replicas pushed the same updates");
+  });
+
+  test("notificationReceived: the owner's subscribers on both replicas get every payment notice", async () => {
+    const subs = edges.map((url) =>
+      sseSubscription<{ data: { notificationReceived: { id: string } } }>(
+        url,
+        auth,
+        `subscription { notificationReceived { id } }`,
+      ),
+    );
+    await Promise.all(subs.map((s) => s.ready));
+    const feed = async () =>
+      (await owner<{ notifications: { id: string }[] }>(`{ notifications(first: 100) { id } }`)).data
+        ?.notifications ?? [];
+    const before = new Set((await feed()).map((n) => n.id));
+    for (let i = 0; i < 3; i++) {
+      const paid = await openMomoOrder(owner);
+      const res = await postMomoIpn(mesh, paid);
+      assert.equal(res.status, 204, await res.text());
+    }
+    const fresh = await eventually("three new feed entries", async () => {
+      const ids = (await feed()).map((n) => n.id).filter((id) => !before.has(id));
+      return ids.length >= 3 ? ids : undefined;
+    });
+    for (const [i, s] of subs.entries())
+      await eventually(`edge replica ${i + 1} pushed every new entry`, async () => {
+        const got = new Set(s.events.map((e) => e.data.notificationReceived.id));
+        return fresh.every((id) => got.has(id)) ? true : undefined;
+      });
+    for (const s of subs) s.close();
+    for (const s of subs) {
+      const ids = s.events.map((e) => e.data.notificationReceived.id);
+      assert.equal(new Set(ids).size, ids.length, "no notice pushed twice");
+    }
+  });
+
+  test("a killed sidecar of replica 2 is restarted by the supervisor, and replica 2 catches up", async () => {
+    const sub = sseSubscription<Update>(edges[1]!, auth, DASHBOARD_UPDATES, { id: DEMO.phoBo.hoanKiem });
+    await sub.ready;
+    const killedPid = await mesh.crash("edge-2.daprd");
+    const start = await todayOrders();
+    // Published while replica 2's sidecar is down (the orders go through replica 1).
+    for (let i = 0; i < 3; i++) await order(0);
+    await eventually(
+      "edge-2.daprd restarted",
+      async () => {
+        const p = mesh.describe().find((x) => x.name === "edge-2.daprd");
+        return p?.pid && p.pid !== killedPid && p.restarts === 1 ? p : undefined;
+      },
+      30_000,
+    );
+    const log = readFileSync(`${mesh.logDir}/supervisor.log`, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { process: string });
+    assert.ok(
+      log.some((e) => e.process === "edge-2.daprd"),
+      "the restart is logged",
+    );
+    await eventually(
+      "replica 2 pushed the updates published while its sidecar was down",
+      async () =>
+        sub.events.some((e) => e.data.dashboardUpdates.todayOrders === start + 3) ? true : undefined,
+      120_000,
+    );
+    sub.close();
+  });
+});
