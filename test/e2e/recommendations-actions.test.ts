@@ -113,7 +113,23 @@ describe("acting on recommendations through the edge", { timeout: 600_000 }, () 
       const day = ordersOf(k);
       unitsByDay.set(String(day[0]!.businessDay), day.length);
     }
-    await publishHistory(mesh.plan.apps.sales.daprHttp, HISTORY_DAYS, mesh.tokens.sales.daprApiToken);
+    const published = await publishHistory(
+      mesh.plan.apps.sales.daprHttp,
+      HISTORY_DAYS,
+      mesh.tokens.sales.daprApiToken,
+    );
+    // Fence: every order recorded by the actor (a busy machine redelivers some), then the model.
+    await eventually(
+      "every order recorded by the actor",
+      async () => {
+        const res = await owner<{ location: { insights: { ordersSeen: number } | null } | null }>(
+          `query ($id: ID!) { location(id: $id) { insights { ordersSeen } } }`,
+          { id: LOCATION },
+        );
+        return (res.data?.location?.insights?.ordersSeen ?? 0) >= published ? true : undefined;
+      },
+      180_000,
+    );
     // The first question fits the models (in a worker process): ask until the model answers.
     await eventually(
       "the model's recommendations",

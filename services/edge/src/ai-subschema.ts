@@ -495,8 +495,8 @@ export function aiSubschema(dapr: DaprClient, ports: SidecarPorts) {
         cause: answer.reason,
       });
     const { result, item, message } = answer.value;
-    if (result === "unknown" || !item) throw notFound();
     if (result === "conflict") throw new AppError("CONFLICT", message ?? "already acted on");
+    if (result === "unknown" || !item) throw notFound();
     return recommendationView(id.locationId, item, false);
   }
 
