@@ -8,7 +8,14 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { startTestMesh } from "../support/mesh.js";
-import { DEMO, edgeClient, eventually, type GraphQLResponse } from "../support/graphql-client.js";
+import {
+  DEMO,
+  demoPhone,
+  edgeClient,
+  eventually,
+  login,
+  type GraphQLResponse,
+} from "../support/graphql-client.js";
 import { publishAsSales } from "../support/readmodel.js";
 
 const TENANT = "7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a01"; // pho-bo-hanoi, demo/demo-data.json
@@ -193,6 +200,39 @@ describe("the chain at a glance through the edge", { timeout: 600_000 }, () => {
       [[DEMO.caPhe.quan1, 0, 0]],
     );
     assert.equal(other.totals.revenue, 0);
+  });
+
+  test("a manager limited to one branch sees that branch only", async () => {
+    const phone = demoPhone(DEMO.phoBo.slug, "manager")!;
+    const members = await owner<{ members: { user: { id: string; phone: string }; role: string }[] }>(
+      `{ members { user { id phone } role } }`,
+    );
+    const userId = members.data?.members.find((m) => m.user.phone === phone)?.user.id;
+    assert.ok(userId, JSON.stringify(members));
+    const changed = await owner(
+      `mutation ($input: MemberRoleInput!) { setMemberRole(input: $input) { role locationIds } }`,
+      { input: { userId, role: "manager", locationIds: [HK] } },
+    );
+    assert.equal(changed.errors, undefined, JSON.stringify(changed.errors));
+    // A new login carries the new scope (tokens issued before the change are refused).
+    const tokens = await login(mesh.edgeUrl, DEMO.phoBo.slug, phone);
+    const res = await fetch(mesh.edgeUrl, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "cache-control": "no-cache",
+        "x-tenant": DEMO.phoBo.slug,
+        authorization: `Bearer ${tokens.accessToken}`,
+      },
+      body: JSON.stringify({ query: CHAIN, variables: { day: DAY } }),
+    });
+    const chain = answer((await res.json()) as GraphQLResponse<Chain>);
+    assert.deepEqual(
+      chain.branches.map((b) => [b.location.id, b.rank, b.revenue]),
+      [[HK, 1, 250_000]],
+    );
+    assert.equal(chain.totals.revenue, 250_000);
+    assert.equal(chain.totals.branches, 1);
   });
 
   test("bad input is BAD_USER_INPUT naming the field", async () => {
