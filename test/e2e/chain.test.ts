@@ -211,7 +211,7 @@ describe("the chain at a glance through the edge", { timeout: 600_000 }, () => {
     assert.ok(userId, JSON.stringify(members));
     const changed = await owner(
       `mutation ($input: MemberRoleInput!) { setMemberRole(input: $input) { role locationIds } }`,
-      { input: { userId, role: "manager", locationIds: [HK] } },
+      { input: { userId, role: "MANAGER", locationIds: [HK] } },
     );
     assert.equal(changed.errors, undefined, JSON.stringify(changed.errors));
     // A new login carries the new scope (tokens issued before the change are refused).
