@@ -56,14 +56,36 @@ export interface ChainOverview {
 
 const TenantLocations = z.array(z.object({ id: z.uuid(), name: z.string() }));
 
+type TenantLocations = z.infer<typeof TenantLocations>;
+
+/**
+ * A tenant's branch list is kept this long: a chain view refreshed every few seconds then costs
+ * auth one call per tenant and TTL, and a branch opened meanwhile shows within it. A plain map
+ * (bounded, oldest first out) rather than a cache library: one key per tenant, no staleness rules.
+ */
+export const TENANT_LOCATIONS_TTL_MS = 30_000;
+const MAX_TENANTS = 10_000;
+const branchLists = new Map<string, { at: number; list: Promise<TenantLocations> }>();
+
 /** The tenant's locations from auth (`GET /v1/locations` as a system caller in the tenant). */
-export async function tenantLocations(
+export function tenantLocations(
   ports: SidecarPorts,
   tenantId: string,
-): Promise<{ id: string; name: string }[]> {
-  const res = await invokeService(ports, "auth", "v1/locations", { headers: systemHeaders(tenantId) });
-  if (!res.ok) throw new AppError("UNAVAILABLE", `auth answered ${res.status} for the tenant's locations`);
-  return TenantLocations.parse(await res.json());
+  now = Date.now(),
+): Promise<TenantLocations> {
+  const kept = branchLists.get(tenantId);
+  if (kept && now - kept.at < TENANT_LOCATIONS_TTL_MS) return kept.list;
+  const list = (async () => {
+    const res = await invokeService(ports, "auth", "v1/locations", { headers: systemHeaders(tenantId) });
+    if (!res.ok) throw new AppError("UNAVAILABLE", `auth answered ${res.status} for the tenant's locations`);
+    return TenantLocations.parse(await res.json());
+  })();
+  branchLists.delete(tenantId);
+  branchLists.set(tenantId, { at: now, list });
+  // A failed lookup is not kept: the next view asks again.
+  list.catch(() => branchLists.get(tenantId)?.list === list && branchLists.delete(tenantId));
+  if (branchLists.size > MAX_TENANTS) branchLists.delete(branchLists.keys().next().value!);
+  return list;
 }
 
 /** Owners and managers; staff get FORBIDDEN (the chain view is a management view). */
