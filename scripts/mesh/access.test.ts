@@ -28,6 +28,7 @@ const values = {
   SECRETS_FILE: "/dev/null",
   MERCHANT_SECRETS_FILE: "/dev/null",
   NAME_RESOLUTION_DB: path.join(runDir, "nr.db"),
+  FLAGS_CONNECTION_STRING: "host=127.0.0.1 port=1 user=cfg_flags dbname=lsp search_path=auth",
 };
 const rendered = renderComponents(REPO, runDir, values, access);
 
@@ -248,7 +249,7 @@ test("component scopes: each sidecar loads exactly the components access.yaml sa
   }
   assert.deepEqual(
     loadedBy("edge"),
-    ["cache", "pubsub"],
+    ["cache", "flags", "pubsub"],
     "the edge loads no store or binding it does not use",
   );
   // The templates name no scopes of their own: access.yaml is the one source.

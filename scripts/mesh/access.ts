@@ -125,6 +125,13 @@ export function allowedInvocations(access: Access, app: string): string {
   );
 }
 
+/** The services `app` may call at `POST /graphql`: for the edge, the subschemas it stitches. */
+export function graphqlCallees(access: Access, app: string): string[] {
+  return Object.entries(access.apps[app]?.invokes ?? {})
+    .filter(([, ops]) => ops.some((o) => o.verb === "POST" && o.path === "/graphql"))
+    .map(([callee]) => callee);
+}
+
 /** The apps that read merchant credentials (their store is scoped to them alone). */
 export function appsWithMerchantCredentials(access: Access): string[] {
   return Object.entries(access.apps)

@@ -147,6 +147,9 @@ export function migrationDatabaseUrl(port: number, service: string): string {
   return `postgres://own_${service}@127.0.0.1:${port}/${DATABASE}`;
 }
 
+/** The login of the `flags` configuration component (components/local/flags.yaml). */
+export const FLAGS_READER = "cfg_flags";
+
 const ROLE_OPTIONS = "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE";
 
 export async function bootstrapDatabase(port: number): Promise<void> {
@@ -164,6 +167,12 @@ export async function bootstrapDatabase(port: number): Promise<void> {
         await admin.query(`ALTER ROLE ${role} ${ROLE_OPTIONS}`);
       }
     }
+    // The feature flags' configuration store logs in as this role: auth's migration 0005 grants
+    // it SELECT on auth.feature_flags and nothing else.
+    await admin.query(`DO $$ BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${FLAGS_READER}') THEN
+        CREATE ROLE ${FLAGS_READER} ${ROLE_OPTIONS};
+      END IF; END $$`);
   } finally {
     await admin.end();
   }
@@ -171,6 +180,8 @@ export async function bootstrapDatabase(port: number): Promise<void> {
   await db.connect();
   try {
     for (const s of DB_SERVICES) await db.query(serviceRolesSql(s));
+    await db.query(`GRANT CONNECT ON DATABASE ${DATABASE} TO ${FLAGS_READER};
+      ALTER ROLE ${FLAGS_READER} SET search_path = auth`);
   } finally {
     await db.end();
   }

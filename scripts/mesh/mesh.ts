@@ -6,13 +6,15 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
   bootstrapDatabase,
+  DATABASE,
   DB_SERVICES,
+  FLAGS_READER,
   migrationDatabaseUrl,
   serviceDatabaseUrl,
   startPostgres,
   startRedis,
 } from "./infra.js";
-import { allowedInvocations, loadAccess } from "./access.js";
+import { allowedInvocations, graphqlCallees, loadAccess } from "./access.js";
 import {
   daprBinDir,
   renderComponents,
@@ -283,6 +285,8 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         SECRETS_FILE: secretsFile,
         MERCHANT_SECRETS_FILE: merchantFile,
         NAME_RESOLUTION_DB: path.join(runDir, "nameresolution.db"),
+        // The feature flags' configuration store reads auth's feature_flags as cfg_flags (infra.ts).
+        FLAGS_CONNECTION_STRING: `host=127.0.0.1 port=${plan.postgres} user=${FLAGS_READER} dbname=${DATABASE} search_path=auth sslmode=disable`,
       },
       access,
       opts.otlpGrpcEndpoint,
@@ -321,17 +325,37 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         MIGRATE_ON_START: undefined,
         DATABASE_MIGRATION_URL: undefined,
         ...(toMigrate.includes(app) ? { DATABASE_URL: serviceDatabaseUrl(plan.postgres, app) } : {}),
+        // The edge is ready once it has stitched the subschemas of the apps this mesh runs.
+        ...(app === "edge"
+          ? {
+              EDGE_SUBSCHEMAS_REQUIRED: graphqlCallees(access, "edge")
+                .filter((callee) => (apps as readonly string[]).includes(callee))
+                .join(","),
+            }
+          : {}),
         ...(opts.otlpHttpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpHttpEndpoint } : {}),
       };
       launchers.set(app, () => startProcess(app, command, args, { cwd, env, logDir }));
       // The sidecar starts at once (certificate, components, placement) while the app waits for
-      // its schema; it reports healthy once the app answers.
-      const sidecar = startSidecar(bin, app, ports, plan, resources, sentry.trust, tokens[app], logDir);
-      appTier.push(sidecar);
+      // its schema; it reports healthy once the app answers. Except for an app that loads the
+      // feature flags' configuration store (`flags`): that component refuses to load before its
+      // table exists, so its sidecar starts once auth's schema is migrated.
+      const launchSidecar = () => {
+        const started = startSidecar(bin, app, ports, plan, resources, sentry.trust, tokens[app], logDir);
+        appTier.push(started);
+        return started;
+      };
+      const sidecarStarted = access.apps[app]?.components?.includes("flags")
+        ? schemaReady("auth").then(() => {
+            if (stopping) throw new MeshError("the mesh is stopping");
+            return launchSidecar();
+          })
+        : Promise.resolve(launchSidecar());
       logs[app] = path.join(logDir, `${app}.log`);
-      logs[`${app}.daprd`] = sidecar.logFile;
+      logs[`${app}.daprd`] = path.join(logDir, `${app}.daprd.log`);
       waits.push(
         (async () => {
+          const sidecar = await sidecarStarted;
           await schemaReady(app);
           // A failure elsewhere stopped the mesh while this schema was migrating: start nothing.
           if (stopping) throw new MeshError("the mesh is stopping");

@@ -26,6 +26,8 @@ export const ERROR_STATUS = {
   OTP_EXPIRED: 401,
   OTP_LOCKED: 429,
   OTP_COOLDOWN: 429,
+  // Feature flags: the feature is switched off for this restaurant (or location).
+  FEATURE_DISABLED: 403,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 

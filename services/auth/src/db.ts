@@ -27,6 +27,29 @@ export interface AuthDB extends OutboxTable {
   refresh_tokens: RefreshTokensTable;
   otp_codes: OtpCodesTable;
   rate_limits: RateLimitsTable;
+  feature_flags: FeatureFlagsTable;
+  feature_flag_audit: FeatureFlagAuditTable;
+}
+
+/** The `flags` configuration store's table (migration 0005): exactly the component's columns. */
+export interface FeatureFlagsTable {
+  key: string;
+  value: string;
+  version: string;
+  metadata: Generated<Record<string, string>>;
+}
+
+export interface FeatureFlagAuditTable {
+  id: Generated<string>;
+  at: Generated<Date>;
+  flag: string;
+  item_key: string;
+  tenant_id: string | null;
+  location_id: string | null;
+  actor: string;
+  actor_role: string;
+  old_value: string | null;
+  new_value: string;
 }
 
 export type Role = "owner" | "manager" | "staff";

@@ -13,6 +13,7 @@ import {
 import { mountAuthApi } from "./api.js";
 import { DaprState } from "./dapr-state.js";
 import type { AuthDB } from "./db.js";
+import { ensureFlagCatalogue } from "./flags.js";
 import { KeyRing } from "./keys.js";
 import { listLocations, requireLocation, tenantBySlug } from "./locations.js";
 import type { MembersPolicy } from "./members.js";
@@ -45,6 +46,10 @@ const authConfig = {
 };
 const env = z.object(authConfig).parse(process.env);
 const { db, pool } = database;
+// Feature flags the code knows get their definition row once (never overwritten: the platform
+// team's later changes stand); flags.ts.
+const newFlags = await ensureFlagCatalogue(db);
+if (newFlags) log.info({ newFlags }, "feature flag definitions added from the catalogue");
 const slug = z.string().regex(/^[a-z0-9-]{1,63}$/);
 
 const members: MembersPolicy = {

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
-import { mergeKeys, uuidArg, type Identity, type Logger } from "@lsp/service-kit";
+import { AppError, mergeKeys, uuidArg, type Identity, type Logger } from "@lsp/service-kit";
+import { ownerSetFlag, tenantFlagAudit } from "./flags.js";
 import type { AuthDB } from "./db.js";
 import { createLocation, listLocations, locationsByIds, requireLocation } from "./locations.js";
 import {
@@ -125,6 +126,8 @@ export const typeDefs = /* GraphQL */ `
     "Owners."
     joinCodes: [JoinCode!]!
     _authLocations(ids: [ID!]!): [Location]! @merge(keyField: "id")
+    "Owners: the changes of one feature flag for this restaurant, newest first."
+    featureFlagAudit(key: String!): [FeatureFlagAuditEntry!]!
   }
 
   type Mutation {
@@ -142,6 +145,35 @@ export const typeDefs = /* GraphQL */ `
     removeMember(userId: ID!): MemberRemoval!
     "Owners: open another location."
     createLocation(input: LocationInput!): Location!
+    """
+    Owners: switch an owner-controllable feature flag for their restaurant, or for one of its
+    locations (enabled: null clears the rule, back to the platform's setting). Managers and
+    staff, and flags the platform team switches: FORBIDDEN, nothing written. Audited.
+    """
+    setFeatureFlag(key: String!, enabled: Boolean, locationId: ID): FeatureFlagChange!
+  }
+
+  "One change of a feature flag's rule (what it was, what it is now)."
+  type FeatureFlagChange {
+    key: String!
+    locationId: ID
+    "on, off, or inherit (no rule); null when there was no rule before."
+    previous: String
+    current: String!
+    "False when the rule already was this (nothing written)."
+    changed: Boolean!
+    at: String!
+  }
+
+  "Who changed a flag for this restaurant, when, from what to what."
+  type FeatureFlagAuditEntry {
+    at: String!
+    locationId: ID
+    "user:<id> (an owner) or platform:<name> (the platform team)."
+    actor: String!
+    actorRole: String!
+    previous: String
+    current: String!
   }
 `;
 
@@ -180,6 +212,19 @@ const grantFields = (r: Row) => ({
 export const resolvers = {
   Role: { OWNER: "owner", MANAGER: "manager", STAFF: "staff" },
   Query: {
+    featureFlagAudit: async (_: unknown, args: { key: string }, ctx: AuthContext) => {
+      const who = ctx.identity();
+      if (who.role !== "owner")
+        throw new AppError("FORBIDDEN", "only the restaurant's owner reads its flag audit");
+      return (await tenantFlagAudit(ctx.db, who.tenantId, args.key)).map((e) => ({
+        at: e.at.toISOString(),
+        locationId: e.locationId,
+        actor: e.actor,
+        actorRole: e.actorRole,
+        previous: e.oldValue,
+        current: e.newValue,
+      }));
+    },
     me: async (_: unknown, __: unknown, ctx: AuthContext) => {
       const who = ctx.identity();
       const mine = await me(ctx.db, who);
@@ -211,6 +256,18 @@ export const resolvers = {
       locationsByIds(ctx.db, ctx.identity(), mergeKeys(args.ids)),
   },
   Mutation: {
+    setFeatureFlag: async (
+      _: unknown,
+      args: { key: string; enabled?: boolean | null; locationId?: string | null },
+      ctx: AuthContext,
+    ) => {
+      const change = await ownerSetFlag(ctx.db, ctx.identity(), {
+        flag: args.key,
+        locationId: args.locationId ? uuidArg(args.locationId, "locationId") : null,
+        value: args.enabled === true ? "on" : args.enabled === false ? "off" : "inherit",
+      });
+      return { ...change, key: change.flag, at: change.at.toISOString() };
+    },
     createLocation: (_: unknown, args: { input: unknown }, ctx: AuthContext) =>
       createLocation(ctx.db, ctx.identity(), args.input),
     invite: async (_: unknown, args: { input: unknown }, ctx: AuthContext) => {

@@ -13,6 +13,8 @@ import {
   mergeKeys,
   type Identity,
   type SidecarPorts,
+  type FlagKey,
+  type FlagSubject,
 } from "@lsp/service-kit";
 import type { EdgeContext } from "./context.js";
 import {
@@ -434,7 +436,12 @@ async function allowedLocation(ports: SidecarPorts, who: Identity, locationId: s
 }
 
 /** The AI subschema lives in the edge: its resolvers call the ai service's actors over Dapr gRPC. */
-export function aiSubschema(dapr: DaprClient, ports: SidecarPorts) {
+export function aiSubschema(
+  dapr: DaprClient,
+  ports: SidecarPorts,
+  /** Feature flags (feature-flags.ts): ai.forecast and ai.recommendations, per tenant and location. */
+  flagOn: (flag: FlagKey, subject: FlagSubject) => boolean,
+) {
   const builder = new ActorProxyBuilder<LocationInsights>(LocationInsights, dapr);
   const actor = (locationId: string) => builder.build(new ActorId(locationId));
   const lastForecast = new LastGood<z.infer<typeof ForecastAnswer>>();
@@ -552,6 +559,18 @@ export function aiSubschema(dapr: DaprClient, ports: SidecarPorts) {
         },
         forecast: async (loc: { id: string }, raw: unknown, ctx: EdgeContext) => {
           const args = parseArgs(ForecastArgs, raw);
+          if (!flagOn("ai.forecast", { tenantId: ctx.identity().tenantId, locationId: loc.id }))
+            return {
+              degraded: false,
+              note: "switched off for this restaurant (feature flag ai.forecast)",
+              method: "disabled",
+              target: args.itemId ? "units" : "revenueVnd",
+              itemId: args.itemId ?? null,
+              historyDays: 0,
+              trainedAt: null,
+              points: [],
+              backtest: null,
+            };
           const key = `${loc.id}/${args.days}/${args.itemId ?? ""}`;
           const answer = await ask("Forecast", ForecastAnswer, () =>
             actor(loc.id).Forecast({
@@ -581,6 +600,9 @@ export function aiSubschema(dapr: DaprClient, ports: SidecarPorts) {
           };
         },
         recommendations: async (loc: { id: string }, _args: unknown, ctx: EdgeContext) => {
+          // Off: an empty list, and the actor is not asked.
+          if (!flagOn("ai.recommendations", { tenantId: ctx.identity().tenantId, locationId: loc.id }))
+            return [];
           const answer = await ask("Recommendations", RecommendationsAnswer, () =>
             actor(loc.id).Recommendations({ tenantId: ctx.identity().tenantId }),
           );

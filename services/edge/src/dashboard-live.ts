@@ -8,6 +8,8 @@ import {
   VndScalar,
   canAccessLocation,
   fetchLocation,
+  type FlagKey,
+  type FlagSubject,
   type Logger,
   type SidecarPorts,
 } from "@lsp/service-kit";
@@ -43,6 +45,8 @@ const typeDefs = /* GraphQL */ `
     todayRevenue: Vnd!
     "Orders of the business day that are not voided."
     todayOrders: Int!
+    "Preview (feature flag dashboard.preview): the day's average order; null while the flag is off."
+    averageOrderVnd: Vnd
   }
   type Query {
     _dashboardLive: Boolean
@@ -55,7 +59,11 @@ const typeDefs = /* GraphQL */ `
 
 const LocationId = z.uuid();
 
-export function dashboardLiveSchema(ports: SidecarPorts): GraphQLSchema {
+export function dashboardLiveSchema(
+  ports: SidecarPorts,
+  /** Feature flags (feature-flags.ts): dashboard.preview gates the preview fields. */
+  flagOn: (flag: FlagKey, subject: FlagSubject) => boolean,
+): GraphQLSchema {
   return makeExecutableSchema<EdgeContext>({
     typeDefs,
     resolvers: {
@@ -86,6 +94,11 @@ export function dashboardLiveSchema(ports: SidecarPorts): GraphQLSchema {
               businessDay: u.businessDay,
               todayRevenue: u.revenueVnd,
               todayOrders: u.orders,
+              averageOrderVnd:
+                u.orders > 0 &&
+                flagOn("dashboard.preview", { tenantId: u.tenantId, locationId: u.locationId })
+                  ? Math.round(u.revenueVnd / u.orders)
+                  : null,
             };
           },
         },

@@ -141,7 +141,7 @@ export function mountGraphQLWs<Ctx extends object>(
           headers,
         });
         // Trusted documents apply here as over HTTP (a hash, or nothing else in trusted-only mode).
-        const query = resolveDocument(payload);
+        const query = resolveDocument(payload, sockets.get(ctx.extra.socket)?.identity.tenantId);
         if (typeof query !== "string") return [query];
         const enveloped = yoga.getEnveloped({
           request,

@@ -18,11 +18,14 @@ import type { EdgeContext } from "./context.js";
 import { dashboardLiveSchema, mountDashboardEvents } from "./dashboard-live.js";
 import { LiveConfig, mountGraphQLWs } from "./live.js";
 import { ProtectionConfig, protectionPlugins } from "./protection.js";
-import { schemaRegistry, useCurrentSchema } from "./stitching.js";
+import { fetchSdl, stitch, useCurrentSchema } from "./stitching.js";
+import { schemaRegistry, subschemaApps } from "./schema-registry.js";
 import { callerOfRequest, createAuthenticator } from "./identity.js";
 import { ClientAddressConfig, mountAuthPassThrough, upgradeClientAddress } from "./auth-passthrough.js";
 import { TrustedDocumentsConfig, documentResolver, trustedDocuments } from "./trusted-documents.js";
 import { mountWebhooks } from "./webhooks.js";
+import { edgeFlags, featureFlagsSchema } from "./feature-flags.js";
+import { resolveTenant, tenantSlugOf } from "./tenants.js";
 import { memberChanges } from "./members.js";
 import { graphqlMetricsPlugin } from "./metrics.js";
 import { mountNotificationEvents, notificationsLiveSchema } from "./notifications-live.js";
@@ -41,6 +44,15 @@ const config = loadConfig(
       GRAPHIQL: z.stringbool().default(process.env.NODE_ENV !== "production"),
       EDGE_INTROSPECTION: z.stringbool().default(process.env.NODE_ENV !== "production"),
       EDGE_SCHEMA_POLL_MS: z.coerce.number().int().positive().default(30_000),
+      EDGE_SCHEMA_RETRY_MS: z.coerce.number().int().positive().default(500),
+      // Readiness waits for these subschemas (comma-separated). Empty in the cluster: an edge
+      // serves whatever answers and adds the rest when they come, so one service down does not
+      // take the door out of rotation. The local launcher lists the apps it started, so a test
+      // begins only when every field of the mesh it asked for is there.
+      EDGE_SUBSCHEMAS_REQUIRED: z
+        .string()
+        .default("")
+        .transform((list) => list.split(",").filter(Boolean)),
     }),
 );
 const log = createLogger(config.SERVICE_NAME);
@@ -48,12 +60,22 @@ const dapr = createDaprClient(config, log);
 const members = memberChanges(log);
 const authenticator = createAuthenticator(config, (identity, issuedAt) => members.check(identity, issuedAt));
 
+// Feature flags: the `flags` configuration store, live in memory (feature-flags.ts).
+const flags = edgeFlags(dapr, log);
+const localSchemas = [
+  aiSubschema(dapr, config, flags.isOn),
+  notificationsLiveSchema(),
+  dashboardLiveSchema(config, flags.isOn),
+  featureFlagsSchema(flags, config),
+];
 const schemas = schemaRegistry({
-  ports: config,
-  local: [aiSubschema(dapr, config), notificationsLiveSchema(), dashboardLiveSchema(config)],
+  apps: subschemaApps(config.LSP_ALLOWED_INVOCATIONS),
+  required: config.EDGE_SUBSCHEMAS_REQUIRED,
+  fetchSdl: (app) => fetchSdl(config, app),
+  build: (sdls) => stitch(config, sdls, localSchemas, config.EDGE_UPSTREAM_TIMEOUT_MS),
   log,
-  timeoutMs: config.EDGE_UPSTREAM_TIMEOUT_MS,
   pollMs: config.EDGE_SCHEMA_POLL_MS,
+  retryMs: config.EDGE_SCHEMA_RETRY_MS,
 });
 
 // The caller is who their access token says (verified against auth's JWKS), in the tenant of the
@@ -76,7 +98,13 @@ const cache = config.EDGE_RESPONSE_CACHE_TTL_MS > 0 ? new ResponseCache(config) 
 
 const productionOnly: Plugin[] = [
   ...(config.EDGE_INTROSPECTION ? [] : [useDisableIntrospection() as Plugin]),
-  ...trustedDocuments(config),
+  // Trusted-only mode per restaurant (flag edge.trusted_documents), on top of the global setting.
+  ...trustedDocuments(config, async (request) => {
+    const slug = tenantSlugOf(request.headers.get("host"), request.headers.get("x-tenant"));
+    if (!slug) return false;
+    const tenant = await resolveTenant(config, slug).catch(() => undefined);
+    return tenant !== undefined && flags.isOn("edge.trusted_documents", { tenantId: tenant.id });
+  }),
 ];
 
 const yoga = createYoga<object, EdgeContext>({
@@ -105,10 +133,12 @@ const yoga = createYoga<object, EdgeContext>({
 const { server } = await startService({
   config,
   log,
-  // 503 until every subschema has loaded once; a failed reload later keeps the last good schema.
+  // 503 until a schema holds every required subschema (a failed reload keeps the last good
+  // one) and the flags' first snapshot is in.
   readiness: {
-    schema: async () => {
-      if (!schemas.schema()) throw new Error(schemas.lastError() ?? "gateway schema not loaded yet");
+    schema: async () => schemas.checkReady(),
+    flags: async () => {
+      if (!flags.table.loaded) throw new Error("feature flags not loaded yet");
     },
   },
   // The only routes anyone may call: GraphQL, auth's four REST routes and JWKS, the providers'
@@ -127,6 +157,7 @@ const { server } = await startService({
   },
   onShutdown: async () => {
     schemas.stop();
+    flags.stop();
     await ws.close();
   },
 });
@@ -164,7 +195,7 @@ const ws = mountGraphQLWs(
   authenticator,
   config,
   (req) => upgradeClientAddress(req, config.EDGE_TRUSTED_PROXY_HOPS),
-  documentResolver(config),
+  documentResolver(config, (tenantId) => flags.isOn("edge.trusted_documents", { tenantId })),
   log,
 );
 void schemas.start();

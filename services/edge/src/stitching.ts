@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { buildHTTPExecutor } from "@graphql-tools/executor-http";
 import { stitchSchemas } from "@graphql-tools/stitch";
 import { stitchingDirectives } from "@graphql-tools/stitching-directives";
@@ -7,13 +6,10 @@ import { filterSchema, pruneSchema, type Executor, type ExecutionResult } from "
 import type { Plugin } from "graphql-yoga";
 import { buildSchema, GraphQLError, type GraphQLSchema } from "graphql";
 import { Counter, Histogram } from "prom-client";
-import { ERROR_STATUS, invokeService, registry, type Logger, type SidecarPorts } from "@lsp/service-kit";
+import { ERROR_STATUS, invokeService, registry, type SidecarPorts } from "@lsp/service-kit";
 import type { EdgeContext } from "./context.js";
 
 const { stitchingDirectivesTransformer } = stitchingDirectives();
-
-/** Services that serve a GraphQL subschema at /graphql, reached through Dapr service invocation. */
-export const REMOTE_SUBSCHEMAS = ["auth", "sales", "dashboard", "payments", "notifications"] as const;
 
 const upstreamRequests = new Counter({
   name: "edge_upstream_requests_total",
@@ -29,7 +25,8 @@ const upstreamDuration = new Histogram({
   registers: [registry],
 });
 
-async function fetchSdl(ports: SidecarPorts, app: string): Promise<string> {
+/** Asks one service for its subschema (`_sdl`) through Dapr service invocation. */
+export async function fetchSdl(ports: SidecarPorts, app: string): Promise<string> {
   const res = await invokeService(ports, app, "graphql", {
     body: JSON.stringify({ query: "{ _sdl }" }),
     timeoutMs: 3000,
@@ -116,76 +113,26 @@ export function isPublicRootField(name: string): boolean {
   return !name.startsWith("_");
 }
 
-function stitch(
+/**
+ * Stitches the services' subschemas that are in (by app, in the registry's order) with the edge's
+ * own schemas; throws when they do not stitch.
+ */
+export function stitch(
   ports: SidecarPorts,
-  sdls: readonly string[],
+  sdls: ReadonlyMap<string, string>,
   local: GraphQLSchema[],
   timeoutMs: number,
 ): GraphQLSchema {
   const stitched = stitchSchemas({
     subschemaConfigTransforms: [stitchingDirectivesTransformer],
     subschemas: [
-      ...REMOTE_SUBSCHEMAS.map((app, i) => remoteSubschema(ports, app, sdls[i] ?? "", timeoutMs)),
+      ...[...sdls].map(([app, sdl]) => remoteSubschema(ports, app, sdl, timeoutMs)),
       ...local.map((schema) => ({ schema, batch: true })),
     ],
   });
   return pruneSchema(
     filterSchema({ schema: stitched, rootFieldFilter: (_op, name) => isPublicRootField(name) }),
   );
-}
-
-/**
- * The gateway schema, kept current: loaded at start (retrying until every subschema answered),
- * then polled; a changed SDL is stitched off the request path and swapped in atomically. A
- * failed reload (a service down, an SDL that does not stitch) keeps the last good schema.
- */
-export function schemaRegistry(opts: {
-  ports: SidecarPorts;
-  local: GraphQLSchema[];
-  log: Logger;
-  timeoutMs: number;
-  pollMs: number;
-}) {
-  const { ports, local, log } = opts;
-  let current: { schema: GraphQLSchema; hash: string } | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let lastError: string | undefined;
-
-  async function reload(): Promise<boolean> {
-    try {
-      const sdls = await Promise.all(REMOTE_SUBSCHEMAS.map((app) => fetchSdl(ports, app)));
-      const hash = createHash("sha256").update(sdls.join("\n\u0000")).digest("hex");
-      if (current?.hash === hash) return true;
-      const schema = stitch(ports, sdls, local, opts.timeoutMs);
-      log.info(
-        { subschemas: REMOTE_SUBSCHEMAS, hash: hash.slice(0, 12), first: !current },
-        "gateway schema swapped in",
-      );
-      current = { schema, hash };
-      lastError = undefined;
-      return true;
-    } catch (err) {
-      lastError = String(err);
-      if (current) log.warn({ err: lastError }, "schema reload failed; keeping the last good schema");
-      return false;
-    }
-  }
-
-  return {
-    schema: () => current?.schema,
-    lastError: () => lastError,
-    /** Resolves once a first schema is loaded; then keeps polling. */
-    async start(): Promise<void> {
-      for (let attempt = 1; !(await reload()); attempt++) {
-        if (attempt % 10 === 1) log.warn({ err: lastError, attempt }, "subschemas not ready yet; retrying");
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      timer = setInterval(() => void reload(), opts.pollMs);
-      timer.unref();
-    },
-    reload,
-    stop: () => clearInterval(timer),
-  };
 }
 
 /**

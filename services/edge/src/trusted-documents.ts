@@ -29,18 +29,30 @@ export function loadTrustedDocuments(file: string): Map<string, string> {
   return new Map(Object.entries(manifest));
 }
 
-/** The operation a graphql-ws `subscribe` payload names: its text, or a typed refusal. */
-export type DocumentResolver = (payload: {
-  query?: string;
-  extensions?: Record<string, unknown> | null;
-}) => string | GraphQLError;
+/**
+ * The operation a graphql-ws `subscribe` payload names: its text, or a typed refusal. `tenantId`
+ * is the socket's tenant (the per-tenant trusted-documents flag applies to it).
+ */
+export type DocumentResolver = (
+  payload: {
+    query?: string;
+    extensions?: Record<string, unknown> | null;
+  },
+  tenantId?: string,
+) => string | GraphQLError;
 
-/** The same rules as the HTTP plugin, for operations that arrive over a WebSocket. */
-export function documentResolver(cfg: TrustedDocumentsConfig): DocumentResolver {
+/**
+ * The same rules as the HTTP plugin, for operations that arrive over a WebSocket.
+ * `trustedOnlyFor`: the feature flag `edge.trusted_documents`, trusted-only mode per tenant.
+ */
+export function documentResolver(
+  cfg: TrustedDocumentsConfig,
+  trustedOnlyFor: (tenantId: string) => boolean = () => false,
+): DocumentResolver {
   const documents = cfg.EDGE_TRUSTED_DOCUMENTS_FILE
     ? loadTrustedDocuments(cfg.EDGE_TRUSTED_DOCUMENTS_FILE)
     : new Map<string, string>();
-  return (payload) => {
+  return (payload, tenantId) => {
     const persisted = payload.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
     const hash = typeof persisted?.sha256Hash === "string" ? persisted.sha256Hash : undefined;
     if (hash) {
@@ -52,7 +64,11 @@ export function documentResolver(cfg: TrustedDocumentsConfig): DocumentResolver 
         })
       );
     }
-    if (cfg.EDGE_TRUSTED_DOCUMENTS_ONLY || !payload.query)
+    if (
+      cfg.EDGE_TRUSTED_DOCUMENTS_ONLY ||
+      !payload.query ||
+      (tenantId !== undefined && trustedOnlyFor(tenantId))
+    )
       return new GraphQLError("this edge executes trusted documents only", {
         extensions: { code: "PERSISTED_QUERY_ONLY" },
       });
@@ -63,19 +79,31 @@ export function documentResolver(cfg: TrustedDocumentsConfig): DocumentResolver 
 /**
  * Trusted documents (persisted operations): known operations by hash, and in trusted-only mode
  * nothing else, so that a production edge executes exactly what our clients were built with.
+ * `trustedOnlyFor` turns trusted-only mode on for some requests (the feature flag
+ * `edge.trusted_documents`, per tenant); with it the plugin is always installed, with an empty
+ * manifest when there is no file (a tenant in trusted-only mode then executes nothing but hashes
+ * this edge knows: none).
  */
-export function trustedDocuments(cfg: TrustedDocumentsConfig): Plugin[] {
+export function trustedDocuments(
+  cfg: TrustedDocumentsConfig,
+  trustedOnlyFor?: (request: Request) => boolean | Promise<boolean>,
+): Plugin[] {
   if (!cfg.EDGE_TRUSTED_DOCUMENTS_FILE) {
     if (cfg.EDGE_TRUSTED_DOCUMENTS_ONLY)
       throw new Error("EDGE_TRUSTED_DOCUMENTS_ONLY needs EDGE_TRUSTED_DOCUMENTS_FILE");
-    return [];
+    if (!trustedOnlyFor) return [];
   }
-  const documents = loadTrustedDocuments(cfg.EDGE_TRUSTED_DOCUMENTS_FILE);
+  const documents = cfg.EDGE_TRUSTED_DOCUMENTS_FILE
+    ? loadTrustedDocuments(cfg.EDGE_TRUSTED_DOCUMENTS_FILE)
+    : new Map<string, string>();
   const typed = (code: string, message: string) => () => new GraphQLError(message, { extensions: { code } });
   return [
     usePersistedOperations({
       getPersistedOperation: (key) => documents.get(key) ?? null,
-      allowArbitraryOperations: !cfg.EDGE_TRUSTED_DOCUMENTS_ONLY,
+      allowArbitraryOperations:
+        cfg.EDGE_TRUSTED_DOCUMENTS_ONLY || !trustedOnlyFor
+          ? !cfg.EDGE_TRUSTED_DOCUMENTS_ONLY
+          : async (request: Request) => !(await trustedOnlyFor(request)),
       customErrors: {
         notFound: typed(
           "PERSISTED_QUERY_NOT_FOUND",

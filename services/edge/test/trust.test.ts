@@ -57,6 +57,15 @@ test("trusted documents: a manifest whose keys are not their documents' hashes i
   assert.ok(unknown instanceof GraphQLError && unknown.extensions.code === "PERSISTED_QUERY_NOT_FOUND");
   const open = documentResolver({ EDGE_TRUSTED_DOCUMENTS_ONLY: false });
   assert.equal(open({ query: "{ __typename }" }), "{ __typename }");
+
+  // Trusted-only per tenant (feature flag edge.trusted_documents): that tenant's sockets only.
+  const perTenant = documentResolver({ EDGE_TRUSTED_DOCUMENTS_ONLY: false }, (tenantId) => tenantId === "t1");
+  const tenantRefused = perTenant({ query: "{ __typename }" }, "t1");
+  assert.ok(
+    tenantRefused instanceof GraphQLError && tenantRefused.extensions.code === "PERSISTED_QUERY_ONLY",
+  );
+  assert.equal(perTenant({ query: "{ __typename }" }, "t2"), "{ __typename }");
+  assert.equal(perTenant({ query: "{ __typename }" }), "{ __typename }");
 });
 
 test("a member's tokens issued before their membership changed stop working; later ones work", () => {

@@ -41,7 +41,9 @@ export type Outcome =
   | "amount_mismatch"
   | "unavailable"
   /** Refused before any work: the source (or the merchant code) is over its rate (webhook-guard.ts). */
-  | "rate_limited";
+  | "rate_limited"
+  /** Verified, but the provider is switched off for this restaurant (feature flag, provider-flags.ts). */
+  | "provider_disabled";
 
 /**
  * Thrown by `parse` when the request's signature field itself is unusable (e.g. a VNPay
@@ -124,6 +126,8 @@ export const momo: ProviderAdapter<"momo"> = {
         return restError(503, "UNAVAILABLE", detail);
       case "rate_limited":
         return restError(429, "RATE_LIMITED", detail);
+      case "provider_disabled":
+        return restError(403, "FEATURE_DISABLED", detail);
     }
   },
 };
@@ -159,6 +163,7 @@ export const zalopay: ProviderAdapter<"zalopay"> = {
         return { status: 200, body: ZALOPAY_RETURN.invalidMac };
       case "unknown_order":
       case "amount_mismatch":
+      case "provider_disabled":
         return { status: 200, body: ZALOPAY_RETURN.rejected(detail) };
       case "unavailable":
         return { status: 200, body: ZALOPAY_RETURN.retryLater };
@@ -217,6 +222,8 @@ export const vnpay: ProviderAdapter<"vnpay"> = {
         return { status: 200, body: VNPAY_RSP.invalidAmount };
       case "unavailable":
         return { status: 200, body: VNPAY_RSP.unknownError };
+      case "provider_disabled":
+        return { status: 200, body: VNPAY_RSP.merchantNotEnabled };
       case "rate_limited":
         return {
           status: 429,

@@ -6,6 +6,7 @@ import { tenantCredentials } from "./credentials.js";
 import type { PaymentsDB } from "./db.js";
 import { fetchOrder, paymentItems } from "./orders.js";
 import { MOMO_CREATE_PATH, buildMomoCreateRequest, momoRequestId } from "./providers/momo.js";
+import { PROVIDER_FLAGS, providerEnabled, type FlagReader } from "./provider-flags.js";
 import { VNPAY_PAY_PATH, buildVnpayPaymentUrl } from "./providers/vnpay.js";
 import { ZALOPAY_CREATE_PATH, buildZaloPayCreateRequest, zaloPayAppTransId } from "./providers/zalopay.js";
 
@@ -44,6 +45,8 @@ export async function startPayment(
     endpoints: ProviderEndpoints;
     /** The caller's forwarding headers: sales checks the order against the user's own scope. */
     forward: () => Record<string, string>;
+    /** Feature flags (provider-flags.ts): a provider switched off for a restaurant is refused. */
+    flags: FlagReader;
   },
   who: Identity,
   input: { orderId: string; provider: PaymentProvider; clientIp?: string },
@@ -53,6 +56,11 @@ export async function startPayment(
   const order = await fetchOrder(ports, who.tenantId, input.orderId, deps.forward());
   if (!order) throw new AppError("NOT_FOUND", `order ${input.orderId} not found`);
   if (order.status !== "open") throw new AppError("CONFLICT", `order is ${order.status}`);
+  if (!providerEnabled(deps.flags, input.provider, { tenantId: who.tenantId, locationId: order.locationId }))
+    throw new AppError("FEATURE_DISABLED", `${input.provider} is not enabled for this restaurant`, {
+      field: "provider",
+      flag: PROVIDER_FLAGS[input.provider],
+    });
   const creds = await tenantCredentials(ports, input.provider, who.tenantId);
   if (!creds) throw new AppError("BAD_USER_INPUT", `${input.provider} is not configured for this tenant`);
 

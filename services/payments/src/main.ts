@@ -2,6 +2,8 @@ import path from "node:path";
 import { z } from "zod";
 import {
   bootDatabaseService,
+  createDaprClient,
+  liveFlags,
   serviceCallers,
   mountSubschema,
   pingDatabase,
@@ -48,7 +50,9 @@ const { config, log, database } = await bootDatabaseService<PaymentsDB, typeof p
 });
 const { db, pool } = database;
 const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "payments", log });
-const deps = { db, ports: config, log };
+// Feature flags (provider-flags.ts): the `flags` configuration store, live in memory.
+const flags = liveFlags(createDaprClient(config, log), log);
+const deps = { db, ports: config, log, flags: flags.table };
 const guard = new WebhookGuard({
   ...DEFAULT_GUARD,
   sourceRejections: {
@@ -71,7 +75,7 @@ const callerOf = serviceCallers(config);
 await startService({
   config,
   log,
-  readiness: { database: () => pingDatabase(pool) },
+  readiness: { database: () => pingDatabase(pool), flags: async () => flags.table.loaded },
   routes(app) {
     // auth's location.changed keeps the location-settings cache current (service-kit).
     locationChangesRoute(app, log);
@@ -91,10 +95,12 @@ await startService({
         ports: config,
         log,
         endpoints: config,
+        flags: flags.table,
       }),
     });
   },
   onShutdown: async () => {
+    flags.stop();
     await stopRetention();
     await stopRelay();
     await db.destroy();

@@ -11,6 +11,7 @@ import {
   type SidecarPorts,
 } from "@lsp/service-kit";
 import type { PaymentsDB } from "./db.js";
+import type { FlagReader } from "./provider-flags.js";
 import { startPayment, type ProviderEndpoints } from "./intents.js";
 import { reconcile } from "./reconcile.js";
 
@@ -97,6 +98,8 @@ export interface PaymentsContext {
   identity: () => Identity;
   /** Headers that carry the same caller to another service (the user's own token). */
   forward: () => Record<string, string>;
+  /** Feature flags, live (provider-flags.ts). */
+  flags: FlagReader;
 }
 
 interface PaymentRow {

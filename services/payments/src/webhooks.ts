@@ -20,6 +20,7 @@ import {
   type Reply,
 } from "./adapters.js";
 import { tenantCredentials } from "./credentials.js";
+import { PROVIDER_FLAGS, providerEnabled, type FlagReader } from "./provider-flags.js";
 import type { PaymentsDB } from "./db.js";
 import { auditPayload, type WebhookGuard } from "./webhook-guard.js";
 
@@ -41,6 +42,8 @@ export interface WebhookDeps {
   db: Kysely<PaymentsDB>;
   ports: SidecarPorts;
   log: Logger;
+  /** Feature flags (provider-flags.ts): a provider switched off for a restaurant. */
+  flags: FlagReader;
 }
 
 /** Where a webhook came from, as the edge saw it, and the limits it is held to. */
@@ -106,6 +109,25 @@ async function decide<P extends PaymentProvider>(
   const creds = await tenantCredentials(deps.ports, provider, tenantId);
   if (!creds || !parsed.verify(creds))
     return { notice, tenantId, outcome: "invalid_signature", detail: "signature does not match" };
+
+  // Only a notice that verified learns whether the provider is on for its restaurant.
+  if (PROVIDER_FLAGS[provider]) {
+    const intent = await withTenant(deps.db, tenantId, (trx) =>
+      trx
+        .selectFrom("payment_intents")
+        .select("location_id")
+        .where("provider", "=", provider)
+        .where("reference", "=", notice.reference)
+        .executeTakeFirst(),
+    );
+    if (!providerEnabled(deps.flags, provider, { tenantId, locationId: intent?.location_id }))
+      return {
+        notice,
+        tenantId,
+        outcome: "provider_disabled",
+        detail: `${provider} is not enabled for this restaurant`,
+      };
+  }
 
   return settleVerified(deps, { provider, raw, notice, tenantId });
 }
@@ -237,6 +259,7 @@ async function recordOnce(
 }
 
 const AUDITED: ReadonlySet<Outcome> = new Set([
+  "provider_disabled",
   "malformed",
   "invalid_signature",
   "unknown_order",

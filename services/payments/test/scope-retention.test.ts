@@ -36,6 +36,8 @@ describe("payments: branch scope and retention", { timeout: 180_000 }, () => {
     ports: { DAPR_HTTP_PORT: 1, DAPR_GRPC_PORT: 1 },
     log,
     endpoints: { MOMO_ENDPOINT: "", ZALOPAY_ENDPOINT: "", VNPAY_ENDPOINT: "", PUBLIC_URL: "" },
+    // Every provider on (feature flags are tested in test/e2e/flags-live.test.ts).
+    flags: { isEnabled: () => true },
     identity: () => who,
     forward: () => ({}),
   });

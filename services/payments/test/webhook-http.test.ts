@@ -67,7 +67,8 @@ describe("payments webhook route", { timeout: 180_000 }, () => {
       LOG_LEVEL: "fatal" as const,
       BODY_LIMIT: "256kb",
     };
-    const deps = { db: database.db, ports: config, log };
+    // Every provider on (feature flags are tested in test/e2e/flags-live.test.ts).
+    const deps = { db: database.db, ports: config, log, flags: { isEnabled: () => true } };
     const service = await startService({
       config,
       log,

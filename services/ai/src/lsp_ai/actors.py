@@ -2,7 +2,7 @@
 
 The SDK's JSON decoder turns date-like strings into datetime objects, both in method arguments
 and in state. Our payloads carry business days and timestamps as strings, so the state is kept
-as JSON text, RecordOrder takes its event as JSON text, and date arguments are normalised.
+as JSON text, RecordOrders takes its batch of events as JSON text, and date arguments are normalised.
 
 State keys: `insights` (the series, insights.InsightsState), `model` (the last training: forecast
 with backtest, anomalies, recommendations), `settings` (time zone and cut-over from auth),
@@ -58,9 +58,9 @@ class BadArgument(ValueError):
 
 
 class LocationInsightsInterface(ActorInterface):
-    @actormethod(name="RecordOrder")
+    @actormethod(name="RecordOrders")
     @abstractmethod
-    async def record_order(self, event: Any) -> dict[str, Any]: ...
+    async def record_orders(self, batch: Any) -> dict[str, Any]: ...
 
     @actormethod(name="GetSummary")
     @abstractmethod
@@ -174,27 +174,38 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         await self._state_manager.save_state()
         return model
 
-    async def record_order(self, event: Any) -> dict[str, Any]:
-        arg = single_argument(json.loads(event) if isinstance(event, str) else event)
+    async def record_orders(self, batch: Any) -> dict[str, Any]:
+        """Order events of this location, `{"events": [{eventId, type, data}, …]}` (JSON text):
+        each admitted and recorded once per event id, then the series saved once for the whole
+        batch. Answers `{"results": [{"recorded": bool} | {"recorded": false, "rejected": why}]}`
+        in the order of the events."""
+        arg = single_argument(json.loads(batch) if isinstance(batch, str) else batch)
+        events = arg.get("events")
+        if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+            raise BadArgument("events: expected a list of order events")
         state = await self._load()
-        verdict = await admit_event(state, self.id.id, str(arg["data"]["tenantId"]), location_of_tenant)
-        if isinstance(verdict, str):
-            return {"recorded": False, "rejected": verdict}
-        if verdict is not None:  # the location's first event: auth's settings came with the check
-            await self._set_json(SETTINGS_KEY, verdict)
-            await self._ensure_daily_reminder(verdict)
-        kind = arg.get("type", "order.created")
-        if kind == "order.voided":
-            recorded = record_void(state, str(arg["eventId"]), arg["data"])
-        else:
-            recorded = record_order(state, str(arg["eventId"]), arg["data"])
-        if recorded:
+        results: list[dict[str, Any]] = []
+        for event in events:
+            data = event["data"]
+            verdict = await admit_event(state, self.id.id, str(data["tenantId"]), location_of_tenant)
+            if isinstance(verdict, str):
+                results.append({"recorded": False, "rejected": verdict})
+                continue
+            if verdict is not None:  # the location's first event: auth's settings came with the check
+                await self._set_json(SETTINGS_KEY, verdict)
+                await self._ensure_daily_reminder(verdict)
+            if event.get("type", "order.created") == "order.voided":
+                recorded = record_void(state, str(event["eventId"]), data)
+            else:
+                recorded = record_order(state, str(event["eventId"]), data)
+            results.append({"recorded": recorded})
+        if any(r["recorded"] for r in results):
             await self._set_json(STATE_KEY, state)
             await self._settings(
                 state, may_fetch=True
             )  # first event: learn the cut-over, register the reminder
             await self._state_manager.save_state()
-        return {"recorded": recorded}
+        return {"results": results}
 
     async def get_summary(self, arg: Any) -> dict[str, Any]:
         single_argument(arg)

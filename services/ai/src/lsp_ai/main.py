@@ -1,7 +1,6 @@
 """FastAPI apps: `app` hosts the actors and receives pub/sub events (called by the sidecar only,
 which proves itself with the app token); `ops` serves readiness and metrics to the platform."""
 
-import hmac
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -15,14 +14,16 @@ from dapr.actor.runtime.config import ActorRuntimeConfig
 from dapr.actor.runtime.runtime import ActorRuntime
 from dapr.ext.fastapi import DaprActor
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 
 from lsp_ai import worker
 from lsp_ai.actors import LocationInsights, LocationInsightsInterface
+from lsp_ai.asgi import AppTokenGuard, RedMetrics
+from lsp_ai.batching import KeyedBatcher
 from lsp_ai.config import load_settings
 from lsp_ai.contracts import ContractError, Contracts
 from lsp_ai.insights import fit_pool, run_cpu_bound
-from lsp_ai.metrics import EVENTS, metrics_response, red_middleware
+from lsp_ai.metrics import EVENTS, metrics_response
 from lsp_ai.telemetry import setup_logging, setup_tracing
 
 settings = load_settings()
@@ -60,23 +61,9 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
 app = FastAPI(title="LSP AI", lifespan=lifespan)
 
 
-@app.middleware("http")
-async def require_app_token(request: Request, call_next: Any) -> Response:
-    """Only our sidecar may call the app: every route but /healthz needs the app token (a
-    missing APP_API_TOKEN refuses everything rather than nothing)."""
-    if request.url.path == "/healthz":
-        return await call_next(request)
-    given = request.headers.get("dapr-api-token", "")
-    expected = settings.app_api_token
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        return JSONResponse(
-            {"error": {"code": "UNAUTHENTICATED", "message": "this route is for the Dapr sidecar only"}},
-            status_code=401,
-        )
-    return await call_next(request)
-
-
-app.middleware("http")(red_middleware)
+# Added last = outermost: the metrics see the refusals too.
+app.add_middleware(AppTokenGuard, token=settings.app_api_token, open_paths=frozenset({"/healthz"}))
+app.add_middleware(RedMetrics)
 actor = DaprActor(app)
 setup_tracing(app, settings.service_name, settings.otlp_endpoint)
 
@@ -109,6 +96,21 @@ async def metrics() -> Any:
     return metrics_response()
 
 
+async def record_at_location(location_id: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One actor call for a batch of one location's order events (see KeyedBatcher)."""
+    proxy = proxy_factory().create("LocationInsights", ActorId(location_id), LocationInsightsInterface)
+    answer = await proxy.RecordOrders(json.dumps({"events": events}, ensure_ascii=False))
+    results = answer.get("results") if isinstance(answer, dict) else None
+    if not isinstance(results, list):
+        raise RuntimeError(f"RecordOrders answered {answer!r}")
+    return results
+
+
+# Deliveries of one location that arrive while its actor records a batch become the next batch:
+# one state load and save for many events under load (pub/sub hands over up to its concurrency).
+intake: KeyedBatcher[dict[str, Any], dict[str, Any]] = KeyedBatcher(record_at_location)
+
+
 @app.post("/events/orders")
 async def on_orders_event(request: Request) -> JSONResponse:
     """Declarative subscription `ai-orders` (components/) delivers the orders topic here."""
@@ -131,11 +133,9 @@ async def on_orders_event(request: Request) -> JSONResponse:
         log.error("event breaks its contract; dropping", extra={"eventId": event_id, "error": str(err)})
         return JSONResponse({"status": "DROP"})
     try:
-        proxy = proxy_factory().create(
-            "LocationInsights", ActorId(order["locationId"]), LocationInsightsInterface
+        result = await intake.submit(
+            str(order["locationId"]), {"eventId": event_id, "type": event_type, "data": order}
         )
-        body = {"eventId": event_id, "type": event_type, "data": order}
-        result = await proxy.RecordOrder(json.dumps(body, ensure_ascii=False))
     except Exception:
         EVENTS.labels(type=event_type, outcome="failed").inc()
         log.exception("actor call failed; Dapr will retry", extra={"eventId": event_id})

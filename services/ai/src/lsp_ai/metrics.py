@@ -1,9 +1,6 @@
 """Prometheus metrics: HTTP RED (same names as the TypeScript services) and event outcomes."""
 
-import time
-from collections.abc import Awaitable, Callable
-
-from fastapi import Request, Response
+from fastapi import Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 REQUEST_DURATION = Histogram(
@@ -16,21 +13,6 @@ REQUESTS = Counter(
     "http_server_requests", "HTTP requests by method, route and status", ["method", "route", "status"]
 )
 EVENTS = Counter("ai_events_processed", "Pub/sub events by CloudEvent type and outcome", ["type", "outcome"])
-
-
-async def red_middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    start = time.perf_counter()
-    status = 500
-    try:
-        response = await call_next(request)
-        status = response.status_code
-        return response
-    finally:
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        labels = {"method": request.method, "route": path, "status": str(status)}
-        REQUEST_DURATION.labels(**labels).observe(time.perf_counter() - start)
-        REQUESTS.labels(**labels).inc()
 
 
 def metrics_response() -> Response:

@@ -78,6 +78,11 @@ export const VNPAY_RSP = {
   invalidAmount: { RspCode: "04", Message: "Invalid amount" },
   invalidSignature: { RspCode: "97", Message: "Invalid signature" },
   unknownError: { RspCode: "99", Message: "Unknown error" },
+  // VNPay's IPN reply codes have none for "this merchant is switched off" (research/domain.md:
+  // 00/01/02/04/97/99). 99 is the one that makes VNPay call again later rather than give up, so
+  // a payment taken just before the switch settles once VNPay is back on for the restaurant (or
+  // by reconciliation); the message says why.
+  merchantNotEnabled: { RspCode: "99", Message: "Merchant not enabled" },
 } as const;
 
 export const VNPAY_PAY_PATH = "/paymentv2/vpcpay.html";

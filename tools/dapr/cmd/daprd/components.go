@@ -3,12 +3,14 @@ package main
 import (
 	"github.com/dapr/components-contrib/bindings/cron"
 	"github.com/dapr/components-contrib/bindings/http"
+	configpostgres "github.com/dapr/components-contrib/configuration/postgres"
 	"github.com/dapr/components-contrib/pubsub/redis"
 	"github.com/dapr/components-contrib/secretstores/local/file"
 	pgv2 "github.com/dapr/components-contrib/state/postgresql/v2"
 	stateredis "github.com/dapr/components-contrib/state/redis"
 	"github.com/dapr/dapr/pkg/components"
 	bindingsLoader "github.com/dapr/dapr/pkg/components/bindings"
+	configurationLoader "github.com/dapr/dapr/pkg/components/configuration"
 	pubsubLoader "github.com/dapr/dapr/pkg/components/pubsub"
 	secretstoresLoader "github.com/dapr/dapr/pkg/components/secretstores"
 	stateLoader "github.com/dapr/dapr/pkg/components/state"
@@ -30,4 +32,6 @@ func init() {
 	secretstoresLoader.DefaultRegistry.RegisterComponent(file.NewLocalSecretStore, "local.file")
 	bindingsLoader.DefaultRegistry.RegisterOutputBinding(http.NewHTTP, "http")
 	bindingsLoader.DefaultRegistry.RegisterInputBinding(cron.NewCron, "cron")
+	// Feature flags (components/local/flags.yaml): LISTEN/NOTIFY pushes each change to subscribers.
+	configurationLoader.DefaultRegistry.RegisterComponent(configpostgres.NewPostgresConfigurationStore, "postgresql")
 }
