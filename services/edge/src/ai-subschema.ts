@@ -488,6 +488,9 @@ export function aiSubschema(
       throw new AppError("FORBIDDEN", "only owners and managers act on recommendations");
     const notFound = () => new AppError("NOT_FOUND", `recommendation ${id.locationId}/${id.own} not found`);
     if (!(await allowedLocation(ports, who, id.locationId))) throw notFound();
+    // Recommendations switched off for the location (the list is empty): nothing to act on.
+    if (!flagOn("ai.recommendations", { tenantId: who.tenantId, locationId: id.locationId }))
+      throw notFound();
     const answer = await ask("ActOnRecommendation", AiRecommendationActionAnswer, () =>
       actor(id.locationId).ActOnRecommendation({
         id: id.own,
