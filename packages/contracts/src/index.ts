@@ -1,3 +1,4 @@
 export * from "./events.js";
-export { eventJsonSchemas } from "./json-schemas.js";
+export * from "./ai-answers.js";
+export { answerJsonSchemas, eventJsonSchemas } from "./json-schemas.js";
 export { businessDay, DEFAULT_TIME_ZONE, DEFAULT_CUTOVER_HOUR } from "./business-day.js";

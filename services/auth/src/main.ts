@@ -15,7 +15,7 @@ import { DaprState } from "./dapr-state.js";
 import type { AuthDB } from "./db.js";
 import { ensureFlagCatalogue } from "./flags.js";
 import { KeyRing } from "./keys.js";
-import { requireLocation, tenantBySlug } from "./locations.js";
+import { listLocations, requireLocation, tenantBySlug } from "./locations.js";
 import type { MembersPolicy } from "./members.js";
 import { sweepExpired, type OtpDeps } from "./otp.js";
 import { resolvers, typeDefs, type AuthContext } from "./schema.js";
@@ -133,6 +133,12 @@ await startService({
     app.get("/v1/tenants/by-slug/:slug", async (req, res) => {
       const parsed = slug.safeParse(req.params.slug);
       res.json(parsed.success ? await orNull(tenantBySlug(db, parsed.data)) : null);
+    });
+    // The tenant's locations (id, name, time zone, cut-over): dashboard's chain view lists every
+    // branch, including those that sold nothing.
+    app.get("/v1/locations", async (req, res) => {
+      const caller = await locationReaders(req.headers);
+      res.json(await listLocations(db, caller.identity()));
     });
     app.get("/v1/locations/:id", async (req, res) => {
       const caller = await locationReaders(req.headers);

@@ -17,6 +17,17 @@ import type { ReportCache } from "./cache.js";
 import type { DashboardDB } from "./db.js";
 import { findRebuildJob, startRebuild } from "./rebuild-job.js";
 import { dayReport, menuEngineering, type DayReport } from "./report.js";
+import { chainOverview, requireChainReader, tenantLocations } from "./chain.js";
+import {
+  MAX_PERIOD_DAYS,
+  periodReport,
+  rangeArgs,
+  rollUp,
+  type Grain,
+  type PeriodComparison,
+  type PeriodFigures,
+  type PeriodReport,
+} from "./periods.js";
 
 export const typeDefs = /* GraphQL */ `
   "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (service-kit's VndScalar)."
@@ -102,6 +113,105 @@ export const typeDefs = /* GraphQL */ `
     quadrant: MenuQuadrant!
   }
 
+  "Sums of a span of business days (a day, an ISO week, a month, a whole range). Amounts in VND."
+  type PeriodFigures {
+    from: String!
+    to: String!
+    days: Int!
+    "Net revenue: what customers pay after discounts, over orders not voided."
+    revenue: Vnd!
+    orders: Int!
+    averageTicket: Vnd!
+    grossSales: Vnd!
+    paidOrders: Int!
+    discounts: Vnd!
+    voidedOrders: Int!
+    voids: Vnd!
+  }
+  "One bucket of a series: a business day, an ISO week (Monday to Sunday) or a calendar month."
+  type PeriodBucket {
+    from: String!
+    to: String!
+    days: Int!
+    "False when the range cuts the week or month (its first or last bucket)."
+    complete: Boolean!
+    revenue: Vnd!
+    orders: Int!
+    averageTicket: Vnd!
+    grossSales: Vnd!
+    paidOrders: Int!
+    discounts: Vnd!
+    voidedOrders: Int!
+    voids: Vnd!
+  }
+  "The range against another span: its totals and the relative changes ((range − span) ÷ span; null when the span had none)."
+  type PeriodComparison {
+    totals: PeriodFigures!
+    revenueChange: Float
+    ordersChange: Float
+    averageTicketChange: Float
+  }
+  enum PeriodGrain {
+    day
+    "ISO 8601 weeks: Monday to Sunday."
+    week
+    month
+  }
+  """
+  A location over a range of business days (at most ${MAX_PERIOD_DAYS}). Business days are the
+  location's local calendar days after its cut-over, so weeks and months are in its calendar.
+  """
+  type PeriodReport {
+    from: String!
+    to: String!
+    totals: PeriodFigures!
+    "Every business day, week or month of the range, in order (zeros where nothing sold)."
+    series(grain: PeriodGrain = day): [PeriodBucket!]!
+    "The same number of days just before from."
+    previousPeriod: PeriodComparison!
+    "The same calendar dates a year earlier (29 February: the 28th)."
+    samePeriodLastYear: PeriodComparison!
+    "Menu engineering over the range (the same rule as Location.menuEngineering)."
+    menuEngineering: [MenuEngineeringItem!]!
+  }
+
+  "One branch in the chain view: the range against the same-length period before."
+  type ChainBranch {
+    location: Location!
+    "1 = most revenue; equal revenue shares a rank."
+    rank: Int!
+    revenue: Vnd!
+    orders: Int!
+    averageTicket: Vnd!
+    "Share of the chain's revenue, 0..1."
+    revenueShare: Float!
+    previousRevenue: Vnd!
+    previousOrders: Int!
+    "(revenue − previousRevenue) ÷ previousRevenue; null when the period before had none."
+    revenueChange: Float
+    ordersChange: Float
+  }
+  type ChainTotals {
+    branches: Int!
+    revenue: Vnd!
+    orders: Int!
+    averageTicket: Vnd!
+    previousRevenue: Vnd!
+    previousOrders: Int!
+    revenueChange: Float
+    ordersChange: Float
+  }
+  "Every branch in the caller's scope over a range of business days, ranked, with the chain's totals."
+  type ChainOverview {
+    from: String!
+    to: String!
+    "The same-length period just before, that the changes compare with."
+    previousFrom: String!
+    previousTo: String!
+    branches: [ChainBranch!]!
+    totals: ChainTotals!
+  }
+
   type Location @key(selectionSet: "{ id }") {
     id: ID!
     "Net revenue (VND) of the location's current business day."
@@ -117,6 +227,8 @@ export const typeDefs = /* GraphQL */ `
     paymentMix: [PaymentShare!]
     "Menu engineering between two business days (inclusive, at most 366 days)."
     menuEngineering(from: String!, to: String!): [MenuEngineeringItem!]
+    "Figures between two business days (inclusive, at most ${MAX_PERIOD_DAYS} days)."
+    period(from: String!, to: String!): PeriodReport
   }
 
   enum RebuildStatus {
@@ -144,6 +256,11 @@ export const typeDefs = /* GraphQL */ `
     _dashboardLocations(ids: [ID!]!): [Location]! @merge(keyField: "id")
     "Owners: a dashboard rebuild started by rebuildDashboard."
     dashboardRebuild(id: ID!): RebuildJob
+    """
+    Owners and managers: every branch in their scope for one business day, or from..to (inclusive,
+    at most ${MAX_PERIOD_DAYS} days), against the same-length period before.
+    """
+    chain(businessDay: String, from: String, to: String): ChainOverview!
   }
 
   type Mutation {
@@ -248,6 +365,57 @@ const paymentView = (r: DayReport) => r.paymentMix.map((p) => ({ ...p, revenue: 
 
 type Loc = { id: string };
 
+const figuresView = (f: PeriodFigures) => ({
+  from: f.from,
+  to: f.to,
+  days: f.days,
+  revenue: f.revenueVnd,
+  orders: f.orders,
+  averageTicket: f.averageTicketVnd,
+  grossSales: f.grossSalesVnd,
+  paidOrders: f.paidOrders,
+  discounts: f.discountVnd,
+  voidedOrders: f.voidedOrders,
+  voids: f.voidedVnd,
+});
+const comparisonView = (c: PeriodComparison) => ({ ...c, totals: figuresView(c.totals) });
+
+const menuView = (items: Awaited<ReturnType<typeof menuEngineering>>) =>
+  items.map((i) => ({ ...i, revenue: i.revenueVnd, contributionMargin: i.contributionMarginVnd }));
+
+function periodView(ctx: DashboardContext, tenantId: string, p: PeriodReport) {
+  return {
+    from: p.totals.from,
+    to: p.totals.to,
+    totals: figuresView(p.totals),
+    series: (args: { grain?: Grain }) =>
+      args.grain === "week" || args.grain === "month"
+        ? rollUp(p.daily, args.grain).map((b) => ({ ...figuresView(b), complete: b.complete }))
+        : p.daily.map((d) => ({ ...figuresView(d), complete: true })),
+    previousPeriod: comparisonView(p.previousPeriod),
+    samePeriodLastYear: comparisonView(p.samePeriodLastYear),
+    // Only read when selected: the item rows of a year are the costliest part.
+    menuEngineering: async () =>
+      menuView(await menuEngineering(ctx.db, tenantId, p.locationId, p.totals.from, p.totals.to)),
+  };
+}
+
+/** chain(businessDay | from, to): one day, or a range; BAD_USER_INPUT for anything else. */
+function chainRange(args: { businessDay?: string | null; from?: string | null; to?: string | null }) {
+  const hasRange = args.from != null || args.to != null;
+  if (args.businessDay != null) {
+    if (hasRange)
+      throw new AppError("BAD_USER_INPUT", "give businessDay or from and to, not both", {
+        field: "businessDay",
+      });
+    const day = businessDayArg(args.businessDay, "businessDay");
+    return { from: day, to: day };
+  }
+  if (!hasRange)
+    throw new AppError("BAD_USER_INPUT", "give businessDay, or from and to", { field: "businessDay" });
+  return rangeArgs(args.from, args.to);
+}
+
 export const resolvers = {
   Vnd: VndScalar,
   Query: {
@@ -260,6 +428,43 @@ export const resolvers = {
     dashboardRebuild: async (_: unknown, args: { id: string }, ctx: DashboardContext) => {
       const who = ownerOnly(ctx);
       return findRebuildJob(ctx.db, who.tenantId, uuidArg(args.id, "id"));
+    },
+    chain: async (
+      _: unknown,
+      args: { businessDay?: string | null; from?: string | null; to?: string | null },
+      ctx: DashboardContext,
+    ) => {
+      const who = ctx.identity();
+      requireChainReader(who);
+      const { from, to } = chainRange(args);
+      const overview = await chainOverview(
+        ctx.db,
+        who,
+        await tenantLocations(ctx.ports, who.tenantId),
+        from,
+        to,
+      );
+      return {
+        ...overview,
+        branches: overview.branches.map((b) => ({
+          location: { id: b.locationId },
+          rank: b.rank,
+          revenue: b.revenueVnd,
+          orders: b.orders,
+          averageTicket: b.averageTicketVnd,
+          revenueShare: b.revenueShare,
+          previousRevenue: b.previousRevenueVnd,
+          previousOrders: b.previousOrders,
+          revenueChange: b.revenueChange,
+          ordersChange: b.ordersChange,
+        })),
+        totals: {
+          ...overview.totals,
+          revenue: overview.totals.revenueVnd,
+          averageTicket: overview.totals.averageTicketVnd,
+          previousRevenue: overview.totals.previousRevenueVnd,
+        },
+      };
     },
   },
   Location: {
@@ -283,8 +488,14 @@ export const resolvers = {
         throw new AppError("BAD_USER_INPUT", "from must be before to, at most 366 days apart", {
           field: "to",
         });
-      const items = await menuEngineering(ctx.db, ctx.identity().tenantId, l.id, from, to);
-      return items.map((i) => ({ ...i, revenue: i.revenueVnd, contributionMargin: i.contributionMarginVnd }));
+      return menuView(await menuEngineering(ctx.db, ctx.identity().tenantId, l.id, from, to));
+    },
+    period: async (l: Loc, args: { from: string; to: string }, ctx: DashboardContext) => {
+      const { from, to } = rangeArgs(args.from, args.to);
+      const who = ctx.identity();
+      // Another tenant's location is NOT_FOUND (auth owns locations), as for day reports.
+      await fetchLocation(ctx.ports, who, l.id);
+      return periodView(ctx, who.tenantId, await periodReport(ctx.db, who.tenantId, l.id, from, to));
     },
   },
   Mutation: {
@@ -294,6 +505,10 @@ export const resolvers = {
         ctx.cache.drop(days.map((d) => reportKey(who.tenantId, d.locationId, d.businessDay))),
       );
     },
+  },
+  PeriodReport: {
+    series: (p: ReturnType<typeof periodView>, args: { grain?: Grain }) => p.series(args),
+    menuEngineering: (p: ReturnType<typeof periodView>) => p.menuEngineering(),
   },
   DayReport: {
     topItems: (r: ReturnType<typeof dayView>, args: { limit?: number }) => r.topItems(args),

@@ -2,6 +2,7 @@ import { ActorId, ActorProxyBuilder, type DaprClient } from "@dapr/dapr";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { stitchingDirectives } from "@graphql-tools/stitching-directives";
 import { z } from "zod";
+import { AiRecommendationActionAnswer, AiRecommendationsAnswer, type AiRecommendation } from "@lsp/contracts";
 import {
   AppError,
   FIRST_BUSINESS_DAY,
@@ -47,6 +48,15 @@ class LocationInsights {
   Pricing(_arg: { competitors: CompetitorPrices[]; tenantId: string }): Promise<unknown> {
     throw new Error("proxy only");
   }
+  ActOnRecommendation(_arg: {
+    id: string;
+    action: "accepted" | "dismissed";
+    reason?: string;
+    userId?: string;
+    tenantId: string;
+  }): Promise<unknown> {
+    throw new Error("proxy only");
+  }
 }
 
 const Summary = z.object({
@@ -84,15 +94,8 @@ const ForecastAnswer = z.object({
     })
     .nullable(),
 });
-const Recommendation = z.object({
-  id: z.string(),
-  kind: z.string(),
-  title: z.string(),
-  priority: Priority,
-  reason: z.string(),
-  evidence: z.array(z.object({ name: z.string(), value: z.number() })),
-});
-const RecommendationsAnswer = z.object({ trainedAt: z.string(), items: z.array(Recommendation) });
+// Recommendations and actions on them: contracts shared with the Python actor (packages/contracts).
+const RecommendationsAnswer = AiRecommendationsAnswer;
 const AnomaliesAnswer = z.object({
   trainedAt: z.string(),
   days: z.array(
@@ -161,6 +164,40 @@ const PricingArgs = z.object({
     )
     .min(1)
     .max(200),
+});
+
+/**
+ * A recommendation's id at the edge names its location too (`<locationId>/<actor's id>`), so
+ * that acceptRecommendation(id) finds the actor; the actor's own ids are `<kind>:<key>`.
+ */
+const RecommendationId = z
+  .string()
+  .max(300)
+  .transform((s, ctx) => {
+    const slash = s.indexOf("/");
+    const locationId = z.uuid().safeParse(s.slice(0, slash));
+    const own = s.slice(slash + 1);
+    if (slash < 0 || !locationId.success || !/^[a-z_]{1,50}:[A-Za-z0-9:_-]{1,200}$/.test(own)) {
+      ctx.addIssue({ code: "custom", message: "not a recommendation id" });
+      return z.NEVER;
+    }
+    return { locationId: locationId.data, own };
+  });
+const AcceptArgs = z.object({ id: RecommendationId });
+const DismissArgs = z.object({
+  id: RecommendationId,
+  reason: z.string().trim().min(1, "say why (1 to 500 characters)").max(500),
+});
+
+const recommendationView = (
+  locationId: string,
+  r: AiRecommendation | ReturnType<typeof ruleRecommendations>[number],
+  degraded: boolean,
+) => ({
+  ...r,
+  id: `${locationId}/${r.id}`,
+  status: "status" in r ? r.status : "open",
+  degraded,
 });
 
 function parseArgs<T>(schema: z.ZodType<T>, args: unknown): T {
@@ -248,7 +285,38 @@ const typeDefs = /* GraphQL */ `
     name: String!
     value: Float!
   }
+  enum RecommendationStatus {
+    open
+    accepted
+    dismissed
+  }
+  "An item's sales over a span of business days (days before the AI's history are not counted)."
+  type SalesWindow {
+    from: String!
+    to: String!
+    days: Int!
+    units: Int!
+    revenueVnd: Vnd!
+    unitsPerDay: Float!
+    revenueVndPerDay: Float!
+    "The whole location's revenue per day over the same span (did the item move, or the restaurant?)."
+    locationRevenueVndPerDay: Float!
+  }
+  "Before/after of the item an accepted menu change is about: 14 business days before the day it was accepted, and the whole days since (up to 14)."
+  type RecommendationOutcome {
+    itemId: ID!
+    itemName: String!
+    before: SalesWindow!
+    after: SalesWindow!
+    "True once 14 days after have passed."
+    complete: Boolean!
+    "after ÷ before − 1, per day; null until a day has passed or when before had none."
+    unitsChange: Float
+    revenueChange: Float
+    locationRevenueChange: Float
+  }
   type Recommendation {
+    "The location's id, a slash and the recommendation's own id: what accept/dismiss take."
     id: ID!
     "menu_plowhorse, menu_puzzle, slow_mover, prep_quantity, promotion_timing; rule when degraded."
     kind: String!
@@ -257,6 +325,12 @@ const typeDefs = /* GraphQL */ `
     reason: String!
     evidence: [Evidence!]!
     degraded: Boolean!
+    "open until an owner or manager accepts or dismisses it."
+    status: RecommendationStatus!
+    actedAt: String
+    dismissReason: String
+    "Accepted menu changes (price or portion, promotion, a slow mover): the item's sales before and after."
+    outcome: RecommendationOutcome
   }
   type DayAnomaly {
     businessDay: String!
@@ -327,6 +401,10 @@ const typeDefs = /* GraphQL */ `
     insights: AiInsights
     "Revenue (or one item's units) for the next days, with intervals, baseline and backtest."
     forecast(days: Int = 7, itemId: ID): Forecast!
+    """
+    Open recommendations first, then those accepted or dismissed (most recent first). Dismissing
+    makes the AI show fewer of that kind for 60 days, at a lower priority.
+    """
     recommendations: [Recommendation!]!
     "Odd days and hours between from and to (business days, inclusive)."
     anomalies(from: String, to: String): AnomalyReport!
@@ -336,6 +414,12 @@ const typeDefs = /* GraphQL */ `
     _aiLocations(ids: [ID!]!): [Location]! @merge(keyField: "id")
     "Our prices against competitors' for the same dishes (1–200 items)."
     pricingAnalysis(locationId: ID!, competitors: [CompetitorPriceInput!]!): PricingAnalysis!
+  }
+  type Mutation {
+    "Owners and managers: act on a recommendation (NOT_FOUND when the location's AI does not give it)."
+    acceptRecommendation(id: ID!): Recommendation!
+    "Owners and managers: the AI shows fewer of its kind for 60 days. reason: 1 to 500 characters."
+    dismissRecommendation(id: ID!, reason: String!): Recommendation!
   }
 `;
 
@@ -388,6 +472,44 @@ export function aiSubschema(
     }
   }
 
+  /**
+   * Accept or dismiss: owners and managers of the location only; the actor answers a client
+   * mistake (unknown id, the opposite action already taken) as a result, having written nothing.
+   * No fallback: an action the AI did not record is UNAVAILABLE.
+   */
+  async function actOn(
+    ctx: EdgeContext,
+    id: { locationId: string; own: string },
+    action: "accepted" | "dismissed",
+    reason?: string,
+  ) {
+    const who = ctx.identity();
+    if (who.role !== "owner" && who.role !== "manager")
+      throw new AppError("FORBIDDEN", "only owners and managers act on recommendations");
+    const notFound = () => new AppError("NOT_FOUND", `recommendation ${id.locationId}/${id.own} not found`);
+    if (!(await allowedLocation(ports, who, id.locationId))) throw notFound();
+    // Recommendations switched off for the location (the list is empty): nothing to act on.
+    if (!flagOn("ai.recommendations", { tenantId: who.tenantId, locationId: id.locationId }))
+      throw notFound();
+    const answer = await ask("ActOnRecommendation", AiRecommendationActionAnswer, () =>
+      actor(id.locationId).ActOnRecommendation({
+        id: id.own,
+        action,
+        ...(reason ? { reason } : {}),
+        ...(who.userId ? { userId: who.userId } : {}),
+        tenantId: who.tenantId,
+      }),
+    );
+    if (!answer.ok)
+      throw new AppError("UNAVAILABLE", "the AI could not record this right now; try again", {
+        cause: answer.reason,
+      });
+    const { result, item, message } = answer.value;
+    if (result === "conflict") throw new AppError("CONFLICT", message ?? "already acted on");
+    if (result === "unknown" || !item) throw notFound();
+    return recommendationView(id.locationId, item, false);
+  }
+
   return makeExecutableSchema<EdgeContext>({
     typeDefs,
     resolvers: {
@@ -419,6 +541,14 @@ export function aiSubschema(
             note: degradedNote(answer.reason),
             items: rulePricing(args.competitors, ours),
           };
+        },
+      },
+      Mutation: {
+        acceptRecommendation: (_: unknown, raw: unknown, ctx: EdgeContext) =>
+          actOn(ctx, parseArgs(AcceptArgs, raw).id, "accepted"),
+        dismissRecommendation: (_: unknown, raw: unknown, ctx: EdgeContext) => {
+          const args = parseArgs(DismissArgs, raw);
+          return actOn(ctx, args.id, "dismissed", args.reason);
         },
       },
       Location: {
@@ -481,12 +611,12 @@ export function aiSubschema(
           );
           if (answer.ok) {
             lastRecommendations.remember(loc.id, answer.value);
-            return answer.value.items.map((r) => ({ ...r, degraded: false }));
+            return answer.value.items.map((r) => recommendationView(loc.id, r, false));
           }
           const cached = lastRecommendations.recall(loc.id);
           countAiFallback("Recommendations", answer.failure, cached ? "last_good" : "rules");
-          if (cached) return cached.value.items.map((r) => ({ ...r, degraded: true }));
-          return ruleRecommendations(answer.reason);
+          if (cached) return cached.value.items.map((r) => recommendationView(loc.id, r, true));
+          return ruleRecommendations(answer.reason).map((r) => recommendationView(loc.id, r, true));
         },
         anomalies: async (loc: { id: string }, raw: unknown, ctx: EdgeContext) => {
           const args = parseArgs(AnomalyArgs, raw);

@@ -6,7 +6,8 @@ as JSON text, RecordOrders takes its batch of events as JSON text, and date argu
 
 State keys: `insights` (the series, insights.InsightsState), `model` (the last training: forecast
 with backtest, anomalies, recommendations), `settings` (time zone and cut-over from auth),
-`published` (ids of events already published, so a retrain never repeats an alert).
+`published` (ids of events already published, so a retrain never repeats an alert), `feedback`
+(what owners accepted and dismissed: feedback.py, which also says what the actor learns from it).
 Fitting runs in worker processes (insights.run_cpu_bound); a call holds the actor's turn while
 it waits, but never the event loop that serves every other actor.
 """
@@ -21,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 from dapr.actor import Actor, ActorInterface, Remindable, actormethod
 
-from lsp_ai import worker
-from lsp_ai.events import DEFAULT_SETTINGS, ensure_settings, location_of_tenant, publish_findings
+from lsp_ai import feedback, worker
+from lsp_ai.events import DEFAULT_SETTINGS, contracts, ensure_settings, location_of_tenant, publish_findings
 from lsp_ai.insights import (
     InsightsState,
     admit_event,
@@ -40,6 +41,7 @@ STATE_KEY = "insights"
 MODEL_KEY = "model"
 SETTINGS_KEY = "settings"
 PUBLISHED_KEY = "published"
+FEEDBACK_KEY = "feedback"
 DAILY_REMINDER = "daily-retrain"
 ONE_SHOT_REMINDER = "retrain-now"
 MAX_FORECAST_DAYS = 28
@@ -75,6 +77,10 @@ class LocationInsightsInterface(ActorInterface):
     @actormethod(name="Recommendations")
     @abstractmethod
     async def recommendations(self, arg: Any) -> dict[str, Any]: ...
+
+    @actormethod(name="ActOnRecommendation")
+    @abstractmethod
+    async def act_on_recommendation(self, arg: Any) -> dict[str, Any]: ...
 
     @actormethod(name="Pricing")
     @abstractmethod
@@ -242,9 +248,66 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         return {"locationId": self.id.id, "trainedAt": model["trainedAt"], "days": days, "hours": hours}
 
     async def recommendations(self, arg: Any) -> dict[str, Any]:
+        """The open recommendations (after what owners dismissed: feedback.open_recommendations),
+        then those acted on, each with its status; accepted menu changes with their measure."""
         state = await self._load(single_argument(arg))
-        model = await self._model(state, await self._settings(state))
-        return {"locationId": self.id.id, "trainedAt": model["trainedAt"], "items": model["recommendations"]}
+        settings = await self._settings(state)
+        model = await self._model(state, settings)
+        fb: feedback.FeedbackState = await self._get_json(FEEDBACK_KEY, feedback.empty_feedback())
+        now = datetime.now(UTC)
+        today = feedback.business_day_of(now, settings["timeZone"], int(settings["cutoverHour"]))
+        items = feedback.listing(model["recommendations"], fb, state, now, today)
+        answer = {"locationId": self.id.id, "trainedAt": model["trainedAt"], "items": items}
+        return contracts.validate("ai.answer.recommendations", answer)  # packages/contracts
+
+    async def act_on_recommendation(self, arg: Any) -> dict[str, Any]:
+        """Accept or dismiss one of the recommendations the location's model gives. A client
+        mistake is an answer, not an exception (`result`: unknown, conflict), and writes nothing."""
+        a = single_argument(arg)
+        rec_id, action, reason, user_id = a.get("id"), a.get("action"), a.get("reason"), a.get("userId")
+        if not isinstance(rec_id, str) or not 0 < len(rec_id) <= 200:
+            raise BadArgument("id: expected a recommendation id")
+        if action not in ("accepted", "dismissed"):
+            raise BadArgument("action: expected accepted or dismissed")
+        if action == "dismissed" and (
+            not isinstance(reason, str) or not 0 < len(reason.strip()) <= feedback.MAX_REASON_CHARS
+        ):
+            raise BadArgument(f"reason: expected 1 to {feedback.MAX_REASON_CHARS} characters")
+        state = await self._load(a)
+        settings = await self._settings(state)
+        model = await self._get_json(MODEL_KEY, None)
+        fb: feedback.FeedbackState = await self._get_json(FEEDBACK_KEY, feedback.empty_feedback())
+        now = datetime.now(UTC)
+        today = feedback.business_day_of(now, settings["timeZone"], int(settings["cutoverHour"]))
+        try:
+            record, new = feedback.act(
+                fb,
+                model["recommendations"] if model else [],
+                rec_id,
+                action,
+                now=now,
+                business_day=today,
+                user_id=user_id if isinstance(user_id, str) else None,
+                dismiss_reason=reason.strip() if action == "dismissed" and isinstance(reason, str) else None,
+            )
+        except feedback.UnknownRecommendation as err:
+            return {"locationId": self.id.id, "result": "unknown", "message": str(err), "item": None}
+        except feedback.AlreadyActed as err:
+            return {"locationId": self.id.id, "result": "conflict", "message": str(err), "item": None}
+        if new:
+            await self._set_json(FEEDBACK_KEY, fb)
+            await self._state_manager.save_state()
+            log.info(
+                "recommendation acted on",
+                extra={"locationId": self.id.id, "recommendation": rec_id, "action": action},
+            )
+        answer = {
+            "locationId": self.id.id,
+            "result": "recorded" if new else "unchanged",
+            "message": None,
+            "item": feedback.view(record, state, today),
+        }
+        return contracts.validate("ai.answer.recommendation-action", answer)  # packages/contracts
 
     async def pricing(self, arg: Any) -> dict[str, Any]:
         a = single_argument(arg)
@@ -284,7 +347,16 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         settings = await self._settings(series, may_fetch=True)
         model = await self._train(series, settings)
         published = await self._get_json(PUBLISHED_KEY, {"ids": [], "trainings": 0})
-        sent = await publish_findings(self.id.id, series.get("tenantId"), settings, model, published["ids"])
+        # Dismissed kinds come back less in the feed too (feedback.open_recommendations).
+        fb: feedback.FeedbackState = await self._get_json(FEEDBACK_KEY, feedback.empty_feedback())
+        still_open = feedback.open_recommendations(model["recommendations"], fb, datetime.now(UTC))
+        sent = await publish_findings(
+            self.id.id,
+            series.get("tenantId"),
+            settings,
+            model | {"recommendations": still_open},
+            published["ids"],
+        )
         published["ids"] = (published["ids"] + sent)[-1000:]
         published["trainings"] = int(published.get("trainings", 0)) + 1
         published["lastReminder"] = {"name": name, "at": datetime.now(UTC).isoformat()}

@@ -1,0 +1,160 @@
+// Periods and the chain view over a year of a busy branch (issue 17: ≤ 100 ms), through the edge
+// on a fresh mesh (LSP_PORT_BASE, default 8100). The read model is seeded directly in PostgreSQL
+// as the dashboard's own serving role (row-level security applies): `--days` (366) business days
+// ending yesterday, and as many before them (the previous period and last year read those), each
+// with `--items` (80) menu items, 16 open hours and 4 payment methods: the rows 600 orders a day
+// would leave in location_days, day_items, day_hours and day_payments. Then each query runs
+// through the edge (`Cache-Control: no-cache`: executed every time, the edge's response cache is
+// not what is measured) with wrk, one connection (one request at a time: latency, not
+// throughput) for `--seconds` (10) after a 2 s warm-up, pinned with taskset to BENCH_WRK_CPU (1):
+//   (a) baseline: one business day's report (Location.day), read from the same aggregates
+//   (b) a year: totals, the daily series, ISO weeks, months, previous period, same period last year
+//   (c) (b) with menu engineering over the year (the day_items rows of the whole year)
+//   (d) the chain view over the year (the tenant's two branches)
+// and prints p50/p99 of each and its ratio to (a), so that a busy machine still shows the shape.
+//   node --import tsx bench/periods.ts [--days 366] [--items 80] [--seconds 10]
+//   smoke: LSP_PORT_BASE=8100 node --import tsx bench/periods.ts --days 30 --items 10 --seconds 2
+import { Kysely, PostgresDialect, sql } from "kysely";
+import pg from "pg";
+import { serviceDatabaseUrl } from "../scripts/mesh/infra.js";
+import { DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
+import { numberArg, say, startBenchMesh, wrk, type WrkResult } from "./support.js";
+
+const base = Number(process.env.LSP_PORT_BASE ?? 8100);
+const days = numberArg("days", 366);
+const items = numberArg("items", 80);
+const seconds = numberArg("seconds", 10);
+const core = Number(process.env.BENCH_WRK_CPU ?? 1);
+process.env.EDGE_RATE_LIMIT_MAX = "100000000"; // latency, not the per-caller limit
+
+const TENANT = "7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a01"; // pho-bo-hanoi, demo/demo-data.json
+const LOCATION = DEMO.phoBo.hoanKiem;
+
+const iso = (d: Date) => d.toISOString().slice(0, 10);
+const yesterday = new Date(Date.now() - 86_400_000);
+const to = iso(yesterday);
+const from = iso(new Date(yesterday.getTime() - (days - 1) * 86_400_000));
+const seedFrom = iso(new Date(yesterday.getTime() - (2 * days + 1) * 86_400_000));
+
+/** The rows of a busy branch, written in one transaction as svc_dashboard in the tenant. */
+async function seed(postgresPort: number): Promise<number> {
+  const db = new Kysely<Record<string, never>>({
+    dialect: new PostgresDialect({
+      pool: new pg.Pool({
+        connectionString: serviceDatabaseUrl(postgresPort, "dashboard"),
+        options: "-c search_path=dashboard",
+        max: 1,
+      }),
+    }),
+  });
+  try {
+    return await db.transaction().execute(async (trx) => {
+      await sql`SELECT set_config('lsp.tenant_id', ${TENANT}, true)`.execute(trx);
+      // Revenue varies by weekday and by day so that no two days are alike.
+      await sql`
+        INSERT INTO location_days (tenant_id, location_id, business_day, revenue_vnd, orders, gross_vnd,
+          paid_orders, guests, guest_orders, discounted_orders, discount_vnd, voided_orders, voided_vnd, cutover_hour)
+        SELECT ${TENANT}, ${LOCATION}, d::date,
+          (600 + extract(dow FROM d)::int * 20 + (extract(doy FROM d)::int % 37)) * 85000,
+          600 + extract(dow FROM d)::int * 20 + (extract(doy FROM d)::int % 37),
+          (600 + extract(dow FROM d)::int * 20 + (extract(doy FROM d)::int % 37)) * 87000,
+          590, 1500, 600, 40, 400000, 6, 510000, 4
+        FROM generate_series(${seedFrom}::date, ${to}::date, interval '1 day') d
+        ON CONFLICT (tenant_id, location_id, business_day) DO NOTHING`.execute(trx);
+      await sql`
+        INSERT INTO day_items (tenant_id, location_id, business_day, item_id, name, category, quantity, revenue_vnd, cost_vnd)
+        SELECT ${TENANT}, ${LOCATION}, d::date,
+          (lpad(to_hex(i), 8, '0') || '-0000-4000-8000-000000000000')::uuid,
+          'Món ' || i, 'Nhóm ' || (i % 8),
+          1 + (i * 7 + extract(doy FROM d)::int) % 40,
+          (1 + (i * 7 + extract(doy FROM d)::int) % 40) * (30000 + i * 1000),
+          (1 + (i * 7 + extract(doy FROM d)::int) % 40) * (12000 + i * 300)
+        FROM generate_series(${seedFrom}::date, ${to}::date, interval '1 day') d, generate_series(1, ${items}) i
+        ON CONFLICT DO NOTHING`.execute(trx);
+      await sql`
+        INSERT INTO day_hours (tenant_id, location_id, business_day, hour, revenue_vnd, orders)
+        SELECT ${TENANT}, ${LOCATION}, d::date, h, 3000000 + h * 1000, 35 + h
+        FROM generate_series(${seedFrom}::date, ${to}::date, interval '1 day') d, generate_series(6, 21) h
+        ON CONFLICT DO NOTHING`.execute(trx);
+      await sql`
+        INSERT INTO day_payments (tenant_id, location_id, business_day, method, orders, revenue_vnd)
+        SELECT ${TENANT}, ${LOCATION}, d::date, m, 150, 12750000
+        FROM generate_series(${seedFrom}::date, ${to}::date, interval '1 day') d,
+          unnest(ARRAY['cash', 'momo', 'vnpay', 'zalopay']) m
+        ON CONFLICT DO NOTHING`.execute(trx);
+      const { rows } = await sql<{ revenue: string }>`
+        SELECT coalesce(sum(revenue_vnd), 0) AS revenue FROM location_days
+        WHERE location_id = ${LOCATION} AND business_day BETWEEN ${from}::date AND ${to}::date`.execute(trx);
+      return Number(rows[0]?.revenue ?? 0);
+    });
+  } finally {
+    await db.destroy();
+  }
+}
+
+const FIGURES = "from to days revenue orders averageTicket";
+const YEAR = `
+  totals { ${FIGURES} grossSales discounts voids }
+  daily: series { ${FIGURES} }
+  weeks: series(grain: week) { ${FIGURES} complete }
+  months: series(grain: month) { ${FIGURES} complete }
+  previousPeriod { totals { ${FIGURES} } revenueChange ordersChange averageTicketChange }
+  samePeriodLastYear { totals { ${FIGURES} } revenueChange ordersChange averageTicketChange }`;
+const QUERIES: { name: string; query: string }[] = [
+  {
+    name: "(a) one day's report (baseline)",
+    query: `{ location(id: "${LOCATION}") { day(businessDay: "${to}") { netRevenue orders averageTicket hourly { hour revenue } topItems { name quantity } } } }`,
+  },
+  {
+    name: `(b) period of ${days} days`,
+    query: `{ location(id: "${LOCATION}") { period(from: "${from}", to: "${to}") { ${YEAR} } } }`,
+  },
+  {
+    name: `(c) (b) + menu engineering`,
+    query: `{ location(id: "${LOCATION}") { period(from: "${from}", to: "${to}") { ${YEAR} menuEngineering { itemId quantity quadrant } } } }`,
+  },
+  {
+    name: `(d) chain over ${days} days`,
+    query: `{ chain(from: "${from}", to: "${to}") { branches { location { id name } rank revenue orders revenueChange } totals { revenue orders revenueChange } } }`,
+  },
+];
+
+const mesh = await startBenchMesh("bench-periods", base);
+try {
+  say(`seeding ${2 * days + 1} business days × ${items} items (${seedFrom} … ${to})`);
+  const expected = await seed(mesh.plan.postgres);
+  const gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
+  const check = await gql<{ location: { period: { totals: { revenue: number } } } }>(QUERIES[1]!.query);
+  if (check.errors || check.data?.location.period.totals.revenue !== expected)
+    throw new Error(`the period does not add up: ${JSON.stringify(check).slice(0, 500)}`);
+  const headers = {
+    "content-type": "application/json",
+    "cache-control": "no-cache",
+    ...(await edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug)),
+  };
+  const results: WrkResult[] = [];
+  for (const q of QUERIES) {
+    const body = JSON.stringify({ query: q.query });
+    const answer = (await (await fetch(mesh.edgeUrl, { method: "POST", headers, body })).json()) as {
+      errors?: unknown;
+    };
+    if (answer.errors) throw new Error(`${q.name}: ${JSON.stringify(answer.errors)}`);
+    await wrk({ url: mesh.edgeUrl, body, headers, connections: 1, seconds: 2, core }); // warm-up
+    say(`${q.name}: ${seconds} s`);
+    results.push(await wrk({ url: mesh.edgeUrl, body, headers, connections: 1, seconds, core }));
+  }
+  const baseline = results[0]!;
+  console.log(
+    `a year of a busy branch: ${days} days × ${items} items (and as many days before); wrk -t1 -c1 -d${seconds}s pinned to core ${core}, through the edge, Cache-Control: no-cache`,
+  );
+  QUERIES.forEach((q, i) => {
+    const r = results[i]!;
+    console.log(
+      `${q.name.padEnd(36)} p50 ${r.p50Ms.toFixed(1).padStart(7)} ms  p99 ${r.p99Ms.toFixed(1).padStart(7)} ms  ` +
+        `(${(r.p50Ms / baseline.p50Ms).toFixed(2)}× / ${(r.p99Ms / baseline.p99Ms).toFixed(2)}× the baseline)  ` +
+        `${r.requests} requests, errors ${r.errors + r.non2xx}`,
+    );
+  });
+} finally {
+  await mesh.stop();
+}
