@@ -13,6 +13,7 @@ import { REPO } from "../../scripts/mesh/mesh.js";
 import { merchantSecrets } from "../../scripts/mesh/dev-secrets.js";
 import { migrationDatabaseUrl, serviceDatabaseUrl } from "../../scripts/mesh/infra.js";
 import { asApp, asSidecarOf, startTestMesh } from "../support/mesh.js";
+import { sseSubscription } from "../support/sse.js";
 import { businessDay } from "@lsp/contracts";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient, eventually } from "../support/graphql-client.js";
 import {
@@ -652,48 +653,12 @@ describe("payments through the real mesh", { timeout: 600_000 }, () => {
     });
     return { order, eventId };
   }
-  /** A GraphQL subscription at the edge over SSE (Yoga): collects every `next` payload. */
-  function subscribe<T>(
+  /** A GraphQL subscription at the edge over SSE (test/support/sse.ts), as the tenant's owner. */
+  const subscribe = <T>(
     query: string,
     tenant: string = DEMO.phoBo.slug,
     variables?: Record<string, unknown>,
-  ) {
-    const events: T[] = [];
-    const abort = new AbortController();
-    const ready = edgeAuthHeaders(mesh.edgeUrl, tenant)
-      .then((auth) =>
-        fetch(mesh.edgeUrl, {
-          method: "POST",
-          headers: { "content-type": "application/json", accept: "text/event-stream", ...auth },
-          body: JSON.stringify({ query, variables }),
-          signal: abort.signal,
-        }),
-      )
-      .then((res) => {
-        assert.equal(res.status, 200);
-        const reader = res.body?.pipeThrough(new TextDecoderStream()).getReader();
-        let buffer = "";
-        void (async () => {
-          try {
-            for (;;) {
-              const chunk = await reader?.read();
-              if (!chunk || chunk.done) return;
-              buffer += chunk.value;
-              let end;
-              while ((end = buffer.indexOf("\n\n")) >= 0) {
-                const frame = buffer.slice(0, end);
-                buffer = buffer.slice(end + 2);
-                const data = frame.split("\n").find((l) => l.startsWith("data:"));
-                if (frame.includes("event: next") && data) events.push(JSON.parse(data.slice(5)) as T);
-              }
-            }
-          } catch {
-            // aborted
-          }
-        })();
-      });
-    return { events, ready, close: () => abort.abort() };
-  }
+  ) => sseSubscription<T>(mesh.edgeUrl, edgeAuthHeaders(mesh.edgeUrl, tenant), query, variables);
   const hcmMinute = () => {
     const p = new Intl.DateTimeFormat("en-GB", {
       timeZone: "Asia/Ho_Chi_Minh",
