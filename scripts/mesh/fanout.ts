@@ -11,9 +11,9 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { PUBSUB_FANOUT, type Access } from "./access.js";
+import { CHART_FILES } from "./repo.js";
 import { MeshError } from "./processes.js";
 
 export { PUBSUB_FANOUT };
@@ -47,16 +47,7 @@ async function redis(port: number, args: string[]): Promise<string> {
  * The script that makes a pod's groups at the streams' ends and sweeps the groups of gone pods,
  * shared with the chart's init container (one source: charts/lsp/files/redis/fanout-groups.lua).
  */
-const FANOUT_SCRIPT = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "..",
-  "charts",
-  "lsp",
-  "files",
-  "redis",
-  "fanout-groups.lua",
-);
+const FANOUT_SCRIPT = path.join(CHART_FILES, "redis", "fanout-groups.lua");
 
 /** How long every consumer of a group must have been inactive for its pod to be taken for gone. */
 export const FANOUT_GONE_AFTER_MS = 10 * 60_000;

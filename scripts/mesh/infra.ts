@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { MeshError, startProcess, tcpOpen, waitFor, type Managed } from "./processes.js";
+import { CHART_FILES } from "./repo.js";
 
 const isRoot = process.getuid?.() === 0;
 
@@ -37,16 +37,7 @@ export function redisServerPath(): string {
  * order or a payment waits for.
  */
 export function postgresSettings(): string[] {
-  const file = path.join(
-    path.dirname(fileURLToPath(import.meta.url)),
-    "..",
-    "..",
-    "charts",
-    "lsp",
-    "files",
-    "postgresql",
-    "workload.conf",
-  );
+  const file = path.join(CHART_FILES, "postgresql", "workload.conf");
   return readFileSync(file, "utf8")
     .split("\n")
     .map((line) => line.replace(/#.*/, "").trim())

@@ -2,7 +2,6 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
   bootstrapDatabase,
@@ -14,6 +13,7 @@ import {
   startPostgres,
   startRedis,
 } from "./infra.js";
+import { REPO } from "./repo.js";
 import { allowedInvocations, graphqlCallees, loadAccess } from "./access.js";
 import {
   daprBinDir,
@@ -49,8 +49,8 @@ import {
   type Managed,
 } from "./processes.js";
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-
+/** Re-exported for the tools and tests that already import it from here. */
+export { REPO };
 export interface MeshOptions {
   /** First port of the mesh (see ports.ts). */
   portBase: number;

@@ -5,7 +5,6 @@
 // refused, another restaurant sees only its own; bad ranges are BAD_USER_INPUT.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { startTestMesh } from "../support/mesh.js";
 import {
@@ -16,7 +15,7 @@ import {
   login,
   type GraphQLResponse,
 } from "../support/graphql-client.js";
-import { publishAsSales } from "../support/readmodel.js";
+import { pastOrderCreated, publishAsSales } from "../support/readmodel.js";
 
 const TENANT = "7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a01"; // pho-bo-hanoi, demo/demo-data.json
 const HK = DEMO.phoBo.hoanKiem;
@@ -82,25 +81,11 @@ interface Chain {
   } | null;
 }
 
-/** order.created of a past business day at one branch (lunch, Vietnam time). */
-function order(locationId: string, businessDay: string, totalVnd: number) {
-  return {
-    type: "order.created" as const,
-    data: {
-      orderId: randomUUID(),
-      tenantId: TENANT,
-      locationId,
-      businessDay,
-      createdAt: `${businessDay}T05:00:00.000Z`,
-      paymentMethod: "cash",
-      totalVnd,
-      subtotalVnd: totalVnd,
-      lines: [{ itemId: DEMO.phoBo.phoTai, name: "Phở bò tái", quantity: 1, unitPriceVnd: totalVnd }],
-      timeZone: "Asia/Ho_Chi_Minh",
-      cutoverHour: 4,
-    },
-  };
-}
+/** order.created of a past business day at one branch: one phở at the order's total. */
+const order = (locationId: string, businessDay: string, totalVnd: number) =>
+  pastOrderCreated(TENANT, locationId, businessDay, [
+    { itemId: DEMO.phoBo.phoTai, name: "Phở bò tái", quantity: 1, unitPriceVnd: totalVnd },
+  ]);
 
 describe("the chain at a glance through the edge", { timeout: 600_000 }, () => {
   let mesh: Mesh;

@@ -6,11 +6,10 @@
 // 366 days is BAD_USER_INPUT.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { startTestMesh } from "../support/mesh.js";
 import { DEMO, edgeClient, eventually, type GraphQLResponse } from "../support/graphql-client.js";
-import { publishAsSales } from "../support/readmodel.js";
+import { pastOrderCreated, publishAsSales } from "../support/readmodel.js";
 
 const TENANT = "7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a01"; // pho-bo-hanoi, demo/demo-data.json
 const HK = DEMO.phoBo.hoanKiem;
@@ -32,29 +31,11 @@ const PHO_PER_DAY: Record<string, number> = {
   "2025-05-30": 5,
 };
 
-function order(locationId: string, businessDay: string, phos: number) {
-  const lines = [
+const order = (locationId: string, businessDay: string, phos: number) =>
+  pastOrderCreated(TENANT, locationId, businessDay, [
     { ...PHO, quantity: phos, category: "Phở" },
     { ...TRA, quantity: 1, category: "Đồ uống" },
-  ];
-  const total = phos * PHO.unitPriceVnd + TRA.unitPriceVnd;
-  return {
-    type: "order.created" as const,
-    data: {
-      orderId: randomUUID(),
-      tenantId: TENANT,
-      locationId,
-      businessDay,
-      createdAt: `${businessDay}T05:00:00.000Z`,
-      paymentMethod: "cash",
-      totalVnd: total,
-      subtotalVnd: total,
-      lines,
-      timeZone: "Asia/Ho_Chi_Minh",
-      cutoverHour: 4,
-    },
-  };
-}
+  ]);
 const revenueOf = (day: string) => (PHO_PER_DAY[day] ? PHO_PER_DAY[day] * 55_000 + 5_000 : 0);
 
 const FIGURES = "from to days revenue orders averageTicket";

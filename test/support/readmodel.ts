@@ -186,6 +186,45 @@ export async function counter(
   return sum;
 }
 
+/** One line of a seeded order (`category` and `unitCostVnd` only where a test reads them). */
+export interface SeededLine {
+  itemId: string;
+  name: string;
+  quantity: number;
+  unitPriceVnd: number;
+  category?: string;
+  unitCostVnd?: number;
+}
+
+/**
+ * `order.created` of a past business day at one branch, paid in cash at lunch (Vietnam time), its
+ * totals the sum of its lines: what the period and chain scenarios seed the read model with.
+ */
+export function pastOrderCreated(
+  tenantId: string,
+  locationId: string,
+  businessDay: string,
+  lines: SeededLine[],
+) {
+  const totalVnd = lines.reduce((sum, l) => sum + l.quantity * l.unitPriceVnd, 0);
+  return {
+    type: "order.created" as const,
+    data: {
+      orderId: randomUUID(),
+      tenantId,
+      locationId,
+      businessDay,
+      createdAt: `${businessDay}T05:00:00.000Z`,
+      paymentMethod: "cash",
+      totalVnd,
+      subtotalVnd: totalVnd,
+      lines,
+      timeZone: "Asia/Ho_Chi_Minh",
+      cutoverHour: 4,
+    },
+  };
+}
+
 /** Publishes order events to the orders topic through sales' sidecar, as sales' outbox relay does. */
 export async function publishAsSales(
   mesh: Mesh,
