@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import type { Kysely, Selectable, Transaction } from "kysely";
 import {
   AppError,
   FLAG_CATALOGUE,
@@ -11,7 +11,7 @@ import {
   type RuleScope,
   type RuleValue,
 } from "@lsp/service-kit";
-import type { AuthDB } from "./db.js";
+import type { AuthDB, FeatureFlagAuditTable } from "./db.js";
 
 /**
  * Writing feature flags (issue 16): the one module that changes the `flags` configuration
@@ -243,16 +243,7 @@ const auditColumns = [
   "old_value",
   "new_value",
 ] as const;
-const toEntry = (r: {
-  at: Date;
-  item_key: string;
-  tenant_id: string | null;
-  location_id: string | null;
-  actor: string;
-  actor_role: string;
-  old_value: string | null;
-  new_value: string;
-}): AuditEntry => ({
+const toEntry = (r: Pick<Selectable<FeatureFlagAuditTable>, (typeof auditColumns)[number]>): AuditEntry => ({
   at: r.at,
   itemKey: r.item_key,
   tenantId: r.tenant_id,

@@ -436,6 +436,22 @@ async function allowedLocation(ports: SidecarPorts, who: Identity, locationId: s
 }
 
 /** The AI subschema lives in the edge: its resolvers call the ai service's actors over Dapr gRPC. */
+/** A forecast with no points: switched off by its flag, or AI down with no model answer to reuse. */
+function noForecast(
+  itemId: string | null | undefined,
+  why: { degraded: boolean; note: string; method: string },
+) {
+  return {
+    ...why,
+    target: itemId ? "units" : "revenueVnd",
+    itemId: itemId ?? null,
+    historyDays: 0,
+    trainedAt: null,
+    points: [],
+    backtest: null,
+  };
+}
+
 export function aiSubschema(
   dapr: DaprClient,
   ports: SidecarPorts,
@@ -563,17 +579,11 @@ export function aiSubschema(
         forecast: async (loc: { id: string }, raw: unknown, ctx: EdgeContext) => {
           const args = parseArgs(ForecastArgs, raw);
           if (!flagOn("ai.forecast", { tenantId: ctx.identity().tenantId, locationId: loc.id }))
-            return {
+            return noForecast(args.itemId, {
               degraded: false,
               note: "switched off for this restaurant (feature flag ai.forecast)",
               method: "disabled",
-              target: args.itemId ? "units" : "revenueVnd",
-              itemId: args.itemId ?? null,
-              historyDays: 0,
-              trainedAt: null,
-              points: [],
-              backtest: null,
-            };
+            });
           const key = `${loc.id}/${args.days}/${args.itemId ?? ""}`;
           const answer = await ask("Forecast", ForecastAnswer, () =>
             actor(loc.id).Forecast({
@@ -590,17 +600,11 @@ export function aiSubschema(
           countAiFallback("Forecast", answer.failure, cached ? "last_good" : "rules");
           if (cached)
             return { ...cached.value, degraded: true, note: degradedNote(answer.reason, cached.at) };
-          return {
+          return noForecast(args.itemId, {
             degraded: true,
             note: degradedNote(answer.reason),
             method: "none",
-            target: args.itemId ? "units" : "revenueVnd",
-            itemId: args.itemId ?? null,
-            historyDays: 0,
-            trainedAt: null,
-            points: [],
-            backtest: null,
-          };
+          });
         },
         recommendations: async (loc: { id: string }, _args: unknown, ctx: EdgeContext) => {
           // Off: an empty list, and the actor is not asked.
