@@ -14,7 +14,7 @@ import {
   startRedis,
 } from "./infra.js";
 import { REPO } from "./repo.js";
-import { allowedInvocations, graphqlCallees, loadAccess } from "./access.js";
+import { allowedInvocations, graphqlCallees, loadAccess, type Access } from "./access.js";
 import {
   daprBinDir,
   renderComponents,
@@ -23,6 +23,7 @@ import {
   startSentry,
   startSidecar,
   type AppTokens,
+  type RenderedResources,
   type TrustBundle,
 } from "./dapr-runtime.js";
 import { createFanoutGroups, dropFanoutGroups, fanoutTopics } from "./fanout.js";
@@ -118,7 +119,7 @@ export interface Mesh {
  */
 const NODE_APP_FLAGS = (process.env.LSP_NODE_FLAGS ?? "").split(" ").filter(Boolean);
 
-function appCommand(app: AppName): { command: string; args: string[]; cwd: string } {
+export function appCommand(app: AppName): { command: string; args: string[]; cwd: string } {
   const cwd = path.join(REPO, "services", app);
   if (app === "ai") {
     const python = path.join(cwd, ".venv", "bin", "python");
@@ -139,7 +140,7 @@ function appCommand(app: AppName): { command: string; args: string[]; cwd: strin
  * so it takes about a second when nothing changed, and a stale build is never started. A type
  * error stops the launch with tsc's own message.
  */
-async function buildApps(): Promise<void> {
+export async function buildApps(): Promise<void> {
   const tsc = path.join(REPO, "node_modules", "typescript", "bin", "tsc");
   if (!existsSync(tsc)) throw new MeshError("npm packages are missing: run `npm run setup`");
   try {
@@ -154,7 +155,7 @@ async function buildApps(): Promise<void> {
 }
 
 /** The apps whose schemas service-kit migrates (ai's tables are made by its Dapr state store). */
-function migratingApps(apps: readonly AppName[]): AppName[] {
+export function migratingApps(apps: readonly AppName[]): AppName[] {
   return apps.filter((a) => (DB_SERVICES as readonly string[]).includes(a) && a !== "ai");
 }
 
@@ -162,7 +163,12 @@ function migratingApps(apps: readonly AppName[]): AppName[] {
  * Starts one app's migrate step: its own entry point with LSP_MIGRATE_ONLY=1 and the schema
  * owner's URL, as the pod's init container does in the cluster.
  */
-function startMigrateStep(app: AppName, postgresPort: number, logDir: string, logLevel: string): Managed {
+export function startMigrateStep(
+  app: AppName,
+  postgresPort: number,
+  logDir: string,
+  logLevel: string,
+): Managed {
   const { command, args, cwd } = appCommand(app);
   // No telemetry preload: the step exits before it would export anything.
   const telemetry = args.indexOf("@lsp/service-kit/telemetry");
@@ -185,7 +191,7 @@ function startMigrateStep(app: AppName, postgresPort: number, logDir: string, lo
 }
 
 /** Resolves once the migrate step exited 0; a failure names its log. */
-async function migrateStepDone(app: AppName, proc: Managed): Promise<void> {
+export async function migrateStepDone(app: AppName, proc: Managed): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<"timeout">(
     (resolve) => (timer = setTimeout(() => resolve("timeout"), 120_000)),
@@ -199,6 +205,97 @@ async function migrateStepDone(app: AppName, proc: Managed): Promise<void> {
   if (code !== 0)
     throw new MeshError(`${app}'s migrate step failed (exit code ${code}); read ${proc.logFile}`);
 }
+/** What an app replica's environment is made of (the launcher's and `npm run dev`'s one source). */
+export interface AppEnvironmentInputs {
+  instance: AppInstance;
+  tokens: AppTokens;
+  access: Access;
+  postgresPort: number;
+  /** The apps of the mesh the replica joins (the edge waits for their subschemas). */
+  meshApps: readonly AppName[];
+  edgeReplicas: number;
+  logLevel: string;
+  otlpHttpEndpoint?: string | undefined;
+}
+
+/** The environment of one app replica, as the chart gives a pod. */
+export function appEnvironment(i: AppEnvironmentInputs): NodeJS.ProcessEnv {
+  const { app, ports } = i.instance;
+  return {
+    SERVICE_NAME: app,
+    OTEL_SERVICE_NAME: app,
+    // The replica's name, as a pod's HOSTNAME would be (logs, traces).
+    HOSTNAME: i.instance.podName,
+    APP_PORT: String(ports.app),
+    DAPR_HTTP_PORT: String(ports.daprHttp),
+    DAPR_GRPC_PORT: String(ports.daprGrpc),
+    DAPR_API_TOKEN: i.tokens.daprApiToken,
+    LSP_ALLOWED_INVOCATIONS: allowedInvocations(i.access, app),
+    APP_API_TOKEN: i.tokens.appApiToken,
+    OPS_PORT: String(ports.ops),
+    LOG_LEVEL: i.logLevel,
+    PYTHONUNBUFFERED: "1",
+    // The app serves as a role that owns nothing and only checks that its schema is
+    // migrated; the owner's URL stays out of its environment, even one inherited from here.
+    MIGRATE_ON_START: undefined,
+    DATABASE_MIGRATION_URL: undefined,
+    ...(migratingApps([app]).length ? { DATABASE_URL: serviceDatabaseUrl(i.postgresPort, app) } : {}),
+    // The edge is ready once it has stitched the subschemas of the apps this mesh runs.
+    ...(app === "edge"
+      ? {
+          EDGE_SUBSCHEMAS_REQUIRED: graphqlCallees(i.access, "edge")
+            .filter((callee) => (i.meshApps as readonly string[]).includes(callee))
+            .join(","),
+        }
+      : {}),
+    ...(i.otlpHttpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: i.otlpHttpEndpoint } : {}),
+    // Several edge replicas count each caller's rate limit in one place (the cache store).
+    ...(app === "edge" && i.edgeReplicas > 1
+      ? { EDGE_RATE_LIMIT_STORE: process.env.EDGE_RATE_LIMIT_STORE ?? "shared" }
+      : {}),
+  };
+}
+
+/** The services whose demo rows (`demo/demo-data.json`) their own `dist/src/seed.js` loads. */
+export const DEMO_SEEDED: readonly AppName[] = ["auth", "sales"];
+
+/** Loads one service's demo rows as that service (idempotent: a second load adds nothing). */
+export async function seedDemoData(service: AppName, postgresPort: number): Promise<void> {
+  try {
+    await promisify(execFile)(
+      process.execPath,
+      ["dist/src/seed.js", path.join(REPO, "demo", "demo-data.json")],
+      {
+        cwd: path.join(REPO, "services", service),
+        env: { ...process.env, DATABASE_URL: serviceDatabaseUrl(postgresPort, service) },
+      },
+    );
+  } catch (err) {
+    const { stderr = "" } = err as { stderr?: string };
+    throw new MeshError(`${service}'s demo data did not load: ${stderr || String(err)}`);
+  }
+}
+
+/** What `npm run dev -- <app>` needs to join a running mesh as one more app (in mesh.json). */
+export interface MeshJoinInfo {
+  apps: readonly AppName[];
+  demoData: boolean;
+  logLevel: string;
+  otlpHttpEndpoint?: string | undefined;
+  resources: RenderedResources;
+  trust: TrustBundle;
+}
+
+/** `.lsp/<run>/mesh.json`, as the launcher writes it. */
+export interface MeshFile {
+  run: string;
+  portBase: number;
+  launcherPid: number;
+  replicas: Record<AppName, number>;
+  join: MeshJoinInfo;
+  processes: MeshProcess[];
+}
+
 /** What runs where: one line per process, written to `.lsp/<run>/mesh.json` (tools, tests, chaos). */
 export interface MeshProcess {
   /** `sales` (first replica), `sales-2`, `sales-2.daprd`, `redis`, … (also its log's name). */
@@ -266,17 +363,20 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   const units: Unit[] = [];
   let stopping = false;
   let announced = false;
+  /** Set once the components are rendered; mesh.json is first written after that. */
+  let join: MeshJoinInfo | undefined;
   const writeMeshFile = () => {
-    if (!announced || stopping) return;
+    if (!announced || stopping || !join) return;
     const tmp = `${meshFile}.tmp`;
-    writeFileSync(
-      tmp,
-      JSON.stringify(
-        { run: opts.name, portBase: plan.base, launcherPid: process.pid, replicas, processes: describe() },
-        null,
-        2,
-      ),
-    );
+    const file: MeshFile = {
+      run: opts.name,
+      portBase: plan.base,
+      launcherPid: process.pid,
+      replicas,
+      join,
+      processes: describe(),
+    };
+    writeFileSync(tmp, JSON.stringify(file, null, 2));
     renameSync(tmp, meshFile);
   };
   const onRestart = (event: RestartEvent) => {
@@ -448,6 +548,14 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       access,
       opts.otlpGrpcEndpoint,
     );
+    join = {
+      apps,
+      demoData: opts.demoData ?? false,
+      logLevel: opts.logLevel ?? "info",
+      otlpHttpEndpoint: opts.otlpHttpEndpoint,
+      resources,
+      trust: trustBundle,
+    };
     // Fresh tokens for every run: app → its sidecar and sidecar → app, one pair per app (shared
     // by its replicas, as a Kubernetes Secret is shared by a Deployment's pods).
     const token = () => randomBytes(32).toString("base64url");
@@ -476,39 +584,16 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     for (const inst of instances) {
       const { app, ports } = inst;
       const { command, args, cwd } = appCommand(app);
-      const env: NodeJS.ProcessEnv = {
-        SERVICE_NAME: app,
-        OTEL_SERVICE_NAME: app,
-        // The replica's name, as a pod's HOSTNAME would be (logs, traces).
-        HOSTNAME: inst.podName,
-        APP_PORT: String(ports.app),
-        DAPR_HTTP_PORT: String(ports.daprHttp),
-        DAPR_GRPC_PORT: String(ports.daprGrpc),
-        DAPR_API_TOKEN: tokens[app].daprApiToken,
-        LSP_ALLOWED_INVOCATIONS: allowedInvocations(access, app),
-        APP_API_TOKEN: tokens[app].appApiToken,
-        OPS_PORT: String(ports.ops),
-        LOG_LEVEL: opts.logLevel ?? "info",
-        PYTHONUNBUFFERED: "1",
-        // The app serves as a role that owns nothing and only checks that its schema is
-        // migrated; the owner's URL stays out of its environment, even one inherited from here.
-        MIGRATE_ON_START: undefined,
-        DATABASE_MIGRATION_URL: undefined,
-        ...(toMigrate.includes(app) ? { DATABASE_URL: serviceDatabaseUrl(plan.postgres, app) } : {}),
-        // The edge is ready once it has stitched the subschemas of the apps this mesh runs.
-        ...(app === "edge"
-          ? {
-              EDGE_SUBSCHEMAS_REQUIRED: graphqlCallees(access, "edge")
-                .filter((callee) => (apps as readonly string[]).includes(callee))
-                .join(","),
-            }
-          : {}),
-        ...(opts.otlpHttpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpHttpEndpoint } : {}),
-        // Several edge replicas count each caller's rate limit in one place (the cache store).
-        ...(app === "edge" && replicas.edge > 1
-          ? { EDGE_RATE_LIMIT_STORE: process.env.EDGE_RATE_LIMIT_STORE ?? "shared" }
-          : {}),
-      };
+      const env = appEnvironment({
+        instance: inst,
+        tokens: tokens[app],
+        access,
+        postgresPort: plan.postgres,
+        meshApps: apps,
+        edgeReplicas: replicas.edge,
+        logLevel: opts.logLevel ?? "info",
+        otlpHttpEndpoint: opts.otlpHttpEndpoint,
+      });
       const launch = () => startProcess(inst.name, command, args, { cwd, env, logDir });
       launchers.set(inst.name, launch);
       // A fan-out replica reads its topics from "now": its consumer groups are made at the
@@ -573,22 +658,12 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     }
     // The demo data goes in as soon as auth's and sales' schemas are migrated, while the apps
     // start (no request reaches them before the mesh is ready).
+    // Only the services this mesh runs (and so migrates): `npm run dev -- sales` loads sales'
+    // rows when it joins a mesh started without it.
     const seeded = Promise.all(
-      (opts.demoData ? (["auth", "sales"] as const) : []).map(async (service) => {
+      (opts.demoData ? DEMO_SEEDED.filter((s) => toMigrate.includes(s)) : []).map(async (service) => {
         await schemaReady(service);
-        try {
-          await promisify(execFile)(
-            process.execPath,
-            ["dist/src/seed.js", path.join(REPO, "demo", "demo-data.json")],
-            {
-              cwd: path.join(REPO, "services", service),
-              env: { ...process.env, DATABASE_URL: serviceDatabaseUrl(plan.postgres, service) },
-            },
-          );
-        } catch (err) {
-          const { stderr = "" } = err as { stderr?: string };
-          throw new MeshError(`${service}'s demo data did not load: ${stderr || String(err)}`);
-        }
+        await seedDemoData(service, plan.postgres);
       }),
     );
     seeded.catch(() => undefined); // awaited after the apps; until then not unhandled
