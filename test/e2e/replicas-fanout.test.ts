@@ -13,6 +13,7 @@ import { edgeUrlOf, portsOf, startTestMesh } from "../support/mesh.js";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient, eventually } from "../support/graphql-client.js";
 import { openMomoOrder, postMomoIpn } from "../support/momo.js";
 import { sseSubscription } from "../support/sse.js";
+import { scrapeMetrics } from "../support/metrics.js";
 
 interface Update {
   data: { dashboardUpdates: { todayOrders: number } };
@@ -26,6 +27,9 @@ describe("two edge replicas: every subscriber on either gets every live event", 
   const edges: string[] = [];
 
   before(async () => {
+    // Cached answers live 10 minutes here (2 s by default), so that only an event can have
+    // dropped one within a test (the menu scenario).
+    process.env.EDGE_RESPONSE_CACHE_TTL_MS = "600000";
     mesh = await startTestMesh({ replicas: { edge: 2 } });
     owner = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
     auth = await edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug);
@@ -144,6 +148,56 @@ describe("two edge replicas: every subscriber on either gets every live event", 
       const ids = s.events.map((e) => e.data.notificationReceived.id);
       assert.equal(new Set(ids).size, ids.length, "no notice pushed twice");
     }
+  });
+
+  test("a new menu item added through replica 1 drops the menu replica 2 cached (menu.item.changed)", async () => {
+    const MENU = `query ($id: ID!) { location(id: $id) { menu { id name } } }`;
+    /** The menu as replica 2 answers it, from its response cache when it holds it. */
+    const menuOnReplica2 = async () => {
+      const res = await fetch(edges[1]!, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...auth },
+        body: JSON.stringify({ query: MENU, variables: { id: DEMO.phoBo.hoanKiem } }),
+      });
+      const body = (await res.json()) as { data?: { location: { menu: { name: string }[] } } };
+      assert.ok(body.data, JSON.stringify(body));
+      return { names: body.data.location.menu.map((m) => m.name), etag: res.headers.get("etag") };
+    };
+    const cached = await menuOnReplica2();
+    // Held in replica 2's cache: the same request again is a hit (replica 2's own metrics).
+    const hits = async () =>
+      (await scrapeMetrics(`http://127.0.0.1:${portsOf(mesh, "edge", 2).ops}/metrics`))
+        .filter((m) => m.name === "edge_response_cache_requests_total" && m.labels.outcome === "hit")
+        .reduce((sum, m) => sum + m.value, 0);
+    const hitsBefore = await hits();
+    assert.deepEqual((await menuOnReplica2()).names, cached.names);
+    assert.equal(await hits(), hitsBefore + 1);
+
+    // A tenant-wide new item, through replica 1: replica 2 never saw the mutation.
+    const name = `Bánh mì ${randomUUID().slice(0, 8)}`;
+    const added = await fetch(edges[0]!, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...auth },
+      body: JSON.stringify({
+        query: `mutation ($input: UpsertMenuItemInput!) { upsertMenuItem(input: $input) { id } }`,
+        variables: {
+          input: {
+            idempotencyKey: randomUUID(),
+            category: "Bánh mì",
+            name,
+            priceVnd: 30_000,
+            costVnd: 9_000,
+          },
+        },
+      }),
+    });
+    assert.equal(added.status, 200);
+    // Only sales' event can drop replica 2's entry before its 10-minute TTL.
+    const seen = await eventually("the new item on replica 2", async () => {
+      const now = await menuOnReplica2();
+      return now.names.includes(name) ? now : undefined;
+    });
+    assert.notEqual(seen.etag, cached.etag);
   });
 
   test("a killed sidecar of replica 2 is restarted by the supervisor, and replica 2 catches up", async () => {

@@ -234,7 +234,13 @@ export function graphqlFront(opts: FrontOptions) {
     if (response.status === 200 && context.edgeOutcome.operation === "mutation" && cache)
       cache.dropIds(idsOf(body, text));
     if (key && cache && response.status === 200 && reusable(context.edgeOutcome, text)) {
-      const answer = { contentType, body: text, etag: etagOf(text), ids: idsOf(body, text) };
+      // The caller's tenant too: a tenant-wide change (menu-events.ts) drops all of its answers.
+      const answer = {
+        contentType,
+        body: text,
+        etag: etagOf(text),
+        ids: idsOf(body, text, identity?.tenantId ?? ""),
+      };
       cache.set(key, answer);
       answerFromCache(req, res, answer);
       return;

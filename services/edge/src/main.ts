@@ -33,6 +33,7 @@ import { mountNotificationEvents, notificationsLiveSchema } from "./notification
 import { ResponseCache, ResponseCacheConfig } from "./response-cache.js";
 import { ExportConfig, exportsSchema, mountExportDownloads } from "./exports.js";
 import { mountOrderEvents, ordersLiveSchema } from "./orders-live.js";
+import { mountMenuEvents } from "./menu-events.js";
 import { graphqlFront, parseByteLimit, useExecutionOutcome, type FrontContext } from "./graphql-front.js";
 
 const config = loadConfig(
@@ -167,6 +168,10 @@ const { server } = await startService({
     // orderUpdates; a changed order drops cached answers that name it or its location.
     mountOrderEvents(app, log, async (update) => {
       cache?.dropIds([update.locationId, update.orderId]);
+    });
+    // A menu change (on any replica's sales call) drops the menus this replica cached.
+    mountMenuEvents(app, log, async (ids) => {
+      cache?.dropIds(ids);
     });
     members.mount(app, (tenantId, userId, reason) => ws.closeSocketsOf(tenantId, userId, reason));
     app.use(yoga.graphqlEndpoint, yoga);
