@@ -1,10 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
-import { REPO } from "../../scripts/mesh/mesh.js";
 import { merchantSecrets } from "../../scripts/mesh/dev-secrets.js";
-import { signMomoIpn, type MomoCredentials } from "../../services/payments/src/providers/momo.js";
+import type { MomoCredentials } from "../../services/payments/src/providers/momo.js";
+import { momoIpn, tenantId } from "./payments.js";
 import { CREATE_ORDER, DEMO, type edgeClient } from "./graphql-client.js";
 
 /** An open MoMo order of Phở Bò Hoàn Kiếm with its started payment (what a POS does first). */
@@ -31,11 +29,7 @@ export async function openMomoOrder(
 
 /** Phở Bò's DEV ONLY MoMo merchant credentials in a mesh's secret store. */
 export function momoCredentials(_mesh?: Mesh): MomoCredentials {
-  const demo = JSON.parse(readFileSync(path.join(REPO, "demo", "demo-data.json"), "utf8")) as {
-    tenants: { id: string; slug: string }[];
-  };
-  const tenantId = demo.tenants.find((t) => t.slug === DEMO.phoBo.slug)?.id ?? "";
-  const stored = merchantSecrets()[`payments-momo-${tenantId}`];
+  const stored = merchantSecrets()[`payments-momo-${tenantId(DEMO.phoBo.slug)}`];
   if (!stored) throw new Error(`no MoMo credentials for ${DEMO.phoBo.slug} in the mesh's secrets`);
   return JSON.parse(stored) as MomoCredentials;
 }
@@ -46,22 +40,13 @@ export async function postMomoIpn(
   payment: { order: { totalVnd: number }; reference: string },
   opts: { traceparent?: string; badSignature?: boolean; transId?: number } = {},
 ): Promise<Response> {
-  const momo = momoCredentials(mesh);
-  const ipn = signMomoIpn(momo, {
-    partnerCode: momo.partnerCode,
-    orderId: payment.reference,
-    requestId: `${payment.reference}-req`,
-    amount: payment.order.totalVnd,
-    orderInfo: "Thanh toán đơn hàng",
-    orderType: "momo_wallet",
-    // MoMo resends the same notice (same transId) until it is answered: pass it to do the same.
-    transId: opts.transId ?? Date.now(),
-    resultCode: 0,
-    message: "Successful.",
-    payType: "qr",
-    responseTime: Date.now(),
-    extraData: "",
-  });
+  // MoMo resends the same notice (same transId) until it is answered: pass it to do the same.
+  const ipn = momoIpn(
+    momoCredentials(mesh),
+    payment.reference,
+    payment.order.totalVnd,
+    opts.transId ?? Date.now(),
+  );
   if (opts.badSignature) ipn.signature = ipn.signature.replace(/^./, (c) => (c === "0" ? "1" : "0"));
   return fetch(`http://127.0.0.1:${mesh.plan.apps.edge.app}/api/v1/webhooks/momo`, {
     method: "POST",
