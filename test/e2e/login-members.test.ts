@@ -18,7 +18,6 @@ import {
   type Tokens,
 } from "../support/graphql-client.js";
 
-const CAU_GIAY = "5a0e2f4c-9b1d-4e6a-8c3f-1d2e3f4a5b02";
 const INVITE_LIMIT = 6;
 
 let phoneSeq = 0;
@@ -90,7 +89,7 @@ describe("membership: removal, branch-scoped managers, invite limits", { timeout
     const manager = await newMember("MANAGER", [DEMO.phoBo.hoanKiem]);
     assert.equal(manager.role, "manager");
     const elsewhere = freshPhone();
-    for (const locationIds of [[CAU_GIAY], [DEMO.phoBo.hoanKiem, CAU_GIAY]]) {
+    for (const locationIds of [[DEMO.phoBo.cauGiay], [DEMO.phoBo.hoanKiem, DEMO.phoBo.cauGiay]]) {
       const r = await gqlAs(manager, DEMO.phoBo.slug, INVITE, {
         input: { phone: elsewhere, role: "STAFF", locationIds },
       });
@@ -110,7 +109,7 @@ describe("membership: removal, branch-scoped managers, invite limits", { timeout
   test("removeMember: staff cannot remove; the manager removes their staff, whose refresh then fails and who leaves the list", async () => {
     const manager = await newMember("MANAGER", [DEMO.phoBo.hoanKiem]);
     const staff = await newMember("STAFF", [DEMO.phoBo.hoanKiem]);
-    const farStaff = await newMember("STAFF", [CAU_GIAY]);
+    const farStaff = await newMember("STAFF", [DEMO.phoBo.cauGiay]);
     const staffId = userIdOf(staff);
     const owner = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
     const ownerId = ((await owner<{ me: { user: { id: string } } }>(`{ me { user { id } } }`)).data?.me.user

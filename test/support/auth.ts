@@ -16,8 +16,6 @@ export const TENANT_IDS = {
   caPhe: "7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a02",
   bunCha: "7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a03",
 };
-/** Phở Bò's second location (the demo staff member is not listed there). */
-export const CAU_GIAY = "5a0e2f4c-9b1d-4e6a-8c3f-1d2e3f4a5b02";
 /** The suite's OTP lifetime: short, so that the expiry scenario can wait it out. */
 export const OTP_TTL_SECONDS = 5;
 

@@ -211,6 +211,8 @@ export const DEMO = {
   phoBo: {
     slug: "pho-bo-hanoi",
     hoanKiem: "5a0e2f4c-9b1d-4e6a-8c3f-1d2e3f4a5b01",
+    /** The second branch (the demo staff member is not listed there). */
+    cauGiay: "5a0e2f4c-9b1d-4e6a-8c3f-1d2e3f4a5b02",
     phoTai: "c1a0b2c3-d4e5-4f60-8a7b-000000000101",
     traDa: "c1a0b2c3-d4e5-4f60-8a7b-000000000103",
   },

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { CREATE_ORDER, DEMO, edgeClient, login } from "../../support/graphql-client.js";
-import { CAU_GIAY, freshPhone, codeOf, ME, type Me, type AuthMesh } from "../../support/auth.js";
+import { freshPhone, codeOf, ME, type Me, type AuthMesh } from "../../support/auth.js";
 
 export function membershipScenarios(h: AuthMesh): void {
   test("staff see and act only on their listed locations", async () => {
@@ -15,12 +15,12 @@ export function membershipScenarios(h: AuthMesh): void {
       [DEMO.phoBo.hoanKiem],
     );
     const other = await staff<{ location: unknown }>(`query ($id: ID!) { location(id: $id) { id name } }`, {
-      id: CAU_GIAY,
+      id: DEMO.phoBo.cauGiay,
     });
     assert.equal(other.data?.location ?? null, null);
     const order = await staff(CREATE_ORDER, {
       input: {
-        locationId: CAU_GIAY,
+        locationId: DEMO.phoBo.cauGiay,
         idempotencyKey: randomUUID(),
         paymentMethod: "cash",
         lines: [{ itemId: DEMO.phoBo.phoTai, quantity: 1 }],
