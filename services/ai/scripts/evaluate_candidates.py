@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from evaluate_forecasts import held_out_series, real_series, synthetic_series  # noqa: E402
+from evaluate_forecasts import held_out_series, real_series, synthetic_series
 
-from lsp_ai.forecast import (  # noqa: E402
+from lsp_ai.forecast import (
     INTERMITTENT,
     REGULAR,
     SEASON,
@@ -237,7 +237,10 @@ def score(cache: str, rules: list[str]) -> None:
             best = min(score_group(series, "sf-AutoETS", h)[0], score_group(series, "sf-AutoTheta", h)[0])
             for rule in rules:
                 w, bias = score_group(series, rule, h)
-                print(f"| {g} ({len(series)}) | {h} | {rule} | {w:.4f} | {w / naive:.3f} | {w / best:.3f} | {bias:+.1%} |")
+                print(
+                    f"| {g} ({len(series)}) | {h} | {rule} | {w:.4f} | {w / naive:.3f} "
+                    f"| {w / best:.3f} | {bias:+.1%} |"
+                )
 
 
 def main() -> None:
@@ -252,7 +255,9 @@ def main() -> None:
     Path(args.cache).mkdir(parents=True, exist_ok=True)
     if args.what == "fit":
         tasks = [
-            (g, name, s, 6, 182, args.cache, args.inner) for g, xs in groups_for(args.only).items() for name, s in xs
+            (g, name, s, 6, 182, args.cache, args.inner)
+            for g, xs in groups_for(args.only).items()
+            for name, s in xs
         ]
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             list(pool.map(fit_series, tasks))
