@@ -77,6 +77,11 @@ def main() -> None:
     parser.add_argument("--holdout", type=int, default=14)
     parser.add_argument("--seed", type=int, default=1000, help="first location seed")
     parser.add_argument("--drop-z", type=float, default=None, help="override anomalies.DROP_Z")
+    parser.add_argument(
+        "--weather",
+        action="store_true",
+        help="give the detector the generator's heavy-rain days (what a weather feed would supply)",
+    )
     args = parser.parse_args()
     detect_args = {} if args.drop_z is None else {"drop_z": args.drop_z}
 
@@ -104,6 +109,8 @@ def main() -> None:
 
         closed = inject(loc, args.seed + k, close_mondays=k % 2 == 1)
         after_closed = {(pd.Timestamp(d) + pd.Timedelta(days=1)).date().isoformat() for d in closed} - closed
+        if args.weather:
+            loc.daily["rain"] = loc.daily.index.strftime("%Y-%m-%d").isin(list(loc.rain_days))
         started = time.perf_counter()
         findings = {a["businessDay"]: a["kind"] for a in detect_daily(loc.daily, seed=k, **detect_args)}
         flagged = set(findings)

@@ -3,7 +3,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from lsp_ai.anomalies import detect_daily, detect_hourly
+from lsp_ai.anomalies import MIN_RAIN_DAYS, daily_features, detect_daily, detect_hourly
+from lsp_ai.calendar_vn import is_holiday
 from lsp_ai.synthetic import generate_location
 
 EXPECTED_KIND = {"payment_outage": "revenue_drop_orders_flat", "void_spike": "void_spike"}
@@ -110,3 +111,47 @@ def test_a_small_location_gets_a_daypart_alert_where_hours_are_too_thin() -> Non
 def test_daypart_alerts_keep_within_the_budget_on_clean_small_locations() -> None:
     flags = sum(len(detect_hourly(small_location(seed))) for seed in (52, 53, 54))
     assert 14 * flags / (3 * (56 - 28)) <= 1.0  # scored days: after four weeks of history
+
+
+def _with_drops(seed: int) -> tuple[pd.DataFrame, set[pd.Timestamp], set[pd.Timestamp]]:
+    """A location with four dry days cut by 30 % (as evaluate.py injects them) and its rain column."""
+    loc = generate_location(seed=seed, days=120, anomaly_days=0)
+    days = pd.DatetimeIndex(loc.daily.index)
+    rng = np.random.default_rng(seed)
+    dry = [
+        d
+        for i, d in enumerate(days)
+        if i >= 35 and not is_holiday(d.date()) and d.date().isoformat() not in loc.rain_days
+    ]
+    drops = set(rng.choice(dry, 4, replace=False))
+    daily = loc.daily.copy()
+    daily.loc[sorted(drops), :] = (daily.loc[sorted(drops), :] * 0.7).round().astype(int)
+    daily["rain"] = days.strftime("%Y-%m-%d").isin(list(loc.rain_days))
+    return daily, drops, set(days[daily["rain"].to_numpy()])
+
+
+def test_with_the_weather_known_a_30_percent_drop_is_told_from_a_rainy_day() -> None:
+    found_with = found_without = rain_flagged_with = rain_flagged_without = 0
+    for seed in (41, 42, 43):
+        daily, drops, rainy = _with_drops(seed)
+        effect = float(daily_features(daily)["rainEffect"].iloc[0])
+        # The generator takes 15-30 % off a heavy-rain day: log 0.85 .. log 0.7.
+        assert np.log(0.7) - 0.05 < effect < np.log(0.85), f"seed {seed}: rain effect {effect:.3f}"
+        with_weather = {pd.Timestamp(a["businessDay"]) for a in detect_daily(daily)}
+        without = {pd.Timestamp(a["businessDay"]) for a in detect_daily(daily.drop(columns="rain"))}
+        found_with += len(drops & with_weather)
+        found_without += len(drops & without)
+        rain_flagged_with += len(rainy & with_weather)
+        rain_flagged_without += len(rainy & without)
+    assert found_with >= 10, f"-30 % days found with the weather: {found_with}/12"
+    assert found_without <= 4, f"without it: {found_without}/12 (the weather is what helps)"
+    assert rain_flagged_with <= rain_flagged_without
+
+
+def test_too_few_rainy_days_leave_the_detector_as_it_was() -> None:
+    loc = generate_location(seed=45, days=90, anomaly_days=4)
+    daily = loc.daily.copy()
+    daily["rain"] = False
+    daily.iloc[40 : 40 + MIN_RAIN_DAYS - 1, daily.columns.get_loc("rain")] = True
+    assert float(daily_features(daily)["rainEffect"].iloc[0]) == 0.0
+    assert detect_daily(daily) == detect_daily(loc.daily)
