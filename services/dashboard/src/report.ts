@@ -283,6 +283,10 @@ export async function menuEngineering(
 ): Promise<MenuEngineeringItem[]> {
   const { first, end } = wholeMonths(from, to);
   const byMonths = first < end;
+  // The day rows outside the whole months: the cut month before them and the one after (each an
+  // index range scan of day_items; an empty range when there is none).
+  const head = byMonths ? { from, to: addDays(first, -1) } : { from, to };
+  const tail = byMonths ? { from: end, to } : { from: to, to: addDays(to, -1) };
   const { rows } = await withTenant(db, tenantId, (trx) =>
     sql<{ item_id: string; name: string; category: string; quantity: number; revenue: string; cost: string }>`
       SELECT item_id, max(name) AS name, coalesce(max(category), ${UNCATEGORISED}) AS category,
@@ -292,8 +296,10 @@ export async function menuEngineering(
         WHERE ${byMonths} AND location_id = ${locationId} AND month >= ${first}::date AND month < ${end}::date
         UNION ALL
         SELECT item_id, name, category, quantity, revenue_vnd, cost_vnd FROM day_items
-        WHERE location_id = ${locationId} AND business_day BETWEEN ${from}::date AND ${to}::date
-          AND NOT (${byMonths} AND business_day >= ${first}::date AND business_day < ${end}::date)
+        WHERE location_id = ${locationId} AND business_day BETWEEN ${head.from}::date AND ${head.to}::date
+        UNION ALL
+        SELECT item_id, name, category, quantity, revenue_vnd, cost_vnd FROM day_items
+        WHERE location_id = ${locationId} AND business_day BETWEEN ${tail.from}::date AND ${tail.to}::date
       ) AS sold
       GROUP BY item_id
       HAVING sum(quantity) > 0`.execute(trx),
