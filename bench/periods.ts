@@ -171,7 +171,7 @@ try {
   const portions = menu.data?.location.period.menuEngineering.reduce((s, i) => s + i.quantity, 0);
   if (menu.errors || portions !== expected.portions)
     throw new Error(`menu engineering does not add up (${portions} ≠ ${expected.portions} portions)`);
-  const headers = {
+  const headers: Record<string, string> = {
     "content-type": "application/json",
     "cache-control": "no-cache",
     ...(await edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug)),

@@ -13,6 +13,7 @@ import jwt from "jsonwebtoken";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { startTestMesh } from "../support/mesh.js";
 import { DEMO, edgeClient, eventually, type GraphQLResponse } from "../support/graphql-client.js";
+import { scrapeMetrics, sumOf, type Sample } from "../support/metrics.js";
 
 const HOAN_KIEM = DEMO.phoBo.hoanKiem;
 const CAU_GIAY = "5a0e2f4c-9b1d-4e6a-8c3f-1d2e3f4a5b02";
@@ -123,10 +124,25 @@ describe("CSV exports through signed links", { timeout: 300_000 }, () => {
       orders.map((o) => [o.id, o.totalVnd]).sort(),
     );
     for (const r of rows) assert.match(r.total_vnd ?? "", /^\d+$/, "VND as an integer");
+    // The order's time again in the location's zone (Asia/Ho_Chi_Minh: +07:00, no summer time),
+    // the same instant as the UTC column.
+    const zone = await owner<{ location: { timeZone: string } }>(
+      `query ($id: ID!) { location(id: $id) { timeZone } }`,
+      { id: HOAN_KIEM },
+    );
+    assert.equal(zone.data?.location.timeZone, "Asia/Ho_Chi_Minh", JSON.stringify(zone.errors));
+    for (const r of rows) {
+      assert.match(r.created_at ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.match(r.created_at_local ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+07:00$/);
+      assert.equal(Date.parse(r.created_at_local ?? ""), Date.parse(r.created_at ?? ""), "the same instant");
+    }
 
     const linesLink = await request(owner, { kind: "ORDER_LINES" });
     const lines = rowsOf((await download(linesLink.data?.requestExport.url ?? "")).body);
     assert.equal(lines.length, 6);
+    const localOf = new Map(rows.map((r) => [r.order_id, r.created_at_local]));
+    for (const l of lines)
+      assert.equal(l.created_at_local, localOf.get(l.order_id ?? ""), "a line shows its order's time");
     assert.deepEqual([...new Set(lines.map((l) => l.item_name))].sort(), ["Phở bò tái", "Trà đá"]);
     const sum = lines.reduce((s, l) => s + Number(l.line_total_vnd), 0);
     assert.equal(
@@ -173,6 +189,37 @@ describe("CSV exports through signed links", { timeout: 300_000 }, () => {
     const foreign = await request(stranger, { kind: "ORDERS" });
     assert.equal(foreign.errors?.[0]?.extensions?.code, "NOT_FOUND");
     assert.equal(foreign.data ?? null, null);
+  });
+
+  test("metrics: rows and bytes per kind at the owning service, downloads, bytes and outcome at the edge", async () => {
+    const edgeMetrics = () => scrapeMetrics(`http://127.0.0.1:${mesh.plan.apps.edge.ops}/metrics`);
+    const salesMetrics = () => scrapeMetrics(`http://127.0.0.1:${mesh.plan.apps.sales.ops}/metrics`);
+    const [edgeBefore, salesBefore] = await Promise.all([edgeMetrics(), salesMetrics()]);
+    const link = await request(owner, { kind: "ORDERS" });
+    const file = await download(link.data?.requestExport.url ?? "");
+    assert.equal(file.status, 200);
+    const refused = await download(`${new URL(mesh.edgeUrl).origin}/api/v1/exports/not-a-link`);
+    assert.equal(refused.status, 401);
+    const [edgeAfter, salesAfter] = await Promise.all([edgeMetrics(), salesMetrics()]);
+    const grew = (before: Sample[], after: Sample[], name: string, labels: Record<string, string>) =>
+      sumOf(after, name, labels) - sumOf(before, name, labels);
+    const orders = { kind: "ORDERS" };
+    assert.equal(grew(edgeBefore, edgeAfter, "edge_export_downloads_total", { ...orders, outcome: "ok" }), 1);
+    assert.equal(grew(edgeBefore, edgeAfter, "edge_export_bytes_total", orders), file.body.length);
+    assert.equal(
+      grew(edgeBefore, edgeAfter, "edge_export_duration_seconds_count", { ...orders, outcome: "ok" }),
+      1,
+    );
+    // A forged link is not an export of any kind: nothing counted as a download.
+    assert.equal(grew(edgeBefore, edgeAfter, "edge_export_downloads_total", {}), 1);
+    // The service wrote one slice of this one day: its rows and the same bytes.
+    const kind = { kind: "orders" };
+    assert.equal(grew(salesBefore, salesAfter, "csv_export_rows_total", kind), rowsOf(file.body).length);
+    assert.equal(grew(salesBefore, salesAfter, "csv_export_bytes_total", kind), file.body.length);
+    assert.equal(
+      grew(salesBefore, salesAfter, "csv_export_slice_duration_seconds_count", { ...kind, outcome: "ok" }),
+      1,
+    );
   });
 
   test("bad input: typed errors and no link", async () => {

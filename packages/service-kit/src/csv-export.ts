@@ -132,6 +132,8 @@ export const ExportSliceQuery = z.object({
   header: z.enum(["true", "false"]).default("true"),
   /** The location's IANA time zone (local-time columns); UTC when absent. */
   timeZone: z.string().max(64).optional(),
+  /** A whole-chain download: each row starts with location_id and this location_name. */
+  locationName: z.string().max(200).optional(),
 });
 
 /** An IANA time zone name the runtime knows (PostgreSQL knows the same tz database names). */
@@ -154,6 +156,7 @@ export function parseExportSlice(query: unknown): {
   to: string;
   header: boolean;
   timeZone: string;
+  locationName?: string;
 } {
   const parsed = ExportSliceQuery.safeParse(query);
   if (!parsed.success) throw new AppError("BAD_USER_INPUT", "locationId, from and to are required");
@@ -164,7 +167,15 @@ export function parseExportSlice(query: unknown): {
   if (days < 1 || days > MAX_EXPORT_SLICE_DAYS)
     throw new AppError("BAD_USER_INPUT", `a slice is 1–${MAX_EXPORT_SLICE_DAYS} days, from ≤ to`);
   const timeZone = timeZoneArg(parsed.data.timeZone ?? "UTC");
-  return { locationId, from, to, header: parsed.data.header === "true", timeZone };
+  const { locationName } = parsed.data;
+  return {
+    locationId,
+    from,
+    to,
+    header: parsed.data.header === "true",
+    timeZone,
+    ...(locationName === undefined ? {} : { locationName }),
+  };
 }
 
 /** What one export kind streams for a slice: its query and its columns. */
@@ -173,6 +184,18 @@ export interface CsvExport<Row> {
   name: string;
   query: (slice: { locationId: string; from: string; to: string }) => { text: string; values: unknown[] };
   columns: readonly CsvColumn<Row>[];
+}
+
+/** A whole-chain slice's columns: the location's id and name first, then the kind's own. */
+function withLocation(
+  slice: { locationId: string; locationName?: string },
+  columns: readonly CsvColumn<never>[],
+): CsvColumn<never>[] {
+  return [
+    { header: "location_id", value: () => slice.locationId },
+    { header: "location_name", value: () => slice.locationName ?? null },
+    ...columns,
+  ];
 }
 
 /**
@@ -213,7 +236,7 @@ export function mountCsvExports(
           tenantId: who.tenantId,
           text,
           values,
-          columns: spec.columns,
+          columns: slice.locationName === undefined ? spec.columns : withLocation(slice, spec.columns),
           header: slice.header,
           out: res,
           timeZone: slice.timeZone,
