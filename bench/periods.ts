@@ -8,6 +8,7 @@
 // not what is measured) with wrk, one connection (one request at a time: latency, not
 // throughput) for `--seconds` (10) after a 2 s warm-up, pinned with taskset to BENCH_WRK_CPU (1):
 //   (a) baseline: one business day's report (Location.day), read from the same aggregates
+//   (f) (a)'s fields asked straight from the dashboard app: where one day's tail comes from
 //   (b) a year: totals, the daily series, ISO weeks, months, previous period, same period last year
 //   (c) (b) with menu engineering over the year (the day_items rows of the whole year)
 //   (e) (c)'s fields asked straight from the dashboard app (no edge, no Dapr hop): the split
@@ -137,6 +138,12 @@ const QUERIES: { name: string; query: string; target?: Target }[] = [
     query: `{ location(id: "${LOCATION}") { day(businessDay: "${to}") { netRevenue orders averageTicket hourly { hour revenue } topItems { name quantity } } } }`,
   },
   {
+    // The split of (a): where one day's tail comes from (the edge and the Dapr hops, or the dashboard).
+    name: "(f) (a) at the dashboard, no edge",
+    query: `{ _dashboardLocations(ids: ["${LOCATION}"]) { day(businessDay: "${to}") { netRevenue orders averageTicket hourly { hour revenue } topItems { name quantity } } } }`,
+    target: "dashboard",
+  },
+  {
     name: `(b) period of ${days} days`,
     query: `{ location(id: "${LOCATION}") { period(from: "${from}", to: "${to}") { ${YEAR} } } }`,
   },
@@ -157,17 +164,21 @@ const QUERIES: { name: string; query: string; target?: Target }[] = [
   },
 ];
 
+const queryOf = (letter: string) => {
+  const q = QUERIES.find((q) => q.name.startsWith(`(${letter})`));
+  if (!q) throw new Error(`no query (${letter})`);
+  return q.query;
+};
+
 const mesh = await startBenchMesh("bench-periods", base);
 try {
   say(`seeding ${2 * days + 1} business days × ${items} items (${seedFrom} … ${to})`);
   const expected = await seed(mesh.plan.postgres);
   const gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
-  const check = await gql<{ location: { period: { totals: { revenue: number } } } }>(QUERIES[1]!.query);
+  const check = await gql<{ location: { period: { totals: { revenue: number } } } }>(queryOf("b"));
   if (check.errors || check.data?.location.period.totals.revenue !== expected.revenue)
     throw new Error(`the period does not add up: ${JSON.stringify(check).slice(0, 500)}`);
-  const menu = await gql<{ location: { period: { menuEngineering: { quantity: number }[] } } }>(
-    QUERIES[2]!.query,
-  );
+  const menu = await gql<{ location: { period: { menuEngineering: { quantity: number }[] } } }>(queryOf("c"));
   const portions = menu.data?.location.period.menuEngineering.reduce((s, i) => s + i.quantity, 0);
   if (menu.errors || portions !== expected.portions)
     throw new Error(`menu engineering does not add up (${portions} ≠ ${expected.portions} portions)`);
