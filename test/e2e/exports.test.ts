@@ -12,7 +12,15 @@ import { parse } from "csv-parse/sync";
 import jwt from "jsonwebtoken";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { startTestMesh } from "../support/mesh.js";
-import { DEMO, edgeClient, eventually, type GraphQLResponse } from "../support/graphql-client.js";
+import {
+  DEMO,
+  demoPhone,
+  edgeClient,
+  eventually,
+  login,
+  type GraphQLResponse,
+} from "../support/graphql-client.js";
+import { scrapeMetrics, sumOf, type Sample } from "../support/metrics.js";
 
 const HOAN_KIEM = DEMO.phoBo.hoanKiem;
 const CAU_GIAY = "5a0e2f4c-9b1d-4e6a-8c3f-1d2e3f4a5b02";
@@ -123,10 +131,25 @@ describe("CSV exports through signed links", { timeout: 300_000 }, () => {
       orders.map((o) => [o.id, o.totalVnd]).sort(),
     );
     for (const r of rows) assert.match(r.total_vnd ?? "", /^\d+$/, "VND as an integer");
+    // The order's time again in the location's zone (Asia/Ho_Chi_Minh: +07:00, no summer time),
+    // the same instant as the UTC column.
+    const zone = await owner<{ location: { timeZone: string } }>(
+      `query ($id: ID!) { location(id: $id) { timeZone } }`,
+      { id: HOAN_KIEM },
+    );
+    assert.equal(zone.data?.location.timeZone, "Asia/Ho_Chi_Minh", JSON.stringify(zone.errors));
+    for (const r of rows) {
+      assert.match(r.created_at ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.match(r.created_at_local ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+07:00$/);
+      assert.equal(Date.parse(r.created_at_local ?? ""), Date.parse(r.created_at ?? ""), "the same instant");
+    }
 
     const linesLink = await request(owner, { kind: "ORDER_LINES" });
     const lines = rowsOf((await download(linesLink.data?.requestExport.url ?? "")).body);
     assert.equal(lines.length, 6);
+    const localOf = new Map(rows.map((r) => [r.order_id, r.created_at_local]));
+    for (const l of lines)
+      assert.equal(l.created_at_local, localOf.get(l.order_id ?? ""), "a line shows its order's time");
     assert.deepEqual([...new Set(lines.map((l) => l.item_name))].sort(), ["Phở bò tái", "Trà đá"]);
     const sum = lines.reduce((s, l) => s + Number(l.line_total_vnd), 0);
     assert.equal(
@@ -173,6 +196,37 @@ describe("CSV exports through signed links", { timeout: 300_000 }, () => {
     const foreign = await request(stranger, { kind: "ORDERS" });
     assert.equal(foreign.errors?.[0]?.extensions?.code, "NOT_FOUND");
     assert.equal(foreign.data ?? null, null);
+  });
+
+  test("metrics: rows and bytes per kind at the owning service, downloads, bytes and outcome at the edge", async () => {
+    const edgeMetrics = () => scrapeMetrics(`http://127.0.0.1:${mesh.plan.apps.edge.ops}/metrics`);
+    const salesMetrics = () => scrapeMetrics(`http://127.0.0.1:${mesh.plan.apps.sales.ops}/metrics`);
+    const [edgeBefore, salesBefore] = await Promise.all([edgeMetrics(), salesMetrics()]);
+    const link = await request(owner, { kind: "ORDERS" });
+    const file = await download(link.data?.requestExport.url ?? "");
+    assert.equal(file.status, 200);
+    const refused = await download(`${new URL(mesh.edgeUrl).origin}/api/v1/exports/not-a-link`);
+    assert.equal(refused.status, 401);
+    const [edgeAfter, salesAfter] = await Promise.all([edgeMetrics(), salesMetrics()]);
+    const grew = (before: Sample[], after: Sample[], name: string, labels: Record<string, string>) =>
+      sumOf(after, name, labels) - sumOf(before, name, labels);
+    const orders = { kind: "ORDERS" };
+    assert.equal(grew(edgeBefore, edgeAfter, "edge_export_downloads_total", { ...orders, outcome: "ok" }), 1);
+    assert.equal(grew(edgeBefore, edgeAfter, "edge_export_bytes_total", orders), file.body.length);
+    assert.equal(
+      grew(edgeBefore, edgeAfter, "edge_export_duration_seconds_count", { ...orders, outcome: "ok" }),
+      1,
+    );
+    // A forged link is not an export of any kind: nothing counted as a download.
+    assert.equal(grew(edgeBefore, edgeAfter, "edge_export_downloads_total", {}), 1);
+    // The service wrote one slice of this one day: its rows and the same bytes.
+    const kind = { kind: "orders" };
+    assert.equal(grew(salesBefore, salesAfter, "csv_export_rows_total", kind), rowsOf(file.body).length);
+    assert.equal(grew(salesBefore, salesAfter, "csv_export_bytes_total", kind), file.body.length);
+    assert.equal(
+      grew(salesBefore, salesAfter, "csv_export_slice_duration_seconds_count", { ...kind, outcome: "ok" }),
+      1,
+    );
   });
 
   test("bad input: typed errors and no link", async () => {
@@ -242,5 +296,138 @@ describe("CSV exports through signed links", { timeout: 300_000 }, () => {
     }
     // The genuine link still works (it was never used up by the refusals).
     assert.equal((await download(url.href)).status, 200);
+  });
+  describe("whole-chain export (owners and managers)", () => {
+    const CHAIN_REQUEST = /* GraphQL */ `
+      mutation ($input: ChainExportInput!) {
+        requestChainExport(input: $input) {
+          url
+          path
+          expiresAt
+        }
+      }
+    `;
+    const requestChain = (gql: Gql, input: Record<string, unknown> = {}) =>
+      gql<{ requestChainExport: Link }>(CHAIN_REQUEST, {
+        input: { kind: "ORDERS", from: today, to: today, ...input },
+      });
+    let cauGiayOrder = "";
+    let names = new Map<string, string>();
+
+    before(async () => {
+      const res = await owner<{ createOrder: { id: string } }>(
+        `mutation ($input: CreateOrderInput!) { createOrder(input: $input) { id } }`,
+        {
+          input: {
+            locationId: CAU_GIAY,
+            idempotencyKey: randomUUID(),
+            paymentMethod: "cash",
+            paid: true,
+            lines: [{ itemId: DEMO.phoBo.phoTai, quantity: 1 }],
+          },
+        },
+      );
+      assert.ok(res.data?.createOrder, JSON.stringify(res.errors));
+      cauGiayOrder = res.data.createOrder.id;
+      const locations = await owner<{ locations: { id: string; name: string }[] }>(
+        `{ locations { id name } }`,
+      );
+      names = new Map(locations.data?.locations.map((l) => [l.id, l.name]));
+      assert.equal(names.size, 2, JSON.stringify(locations));
+    });
+
+    test("owner: one CSV, every branch by name, each row naming its branch", async () => {
+      const link = await requestChain(owner);
+      assert.ok(link.data?.requestChainExport, JSON.stringify(link.errors));
+      const file = await download(link.data.requestChainExport.url);
+      assert.equal(file.status, 200);
+      const rows = rowsOf(file.body); // one BOM, one header across both branches
+      const byBranch = [...names].sort(([, a], [, b]) => a.localeCompare(b, "vi")).map(([id]) => id);
+      assert.deepEqual(
+        [...new Set(rows.map((r) => r.location_id))],
+        byBranch,
+        "branch after branch, by name",
+      );
+      for (const r of rows) assert.equal(r.location_name, names.get(r.location_id ?? ""));
+      assert.deepEqual(
+        rows.map((r) => [r.location_id, r.order_id]).sort(),
+        [...orders.map((o) => [HOAN_KIEM, o.id]), [CAU_GIAY, cauGiayOrder]].sort(),
+      );
+      assert.equal(Object.keys(rows[0] ?? {})[0], "location_id");
+      for (const r of rows) assert.match(r.created_at_local ?? "", /\+07:00$/);
+      // The read model's kinds too: the daily summaries of both branches.
+      const summaries = await requestChain(owner, { kind: "DAILY_SUMMARIES" });
+      const days = rowsOf((await download(summaries.data?.requestChainExport.url ?? "")).body);
+      assert.ok(days.every((d) => names.has(d.location_id ?? "")));
+    });
+
+    test("scope: staff FORBIDDEN; another tenant's owner gets only their own branches", async () => {
+      const refused = await requestChain(staff);
+      assert.equal(refused.errors?.[0]?.extensions?.code, "FORBIDDEN");
+      assert.equal(refused.data ?? null, null);
+      const foreign = await requestChain(stranger);
+      assert.ok(foreign.data?.requestChainExport, JSON.stringify(foreign.errors));
+      const rows = rowsOf((await download(foreign.data.requestChainExport.url)).body);
+      assert.ok(
+        rows.every((r) => r.location_id === DEMO.caPhe.quan1),
+        JSON.stringify(rows),
+      );
+      assert.ok(!rows.some((r) => orders.some((o) => o.id === r.order_id)));
+    });
+
+    test("bad input: typed errors and no link", async () => {
+      const cases: [string, Record<string, unknown>, string][] = [
+        ["a range over a year", { from: shift(today, -366) }, "to"],
+        ["from after to", { from: shift(today, 1) }, "from"],
+        ["not a date", { to: "ngày mai" }, "to"],
+      ];
+      for (const [what, input, field] of cases) {
+        const res = await requestChain(owner, input);
+        assert.equal(
+          res.errors?.[0]?.extensions?.code,
+          "BAD_USER_INPUT",
+          `${what}: ${JSON.stringify(res.errors)}`,
+        );
+        assert.equal((res.errors?.[0]?.extensions as { field?: string } | undefined)?.field, field, what);
+        assert.equal(res.data ?? null, null, what);
+      }
+    });
+
+    // Last: it narrows the demo manager to one branch for the rest of the run.
+    test("a manager limited to one branch exports that branch only", async () => {
+      const phone = demoPhone(DEMO.phoBo.slug, "manager")!;
+      const members = await owner<{ members: { user: { id: string; phone: string } }[] }>(
+        `{ members { user { id phone } } }`,
+      );
+      const userId = members.data?.members.find((m) => m.user.phone === phone)?.user.id;
+      assert.ok(userId, JSON.stringify(members));
+      const changed = await owner(
+        `mutation ($input: MemberRoleInput!) { setMemberRole(input: $input) { role } }`,
+        { input: { userId, role: "MANAGER", locationIds: [HOAN_KIEM] } },
+      );
+      assert.equal(changed.errors, undefined, JSON.stringify(changed.errors));
+      // A token issued after the change carries the new scope (earlier ones are refused).
+      const link = await eventually("a token issued after the change", async () => {
+        const tokens = await login(mesh.edgeUrl, DEMO.phoBo.slug, phone);
+        const r = await fetch(mesh.edgeUrl, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "x-tenant": DEMO.phoBo.slug,
+            authorization: `Bearer ${tokens.accessToken}`,
+          },
+          body: JSON.stringify({
+            query: CHAIN_REQUEST,
+            variables: { input: { kind: "ORDERS", from: today, to: today } },
+          }),
+        });
+        const body = (await r.json()) as GraphQLResponse<{ requestChainExport: Link }>;
+        return body.errors?.some((e) => e.extensions?.code === "TOKEN_INVALID") ? undefined : body;
+      });
+      assert.ok(link.data?.requestChainExport, JSON.stringify(link.errors));
+      const rows = rowsOf((await download(link.data.requestChainExport.url)).body);
+      assert.deepEqual(rows.map((r) => r.order_id).sort(), orders.map((o) => o.id).sort());
+      assert.ok(rows.every((r) => r.location_id === HOAN_KIEM));
+    });
   });
 });

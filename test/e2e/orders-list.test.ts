@@ -20,6 +20,7 @@ const LIST = /* GraphQL */ `
     $to: String
     $status: OrderStatus
     $staffId: String
+    $changedSince: String
     $first: Int
     $after: String
   ) {
@@ -30,6 +31,7 @@ const LIST = /* GraphQL */ `
       to: $to
       status: $status
       staffId: $staffId
+      changedSince: $changedSince
       first: $first
       after: $after
     ) {
@@ -84,8 +86,10 @@ function codeOf(res: GraphQLResponse<unknown>): string | undefined {
 }
 
 async function createOrder(gql: Gql, locationId: string, quantity = 1) {
-  const res = await gql<{ createOrder: { id: string; businessDay: string; staffId: string | null } }>(
-    `mutation ($input: CreateOrderInput!) { createOrder(input: $input) { id businessDay staffId } }`,
+  const res = await gql<{
+    createOrder: { id: string; businessDay: string; staffId: string | null; createdAt: string };
+  }>(
+    `mutation ($input: CreateOrderInput!) { createOrder(input: $input) { id businessDay staffId createdAt } }`,
     {
       input: {
         locationId,
@@ -215,6 +219,12 @@ describe("orders(locationId, …) through the edge", { timeout: 300_000 }, () =>
         "after",
       ],
       ["a cursor of another list", { status: "open", after: cursor }, "after"],
+      ["changedSince not a time", { changedSince: "hôm qua" }, "changedSince"],
+      [
+        "a cursor of the list without changedSince",
+        { changedSince: "2026-01-01T00:00:00Z", after: cursor },
+        "after",
+      ],
       ["not a location id", { locationId: "hoan-kiem" }, "locationId"],
     ];
     for (const [what, vars, field] of cases) {
@@ -227,5 +237,31 @@ describe("orders(locationId, …) through the edge", { timeout: 300_000 }, () =>
       );
       assert.equal(res.data ?? null, null, what);
     }
+  });
+
+  // Last: it adds orders the counts above do not expect.
+  test("a reconnecting floor catches up: changedSince lists what was created, paid or voided since", async () => {
+    // The `at` of the last update a client saw: here the creation of an order (the same instant
+    // orderUpdates carries for it); then an older order is paid and a new one taken.
+    const seen = await createOrder(owner, HOAN_KIEM);
+    const [, , older = ""] = ownerOrders;
+    const pay = await owner(`mutation ($i: PayOrderInput!) { payOrder(input: $i) { id } }`, {
+      i: { orderId: older, idempotencyKey: randomUUID() },
+    });
+    assert.ok(!pay.errors, JSON.stringify(pay.errors));
+    const taken = await createOrder(owner, HOAN_KIEM);
+    const res = await owner<Page>(LIST, { locationId: HOAN_KIEM, changedSince: seen.createdAt, first: 100 });
+    assert.ok(res.data, JSON.stringify(res.errors));
+    assert.deepEqual(
+      res.data.orders.edges.map((e) => e.node.id).sort(),
+      [seen.id, older, taken.id].sort(), // inclusive: the one seen comes again
+    );
+    assert.equal(res.data.orders.totalCount, 3);
+    const paid = res.data.orders.edges.find((e) => e.node.id === older);
+    assert.equal(paid?.node.status, "paid");
+    // The same instant written with another offset is the same filter.
+    const local = new Date(Date.parse(seen.createdAt) + 7 * 3_600_000).toISOString().replace("Z", "+07:00");
+    const again = await owner<Page>(LIST, { locationId: HOAN_KIEM, changedSince: local, first: 100 });
+    assert.equal(again.data?.orders.totalCount, 3, JSON.stringify(again.errors));
   });
 });

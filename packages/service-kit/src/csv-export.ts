@@ -1,6 +1,7 @@
 import { Transform, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { stringify } from "csv-stringify";
+import { Counter, Histogram } from "prom-client";
 import type pg from "pg";
 import QueryStream from "pg-query-stream";
 import type { Express } from "express";
@@ -9,6 +10,28 @@ import { AppError } from "./errors.js";
 import { businessDayArg, uuidArg } from "./args.js";
 import type { CallerOf } from "./identity.js";
 import type { Logger } from "./logger.js";
+import { registry } from "./metrics.js";
+
+// Per slice of a download (the edge counts whole downloads: edge_export_*), by export kind.
+const exportRows = new Counter({
+  name: "csv_export_rows_total",
+  help: "Rows written into CSV export slices, by export kind",
+  labelNames: ["kind"] as const,
+  registers: [registry],
+});
+const exportBytes = new Counter({
+  name: "csv_export_bytes_total",
+  help: "Bytes of CSV (BOM and header included) written into export slices, by export kind",
+  labelNames: ["kind"] as const,
+  registers: [registry],
+});
+const exportSliceSeconds = new Histogram({
+  name: "csv_export_slice_duration_seconds",
+  help: "Time to stream one export slice, by export kind and outcome (ok, failed)",
+  labelNames: ["kind", "outcome"] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [registry],
+});
 
 /** One column of an export: its header and how a row's value is written. */
 export interface CsvColumn<Row> {
@@ -46,13 +69,20 @@ export async function streamCsv<Row>(opts: {
   columns: readonly CsvColumn<Row>[];
   header: boolean;
   out: Writable;
+  /** The session time zone (IANA) of the read: a query's to_char(timestamptz, '…TZH:TZM') writes local time. */
+  timeZone?: string;
+  /** Called with the byte length of each chunk written (export metrics). */
+  onBytes?: (bytes: number) => void;
 }): Promise<number> {
   const client = await opts.pool.connect();
   let rows = 0;
   let broken = false;
   try {
     await client.query("BEGIN READ ONLY");
-    await client.query("SELECT set_config('lsp.tenant_id', $1, true)", [opts.tenantId]);
+    await client.query("SELECT set_config('lsp.tenant_id', $1, true), set_config('TimeZone', $2, true)", [
+      opts.tenantId,
+      opts.timeZone ?? "UTC",
+    ]);
     const cursor = client.query(new QueryStream(opts.text, opts.values, { batchSize: CURSOR_BATCH_ROWS }));
     const toCells = new Transform({
       objectMode: true,
@@ -75,7 +105,13 @@ export async function streamCsv<Row>(opts: {
       record_delimiter: "windows",
       cast: { boolean: (b) => (b ? "true" : "false") },
     });
-    await pipeline(cursor, toCells, csv, opts.out, { end: false });
+    const counted = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        opts.onBytes?.(chunk.length);
+        done(null, chunk);
+      },
+    });
+    await pipeline(cursor, toCells, csv, counted, opts.out, { end: false });
     await client.query("COMMIT");
     return rows;
   } catch (err) {
@@ -94,7 +130,21 @@ export const ExportSliceQuery = z.object({
   from: z.string(),
   to: z.string(),
   header: z.enum(["true", "false"]).default("true"),
+  /** The location's IANA time zone (local-time columns); UTC when absent. */
+  timeZone: z.string().max(64).optional(),
+  /** A whole-chain download: each row starts with location_id and this location_name. */
+  locationName: z.string().max(200).optional(),
 });
+
+/** An IANA time zone name the runtime knows (PostgreSQL knows the same tz database names). */
+function timeZoneArg(zone: string): string {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return zone;
+  } catch {
+    throw new AppError("BAD_USER_INPUT", "timeZone is not an IANA time zone", { field: "timeZone" });
+  }
+}
 
 /** Most business days one slice request may span (the edge asks for a week at a time). */
 export const MAX_EXPORT_SLICE_DAYS = 31;
@@ -105,6 +155,8 @@ export function parseExportSlice(query: unknown): {
   from: string;
   to: string;
   header: boolean;
+  timeZone: string;
+  locationName?: string;
 } {
   const parsed = ExportSliceQuery.safeParse(query);
   if (!parsed.success) throw new AppError("BAD_USER_INPUT", "locationId, from and to are required");
@@ -114,7 +166,16 @@ export function parseExportSlice(query: unknown): {
   const days = (Date.parse(to) - Date.parse(from)) / 86_400_000 + 1;
   if (days < 1 || days > MAX_EXPORT_SLICE_DAYS)
     throw new AppError("BAD_USER_INPUT", `a slice is 1–${MAX_EXPORT_SLICE_DAYS} days, from ≤ to`);
-  return { locationId, from, to, header: parsed.data.header === "true" };
+  const timeZone = timeZoneArg(parsed.data.timeZone ?? "UTC");
+  const { locationName } = parsed.data;
+  return {
+    locationId,
+    from,
+    to,
+    header: parsed.data.header === "true",
+    timeZone,
+    ...(locationName === undefined ? {} : { locationName }),
+  };
 }
 
 /** What one export kind streams for a slice: its query and its columns. */
@@ -123,6 +184,18 @@ export interface CsvExport<Row> {
   name: string;
   query: (slice: { locationId: string; from: string; to: string }) => { text: string; values: unknown[] };
   columns: readonly CsvColumn<Row>[];
+}
+
+/** A whole-chain slice's columns: the location's id and name first, then the kind's own. */
+function withLocation(
+  slice: { locationId: string; locationName?: string },
+  columns: readonly CsvColumn<never>[],
+): CsvColumn<never>[] {
+  return [
+    { header: "location_id", value: () => slice.locationId },
+    { header: "location_name", value: () => slice.locationName ?? null },
+    ...columns,
+  ];
 }
 
 /**
@@ -163,17 +236,22 @@ export function mountCsvExports(
           tenantId: who.tenantId,
           text,
           values,
-          columns: spec.columns,
+          columns: slice.locationName === undefined ? spec.columns : withLocation(slice, spec.columns),
           header: slice.header,
           out: res,
+          timeZone: slice.timeZone,
+          onBytes: (bytes) => exportBytes.inc({ kind }, bytes),
         });
         res.end();
+        exportRows.inc({ kind }, rows);
+        exportSliceSeconds.observe({ kind, outcome: "ok" }, (Date.now() - started) / 1000);
         opts.log.info(
           { kind, rows, ms: Date.now() - started, from: slice.from, to: slice.to },
           "export slice",
         );
       } catch (err) {
         // Headers (and maybe rows) are out: the transfer is cut (streamCsv destroyed it).
+        exportSliceSeconds.observe({ kind, outcome: "failed" }, (Date.now() - started) / 1000);
         opts.log.error({ err, kind, from: slice.from, to: slice.to }, "export slice failed");
       }
     });

@@ -296,3 +296,49 @@ export function applyToFacts(
   }
   return { facts, deltas };
 }
+
+/** The calendar month a business day belongs to: its first day (`month_items.month`). */
+export const monthOf = (businessDay: string) => `${businessDay.slice(0, 7)}-01`;
+
+/** What a batch adds to one item's month (`month_items`, migration 0006). */
+export interface MonthItemDelta extends ItemFigures {
+  locationId: string;
+  month: string;
+  itemId: string;
+}
+
+/**
+ * The item differences of a batch's location-days summed per location, month and item, in key
+ * order: the month rows are upserted once per batch in that order, after every location-day row
+ * is locked, so concurrent batches lock them in one global order and never deadlock. Names and
+ * categories: the greatest seen, as for `day_items`, so a month's row names what its days name.
+ */
+export function monthItemDeltas(deltas: Iterable<DayDelta>): MonthItemDelta[] {
+  const months = new Map<string, MonthItemDelta>();
+  for (const d of deltas) {
+    const month = monthOf(d.businessDay);
+    for (const [itemId, item] of d.items) {
+      // The day rows skip an item whose difference is all zeros (src/read-model.ts): so do months.
+      if (item.quantity === 0 && item.revenueVnd === 0 && item.costVnd === 0) continue;
+      const key = `${d.locationId}/${month}/${itemId}`;
+      const cur = months.get(key) ?? {
+        locationId: d.locationId,
+        month,
+        itemId,
+        name: item.name,
+        category: item.category,
+        quantity: 0,
+        revenueVnd: 0,
+        costVnd: 0,
+      };
+      if (item.name > cur.name) cur.name = item.name;
+      if (item.category !== null && (cur.category === null || item.category > cur.category))
+        cur.category = item.category;
+      cur.quantity += item.quantity;
+      cur.revenueVnd += item.revenueVnd;
+      cur.costVnd += item.costVnd;
+      months.set(key, cur);
+    }
+  }
+  return [...months].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, m]) => m);
+}

@@ -38,6 +38,18 @@ export interface DashboardDB extends ProcessedEventsTable, OutboxTable {
     revenue_vnd: number;
     cost_vnd: number;
   };
+  /** Item sums per calendar month of business days (`month`: its first day; migration 0006). */
+  month_items: {
+    tenant_id: string;
+    location_id: string;
+    month: string;
+    item_id: string;
+    name: string;
+    category: string | null;
+    quantity: number;
+    revenue_vnd: number;
+    cost_vnd: number;
+  };
   day_payments: DayKey & { method: string; orders: number; revenue_vnd: number };
   order_facts: {
     tenant_id: string;

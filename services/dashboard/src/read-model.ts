@@ -5,6 +5,7 @@ import { enqueueEvent, registry, withTenant } from "@lsp/service-kit";
 import {
   applyToFacts,
   dayKey,
+  monthItemDeltas,
   type DayDelta,
   type FactLine,
   type OrderEvent,
@@ -390,7 +391,43 @@ async function applyBatch(
       version: totals.version,
     });
   }
+  await applyMonthItems(trx, tenantId, deltas.values());
   return { applied, fresh: todo.length };
+}
+
+/**
+ * Adds the batch's item differences to the monthly roll-ups (`month_items`), once per location,
+ * month and item, in key order (after every location-day row is locked: one global lock order).
+ */
+async function applyMonthItems(trx: Trx, tenantId: string, deltas: Iterable<DayDelta>): Promise<void> {
+  const months = monthItemDeltas(deltas);
+  if (months.length === 0) return;
+  const add = (column: string) => sql<number>`month_items.${sql.ref(column)} + excluded.${sql.ref(column)}`;
+  await trx
+    .insertInto("month_items")
+    .values(
+      months.map((m) => ({
+        tenant_id: tenantId,
+        location_id: m.locationId,
+        month: m.month,
+        item_id: m.itemId,
+        name: m.name,
+        category: m.category,
+        quantity: m.quantity,
+        revenue_vnd: m.revenueVnd,
+        cost_vnd: m.costVnd,
+      })),
+    )
+    .onConflict((c) =>
+      c.columns(["tenant_id", "location_id", "month", "item_id"]).doUpdateSet({
+        name: sql`greatest(month_items.name, excluded.name)`,
+        category: sql`greatest(month_items.category, excluded.category)`,
+        quantity: add("quantity"),
+        revenue_vnd: add("revenue_vnd"),
+        cost_vnd: add("cost_vnd"),
+      }),
+    )
+    .execute();
 }
 
 /** One event (a batch of one); null for a duplicate. */

@@ -34,7 +34,7 @@ export async function replayJournal(trx: Transaction<DashboardDB>, tenantId: str
     .orderBy("event_id")
     .execute();
   await trx.deleteFrom("order_facts").execute(); // lines cascade; RLS keeps it to this tenant
-  for (const table of ["day_hours", "day_items", "day_payments"] as const)
+  for (const table of ["day_hours", "day_items", "day_payments", "month_items"] as const)
     await trx.deleteFrom(table).execute();
   await trx
     .updateTable("location_days")

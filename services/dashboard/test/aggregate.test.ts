@@ -7,6 +7,7 @@ import {
   accumulate,
   applyToFacts,
   contributionOf,
+  monthItemDeltas,
   isCounted,
   localHourOf,
   mergeEvent,
@@ -208,4 +209,43 @@ test("local hour in the location's time zone; an event without one uses the fall
   const legacy = created(randomUUID(), { timeZone: undefined, createdAt: "2026-11-20T17:30:00.000Z" });
   assert.equal(mergeEvent(null, legacy, "Asia/Tokyo").localHour, 2);
   assert.equal(mergeEvent(null, legacy).localHour, 0);
+});
+
+test("month deltas: a batch's item differences summed per location, month and item, in key order", () => {
+  const loc = "00000000-0000-4000-8000-000000000001";
+  const item = (name: string, quantity: number) => ({
+    name,
+    category: "Phở",
+    quantity,
+    revenueVnd: quantity * 50_000,
+    costVnd: quantity * 20_000,
+  });
+  const day = (businessDay: string, items: [string, ReturnType<typeof item>][]) => ({
+    tenantId: "t",
+    locationId: loc,
+    businessDay,
+    totals: {} as never,
+    hours: new Map(),
+    items: new Map(items),
+    payments: new Map(),
+  });
+  const months = monthItemDeltas([
+    day("2026-02-03", [
+      ["b", item("Phở bò", 2)],
+      ["a", item("Trà đá", 1)],
+    ]),
+    day("2026-01-31", [["b", item("Phở bò tái", 1)]]),
+    day("2026-02-28", [
+      ["b", item("Phở bò", -1)],
+      ["z", item("Nothing", 0)], // skipped, as the day rows skip it
+    ]),
+  ]);
+  assert.deepEqual(
+    months.map((m) => [m.month, m.itemId, m.name, m.quantity, m.revenueVnd]),
+    [
+      ["2026-01-01", "b", "Phở bò tái", 1, 50_000],
+      ["2026-02-01", "a", "Trà đá", 1, 50_000],
+      ["2026-02-01", "b", "Phở bò", 1, 50_000],
+    ],
+  );
 });

@@ -219,3 +219,48 @@ test("chain: every branch in scope, ranked, against the period before, with the 
     ],
   );
 });
+
+test("roll-ups: each bucket is the calendar week or month of its days, clipped to the range (checked against bucketOf)", () => {
+  const zero = { grossSalesVnd: 0, paidOrders: 0, discountVnd: 0, voidedOrders: 0, voidedVnd: 0 };
+  for (const [from, to] of [
+    ["2024-01-29", "2024-03-03"], // Monday … Sunday, a leap February
+    ["2025-12-31", "2026-02-01"], // a year boundary, a cut week at both ends
+    ["2026-02-01", "2026-02-28"], // one whole month
+    ["2026-11-29", "2026-11-29"], // one day
+  ] as const) {
+    const daily = daysOf(from, to).map((day, i) => ({
+      from: day,
+      to: day,
+      days: 1,
+      revenueVnd: 1_000 * (i + 1),
+      orders: i + 1,
+      averageTicketVnd: 1_000,
+      ...zero,
+    }));
+    for (const grain of ["week", "month"] as const) {
+      const expected: { from: string; to: string; complete: boolean; revenueVnd: number }[] = [];
+      for (const d of daily) {
+        const whole = bucketOf(d.from, grain);
+        const last = expected.at(-1);
+        if (last && bucketOf(last.from, grain).from === whole.from) {
+          last.to = d.to;
+          last.revenueVnd += d.revenueVnd;
+        } else expected.push({ from: d.from, to: d.to, complete: false, revenueVnd: d.revenueVnd });
+      }
+      for (const e of expected) {
+        const whole = bucketOf(e.from, grain);
+        e.complete = whole.from === e.from && whole.to === e.to;
+      }
+      assert.deepEqual(
+        rollUp(daily, grain).map((b) => ({
+          from: b.from,
+          to: b.to,
+          complete: b.complete,
+          revenueVnd: b.revenueVnd,
+        })),
+        expected,
+        `${grain} ${from} … ${to}`,
+      );
+    }
+  }
+});

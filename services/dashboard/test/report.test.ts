@@ -8,9 +8,10 @@ import { randomUUID } from "node:crypto";
 import type { OrderCreated } from "@lsp/contracts";
 import { startServiceDatabase, type TestServiceDatabase } from "../../../test/support/postgres.js";
 import type { DashboardDB } from "../src/db.js";
-import { applyOrderEvent, type OrderEvent } from "../src/read-model.js";
+import { withTenant } from "@lsp/service-kit";
+import { applyOrderEvent, applyOrderEvents, type OrderEvent } from "../src/read-model.js";
 import { rebuildTenant } from "../src/rebuild.js";
-import { classifyMenu, dayReport, weekStart } from "../src/report.js";
+import { addDays, classifyMenu, dayReport, menuEngineering, weekStart, wholeMonths } from "../src/report.js";
 
 let database: TestServiceDatabase<DashboardDB>;
 
@@ -195,4 +196,119 @@ test("menu engineering puts items in Kasavana–Smith quadrants", () => {
     { itemId: "q", name: "Q", category: "x", quantity: 98, revenueVnd: 98 * 10_000, costVnd: 0 },
   ]);
   assert.equal(puzzle.find((i) => i.itemId === "p")?.quadrant, "puzzle");
+});
+
+test("menu engineering over months: the monthly roll-ups give what the orders give, for any range, and again after a rebuild", async () => {
+  const tenant = randomUUID();
+  const rand = rng(11);
+  // 2025-11-20 … 2026-03-10: cut months at both ends, a year boundary, February.
+  const days: string[] = [];
+  for (let d = "2025-11-20"; d <= "2026-03-10"; d = addDays(d, 1)) days.push(d);
+  const orders: { created: OrderCreated; voided: boolean }[] = [];
+  for (const day of days)
+    for (let i = 0; i < 2; i++) {
+      const lines = ITEMS.filter(() => rand() < 0.6).map((it) => ({
+        ...it,
+        quantity: 1 + Math.floor(rand() * 3),
+      }));
+      if (lines.length === 0) lines.push({ ...ITEMS[1]!, quantity: 1 });
+      const subtotal = lines.reduce((s, l) => s + l.quantity * l.unitPriceVnd, 0);
+      orders.push({
+        created: {
+          orderId: randomUUID(),
+          tenantId: tenant,
+          locationId: location.id,
+          businessDay: day,
+          createdAt: `${day}T05:00:00.000Z`,
+          paymentMethod: "cash",
+          subtotalVnd: subtotal,
+          totalVnd: subtotal,
+          lines,
+        },
+        voided: rand() < 0.15,
+      });
+    }
+  // Batches of several days and months at once, events out of order, some twice.
+  const events: { eventId: string; event: OrderEvent }[] = orders.flatMap((o) => [
+    { eventId: randomUUID(), event: { type: "order.created", data: o.created } as OrderEvent },
+    ...(o.voided
+      ? [
+          {
+            eventId: randomUUID(),
+            event: {
+              type: "order.voided",
+              data: { ...o.created, voidedAt: o.created.createdAt },
+            } as OrderEvent,
+          },
+        ]
+      : []),
+  ]);
+  const deliveries = [...events, ...events.filter(() => rand() < 0.2)].sort(() => rand() - 0.5);
+  for (let i = 0; i < deliveries.length; i += 37)
+    await applyOrderEvents(database.db, tenant, deliveries.slice(i, i + 37), { publish: false });
+
+  /** Kasavana–Smith over [from, to] computed here from the orders themselves. */
+  const expected = (from: string, to: string) => {
+    const sold = new Map<
+      string,
+      {
+        itemId: string;
+        name: string;
+        category: string;
+        quantity: number;
+        revenueVnd: number;
+        costVnd: number;
+      }
+    >();
+    for (const o of orders)
+      if (!o.voided && o.created.businessDay >= from && o.created.businessDay <= to)
+        for (const l of o.created.lines) {
+          const cur = sold.get(l.itemId) ?? {
+            itemId: l.itemId,
+            name: l.name,
+            category: l.category ?? "",
+            quantity: 0,
+            revenueVnd: 0,
+            costVnd: 0,
+          };
+          cur.quantity += l.quantity;
+          cur.revenueVnd += l.quantity * l.unitPriceVnd;
+          cur.costVnd += l.quantity * (l.unitCostVnd ?? 0);
+          sold.set(l.itemId, cur);
+        }
+    return classifyMenu([...sold.values()]);
+  };
+  const ranges: [string, string][] = [
+    ["2025-11-20", "2026-03-10"], // cut months at both ends, three whole ones
+    ["2025-12-01", "2026-02-28"], // whole months only
+    ["2026-01-01", "2026-01-31"], // one whole month
+    ["2026-01-05", "2026-01-20"], // inside one month
+    ["2025-12-15", "2026-01-14"], // two cut months, none whole
+    ["2026-02-28", "2026-03-01"],
+  ];
+  const check = async (label: string) => {
+    for (const [from, to] of ranges)
+      assert.deepEqual(
+        await menuEngineering(database.db, tenant, location.id, from, to),
+        expected(from, to),
+        `${label}: ${from} … ${to}`,
+      );
+  };
+  await check("live");
+  const monthRows = () =>
+    withTenant(database.db, tenant, (trx) =>
+      trx.selectFrom("month_items").selectAll().orderBy("month").orderBy("item_id").execute(),
+    );
+  const live = await monthRows();
+  assert.equal(live.length, 5 * ITEMS.length); // November … March, every item sold each month
+  await rebuildTenant(database.db, tenant);
+  assert.deepEqual(await monthRows(), live);
+  await check("rebuilt");
+});
+
+test("whole months inside a range", () => {
+  assert.deepEqual(wholeMonths("2026-01-01", "2026-12-31"), { first: "2026-01-01", end: "2027-01-01" });
+  assert.deepEqual(wholeMonths("2025-11-30", "2026-11-29"), { first: "2025-12-01", end: "2026-11-01" });
+  assert.deepEqual(wholeMonths("2026-01-05", "2026-01-20"), { first: "2026-02-01", end: "2026-01-01" });
+  assert.deepEqual(wholeMonths("2024-02-01", "2024-02-29"), { first: "2024-02-01", end: "2024-03-01" });
 });

@@ -141,3 +141,48 @@ export const countResponseCache = {
   notModified: responseCacheRequests.labels({ outcome: "not_modified" }),
   miss: responseCacheRequests.labels({ outcome: "miss" }),
 };
+
+// ---- CSV exports (exports.ts) -----------------------------------------------------------------
+// Whole downloads as the client got them; the owning services count rows per slice
+// (csv_export_rows_total, csv_export_bytes_total, csv_export_slice_duration_seconds).
+
+/** How a download ended: ok (whole file), refused (before the first byte: typed error), cut (mid-file). */
+export type ExportOutcome = "ok" | "refused" | "cut";
+
+const exportDownloads = new Counter({
+  name: "edge_export_downloads_total",
+  help: "CSV export downloads by kind and outcome (ok: whole file; refused: a typed error before the first byte; cut: the transfer was broken mid-file)",
+  labelNames: ["kind", "outcome"] as const,
+  registers: [registry],
+});
+const exportBytes = new Counter({
+  name: "edge_export_bytes_total",
+  help: "Bytes of CSV passed on to clients, by export kind",
+  labelNames: ["kind"] as const,
+  registers: [registry],
+});
+const exportSeconds = new Histogram({
+  name: "edge_export_duration_seconds",
+  help: "From a download link's request to its last byte (or its failure), by export kind and outcome",
+  labelNames: ["kind", "outcome"] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+  registers: [registry],
+});
+
+/** Counts one download's bytes as they pass, and its outcome and duration at the end. */
+export function trackExport(kind: string): {
+  bytes: (n: number) => void;
+  end: (outcome: ExportOutcome) => void;
+} {
+  const started = performance.now();
+  let ended = false;
+  return {
+    bytes: (n) => exportBytes.inc({ kind }, n),
+    end: (outcome) => {
+      if (ended) return;
+      ended = true;
+      exportDownloads.inc({ kind, outcome });
+      exportSeconds.observe({ kind, outcome }, (performance.now() - started) / 1000);
+    },
+  };
+}

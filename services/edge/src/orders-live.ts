@@ -143,7 +143,11 @@ const typeDefs = /* GraphQL */ `
     _ordersLive: Boolean
   }
   type Subscription {
-    "A location's orders as they open, get paid and get voided (staff: their branches only)."
+    """
+    A location's orders as they open, get paid and get voided (staff: their branches only).
+    Nothing is replayed: after a reconnect, subscribe again first, then catch up with
+    orders(locationId, changedSince: <the at of the last update seen>) and merge by order id.
+    """
     orderUpdates(locationId: ID!): OrderUpdate!
   }
 `;

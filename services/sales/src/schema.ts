@@ -184,6 +184,9 @@ export const typeDefs = /* GraphQL */ `
     A location's orders, newest first (business day, time taken, id): one business day (default:
     the location's current one) or from/to (at most 92 days), optionally by status and staff.
     first: 1–100 (default 20); after: the endCursor of the previous page of this same list.
+    changedSince (ISO 8601): only orders created, paid or voided at or after it — after a
+    reconnect, the \`at\` of the last orderUpdates event seen catches up on what was missed
+    (inclusive: that one may come again).
     """
     orders(
       locationId: ID!
@@ -192,6 +195,7 @@ export const typeDefs = /* GraphQL */ `
       to: String
       status: OrderStatus
       staffId: String
+      changedSince: String
       first: Int
       after: String
     ): OrderConnection!
