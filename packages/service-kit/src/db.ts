@@ -32,14 +32,33 @@ export interface Database<DB> {
  */
 const POOL_IDLE_MS = 60_000;
 
-/** A Kysely instance whose connections work inside the service's own schema. */
-export function createDatabase<DB>(url: string, schema: string, poolMax = 10): Database<DB> {
+/**
+ * A new connection that PostgreSQL does not accept within this time fails (pg waits forever by
+ * default): while the database is down a request answers UNAVAILABLE instead of hanging.
+ */
+const CONNECT_TIMEOUT_MS = 3_000;
+
+/**
+ * A Kysely instance whose connections work inside the service's own schema. An idle connection
+ * that PostgreSQL drops (a restart, a kill) is logged and discarded by the pool: pg emits it as
+ * an `error` event, which without a listener would end the process. The service rides the outage
+ * out instead: readiness fails (pingDatabase), requests answer UNAVAILABLE (toAppError), and the
+ * pool connects afresh once the database is back.
+ */
+export function createDatabase<DB>(url: string, schema: string, poolMax = 10, log?: Logger): Database<DB> {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
     idleTimeoutMillis: POOL_IDLE_MS,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     options: `-c search_path=${schema}`,
+  });
+  pool.on("error", (err) => {
+    log?.warn(
+      { err, code: "DATABASE_UNAVAILABLE", schema },
+      "idle database connection lost; the pool reconnects",
+    );
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   return { db, pool, schema };
@@ -388,7 +407,7 @@ export async function openServiceDatabase<DB>(
       log,
     );
   }
-  const database = createDatabase<DB>(opts.url, opts.schema, opts.poolMax);
+  const database = createDatabase<DB>(opts.url, opts.schema, opts.poolMax, log);
   try {
     const { applied, unknown } = await assertSchemaMigrated(database, opts.migrationsDir);
     if (unknown.length > 0)
