@@ -39,9 +39,10 @@ const POOL_IDLE_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 3_000;
 
 /**
- * A Kysely instance whose connections work inside the service's own schema. An idle connection
- * that PostgreSQL drops (a restart, a kill) is logged and discarded by the pool: pg emits it as
- * an `error` event, which without a listener would end the process. The service rides the outage
+ * A Kysely instance whose connections work inside the service's own schema. A connection that
+ * PostgreSQL drops (a restart, a kill) is logged and discarded: pg emits its loss as an `error`
+ * event (on the pool when idle, on the client when checked out), which without a listener would
+ * end the process. The service rides the outage
  * out instead: readiness fails (pingDatabase), requests answer UNAVAILABLE (toAppError), and the
  * pool connects afresh once the database is back.
  */
@@ -54,12 +55,16 @@ export function createDatabase<DB>(url: string, schema: string, poolMax = 10, lo
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     options: `-c search_path=${schema}`,
   });
-  pool.on("error", (err) => {
+  const lost = (err: Error) =>
     log?.warn(
       { err, code: "DATABASE_UNAVAILABLE", schema },
-      "idle database connection lost; the pool reconnects",
+      "database connection lost; the pool drops it and connects afresh",
     );
-  });
+  // An idle connection's error reaches the pool; one checked out (a transaction, an advisory
+  // lock held across awaits, the outbox's LISTEN) is emitted on the client itself: each gets a
+  // listener, and whoever holds it sees the failure on its next query and releases it.
+  pool.on("error", lost);
+  pool.on("connect", (client) => client.on("error", lost));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   return { db, pool, schema };
 }

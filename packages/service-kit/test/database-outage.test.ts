@@ -1,6 +1,7 @@
 // A database outage is not the service's crash nor the client's fault: an idle connection that
 // PostgreSQL drops is absorbed by the pool (no process exit), and a query failing because the
 // database is down or restarting answers a typed UNAVAILABLE (503), which callers retry.
+import { EventEmitter } from "node:events";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createDatabase, createLogger, isDatabaseUnavailable, toAppError } from "../src/index.js";
@@ -15,6 +16,12 @@ test("an idle connection lost while the database restarts is logged, not thrown 
   // pg emits this when the server ends an idle client; an EventEmitter with no listener throws.
   assert.doesNotThrow(() =>
     pool.emit("error", new Error("terminating connection due to administrator command")),
+  );
+  // A checked-out client (a transaction, a held advisory lock) emits the loss on itself.
+  const client = new EventEmitter();
+  pool.emit("connect", client);
+  assert.doesNotThrow(() =>
+    client.emit("error", new Error("terminating connection due to unexpected postmaster exit")),
   );
   await db.destroy();
 });
