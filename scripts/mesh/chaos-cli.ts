@@ -1,7 +1,8 @@
 // `npm run chaos`: a mesh of its own (LSP_PORT_BASE, default 4800; LSP_REPLICAS as for npm start,
 // default two replicas of edge, dashboard and sales) under steady load, every fault of ALL_FAULTS
 // in turn (LSP_CHAOS_FAULTS=sales,redis,… for a subset), then the checks and the recovery table.
-// Bounded: the whole run is given LSP_CHAOS_TIMEOUT_S (default 1200) seconds.
+// Bounded: the whole run is given LSP_CHAOS_TIMEOUT_S (default 1200) seconds. LOG_LEVEL=info keeps
+// the apps' info lines (their start, for instance) in the run's logs.
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { ALL_FAULTS, chaosTable, runChaos } from "./chaos.js";
@@ -17,7 +18,7 @@ const mesh = await startMesh({
   name: `chaos-${base}`,
   fresh: true,
   demoData: true,
-  logLevel: "warn",
+  logLevel: process.env.LOG_LEVEL ?? "warn",
   replicas: parseReplicas(process.env.LSP_REPLICAS ?? "edge=2,dashboard=2,sales=2"),
   onProgress: (m) => console.log(`[mesh] ${m}`),
   onRestart: (e) => console.log(JSON.stringify(e)),

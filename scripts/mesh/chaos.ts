@@ -21,6 +21,10 @@ export interface FaultResult {
   killedPid: number;
   /** kill -9 until the process runs again and an order goes through the edge end to end. */
   recoveryMs: number;
+  /** kill -9 until the supervisor had started it again (its back-off included). */
+  restartedMs: number;
+  /** kill -9 until it answered its own health check again (an app's /readyz). */
+  readyMs: number;
   /** Client calls that failed (and were retried) while the fault lasted. */
   retries: number;
 }
@@ -66,6 +70,7 @@ export const ALL_FAULTS = [
 ] as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
 /** The superuser's view across every schema (the checks read all services' tables at once). */
 function adminPool(mesh: Mesh): pg.Pool {
@@ -176,12 +181,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         },
         60_000,
       );
+      const restartedMs = Date.now() - t0;
       await readyAgain(mesh, fault);
+      const readyMs = Date.now() - t0;
       await probe();
       const recoveryMs = Date.now() - t0;
       const retries = failures + webhookRetries - before;
-      results.push({ fault, killedPid, recoveryMs, retries });
-      log(`[chaos]   recovered in ${(recoveryMs / 1000).toFixed(1)} s (${retries} client retries)`);
+      results.push({ fault, killedPid, recoveryMs, restartedMs, readyMs, retries });
+      log(
+        `[chaos]   recovered in ${seconds(recoveryMs)} s (restarted ${seconds(restartedMs)} s, ready ${seconds(readyMs)} s; ${retries} client retries)`,
+      );
       await sleep(steadyMs);
     }
   } finally {
@@ -267,11 +276,12 @@ async function readyAgain(mesh: Mesh, name: string): Promise<void> {
 /** The table `npm run chaos` prints. */
 export function chaosTable(report: ChaosReport): string {
   const rows = report.faults.map(
-    (f) => `| ${f.fault} | ${(f.recoveryMs / 1000).toFixed(1)} | ${f.retries} |`,
+    (f) =>
+      `| ${f.fault} | ${seconds(f.recoveryMs)} | ${seconds(f.restartedMs)} | ${seconds(f.readyMs)} | ${f.retries} |`,
   );
   return [
-    "| fault (kill -9) | recovery s | client retries |",
-    "|---|---|---|",
+    "| fault (kill -9) | recovery s | restarted s | ready s | client retries |",
+    "|---|---|---|---|---|",
     ...rows,
     "",
     `orders ${report.orders}, MoMo payments ${report.momoPayments}, webhook retries ${report.webhookRetries}; ` +

@@ -161,7 +161,11 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
   // idle sockets longer than the usual client/proxy idle timeouts (60 s) instead.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  log.info({ port: config.APP_PORT, opsPort: config.OPS_PORT }, `${config.SERVICE_NAME} listening`);
+  // startup_ms: since the process began (imports, config, database check): what a restart costs.
+  log.info(
+    { port: config.APP_PORT, opsPort: config.OPS_PORT, startup_ms: Math.round(performance.now()) },
+    `${config.SERVICE_NAME} listening`,
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
