@@ -345,18 +345,17 @@ export function startSidecar(
       "--log-level",
       daprLogLevel(),
       // While an app is down (crash, restart) its sidecar stops delivering pub/sub messages
-      // instead of burning their retries: they wait in the stream. service-kit apps serve /healthz.
-      ...(appId === "ai"
-        ? []
-        : [
-            "--enable-app-health-check",
-            "--app-health-check-path",
-            "/healthz",
-            "--app-health-probe-interval",
-            "1",
-            "--app-health-threshold",
-            "2",
-          ]),
+      // instead of burning their retries (they wait in the stream), and withdraws the actor
+      // types it hosts from placement, so that a dead ai replica's actors activate on a living
+      // one (their state is in the actor state store). Every app serves /healthz (service-kit;
+      // the ai app through the Dapr actor extension).
+      "--enable-app-health-check",
+      "--app-health-check-path",
+      "/healthz",
+      "--app-health-probe-interval",
+      "1",
+      "--app-health-threshold",
+      "2",
     ],
     {
       cwd: logDir,
