@@ -12,6 +12,7 @@ import pg from "pg";
 import { DATABASE } from "./infra.js";
 import type { Mesh } from "./mesh.js";
 import { tcpOpen } from "./processes.js";
+import { progressLine, rssTable, takeSample, throughputTable, type SoakSample } from "./soak.js";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, eventually } from "../../test/support/graphql-client.js";
 import { postMomoIpn } from "../../test/support/momo.js";
 import { gqlFor, untilDashboardEqualsSales } from "../../test/support/readmodel.js";
@@ -21,6 +22,10 @@ export interface FaultResult {
   killedPid: number;
   /** kill -9 until the process runs again and an order goes through the edge end to end. */
   recoveryMs: number;
+  /** kill -9 until the supervisor had started it again (its back-off included). */
+  restartedMs: number;
+  /** kill -9 until it answered its own health check again (an app's /readyz). */
+  readyMs: number;
   /** Client calls that failed (and were retried) while the fault lasted. */
   retries: number;
 }
@@ -32,6 +37,8 @@ export interface ChaosReport {
   webhookRetries: number;
   /** From sales' final truth (every paid order applied) until the dashboard equalled it. */
   convergedMs: number;
+  /** A soak run's samples (empty otherwise). */
+  samples: SoakSample[];
 }
 
 export interface ChaosOptions {
@@ -42,6 +49,13 @@ export interface ChaosOptions {
   clients?: number;
   /** Steady load before the first fault and between two faults. */
   steadyMs?: number;
+  /**
+   * A soak run: the faults go round (in order, again and again, steadyMs apart) until this much
+   * time has passed, while RSS, throughput and consumer lag are sampled (soak.ts).
+   */
+  soakMs?: number;
+  /** How often a soak run samples and prints a progress line (default 30 s). */
+  sampleEveryMs?: number;
   log?: (line: string) => void;
 }
 
@@ -66,6 +80,7 @@ export const ALL_FAULTS = [
 ] as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
 /** The superuser's view across every schema (the checks read all services' tables at once). */
 function adminPool(mesh: Mesh): pg.Pool {
@@ -161,9 +176,28 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const probe = () => oneOrder(next++);
 
   const results: FaultResult[] = [];
+  const samples: SoakSample[] = [];
+  const loadBegan = Date.now();
+  let sampler: NodeJS.Timeout | undefined;
+  if (opts.soakMs !== undefined) {
+    const sample = async () => {
+      const cur = await takeSample(mesh.describe(), mesh.plan.redis, Date.now() - loadBegan, orders);
+      log(progressLine(samples[samples.length - 1], cur));
+      samples.push(cur);
+    };
+    await sample();
+    sampler = setInterval(() => void sample(), opts.sampleEveryMs ?? 30_000);
+  }
+  /** The faults in order; a soak run goes round them until its time is up. */
+  function* faultSequence(): Generator<string> {
+    if (opts.soakMs === undefined) return yield* opts.faults;
+    const soakMs = opts.soakMs;
+    for (let k = 0; Date.now() - loadBegan + steadyMs < soakMs; k++)
+      yield opts.faults[k % opts.faults.length]!;
+  }
   try {
     await sleep(steadyMs);
-    for (const fault of opts.faults) {
+    for (const fault of faultSequence()) {
       const before = failures + webhookRetries;
       const t0 = Date.now();
       const killedPid = await mesh.crash(fault);
@@ -176,18 +210,27 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         },
         60_000,
       );
+      const restartedMs = Date.now() - t0;
       await readyAgain(mesh, fault);
+      const readyMs = Date.now() - t0;
       await probe();
       const recoveryMs = Date.now() - t0;
       const retries = failures + webhookRetries - before;
-      results.push({ fault, killedPid, recoveryMs, retries });
-      log(`[chaos]   recovered in ${(recoveryMs / 1000).toFixed(1)} s (${retries} client retries)`);
+      results.push({ fault, killedPid, recoveryMs, restartedMs, readyMs, retries });
+      log(
+        `[chaos]   recovered in ${seconds(recoveryMs)} s (restarted ${seconds(restartedMs)} s, ready ${seconds(readyMs)} s; ${retries} client retries)`,
+      );
       await sleep(steadyMs);
     }
+    // A soak run keeps the load on for its whole time, however quickly the faults went.
+    if (opts.soakMs !== undefined) await sleep(Math.max(0, opts.soakMs - (Date.now() - loadBegan)));
   } finally {
+    if (sampler) clearInterval(sampler);
     running = false;
     await load;
   }
+  if (opts.soakMs !== undefined)
+    samples.push(await takeSample(mesh.describe(), mesh.plan.redis, Date.now() - loadBegan, orders));
 
   const db = adminPool(mesh);
   let convergedMs = 0;
@@ -227,7 +270,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   } finally {
     await db.end();
   }
-  return { faults: results, orders, momoPayments: momoOrders.length, webhookRetries, convergedMs };
+  return { faults: results, orders, momoPayments: momoOrders.length, webhookRetries, convergedMs, samples };
 }
 
 /** Waits until the restarted process serves again (its own health, not just a pid). */
@@ -267,15 +310,26 @@ async function readyAgain(mesh: Mesh, name: string): Promise<void> {
 /** The table `npm run chaos` prints. */
 export function chaosTable(report: ChaosReport): string {
   const rows = report.faults.map(
-    (f) => `| ${f.fault} | ${(f.recoveryMs / 1000).toFixed(1)} | ${f.retries} |`,
+    (f) =>
+      `| ${f.fault} | ${seconds(f.recoveryMs)} | ${seconds(f.restartedMs)} | ${seconds(f.readyMs)} | ${f.retries} |`,
   );
   return [
-    "| fault (kill -9) | recovery s | client retries |",
-    "|---|---|---|",
+    "| fault (kill -9) | recovery s | restarted s | ready s | client retries |",
+    "|---|---|---|---|---|",
     ...rows,
     "",
     `orders ${report.orders}, MoMo payments ${report.momoPayments}, webhook retries ${report.webhookRetries}; ` +
       `dashboard equal to sales ${(report.convergedMs / 1000).toFixed(1)} s after sales applied every payment; ` +
       "0 payments or notifications twice",
+    ...(report.samples.length > 1
+      ? [
+          "",
+          `Soak: ${report.samples.length} samples over ${(report.samples[report.samples.length - 1]!.atMs / 60_000).toFixed(1)} min`,
+          "",
+          rssTable(report.samples),
+          "",
+          throughputTable(report.samples, 60_000),
+        ]
+      : []),
   ].join("\n");
 }

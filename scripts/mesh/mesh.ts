@@ -29,6 +29,7 @@ import {
 import { createFanoutGroups, dropFanoutGroups, fanoutTopics } from "./fanout.js";
 import { Supervisor, type RestartEvent } from "./supervisor.js";
 import { devSinksServer } from "./dev-sinks.js";
+import { streamMetricsServer } from "./stream-metrics.js";
 import { devSecrets, merchantSecrets } from "./dev-secrets.js";
 import {
   APPS,
@@ -526,6 +527,14 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         }),
     );
     const devSinksUrl = `http://127.0.0.1:${plan.devSinks}`;
+    // Consumer lag per stream and group, as the chart's redis_exporter serves it (in-process,
+    // like the sinks: it reads Redis on each scrape).
+    const streamMetrics = streamMetricsServer(plan.redis);
+    await new Promise<void>((resolve, reject) => {
+      streamMetrics.once("error", reject);
+      streamMetrics.listen(plan.streamMetrics, "127.0.0.1", resolve);
+    });
+    closers.push(() => new Promise<void>((resolve) => streamMetrics.close(() => resolve())));
 
     // Secrets only where they are used: the shared store's file (each sidecar may read only its
     // own keys of it, by access.yaml) and the merchant credentials' file (payments' store only).

@@ -28,6 +28,8 @@ export interface PortPlan {
   scheduler: { port: number; healthz: number; metrics: number; etcdClient: number; etcdPeer: number };
   /** Dapr Sentry, the certificate authority of the mesh's mTLS. */
   sentry: { port: number; healthz: number; metrics: number };
+  /** Consumer lag of the Redis streams for Prometheus (`/metrics`, scripts/mesh/stream-metrics.ts). */
+  streamMetrics: number;
   /** DEV ONLY: where the sms and push bindings deliver locally; read by tests and developers. */
   devSinks: number;
   /** The first replica's ports of each app (see `replicaPorts` for the others). */
@@ -132,6 +134,7 @@ export function portPlan(
     },
     devSinks: base + 12,
     sentry: { port: base + 13, healthz: base + 14, metrics: base + 15 },
+    streamMetrics: base + 16,
     apps,
     replicas: { ...SINGLE_REPLICAS, ...replicas },
   };
@@ -151,6 +154,7 @@ export function allPorts(plan: PortPlan): { port: number; owner: string }[] {
     ...Object.entries(plan.scheduler).map(([k, port]) => ({ port, owner: `scheduler ${k}` })),
     ...Object.entries(plan.sentry).map(([k, port]) => ({ port, owner: `sentry ${k}` })),
     { port: plan.devSinks, owner: "dev sinks" },
+    { port: plan.streamMetrics, owner: "stream metrics" },
   ];
   for (const name of APPS) {
     for (let r = 1; r <= plan.replicas[name]; r++) {

@@ -1,4 +1,4 @@
-import { CommunicationProtocolEnum, DaprClient, LogLevel } from "@dapr/dapr";
+import type { DaprClient } from "@dapr/dapr";
 import { z } from "zod";
 import { AppError } from "./errors.js";
 import { libraryLogger } from "./log-adapters.js";
@@ -21,8 +21,13 @@ export interface SidecarPorts {
   LSP_ALLOWED_INVOCATIONS?: string | undefined;
 }
 
-/** The Dapr SDK client, over gRPC to the local sidecar; its own logs become our JSON lines. */
-export function createDaprClient(ports: SidecarPorts, log?: Logger): DaprClient {
+/**
+ * The Dapr SDK client, over gRPC to the local sidecar; its own logs become our JSON lines. The
+ * SDK (gRPC, its protobufs) is loaded here, on first use, not when service-kit is imported: most
+ * apps never use it, and every module loaded is start time after a crash (recovery).
+ */
+export async function createDaprClient(ports: SidecarPorts, log?: Logger): Promise<DaprClient> {
+  const { CommunicationProtocolEnum, DaprClient, LogLevel } = await import("@dapr/dapr");
   return new DaprClient({
     daprHost: "127.0.0.1",
     daprPort: String(ports.DAPR_GRPC_PORT),

@@ -32,15 +32,39 @@ export interface Database<DB> {
  */
 const POOL_IDLE_MS = 60_000;
 
-/** A Kysely instance whose connections work inside the service's own schema. */
-export function createDatabase<DB>(url: string, schema: string, poolMax = 10): Database<DB> {
+/**
+ * A new connection that PostgreSQL does not accept within this time fails (pg waits forever by
+ * default): while the database is down a request answers UNAVAILABLE instead of hanging.
+ */
+const CONNECT_TIMEOUT_MS = 3_000;
+
+/**
+ * A Kysely instance whose connections work inside the service's own schema. A connection that
+ * PostgreSQL drops (a restart, a kill) is logged and discarded: pg emits its loss as an `error`
+ * event (on the pool when idle, on the client when checked out), which without a listener would
+ * end the process. The service rides the outage
+ * out instead: readiness fails (pingDatabase), requests answer UNAVAILABLE (toAppError), and the
+ * pool connects afresh once the database is back.
+ */
+export function createDatabase<DB>(url: string, schema: string, poolMax = 10, log?: Logger): Database<DB> {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
     idleTimeoutMillis: POOL_IDLE_MS,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     options: `-c search_path=${schema}`,
   });
+  const lost = (err: Error) =>
+    log?.warn(
+      { err, code: "DATABASE_UNAVAILABLE", schema },
+      "database connection lost; the pool drops it and connects afresh",
+    );
+  // An idle connection's error reaches the pool; one checked out (a transaction, an advisory
+  // lock held across awaits, the outbox's LISTEN) is emitted on the client itself: each gets a
+  // listener, and whoever holds it sees the failure on its next query and releases it.
+  pool.on("error", lost);
+  pool.on("connect", (client) => client.on("error", lost));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   return { db, pool, schema };
 }
@@ -388,7 +412,7 @@ export async function openServiceDatabase<DB>(
       log,
     );
   }
-  const database = createDatabase<DB>(opts.url, opts.schema, opts.poolMax);
+  const database = createDatabase<DB>(opts.url, opts.schema, opts.poolMax, log);
   try {
     const { applied, unknown } = await assertSchemaMigrated(database, opts.migrationsDir);
     if (unknown.length > 0)

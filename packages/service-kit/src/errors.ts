@@ -57,7 +57,30 @@ export function toAppError(err: unknown): AppError {
   // body-parser errors: malformed JSON and oversized bodies are the client's mistake.
   if (e?.type === "entity.too.large") return new AppError("PAYLOAD_TOO_LARGE", "request body too large");
   if (e?.type === "entity.parse.failed") return new AppError("BAD_USER_INPUT", "malformed JSON body");
+  if (isDatabaseUnavailable(err))
+    return new AppError("UNAVAILABLE", "the database is unavailable; retry shortly");
   return new AppError("INTERNAL", "internal error");
+}
+
+/** Socket errors of a database that is down or restarting (node's codes for the TCP connect). */
+const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
+
+/**
+ * PostgreSQL is down, restarting or shutting down — not a fault of the request: class 08
+ * (connection exception), 57P01–57P03 (terminated by a shutdown; cannot connect now), a refused
+ * or reset socket, or node-postgres' own messages for a connection that ended or never came.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (
+    typeof code === "string" &&
+    (code.startsWith("08") || /^57P0[1-3]$/.test(code) || UNREACHABLE.has(code))
+  )
+    return true;
+  return /^Connection terminated|^timeout exceeded when trying to connect|^Client has encountered a connection error/.test(
+    err.message,
+  );
 }
 
 export function errorHandler(log: Logger): ErrorRequestHandler {

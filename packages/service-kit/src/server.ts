@@ -73,12 +73,22 @@ function matches(path: string, prefixes: readonly string[]): boolean {
  */
 export function requireAppToken(token: string, publicRoutes: readonly string[] = []): RequestHandler {
   return (req, _res, next) => {
-    if (req.path === "/healthz" || matches(req.path, publicRoutes)) return next();
+    if (req.path === "/healthz" || req.path === SERVING_PATH || matches(req.path, publicRoutes))
+      return next();
     const given = req.headers[DAPR_TOKEN_HEADER];
     if (sameToken(Array.isArray(given) ? given[0] : given, token)) return next();
     next(new AppError("UNAUTHENTICATED", "this route is for the Dapr sidecar only"));
   };
 }
+
+/**
+ * The sidecar's app health probe (daprd --app-health-check-path): 200 while the app can do its
+ * work (its readiness checks but the sidecar's own pass), 503 otherwise. While it fails the
+ * sidecar holds pub/sub deliveries in the stream instead of spending their retries on an app
+ * whose database is down (a delivery out of retries would be dropped). /healthz stays the
+ * liveness answer: a database outage is no reason to restart the app.
+ */
+export const SERVING_PATH = "/healthz/serving";
 
 const JSON_TYPES = ["application/json", "application/*+json"];
 
@@ -113,6 +123,11 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
   app.disable("x-powered-by");
   app.use(httpMetrics());
   app.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
+  app.get(SERVING_PATH, async (_req, res) => {
+    const results = await runChecks(def.readiness ?? {});
+    const serving = Object.values(results).every((r) => r === "ok");
+    res.status(serving ? 200 : 503).json({ status: serving ? "serving" : "not serving", checks: results });
+  });
   app.use(requireAppToken(config.APP_API_TOKEN, def.publicRoutes));
   app.use(jsonBodiesOnly(config.BODY_LIMIT, def.rawBodyRoutes ?? []));
   // Dapr delivers pub/sub messages as application/cloudevents+json.
@@ -161,7 +176,11 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
   // idle sockets longer than the usual client/proxy idle timeouts (60 s) instead.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  log.info({ port: config.APP_PORT, opsPort: config.OPS_PORT }, `${config.SERVICE_NAME} listening`);
+  // startup_ms: since the process began (imports, config, database check): what a restart costs.
+  log.info(
+    { port: config.APP_PORT, opsPort: config.OPS_PORT, startup_ms: Math.round(performance.now()) },
+    `${config.SERVICE_NAME} listening`,
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -84,3 +84,42 @@ test("only the sidecar may call an app; bodies are JSON or nothing; ops routes l
     await svc.stop();
   }
 });
+
+test("the sidecar's health probe (/healthz/serving) fails while a dependency is down; /healthz does not", async () => {
+  let databaseUp = true;
+  const config = {
+    SERVICE_NAME: "t",
+    APP_PORT: 47313,
+    APP_HOST: "127.0.0.1",
+    // No sidecar at all: the probe comes from the sidecar, so it does not ask it back.
+    DAPR_HTTP_PORT: 1,
+    DAPR_GRPC_PORT: 1,
+    DAPR_API_TOKEN: "d".repeat(32),
+    APP_API_TOKEN: APP_TOKEN,
+    OPS_PORT: 47314,
+    OPS_HOST: "127.0.0.1",
+    LOG_LEVEL: "fatal" as const,
+    BODY_LIMIT: "256kb",
+  };
+  const svc = await startService({
+    config,
+    log: createLogger("t", "fatal"),
+    readiness: {
+      database: async () => {
+        if (!databaseUp) throw new Error("connect ECONNREFUSED");
+      },
+    },
+    routes() {},
+  });
+  const get = async (route: string) => (await fetch(`http://127.0.0.1:${config.APP_PORT}${route}`)).status;
+  try {
+    assert.equal(await get("/healthz/serving"), 200, "no app token needed, as for /healthz");
+    databaseUp = false;
+    assert.equal(await get("/healthz/serving"), 503);
+    assert.equal(await get("/healthz"), 200, "alive all the same: no restart for a database outage");
+    databaseUp = true;
+    assert.equal(await get("/healthz/serving"), 200);
+  } finally {
+    await svc.stop();
+  }
+});

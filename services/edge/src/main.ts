@@ -61,7 +61,7 @@ const config = loadConfig(
     }),
 );
 const log = createLogger(config.SERVICE_NAME);
-const dapr = createDaprClient(config, log);
+const dapr = await createDaprClient(config, log);
 const members = memberChanges(log);
 const authenticator = createAuthenticator(config, (identity, issuedAt) => members.check(identity, issuedAt));
 
