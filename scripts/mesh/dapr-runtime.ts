@@ -345,7 +345,7 @@ export function startSidecar(
       "--log-level",
       daprLogLevel(),
       // While an app is down (crash, restart) its sidecar stops delivering pub/sub messages
-      // instead of burning their retries: they wait in the stream. service-kit apps serve /healthz.
+      // instead of burning their retries: they wait in the stream. @lsp/runtime apps serve /healthz.
       ...(appId === "ai"
         ? []
         : [

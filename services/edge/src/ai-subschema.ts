@@ -3,19 +3,13 @@ import { makeExecutableSchema } from "@graphql-tools/schema";
 import { stitchingDirectives } from "@graphql-tools/stitching-directives";
 import { z } from "zod";
 import { AiRecommendationActionAnswer, AiRecommendationsAnswer, type AiRecommendation } from "@lsp/contracts";
-import {
-  AppError,
-  FIRST_BUSINESS_DAY,
-  LAST_BUSINESS_DAY,
-  VndScalar,
-  canAccessLocation,
-  fetchLocation,
-  mergeKeys,
-  type Identity,
-  type SidecarPorts,
-  type FlagKey,
-  type FlagSubject,
-} from "@lsp/service-kit";
+import { AppError, FIRST_BUSINESS_DAY, LAST_BUSINESS_DAY, mergeKeys } from "@lsp/runtime";
+import { VndScalar } from "@lsp/graphql";
+import { canAccessLocation, type Identity } from "@lsp/identity";
+import { fetchLocation } from "@lsp/locations";
+import type { SidecarPorts } from "@lsp/dapr";
+import type { FlagKey } from "@lsp/contracts";
+import type { FlagSubject } from "@lsp/flags";
 import type { EdgeContext } from "./context.js";
 import {
   LastGood,
@@ -234,7 +228,7 @@ function withDeadline<T>(call: Promise<T>, ms: number): Promise<T> {
 
 const typeDefs = /* GraphQL */ `
   ${stitchingDirectivesTypeDefs}
-  "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (service-kit's VndScalar)."
+  "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (@lsp/graphql's VndScalar)."
   scalar Vnd
   "What the location's AI actor has learned from the events it received."
   type AiInsights {

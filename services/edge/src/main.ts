@@ -3,16 +3,10 @@ import type { Request as ExpressRequest, Response as ExpressResponse } from "exp
 import { createYoga, type Plugin } from "graphql-yoga";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { z } from "zod";
-import {
-  BaseConfig,
-  createDaprClient,
-  createLogger,
-  httpMetrics,
-  libraryLogger,
-  loadConfig,
-  maskGraphQLError,
-  startService,
-} from "@lsp/service-kit";
+import { sidecarReady } from "@lsp/dapr";
+import { BaseConfig, createLogger, httpMetrics, libraryLogger, loadConfig, startService } from "@lsp/runtime";
+import { createDaprClient } from "@lsp/dapr/configuration";
+import { maskGraphQLError } from "@lsp/graphql";
 import { aiSubschema } from "./ai-subschema.js";
 import type { EdgeContext } from "./context.js";
 import { dashboardLiveSchema, mountDashboardEvents } from "./dashboard-live.js";
@@ -146,6 +140,7 @@ const { server } = await startService({
   // 503 until a schema holds every required subschema (a failed reload keeps the last good
   // one) and the flags' first snapshot is in.
   readiness: {
+    sidecar: () => sidecarReady(config),
     schema: async () => schemas.checkReady(),
     flags: async () => {
       if (!flags.table.loaded) throw new Error("feature flags not loaded yet");

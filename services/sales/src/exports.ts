@@ -1,9 +1,9 @@
-import type { CsvColumn, CsvExport } from "@lsp/service-kit";
+import type { CsvColumn, CsvExport } from "@lsp/db";
 
 /**
  * The CSV exports sales owns (its own data): orders and order lines of one location over a slice
  * of business days, oldest first (business day, time taken, id: the list index read backwards).
- * Amounts are VND integers; times ISO 8601 in UTC. Served by service-kit mountCsvExports at
+ * Amounts are VND integers; times ISO 8601 in UTC. Served by @lsp/db mountCsvExports at
  * `GET /v1/exports/<kind>` to the edge only, which signs the download link and stitches the
  * slices of a range together (services/edge/src/exports.ts).
  */
