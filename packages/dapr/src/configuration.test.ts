@@ -4,9 +4,8 @@
 // again rather than left silent.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { DaprClient } from "@dapr/dapr";
 import { createLogger } from "@lsp/runtime";
-import { subscribeConfiguration, type ConfigurationItems } from "./configuration.js";
+import { subscribeConfiguration, type ConfigurationItems, type DaprClient } from "./configuration.js";
 
 type Message = { id: string; items: ConfigurationItems };
 

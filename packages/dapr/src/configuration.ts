@@ -1,4 +1,7 @@
 import { CommunicationProtocolEnum, DaprClient, LogLevel } from "@dapr/dapr";
+
+/** The client `createDaprClient` makes (its type, for the apps: they do not import the SDK). */
+export type { DaprClient };
 import { AppError, libraryLogger, type Logger } from "@lsp/runtime";
 import { COMPONENT, type SidecarPorts } from "./dapr.js";
 

@@ -1,6 +1,5 @@
-import type { DaprClient } from "@dapr/dapr";
 import { FlagDefinition, RuleValue, evaluateFlag, parseItemKey } from "@lsp/contracts";
-import { subscribeConfiguration, type ConfigurationItems } from "@lsp/dapr/configuration";
+import { subscribeConfiguration, type ConfigurationItems, type DaprClient } from "@lsp/dapr/configuration";
 import type { Logger } from "@lsp/runtime";
 
 /**

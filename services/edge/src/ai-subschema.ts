@@ -1,4 +1,3 @@
-import { ActorId, ActorProxyBuilder, type DaprClient } from "@dapr/dapr";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { stitchingDirectives } from "@graphql-tools/stitching-directives";
 import { z } from "zod";
@@ -7,7 +6,7 @@ import { AppError, FIRST_BUSINESS_DAY, LAST_BUSINESS_DAY, mergeKeys } from "@lsp
 import { VndScalar } from "@lsp/graphql";
 import { canAccessLocation, type Identity } from "@lsp/identity";
 import { fetchLocation } from "@lsp/locations";
-import type { SidecarPorts } from "@lsp/dapr";
+import { invokeActor, type SidecarPorts } from "@lsp/dapr";
 import type { FlagKey } from "@lsp/contracts";
 import type { FlagSubject } from "@lsp/flags";
 import type { EdgeContext } from "./context.js";
@@ -22,9 +21,9 @@ import {
 import { countAiFallback, timeAiCall, type AiFailure } from "./metrics.js";
 
 /**
- * Stand-in class for the Python actor type: the JS SDK names the actor type after the class and
- * sends the call's arguments as a JSON array (its ActorProxyBuilder; the Python host reads that
- * body as the method's one argument). Never instantiated.
+ * Stand-in class for the Python actor type: the actor type is the class's name, and a call sends
+ * its arguments as a JSON array (the JS SDK's ActorProxyBuilder convention; the Python host reads
+ * that body as the method's one argument). Never instantiated: `actor` below types its proxy.
  */
 class LocationInsights {
   GetSummary(_arg: Record<string, never>): Promise<unknown> {
@@ -447,13 +446,18 @@ function noForecast(
 }
 
 export function aiSubschema(
-  dapr: DaprClient,
   ports: SidecarPorts,
   /** Feature flags (feature-flags.ts): ai.forecast and ai.recommendations, per tenant and location. */
   flagOn: (flag: FlagKey, subject: FlagSubject) => boolean,
 ) {
-  const builder = new ActorProxyBuilder<LocationInsights>(LocationInsights, dapr);
-  const actor = (locationId: string) => builder.build(new ActorId(locationId));
+  // A method call on the proxy is one Dapr actor invocation over the sidecar's HTTP API.
+  const actor = (locationId: string) =>
+    new Proxy({} as LocationInsights, {
+      get:
+        (_target, method) =>
+        (...args: unknown[]) =>
+          invokeActor(ports, LocationInsights.name, locationId, String(method), args),
+    });
   const lastForecast = new LastGood<z.infer<typeof ForecastAnswer>>();
   const lastRecommendations = new LastGood<z.infer<typeof RecommendationsAnswer>>();
   const lastAnomalies = new LastGood<z.infer<typeof AnomaliesAnswer>>();

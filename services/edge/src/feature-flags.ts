@@ -1,4 +1,3 @@
-import type { DaprClient } from "@dapr/dapr";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { GraphQLSchema } from "graphql";
 import { Repeater } from "graphql-yoga";
@@ -9,6 +8,7 @@ import { fetchLocation } from "@lsp/locations";
 import { liveFlags, type EvaluatedFlag, type FlagSubject, type FlagTable } from "@lsp/flags";
 import type { FlagKey } from "@lsp/contracts";
 import type { SidecarPorts } from "@lsp/dapr";
+import type { DaprClient } from "@lsp/dapr/configuration";
 import type { EdgeContext } from "./context.js";
 
 /**

@@ -61,7 +61,7 @@ const authenticator = createAuthenticator(config, (identity, issuedAt) => member
 // Feature flags: the `flags` configuration store, live in memory (feature-flags.ts).
 const flags = edgeFlags(dapr, log);
 const localSchemas = [
-  aiSubschema(dapr, config, flags.isOn),
+  aiSubschema(config, flags.isOn),
   notificationsLiveSchema(),
   dashboardLiveSchema(config, flags.isOn),
   featureFlagsSchema(flags, config),
