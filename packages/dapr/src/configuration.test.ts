@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createLogger } from "@lsp/runtime";
-import { subscribeConfiguration, type ConfigurationItems, type DaprClient } from "./configuration.js";
+import { subscribeConfiguration, type ConfigurationItems, type ConfigurationRpc } from "./configuration.js";
 
 type Message = { id: string; items: ConfigurationItems };
 
@@ -25,7 +25,7 @@ function fakeDapr(streams: (() => AsyncIterable<Message>)[], snapshots: Configur
       return next();
     },
   };
-  return { dapr: { daprClient: { getClient: async () => rpc } } as unknown as DaprClient, calls };
+  return { dapr: rpc as ConfigurationRpc, calls };
 }
 
 const item = (value: string, version: string) => ({ value, version });

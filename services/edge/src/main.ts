@@ -54,7 +54,7 @@ const config = loadConfig(
     }),
 );
 const log = createLogger(config.SERVICE_NAME);
-const dapr = createDaprClient(config, log);
+const dapr = createDaprClient(config);
 const members = memberChanges(log);
 const authenticator = createAuthenticator(config, (identity, issuedAt) => members.check(identity, issuedAt));
 

@@ -47,7 +47,7 @@ const { config, log, database } = await bootDatabaseService<PaymentsDB, typeof p
 const { db, pool } = database;
 const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "payments", log });
 // Feature flags (provider-flags.ts): the `flags` configuration store, live in memory.
-const flags = liveFlags(createDaprClient(config, log), log);
+const flags = liveFlags(createDaprClient(config), log);
 const deps = { db, ports: config, log, flags: flags.table };
 const guard = new WebhookGuard({
   ...DEFAULT_GUARD,
