@@ -9,7 +9,7 @@
 // Usage: npx tsx bench/auth.ts [--logins 200] [--queries 2000] [--concurrency 8] [--port-base 5000]
 import { randomUUID } from "node:crypto";
 import { startMesh } from "../scripts/mesh/mesh.js";
-import { JwksCache, accessTokenVerifier } from "@lsp/service-kit";
+import { JwksCache, accessTokenVerifier } from "@lsp/identity";
 import {
   DEMO,
   authPost,
@@ -99,7 +99,7 @@ try {
   });
   const verifySeconds = (performance.now() - t1) / 1000;
 
-  // 2. JWT verification, in-process (service-kit's verifier, auth's live JWKS as the edge serves
+  // 2. JWT verification, in-process (@lsp/identity's verifier, auth's live JWKS as the edge serves
   // it), with a one-entry token cache so that every call checks a signature.
   const edgeBase = mesh.edgeUrl.replace(/\/graphql$/, "");
   const jwks = new JwksCache({ DAPR_HTTP_PORT: 1, DAPR_GRPC_PORT: 1 }, async () =>

@@ -14,7 +14,9 @@
 //   BENCH_FLAG_PART=eval node --import tsx bench/flags.ts (the evaluation only, no mesh)
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { FLAG_CATALOGUE, FlagTable, createDatabase, ruleItemKey } from "@lsp/service-kit";
+import { FLAG_CATALOGUE, ruleItemKey } from "@lsp/contracts";
+import { FlagTable } from "@lsp/flags";
+import { createDatabase } from "@lsp/db";
 import type { AuthDB } from "../services/auth/src/db.js";
 import { setFlagRule } from "../services/auth/src/flags.js";
 import { serviceDatabaseUrl } from "../scripts/mesh/infra.js";

@@ -19,7 +19,9 @@
 import { parseArgs } from "node:util";
 import { userInfo } from "node:os";
 import { z } from "zod";
-import { AppError, FLAG_KEYS, createDatabase, isFlagKey, withTenant } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { FLAG_KEYS, isFlagKey } from "@lsp/contracts";
+import { createDatabase, withTenant } from "@lsp/db";
 import type { AuthDB } from "../services/auth/src/db.js";
 import {
   changeDefinition,

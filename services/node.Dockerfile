@@ -15,15 +15,23 @@ ARG APP
 RUN test -n "${APP}" || { echo "name the app: --build-arg APP=<auth|sales|dashboard|payments|notifications|edge>" >&2; exit 1; }
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
-COPY packages/service-kit/package.json packages/service-kit/
 COPY packages/contracts/package.json packages/contracts/
+COPY packages/runtime/package.json packages/runtime/
+COPY packages/dapr/package.json packages/dapr/
+COPY packages/identity/package.json packages/identity/
+COPY packages/db/package.json packages/db/
+COPY packages/graphql/package.json packages/graphql/
+COPY packages/locations/package.json packages/locations/
+COPY packages/flags/package.json packages/flags/
 COPY services/${APP}/package.json services/${APP}/
 # This app's dependencies and the root's dev dependencies (TypeScript) to compile it.
 RUN npm ci --workspace=@lsp/${APP} --include-workspace-root --ignore-scripts --no-audit --no-fund --loglevel=error
-COPY packages/service-kit packages/service-kit
-COPY packages/contracts packages/contracts
+# Every workspace package's sources (small); tsc compiles only those the app references, and
+# /out/packages gets the dist/ of those alone.
+COPY packages packages
 COPY services/${APP} services/${APP}
-RUN npx --no tsc -b services/${APP}/tsconfig.build.json
+RUN npx --no tsc -b services/${APP}/tsconfig.build.json \
+  && for p in packages/*; do if [ -d "$p/dist" ]; then mkdir -p "/out/$p" && cp -r "$p/dist" "/out/$p/"; fi; done
 
 # The inner loop only (Tilt, Skaffold: `--target dev`): sources and dev dependencies, run by tsx
 # (tsconfig.json's paths point the workspace packages at their sources); the chart's devLoop adds
@@ -34,19 +42,25 @@ ENV NODE_ENV=development APP_HOST=0.0.0.0 APP_PORT=8080 SERVICE_NAME=${APP} OTEL
 WORKDIR /app/services/${APP}
 USER 1000:1000
 EXPOSE 8080
-CMD ["/app/node_modules/.bin/tsx", "--import", "@lsp/service-kit/telemetry", "src/main.ts"]
+CMD ["/app/node_modules/.bin/tsx", "--import", "@lsp/runtime/telemetry", "src/main.ts"]
 
 FROM ${NODE_IMAGE} AS deps
 ARG APP
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY packages/service-kit/package.json packages/service-kit/
 COPY packages/contracts/package.json packages/contracts/
+COPY packages/runtime/package.json packages/runtime/
+COPY packages/dapr/package.json packages/dapr/
+COPY packages/identity/package.json packages/identity/
+COPY packages/db/package.json packages/db/
+COPY packages/graphql/package.json packages/graphql/
+COPY packages/locations/package.json packages/locations/
+COPY packages/flags/package.json packages/flags/
 COPY services/${APP}/package.json services/${APP}/
 # Production dependencies of this app and the workspace packages it names; npm may nest some in a
 # workspace's own node_modules, so those folders are made to exist for the copy below.
 RUN npm ci --omit=dev --workspace=@lsp/${APP} --ignore-scripts --no-audit --no-fund --loglevel=error \
-  && mkdir -p packages/service-kit/node_modules packages/contracts/node_modules services/${APP}/node_modules
+  && for p in packages/*; do mkdir -p "$p/node_modules"; done && mkdir -p services/${APP}/node_modules
 
 FROM ${NODE_IMAGE}
 ARG APP
@@ -54,12 +68,10 @@ ENV NODE_ENV=production APP_HOST=0.0.0.0 APP_PORT=8080 SERVICE_NAME=${APP} OTEL_
 WORKDIR /app
 COPY --from=deps --chown=root:root /app/package.json ./
 COPY --from=deps --chown=root:root /app/node_modules node_modules
-COPY --from=deps --chown=root:root /app/packages/service-kit/package.json /app/packages/service-kit/
-COPY --from=deps --chown=root:root /app/packages/service-kit/node_modules packages/service-kit/node_modules
-COPY --from=build --chown=root:root /app/packages/service-kit/dist packages/service-kit/dist
-COPY --from=deps --chown=root:root /app/packages/contracts/package.json /app/packages/contracts/
-COPY --from=deps --chown=root:root /app/packages/contracts/node_modules packages/contracts/node_modules
-COPY --from=build --chown=root:root /app/packages/contracts/dist packages/contracts/dist
+# The workspace packages: package.json and production dependencies (deps), dist/ of those the app
+# uses (build); a package the app does not use has no dist/ here and is never loaded.
+COPY --from=deps --chown=root:root /app/packages packages
+COPY --from=build --chown=root:root /out/packages packages
 COPY --from=deps --chown=root:root /app/services/${APP}/package.json services/${APP}/
 COPY --from=deps --chown=root:root /app/services/${APP}/node_modules services/${APP}/node_modules
 COPY --from=build --chown=root:root /app/services/${APP}/dist services/${APP}/dist
@@ -68,4 +80,4 @@ WORKDIR /app/services/${APP}
 USER 1000:1000
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=2s CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.APP_PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "--import", "@lsp/service-kit/telemetry", "dist/src/main.js"]
+CMD ["node", "--import", "@lsp/runtime/telemetry", "dist/src/main.js"]

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
-import { invocationAllowed } from "../../packages/service-kit/src/dapr.js";
+import { invocationAllowed } from "@lsp/dapr";
 import {
   accessTable,
   topicTable,

@@ -347,7 +347,7 @@ export function startSidecar(
       // While an app is down (crash, restart) its sidecar stops delivering pub/sub messages
       // instead of burning their retries (they wait in the stream), and withdraws the actor
       // types it hosts from placement, so that a dead ai replica's actors activate on a living
-      // one (their state is in the actor state store). service-kit apps answer on
+      // one (their state is in the actor state store). @lsp/runtime apps answer on
       // /healthz/serving, which fails while their database is down too (SERVING_PATH); the ai
       // app serves /healthz through the Dapr actor extension. The probe may take 900 ms (under
       // the 1 s interval, as daprd requires): a busy machine is not a dead app.

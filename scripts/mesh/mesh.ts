@@ -131,7 +131,7 @@ export function appCommand(app: AppName): { command: string; args: string[]; cwd
   // The compiled app, as in its image: `buildApps` brought dist/ up to date with the sources.
   return {
     command: process.execPath,
-    args: [...NODE_APP_FLAGS, "--import", "@lsp/service-kit/telemetry", "dist/src/main.js"],
+    args: [...NODE_APP_FLAGS, "--import", "@lsp/runtime/telemetry", "dist/src/main.js"],
     cwd,
   };
 }
@@ -155,7 +155,7 @@ export async function buildApps(): Promise<void> {
   }
 }
 
-/** The apps whose schemas service-kit migrates (ai's tables are made by its Dapr state store). */
+/** The apps whose schemas @lsp/db migrates (ai's tables are made by its Dapr state store). */
 export function migratingApps(apps: readonly AppName[]): AppName[] {
   return apps.filter((a) => (DB_SERVICES as readonly string[]).includes(a) && a !== "ai");
 }
@@ -172,7 +172,7 @@ export function startMigrateStep(
 ): Managed {
   const { command, args, cwd } = appCommand(app);
   // No telemetry preload: the step exits before it would export anything.
-  const telemetry = args.indexOf("@lsp/service-kit/telemetry");
+  const telemetry = args.indexOf("@lsp/runtime/telemetry");
   return startProcess(
     `${app}.migrate`,
     command,

@@ -16,7 +16,7 @@ import WebSocket from "ws";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { DATABASE } from "../../scripts/mesh/infra.js";
 import { merchantSecrets } from "../../scripts/mesh/dev-secrets.js";
-import { rolloutBucket } from "../../packages/service-kit/src/flags.js";
+import { rolloutBucket } from "@lsp/contracts";
 import { vnpaySecureHash, vnpaySignData } from "../../services/payments/src/providers/vnpay.js";
 import { startTestMesh } from "../support/mesh.js";
 import { sseSubscription } from "../support/sse.js";

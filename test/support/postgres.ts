@@ -11,7 +11,8 @@ import {
   startPostgres,
 } from "../../scripts/mesh/infra.js";
 import { stopProcess } from "../../scripts/mesh/processes.js";
-import { createDatabase, createLogger, migrateToLatest, type Database } from "@lsp/service-kit";
+import { createDatabase, migrateToLatest, type Database } from "@lsp/db";
+import { createLogger } from "@lsp/runtime";
 
 export interface TestPostgres {
   /** The URL a service connects with: its own role, which cannot bypass row-level security. */

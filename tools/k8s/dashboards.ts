@@ -1,7 +1,7 @@
 // Writes the Grafana dashboards of charts/lsp/files/dashboards/ (shipped as labelled ConfigMaps by
 // the chart). Panels are written as code so that every dashboard shares the same datasource,
 // units and variables; the JSON is committed and checked to be current by
-// scripts/validate-k8s.ts. Metric names are the ones the apps (packages/service-kit/src/metrics.ts,
+// scripts/validate-k8s.ts. Metric names are the ones the apps (packages/runtime/src/metrics.ts,
 // services/*/src) and daprd actually export.
 // Usage: node --import tsx tools/k8s/dashboards.ts [out dir]
 import { mkdirSync, writeFileSync } from "node:fs";

@@ -221,7 +221,7 @@ export type MemberChanged = z.infer<typeof MemberChanged>;
 
 /**
  * A location was created or its settings changed (auth, which owns locations): consumers that
- * keep location settings (service-kit's location cache) replace theirs instead of asking auth.
+ * keep location settings (@lsp/locations) replace theirs instead of asking auth.
  */
 export const LocationChanged = z.object({
   tenantId: id,

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { enableTenantIsolation } from "@lsp/service-kit";
+import { enableTenantIsolation } from "@lsp/db";
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   // The tenant registry itself is not tenant-scoped: the edge resolves a subdomain to a tenant here.

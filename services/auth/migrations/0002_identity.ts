@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { enableTenantIsolation } from "@lsp/service-kit";
+import { enableTenantIsolation } from "@lsp/db";
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   // A person, identified by a verified phone; one person may work for several tenants, so users

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { enableLocationIsolation } from "@lsp/service-kit";
+import { enableLocationIsolation } from "@lsp/db";
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   // Staff limited to some locations see only those, even through a query that forgets to filter.

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { createOutboxTable } from "@lsp/service-kit";
+import { createOutboxTable } from "@lsp/db";
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   // One live code per phone, in PostgreSQL rather than the state store so that an attempt is

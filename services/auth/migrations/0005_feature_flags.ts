@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { allowOwnerReads, allowTenantlessRows, enableTenantIsolation } from "@lsp/service-kit";
+import { allowOwnerReads, allowTenantlessRows, enableTenantIsolation } from "@lsp/db";
 
 /**
  * Feature flags (issue 16). `feature_flags` is the table of the Dapr configuration store `flags`
@@ -7,7 +7,7 @@ import { allowOwnerReads, allowTenantlessRows, enableTenantIsolation } from "@ls
  * with `SELECT *` and expects exactly these four columns in this order (key, value, version,
  * metadata), and learns of each change from the trigger below, which NOTIFYs the row under
  * `data` on the channel the component LISTENs on. One row per flag definition and per tenant or
- * location rule (key shapes: packages/service-kit/src/flags.ts). Rows are never deleted (a rule
+ * location rule (key shapes: packages/contracts/src/flags.ts). Rows are never deleted (a rule
  * is set to "inherit"): a DELETE would reach subscribers as the old value.
  *
  * `feature_flags` is not a tenant table: flags are platform configuration across tenants (a

@@ -1,7 +1,7 @@
 import type { Express, Request, Response } from "express";
 import type { Kysely } from "kysely";
 import { z } from "zod";
-import { AppError, toAppError, type Logger } from "@lsp/service-kit";
+import { AppError, toAppError, type Logger } from "@lsp/runtime";
 import type { AuthDB } from "./db.js";
 import type { KeyRing } from "./keys.js";
 import { createTenantForOwner, grantInTenant, JOIN_CODE, NewTenant } from "./login.js";

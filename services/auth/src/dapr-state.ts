@@ -1,4 +1,5 @@
-import { AppError, stateStore, type SidecarPorts } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { stateStore, type SidecarPorts } from "@lsp/dapr";
 
 /**
  * A small typed view of the Dapr state API (sidecar HTTP), with the two things OTPs and rate

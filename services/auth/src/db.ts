@@ -1,5 +1,5 @@
 import type { Generated } from "kysely";
-import type { OutboxTable } from "@lsp/service-kit";
+import type { OutboxTable } from "@lsp/db";
 
 export interface TenantsTable {
   id: Generated<string>;

@@ -1,16 +1,16 @@
 import type { Kysely, Selectable, Transaction } from "kysely";
+import { AppError } from "@lsp/runtime";
 import {
-  AppError,
   FLAG_CATALOGUE,
   FlagDefinition,
   isFlagKey,
   parseItemKey,
   ruleItemKey,
-  withTenant,
-  type Identity,
   type RuleScope,
   type RuleValue,
-} from "@lsp/service-kit";
+} from "@lsp/contracts";
+import { withTenant } from "@lsp/db";
+import type { Identity } from "@lsp/identity";
 import type { AuthDB, FeatureFlagAuditTable } from "./db.js";
 
 /**

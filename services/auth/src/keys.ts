@@ -1,8 +1,9 @@
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { z } from "zod";
-import { AppError, type SidecarPorts } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import type { SidecarPorts } from "@lsp/dapr";
 import type { DaprState } from "./dapr-state.js";
-import { readSecret } from "@lsp/service-kit";
+import { readSecret } from "@lsp/dapr";
 
 /**
  * The signing key ring: ES256 (P-256) private keys from the Dapr secret store

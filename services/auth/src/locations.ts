@@ -1,6 +1,8 @@
 import type { Kysely, Transaction } from "kysely";
 import { z } from "zod";
-import { AppError, enqueueEvent, withScope, withTenant, type Identity } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { enqueueEvent, withScope, withTenant } from "@lsp/db";
+import type { Identity } from "@lsp/identity";
 import type { AuthDB } from "./db.js";
 
 export interface LocationView {
@@ -61,7 +63,7 @@ export async function listLocations(db: Kysely<AuthDB>, who: Identity): Promise<
 
 /**
  * location.changed, in the transaction that created or changed the location (published after
- * commit): services keeping location settings (service-kit's location cache) take the new ones
+ * commit): services keeping location settings (@lsp/locations) take the new ones
  * from it instead of asking auth on their event paths. Every write of a location's name, time
  * zone or cut-over must call it.
  */

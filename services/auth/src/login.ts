@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import { z } from "zod";
-import { AppError, withTenant } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { withTenant } from "@lsp/db";
 import type { AuthDB } from "./db.js";
 import { locationChanged, locationColumns } from "./locations.js";
 import type { Grant } from "./tokens.js";

@@ -1,15 +1,10 @@
 import path from "node:path";
 import { z } from "zod";
-import {
-  AppError,
-  bootDatabaseService,
-  readSecret,
-  serviceCallers,
-  mountSubschema,
-  pingDatabase,
-  startOutboxRelay,
-  startService,
-} from "@lsp/service-kit";
+import { AppError, startService } from "@lsp/runtime";
+import { bootDatabaseService, pingDatabase, startOutboxRelay } from "@lsp/db";
+import { readSecret, sidecarReady } from "@lsp/dapr";
+import { serviceCallers } from "@lsp/identity";
+import { mountSubschema } from "@lsp/graphql";
 import { mountAuthApi } from "./api.js";
 import { DaprState } from "./dapr-state.js";
 import type { AuthDB } from "./db.js";
@@ -125,7 +120,11 @@ const locationReaders = serviceCallers(config, {
 await startService({
   config,
   log,
-  readiness: { database: () => pingDatabase(database.pool), secrets: async () => otp !== undefined },
+  readiness: {
+    sidecar: () => sidecarReady(config),
+    database: () => pingDatabase(database.pool),
+    secrets: async () => otp !== undefined,
+  },
   routes(app) {
     // Internal API, reached only through Dapr service invocation. "Not found" is a 200 with
     // `null`: Dapr's circuit breaker counts every 4xx as a failure, and a client guessing slugs

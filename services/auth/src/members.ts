@@ -1,7 +1,9 @@
 import { randomInt } from "node:crypto";
 import { sql, type Kysely, type Transaction } from "kysely";
 import { z } from "zod";
-import { AppError, enqueueEvent, withTenant, type Identity } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { enqueueEvent, withTenant } from "@lsp/db";
+import type { Identity } from "@lsp/identity";
 import type { MemberChanged } from "@lsp/contracts";
 import type { AuthDB, Role } from "./db.js";
 import { parseVietnameseMobile } from "./phone.js";

@@ -1,6 +1,6 @@
 import { createHmac, randomInt, timingSafeEqual } from "node:crypto";
 import { sql, type Kysely } from "kysely";
-import { AppError, type Logger } from "@lsp/service-kit";
+import { AppError, type Logger } from "@lsp/runtime";
 import type { AuthDB } from "./db.js";
 import { maskPhone } from "./phone.js";
 import { clientKey, enforce } from "./rate-limit.js";

@@ -1,4 +1,4 @@
-import { AppError } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
 
 /**
  * Vietnamese mobile national numbers (without the trunk 0), libphonenumber's mobile pattern

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from "kysely";
-import { AppError } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
 import type { AuthDB } from "./db.js";
 
 export interface Limit {

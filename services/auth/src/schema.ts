@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
-import { AppError, mergeKeys, uuidArg, type Identity, type Logger } from "@lsp/service-kit";
+import { AppError, mergeKeys, uuidArg, type Logger } from "@lsp/runtime";
+import type { Identity } from "@lsp/identity";
 import { ownerSetFlag, tenantFlagAudit } from "./flags.js";
 import type { AuthDB } from "./db.js";
 import { createLocation, listLocations, locationsByIds, requireLocation } from "./locations.js";

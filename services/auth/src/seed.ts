@@ -1,7 +1,7 @@
 // Loads the demo tenants, locations, users and memberships (auth's own tables only). Idempotent.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { createDatabase, withTenant } from "@lsp/service-kit";
+import { createDatabase, withTenant } from "@lsp/db";
 import type { AuthDB } from "./db.js";
 import { parseVietnameseMobile } from "./phone.js";
 

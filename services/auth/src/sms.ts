@@ -1,4 +1,5 @@
-import { AppError, invokeBinding, type SidecarPorts } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { invokeBinding, type SidecarPorts } from "@lsp/dapr";
 
 /** The output binding every SMS leaves through (dev: the launcher's sink; production: the provider). */
 export const SMS_BINDING = "sms";

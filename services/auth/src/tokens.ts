@@ -1,7 +1,8 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
 import type { Kysely, Transaction } from "kysely";
-import { AppError, withTenant } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { withTenant } from "@lsp/db";
 import type { AuthDB, Role } from "./db.js";
 import type { KeyRing } from "./keys.js";
 

@@ -3,7 +3,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
-import { withTenant } from "@lsp/service-kit";
+import { withTenant } from "@lsp/db";
 import { startServiceDatabase, type TestServiceDatabase } from "../../../test/support/postgres.js";
 import type { AuthDB } from "../src/db.js";
 import { listLocations, locationsByIds, requireLocation } from "../src/locations.js";

@@ -3,7 +3,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { createLogger } from "@lsp/service-kit";
+import { createLogger } from "@lsp/runtime";
 import { startServiceDatabase, type TestServiceDatabase } from "../../../test/support/postgres.js";
 import type { AuthDB } from "../src/db.js";
 import { requestOtp, sweepExpired, verifyOtp, type OtpDeps, type OtpPolicy } from "../src/otp.js";

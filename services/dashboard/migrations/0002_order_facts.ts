@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { createOutboxTable, enableTenantIsolation } from "@lsp/service-kit";
+import { createOutboxTable, enableTenantIsolation } from "@lsp/db";
 
 /**
  * The read model as order facts: one row per order (and its lines) merged from order.created /

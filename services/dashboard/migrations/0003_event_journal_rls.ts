@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { allowOwnerReads, enableTenantIsolation } from "@lsp/service-kit";
+import { allowOwnerReads, enableTenantIsolation } from "@lsp/db";
 
 /**
  * Row-level security for the event journal (0002 left it without). A rebuild of every tenant

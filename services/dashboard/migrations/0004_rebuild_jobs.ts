@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { enableTenantIsolation } from "@lsp/service-kit";
+import { enableTenantIsolation } from "@lsp/db";
 
 /**
  * Rebuilds run as background jobs (a replay grows with the history, far past a request's

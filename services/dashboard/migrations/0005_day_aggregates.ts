@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { enableTenantIsolation } from "@lsp/service-kit";
+import { enableTenantIsolation } from "@lsp/db";
 
 /**
  * One source of truth per location-day: the figures live in aggregate rows that every event

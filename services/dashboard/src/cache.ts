@@ -1,5 +1,6 @@
 import { Counter } from "prom-client";
-import { registry, stateStore, type Logger, type SidecarPorts } from "@lsp/service-kit";
+import { registry, type Logger } from "@lsp/runtime";
+import { stateStore, type SidecarPorts } from "@lsp/dapr";
 
 /** Dapr state store (Redis) holding computed reports; components/local/cache.yaml. */
 const STORE = "cache";

@@ -1,14 +1,9 @@
 import type { Kysely } from "kysely";
 import { z } from "zod";
-import {
-  AppError,
-  canAccessLocation,
-  invokeService,
-  systemHeaders,
-  withTenant,
-  type Identity,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { canAccessLocation, systemHeaders, type Identity } from "@lsp/identity";
+import { invokeService, type SidecarPorts } from "@lsp/dapr";
+import { withTenant } from "@lsp/db";
 import type { DashboardDB } from "./db.js";
 import { change, previousRange } from "./periods.js";
 

@@ -1,5 +1,5 @@
 import type { Generated } from "kysely";
-import type { OutboxTable, ProcessedEventsTable } from "@lsp/service-kit";
+import type { OutboxTable, ProcessedEventsTable } from "@lsp/db";
 
 interface DayKey {
   tenant_id: string;

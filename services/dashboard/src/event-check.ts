@@ -1,16 +1,9 @@
 import { Counter } from "prom-client";
 import type { OrderCreated } from "@lsp/contracts";
-import {
-  AppError,
-  fetchLocation,
-  registry,
-  type BulkEvent,
-  type BulkStatus,
-  type Identity,
-  type LocationSettings,
-  type Logger,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { AppError, registry, type Logger } from "@lsp/runtime";
+import { fetchLocation, type LocationSettings } from "@lsp/locations";
+import type { BulkEvent, BulkStatus, SidecarPorts } from "@lsp/dapr";
+import type { Identity } from "@lsp/identity";
 
 const rejectedEvents = new Counter({
   name: "dashboard_events_rejected_total",
@@ -22,7 +15,7 @@ const rejectedEvents = new Counter({
 /** Whether a location is the tenant's: its settings, null when auth says it is not (NOT_FOUND). */
 export type LocationLookup = (tenantId: string, locationId: string) => Promise<LocationSettings | null>;
 
-/** The lookup the service uses: auth's location settings (service-kit's fetchLocation, cached). */
+/** The lookup the service uses: auth's location settings (@lsp/locations' fetchLocation, cached). */
 export function authLocations(ports: SidecarPorts): LocationLookup {
   return async (tenantId, locationId) => {
     const who: Identity = { tenantId, role: "system" };

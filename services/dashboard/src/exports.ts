@@ -1,13 +1,9 @@
 import type { Express } from "express";
 import type pg from "pg";
-import {
-  mountCsvExports,
-  serviceCallers,
-  type CsvColumn,
-  type CsvExport,
-  type Logger,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { mountCsvExports, type CsvColumn, type CsvExport } from "@lsp/db";
+import { serviceCallers } from "@lsp/identity";
+import type { Logger } from "@lsp/runtime";
+import type { SidecarPorts } from "@lsp/dapr";
 
 /**
  * The CSV exports of the dashboard's read model (the edge signs the download link and asks for

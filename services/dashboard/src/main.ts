@@ -3,18 +3,15 @@ import {
   bootDatabaseService,
   DAY_MS,
   deleteOlderThan,
-  fetchLocation,
-  serviceCallers,
-  mountSubschema,
   pingDatabase,
   startOutboxRelay,
   startRetention,
-  startService,
-  bulkSubscriptionRoute,
-  locationChangesRoute,
-  type BulkEvent,
-  type BulkStatus,
-} from "@lsp/service-kit";
+} from "@lsp/db";
+import { fetchLocation, locationChangesRoute } from "@lsp/locations";
+import { serviceCallers } from "@lsp/identity";
+import { mountSubschema } from "@lsp/graphql";
+import { startService } from "@lsp/runtime";
+import { bulkSubscriptionRoute, type BulkEvent, type BulkStatus, sidecarReady } from "@lsp/dapr";
 import { DEFAULT_CUTOVER_HOUR } from "@lsp/contracts";
 import { groupCommit } from "./batcher.js";
 import { reportCache } from "./cache.js";
@@ -127,7 +124,10 @@ const callerOf = serviceCallers(config);
 await startService({
   config,
   log,
-  readiness: { database: () => pingDatabase(pool) },
+  readiness: {
+    sidecar: () => sidecarReady(config),
+    database: () => pingDatabase(pool),
+  },
   routes(app) {
     // Declarative subscription `dashboard-orders` (components/) delivers the orders topic here,
     // one event a request, many requests at once; they are applied in batches (group commit,
@@ -142,7 +142,7 @@ await startService({
       }),
       log,
     );
-    // auth's location.changed keeps the location-settings cache current (service-kit).
+    // auth's location.changed keeps the location-settings cache current (@lsp/locations).
     locationChangesRoute(app, log);
     // CSV export slices for the edge's signed download links (src/exports.ts).
     mountDashboardExports(app, pool, config, log);

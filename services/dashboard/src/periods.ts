@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
-import { AppError, businessDayArg, withTenant } from "@lsp/service-kit";
+import { AppError, businessDayArg } from "@lsp/runtime";
+import { withTenant } from "@lsp/db";
 import type { DashboardDB } from "./db.js";
 import { addDays, weekStart } from "./report.js";
 

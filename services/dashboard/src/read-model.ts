@@ -1,7 +1,8 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { OrderCreated } from "@lsp/contracts";
 import { Counter } from "prom-client";
-import { enqueueEvent, registry, withTenant } from "@lsp/service-kit";
+import { enqueueEvent, withTenant } from "@lsp/db";
+import { registry } from "@lsp/runtime";
 import {
   applyToFacts,
   dayKey,

@@ -6,7 +6,8 @@
 // row done in that same transaction. A row that says "running" but is not locked therefore
 // belongs to a process that died mid-replay (its transaction rolled back, figures untouched).
 import { sql, type Kysely, type Transaction } from "kysely";
-import { withTenant, type Logger } from "@lsp/service-kit";
+import { withTenant } from "@lsp/db";
+import type { Logger } from "@lsp/runtime";
 import type { DashboardDB } from "./db.js";
 import { replayJournal, type Replayed } from "./rebuild.js";
 

@@ -6,7 +6,7 @@
 //   DATABASE_URL=… node --import tsx src/rebuild.ts [tenantId…]
 import { sql, type Kysely, type Transaction } from "kysely";
 import { parseEvent } from "@lsp/contracts";
-import { createDatabase, withTenant } from "@lsp/service-kit";
+import { createDatabase, withTenant } from "@lsp/db";
 import type { OrderEvent } from "./aggregate.js";
 import type { DashboardDB } from "./db.js";
 import { applyInTransaction, type IncomingEvent } from "./read-model.js";

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { withTenant } from "@lsp/service-kit";
+import { withTenant } from "@lsp/db";
 import { UNCATEGORISED, monthOf } from "./aggregate.js";
 import type { DashboardDB } from "./db.js";
 

@@ -1,19 +1,11 @@
 import type { Kysely } from "kysely";
 import { Kind, type GraphQLResolveInfo } from "graphql";
 import { businessDay } from "@lsp/contracts";
-import {
-  AppError,
-  VndScalar,
-  businessDayArg,
-  canAccessLocation,
-  mergeKeys,
-  uuidArg,
-  fetchLocation,
-  type Identity,
-  type Logger,
-  type LocationSettings,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { AppError, businessDayArg, mergeKeys, uuidArg, type Logger } from "@lsp/runtime";
+import { VndScalar } from "@lsp/graphql";
+import { canAccessLocation, type Identity } from "@lsp/identity";
+import { fetchLocation, type LocationSettings } from "@lsp/locations";
+import type { SidecarPorts } from "@lsp/dapr";
 import type { ReportCache } from "./cache.js";
 import type { DashboardDB } from "./db.js";
 import { findRebuildJob, startRebuild } from "./rebuild-job.js";
@@ -31,7 +23,7 @@ import {
 } from "./periods.js";
 
 export const typeDefs = /* GraphQL */ `
-  "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (service-kit's VndScalar)."
+  "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (@lsp/graphql's VndScalar)."
   scalar Vnd
 
   "Revenue and orders of one local hour (the first bucket starts at the cut-over)."

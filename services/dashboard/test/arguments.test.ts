@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { AppError } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
 import { resolvers, type DashboardContext } from "../src/schema.js";
 
 const who = { tenantId: randomUUID(), role: "owner" as const };

@@ -5,7 +5,7 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import type { OrderCreated } from "@lsp/contracts";
-import { withTenant } from "@lsp/service-kit";
+import { withTenant } from "@lsp/db";
 import { startServiceDatabase, type TestServiceDatabase } from "../../../test/support/postgres.js";
 import type { DashboardDB } from "../src/db.js";
 import { applyOrderCreated, applyOrderEvents, dayFigures } from "../src/read-model.js";

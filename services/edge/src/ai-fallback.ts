@@ -1,6 +1,6 @@
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
-import { invokeService, type SidecarPorts } from "@lsp/service-kit";
+import { invokeService, type SidecarPorts } from "@lsp/dapr";
 
 /**
  * What the edge answers when the AI actors do not answer within their budget: clearly flagged

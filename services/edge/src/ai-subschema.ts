@@ -1,21 +1,14 @@
-import { ActorId, ActorProxyBuilder, type DaprClient } from "@dapr/dapr";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { stitchingDirectives } from "@graphql-tools/stitching-directives";
 import { z } from "zod";
 import { AiRecommendationActionAnswer, AiRecommendationsAnswer, type AiRecommendation } from "@lsp/contracts";
-import {
-  AppError,
-  FIRST_BUSINESS_DAY,
-  LAST_BUSINESS_DAY,
-  VndScalar,
-  canAccessLocation,
-  fetchLocation,
-  mergeKeys,
-  type Identity,
-  type SidecarPorts,
-  type FlagKey,
-  type FlagSubject,
-} from "@lsp/service-kit";
+import { AppError, FIRST_BUSINESS_DAY, LAST_BUSINESS_DAY, mergeKeys } from "@lsp/runtime";
+import { VndScalar } from "@lsp/graphql";
+import { canAccessLocation, type Identity } from "@lsp/identity";
+import { fetchLocation } from "@lsp/locations";
+import { invokeActor, type SidecarPorts } from "@lsp/dapr";
+import type { FlagKey } from "@lsp/contracts";
+import type { FlagSubject } from "@lsp/flags";
 import type { EdgeContext } from "./context.js";
 import {
   LastGood,
@@ -28,9 +21,9 @@ import {
 import { countAiFallback, timeAiCall, type AiFailure } from "./metrics.js";
 
 /**
- * Stand-in class for the Python actor type: the JS SDK names the actor type after the class and
- * sends the call's arguments as a JSON array (its ActorProxyBuilder; the Python host reads that
- * body as the method's one argument). Never instantiated.
+ * Stand-in class for the Python actor type: the actor type is the class's name, and a call sends
+ * its arguments as a JSON array (the JS SDK's ActorProxyBuilder convention; the Python host reads
+ * that body as the method's one argument). Never instantiated: `actor` below types its proxy.
  */
 class LocationInsights {
   GetSummary(_arg: Record<string, never>): Promise<unknown> {
@@ -234,7 +227,7 @@ function withDeadline<T>(call: Promise<T>, ms: number): Promise<T> {
 
 const typeDefs = /* GraphQL */ `
   ${stitchingDirectivesTypeDefs}
-  "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (service-kit's VndScalar)."
+  "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (@lsp/graphql's VndScalar)."
   scalar Vnd
   "What the location's AI actor has learned from the events it received."
   type AiInsights {
@@ -453,13 +446,18 @@ function noForecast(
 }
 
 export function aiSubschema(
-  dapr: DaprClient,
   ports: SidecarPorts,
   /** Feature flags (feature-flags.ts): ai.forecast and ai.recommendations, per tenant and location. */
   flagOn: (flag: FlagKey, subject: FlagSubject) => boolean,
 ) {
-  const builder = new ActorProxyBuilder<LocationInsights>(LocationInsights, dapr);
-  const actor = (locationId: string) => builder.build(new ActorId(locationId));
+  // A method call on the proxy is one Dapr actor invocation over the sidecar's HTTP API.
+  const actor = (locationId: string) =>
+    new Proxy({} as LocationInsights, {
+      get:
+        (_target, method) =>
+        (...args: unknown[]) =>
+          invokeActor(ports, LocationInsights.name, locationId, String(method), args),
+    });
   const lastForecast = new LastGood<z.infer<typeof ForecastAnswer>>();
   const lastRecommendations = new LastGood<z.infer<typeof RecommendationsAnswer>>();
   const lastAnomalies = new LastGood<z.infer<typeof AnomaliesAnswer>>();

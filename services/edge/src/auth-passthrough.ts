@@ -1,7 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import type { Express, Request, Response } from "express";
 import { z } from "zod";
-import { AppError, invokeService, type SidecarPorts } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { invokeService, type SidecarPorts } from "@lsp/dapr";
 import { resolveTenant, tenantSlugOf } from "./tenants.js";
 
 export const ClientAddressConfig = z.object({

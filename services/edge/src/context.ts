@@ -1,4 +1,4 @@
-import type { Identity } from "@lsp/service-kit";
+import type { Identity } from "@lsp/identity";
 
 export interface EdgeContext {
   /** The caller's identity; throws UNAUTHENTICATED (or the token's failure) when there is none. */

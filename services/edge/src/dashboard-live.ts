@@ -3,16 +3,13 @@ import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { GraphQLSchema } from "graphql";
 import { z } from "zod";
 import { businessDay, type DashboardUpdated } from "@lsp/contracts";
-import {
-  AppError,
-  VndScalar,
-  canAccessLocation,
-  fetchLocation,
-  type FlagKey,
-  type FlagSubject,
-  type Logger,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { AppError, type Logger } from "@lsp/runtime";
+import { VndScalar } from "@lsp/graphql";
+import { canAccessLocation } from "@lsp/identity";
+import { fetchLocation } from "@lsp/locations";
+import type { FlagKey } from "@lsp/contracts";
+import type { FlagSubject } from "@lsp/flags";
+import type { SidecarPorts } from "@lsp/dapr";
 import type { EdgeContext } from "./context.js";
 import { liveEvents } from "./live-events.js";
 import { observeWebhookToScreen } from "./metrics.js";

@@ -7,19 +7,10 @@ import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { GraphQLSchema } from "graphql";
 import jwt from "jsonwebtoken";
 import { z } from "zod";
-import {
-  AppError,
-  businessDayArg,
-  canAccessLocation,
-  fetchLocation,
-  invokeService,
-  readSecret,
-  systemHeaders,
-  uuidArg,
-  type Identity,
-  type Logger,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { AppError, businessDayArg, uuidArg, type Logger } from "@lsp/runtime";
+import { canAccessLocation, systemHeaders, type Identity } from "@lsp/identity";
+import { fetchLocation } from "@lsp/locations";
+import { invokeService, readSecret, type SidecarPorts } from "@lsp/dapr";
 import type { EdgeContext } from "./context.js";
 import { trackExport } from "./metrics.js";
 
@@ -38,7 +29,7 @@ function countBytes(count: (bytes: number) => void): Transform {
  * `GET /api/v1/exports/<token>` checks it and streams the file from the service that owns the
  * data (sales: orders and order lines; dashboard's read model: daily summaries and item sales)
  * through Dapr service invocation, without holding it: each service reads its rows through a
- * PostgreSQL cursor into a CSV stream (service-kit streamCsv), and the edge passes the bytes on.
+ * PostgreSQL cursor into a CSV stream (@lsp/db streamCsv), and the edge passes the bytes on.
  *
  * The link is a JWT (jsonwebtoken, HS256 only) signed with `edge-export-signing-key`, which only
  * the edge may read from the secret store (components/access.yaml); it names the tenant, the
@@ -75,7 +66,7 @@ const AUDIENCE = "lsp-export";
 const ISSUER = "lsp-edge";
 const DAY_MS = 86_400_000;
 
-/** Each kind: the app that owns the data and its export route (service-kit mountCsvExports). */
+/** Each kind: the app that owns the data and its export route (@lsp/db mountCsvExports). */
 const KINDS = {
   ORDERS: { app: "sales", method: "v1/exports/orders", file: "orders", sliceDays: 1 },
   ORDER_LINES: { app: "sales", method: "v1/exports/order-lines", file: "order_lines", sliceDays: 1 },

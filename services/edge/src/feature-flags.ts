@@ -1,26 +1,19 @@
-import type { DaprClient } from "@dapr/dapr";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { GraphQLSchema } from "graphql";
 import { Repeater } from "graphql-yoga";
 import { z } from "zod";
-import {
-  AppError,
-  canAccessLocation,
-  fetchLocation,
-  liveFlags,
-  type EvaluatedFlag,
-  type FlagKey,
-  type FlagSubject,
-  type FlagTable,
-  type Identity,
-  type Logger,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { AppError, type Logger } from "@lsp/runtime";
+import { canAccessLocation, type Identity } from "@lsp/identity";
+import { fetchLocation } from "@lsp/locations";
+import { liveFlags, type EvaluatedFlag, type FlagSubject, type FlagTable } from "@lsp/flags";
+import type { FlagKey } from "@lsp/contracts";
+import type { SidecarPorts } from "@lsp/dapr";
+import type { DaprClient } from "@lsp/dapr/configuration";
 import type { EdgeContext } from "./context.js";
 
 /**
  * Feature flags at the edge (issue 16): the `flags` configuration store, subscribed through the
- * edge's sidecar and held in memory (service-kit liveFlags), gates the edge's own behaviour per
+ * edge's sidecar and held in memory (@lsp/flags liveFlags), gates the edge's own behaviour per
  * request (`isOn`) and is served to clients: `featureFlags` (the caller's evaluated set) and
  * `featureFlagsChanged` (that set again whenever a change of the store changes it). Owners switch
  * their flags through auth's `setFeatureFlag` (stitched); the change reaches every edge replica

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { getOperationAST } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import type { Caller, Identity, Logger } from "@lsp/service-kit";
+import type { Caller, Identity } from "@lsp/identity";
+import type { Logger } from "@lsp/runtime";
 import type { CallerCredentials } from "./identity.js";
 import { countResponseCache } from "./metrics.js";
 import {

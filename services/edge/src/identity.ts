@@ -1,13 +1,6 @@
-import {
-  AppError,
-  JwksCache,
-  accessTokenVerifier,
-  toAppError,
-  type AccessClaims,
-  type Caller,
-  type Identity,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { AppError, toAppError } from "@lsp/runtime";
+import { JwksCache, accessTokenVerifier, type AccessClaims, type Caller, type Identity } from "@lsp/identity";
+import type { SidecarPorts } from "@lsp/dapr";
 import { resolveTenant, tenantSlugOf } from "./tenants.js";
 
 export interface CallerCredentials {

@@ -1,7 +1,8 @@
 import type { Express } from "express";
 import { createPubSub, filter, pipe } from "graphql-yoga";
 import type { EventPayload, EventType } from "@lsp/contracts";
-import { subscriptionRoute, type EventHandlers, type Logger } from "@lsp/service-kit";
+import { subscriptionRoute, type EventHandlers } from "@lsp/dapr";
+import type { Logger } from "@lsp/runtime";
 
 /**
  * One pub/sub event type turned into a stream for GraphQL subscriptions at the edge: Dapr delivers

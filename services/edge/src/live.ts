@@ -5,7 +5,8 @@ import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocket, WebSocketServer } from "ws";
 import { z } from "zod";
-import { toAppError, type Identity, type Logger } from "@lsp/service-kit";
+import { toAppError, type Logger } from "@lsp/runtime";
+import type { Identity } from "@lsp/identity";
 import type { Authenticator } from "./identity.js";
 import type { DocumentResolver } from "./trusted-documents.js";
 

@@ -3,16 +3,10 @@ import type { Request as ExpressRequest, Response as ExpressResponse } from "exp
 import { createYoga, type Plugin } from "graphql-yoga";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { z } from "zod";
-import {
-  BaseConfig,
-  createDaprClient,
-  createLogger,
-  httpMetrics,
-  libraryLogger,
-  loadConfig,
-  maskGraphQLError,
-  startService,
-} from "@lsp/service-kit";
+import { sidecarReady } from "@lsp/dapr";
+import { BaseConfig, createLogger, httpMetrics, libraryLogger, loadConfig, startService } from "@lsp/runtime";
+import { createDaprClient } from "@lsp/dapr/configuration";
+import { maskGraphQLError } from "@lsp/graphql";
 import { aiSubschema } from "./ai-subschema.js";
 import type { EdgeContext } from "./context.js";
 import { dashboardLiveSchema, mountDashboardEvents } from "./dashboard-live.js";
@@ -61,14 +55,14 @@ const config = loadConfig(
     }),
 );
 const log = createLogger(config.SERVICE_NAME);
-const dapr = await createDaprClient(config, log);
+const dapr = createDaprClient(config);
 const members = memberChanges(log);
 const authenticator = createAuthenticator(config, (identity, issuedAt) => members.check(identity, issuedAt));
 
 // Feature flags: the `flags` configuration store, live in memory (feature-flags.ts).
 const flags = edgeFlags(dapr, log);
 const localSchemas = [
-  aiSubschema(dapr, config, flags.isOn),
+  aiSubschema(config, flags.isOn),
   notificationsLiveSchema(),
   dashboardLiveSchema(config, flags.isOn),
   featureFlagsSchema(flags, config),
@@ -147,6 +141,7 @@ const { server } = await startService({
   // 503 until a schema holds every required subschema (a failed reload keeps the last good
   // one) and the flags' first snapshot is in.
   readiness: {
+    sidecar: () => sidecarReady(config),
     schema: async () => schemas.checkReady(),
     flags: async () => {
       if (!flags.table.loaded) throw new Error("feature flags not loaded yet");

@@ -1,7 +1,9 @@
 import type { Express } from "express";
 import { LRUCache } from "lru-cache";
 import type { MemberChanged } from "@lsp/contracts";
-import { AppError, subscriptionRoute, type Identity, type Logger } from "@lsp/service-kit";
+import { AppError, type Logger } from "@lsp/runtime";
+import { subscriptionRoute } from "@lsp/dapr";
+import type { Identity } from "@lsp/identity";
 
 /** How long a change is remembered: longer than any access token lives (15 minutes). */
 const REMEMBER_MS = 20 * 60_000;

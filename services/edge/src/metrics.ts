@@ -1,10 +1,10 @@
 import { createCounter, createHistogram, usePrometheus, type FillLabelsFnParams } from "@envelop/prometheus";
 import type { Plugin } from "graphql-yoga";
 import { Counter, Histogram } from "prom-client";
-import { registry } from "@lsp/service-kit";
+import { registry } from "@lsp/runtime";
 
 /**
- * The edge's own metrics (the RED metrics of its HTTP server come from service-kit, the
+ * The edge's own metrics (the RED metrics of its HTTP server come from @lsp/runtime, the
  * per-subschema delegation metrics `edge_upstream_*` from stitching.ts). Labels stay bounded:
  * no tenant, location or user; operation names go through `boundedOperationName`.
  */

@@ -2,7 +2,8 @@ import type { Express } from "express";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { GraphQLSchema } from "graphql";
 import type { NotificationCreated } from "@lsp/contracts";
-import { notificationRecipientOf, type Logger } from "@lsp/service-kit";
+import { notificationRecipientOf } from "@lsp/contracts";
+import type { Logger } from "@lsp/runtime";
 import type { EdgeContext } from "./context.js";
 import { liveEvents } from "./live-events.js";
 

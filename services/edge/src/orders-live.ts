@@ -3,16 +3,11 @@ import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { GraphQLSchema } from "graphql";
 import { createPubSub, filter, pipe } from "graphql-yoga";
 import type { OrderCreated, OrderPaid, OrderVoided } from "@lsp/contracts";
-import {
-  AppError,
-  VndScalar,
-  canAccessLocation,
-  fetchLocation,
-  subscriptionRoute,
-  uuidArg,
-  type Logger,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { AppError, uuidArg, type Logger } from "@lsp/runtime";
+import { VndScalar } from "@lsp/graphql";
+import { canAccessLocation } from "@lsp/identity";
+import { fetchLocation } from "@lsp/locations";
+import { subscriptionRoute, type SidecarPorts } from "@lsp/dapr";
 import type { EdgeContext } from "./context.js";
 
 /**

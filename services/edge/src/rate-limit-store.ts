@@ -1,7 +1,7 @@
 import type { Store } from "@envelop/rate-limiter";
-import { stateStore, type SidecarPorts } from "@lsp/service-kit";
+import { stateStore, type SidecarPorts } from "@lsp/dapr";
 
-/** The part of the Dapr state API the store uses (service-kit's `stateStore`). */
+/** The part of the Dapr state API the store uses (@lsp/dapr's `stateStore`). */
 export interface StateApi {
   get: (key: string) => Promise<Response>;
   save: (items: unknown[]) => Promise<Response>;

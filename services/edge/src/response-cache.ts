@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
-import type { Identity } from "@lsp/service-kit";
+import type { Identity } from "@lsp/identity";
 
 export const ResponseCacheConfig = z.object({
   /** How long a query result is reused for the same caller (0 turns the cache off). */

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { GraphQLSchema } from "graphql";
-import type { Logger } from "@lsp/service-kit";
+import type { Logger } from "@lsp/runtime";
 
 export interface SchemaRegistryOptions {
   /** The services whose subschemas the edge stitches, in a fixed order. */

@@ -6,7 +6,8 @@ import { filterSchema, pruneSchema, type Executor, type ExecutionResult } from "
 import type { Plugin } from "graphql-yoga";
 import { buildSchema, GraphQLError, type GraphQLSchema } from "graphql";
 import { Counter, Histogram } from "prom-client";
-import { ERROR_STATUS, invokeService, registry, type SidecarPorts } from "@lsp/service-kit";
+import { ERROR_STATUS, registry } from "@lsp/runtime";
+import { invokeService, type SidecarPorts } from "@lsp/dapr";
 import type { EdgeContext } from "./context.js";
 
 const { stitchingDirectivesTransformer } = stitchingDirectives();

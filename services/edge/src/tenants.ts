@@ -1,6 +1,7 @@
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
-import { AppError, invokeService, type SidecarPorts } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { invokeService, type SidecarPorts } from "@lsp/dapr";
 
 const Tenant = z.object({ id: z.uuid(), slug: z.string(), name: z.string() });
 export type Tenant = z.infer<typeof Tenant>;

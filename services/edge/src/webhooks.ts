@@ -1,6 +1,7 @@
 import express, { type Express } from "express";
 import { z } from "zod";
-import { AppError, invokeService, rawBodyOf, type SidecarPorts } from "@lsp/service-kit";
+import { AppError, rawBodyOf } from "@lsp/runtime";
+import { invokeService, type SidecarPorts } from "@lsp/dapr";
 import { clientAddress } from "./auth-passthrough.js";
 
 /** The providers we take notices from, and the methods each calls with. */

@@ -7,7 +7,7 @@ import type { Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import express from "express";
 import type { DashboardUpdated } from "@lsp/contracts";
-import { createLogger } from "@lsp/service-kit";
+import { createLogger } from "@lsp/runtime";
 import { liveEvents } from "../src/live-events.js";
 
 const updates = liveEvents("dashboard.updated", "/events/dashboard");

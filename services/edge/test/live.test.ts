@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createSchema, createYoga } from "graphql-yoga";
 import WebSocket from "ws";
-import { AppError, createLogger } from "@lsp/service-kit";
+import { AppError, createLogger } from "@lsp/runtime";
 import type { Authenticator } from "../src/identity.js";
 import { mountGraphQLWs } from "../src/live.js";
 import { documentResolver } from "../src/trusted-documents.js";

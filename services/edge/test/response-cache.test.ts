@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createSchema, createYoga } from "graphql-yoga";
-import { AppError, createLogger, type Caller, type Identity } from "@lsp/service-kit";
+import { AppError, createLogger } from "@lsp/runtime";
+import type { Caller, Identity } from "@lsp/identity";
 import {
   graphqlFront,
   parseByteLimit,

@@ -1,7 +1,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { buildSchema, type GraphQLSchema } from "graphql";
-import { createLogger } from "@lsp/service-kit";
+import { createLogger } from "@lsp/runtime";
 import { schemaRegistry, subschemaApps } from "../src/schema-registry.js";
 
 const log = createLogger("schema-registry-test", "silent");

@@ -6,7 +6,7 @@ import type { IncomingMessage } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { GraphQLError } from "graphql";
-import { AppError, createLogger } from "@lsp/service-kit";
+import { AppError, createLogger } from "@lsp/runtime";
 import { AUTH_ROUTES, upgradeClientAddress } from "../src/auth-passthrough.js";
 import { memberChanges } from "../src/members.js";
 import { isPublicRootField } from "../src/stitching.js";

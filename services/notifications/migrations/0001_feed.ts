@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { createProcessedEventsTable, enableTenantIsolation } from "@lsp/service-kit";
+import { createProcessedEventsTable, enableTenantIsolation } from "@lsp/db";
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema

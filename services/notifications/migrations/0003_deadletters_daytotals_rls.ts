@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { allowOwnerReads, allowTenantlessRows, enableTenantIsolation } from "@lsp/service-kit";
+import { allowOwnerReads, allowTenantlessRows, enableTenantIsolation } from "@lsp/db";
 
 /**
  * Row-level security for the two tables 0002 left without it. The daily digest's only

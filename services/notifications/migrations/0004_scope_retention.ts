@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { createRetentionFunction } from "@lsp/service-kit";
+import { createRetentionFunction } from "@lsp/db";
 
 /** Whether the transaction's caller may see a row of `column` (withScope; empty = every branch). */
 const IN_SCOPE = (column: string) => `coalesce(current_setting('lsp.location_ids', true), '') = ''

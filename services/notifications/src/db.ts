@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from "kysely";
-import type { OutboxTable, ProcessedEventsTable } from "@lsp/service-kit";
+import type { OutboxTable, ProcessedEventsTable } from "@lsp/db";
 
 export interface NotificationsDB extends OutboxTable, ProcessedEventsTable {
   notifications: {

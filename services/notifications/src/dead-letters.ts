@@ -1,7 +1,8 @@
 import type { Express } from "express";
 import type { Kysely } from "kysely";
 import { z } from "zod";
-import { AppError, withTenant, type Logger } from "@lsp/service-kit";
+import { AppError, type Logger } from "@lsp/runtime";
+import { withTenant } from "@lsp/db";
 import type { NotificationsDB } from "./db.js";
 
 /** The dead-letter topic of each topic notifications subscribes to (see components/local). */

@@ -1,6 +1,9 @@
 import { sql, type Kysely } from "kysely";
 import { businessDay } from "@lsp/contracts";
-import { fetchLocation, withTenant, type Logger, type SidecarPorts } from "@lsp/service-kit";
+import { fetchLocation } from "@lsp/locations";
+import { withTenant } from "@lsp/db";
+import type { Logger } from "@lsp/runtime";
+import type { SidecarPorts } from "@lsp/dapr";
 import type { NotificationsDB } from "./db.js";
 import { notify } from "./feed.js";
 import { dailyDigest } from "./templates.js";

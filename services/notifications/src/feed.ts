@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { claimEvent, enqueueEvent, withTenantForEvent } from "@lsp/service-kit";
+import { claimEvent, enqueueEvent, withTenantForEvent } from "@lsp/db";
 import type { NotificationsDB } from "./db.js";
 import { recipientsFor } from "./recipients.js";
 import type { Rendered } from "./templates.js";
@@ -16,7 +16,7 @@ export async function notify(
   rendered: Rendered,
 ): Promise<number> {
   // Written for an event the broker redelivers until this returns: committed without holding
-  // the locks through an fsync, and durable before returning (service-kit withTenantForEvent).
+  // the locks through an fsync, and durable before returning (@lsp/db withTenantForEvent).
   return withTenantForEvent(db, target.tenantId, async (trx) => {
     if (!(await claimEvent(trx, eventId))) return 0;
     const recipients = await recipientsFor(trx, target.tenantId, target.locationId, rendered.kind);

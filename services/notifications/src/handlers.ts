@@ -1,12 +1,9 @@
 import { sql, type Kysely } from "kysely";
 import type { DashboardUpdated } from "@lsp/contracts";
-import {
-  fetchLocation,
-  withTenantForEvent,
-  type EventHandlers,
-  type Logger,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { fetchLocation } from "@lsp/locations";
+import { withTenantForEvent } from "@lsp/db";
+import type { EventHandlers, SidecarPorts } from "@lsp/dapr";
+import type { Logger } from "@lsp/runtime";
 import type { NotificationsDB } from "./db.js";
 import { notify } from "./feed.js";
 import { fetchOrderItems } from "./sales.js";

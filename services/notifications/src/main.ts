@@ -1,18 +1,11 @@
 import path from "node:path";
 import { isEventType, parseEvent, type EventType } from "@lsp/contracts";
-import {
-  AppError,
-  bootDatabaseService,
-  serviceCallers,
-  mountSubschema,
-  pingDatabase,
-  startOutboxRelay,
-  startRetention,
-  startService,
-  subscriptionRoute,
-  type EventHandlers,
-  locationChangesRoute,
-} from "@lsp/service-kit";
+import { AppError, startService } from "@lsp/runtime";
+import { bootDatabaseService, pingDatabase, startOutboxRelay, startRetention } from "@lsp/db";
+import { serviceCallers } from "@lsp/identity";
+import { mountSubschema } from "@lsp/graphql";
+import { subscriptionRoute, type EventHandlers, sidecarReady } from "@lsp/dapr";
+import { locationChangesRoute } from "@lsp/locations";
 import type { NotificationsDB } from "./db.js";
 import { mountDeadLetterRoutes, type Redeliver } from "./dead-letters.js";
 import { sendDueDigests } from "./digest.js";
@@ -65,9 +58,12 @@ const callerOf = serviceCallers(config);
 await startService({
   config,
   log,
-  readiness: { database: () => pingDatabase(pool) },
+  readiness: {
+    sidecar: () => sidecarReady(config),
+    database: () => pingDatabase(pool),
+  },
   routes(app) {
-    // auth's location.changed keeps the location-settings cache current (service-kit).
+    // auth's location.changed keeps the location-settings cache current (@lsp/locations).
     locationChangesRoute(app, log);
     // Declarative subscriptions (components/local/notifications.yaml) deliver here; a handler
     // failure answers 500 so that Dapr retries and finally dead-letters the message.

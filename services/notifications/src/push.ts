@@ -1,15 +1,10 @@
 import type { Kysely } from "kysely";
 import { Counter } from "prom-client";
 import type { NotificationCreated } from "@lsp/contracts";
-import {
-  claimEvent,
-  fetchLocation,
-  invokeBinding,
-  registry,
-  withTenant,
-  type Logger,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { claimEvent, withTenant } from "@lsp/db";
+import { fetchLocation } from "@lsp/locations";
+import { invokeBinding, type SidecarPorts } from "@lsp/dapr";
+import { registry, type Logger } from "@lsp/runtime";
 import type { NotificationsDB } from "./db.js";
 import { inQuietHours } from "./quiet-hours.js";
 

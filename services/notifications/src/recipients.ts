@@ -1,5 +1,5 @@
 import type { Transaction } from "kysely";
-import { notificationRecipientOf } from "@lsp/service-kit";
+import { notificationRecipientOf } from "@lsp/contracts";
 import type { NotificationsDB } from "./db.js";
 import type { Kind } from "./templates.js";
 

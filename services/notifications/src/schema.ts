@@ -1,6 +1,9 @@
 import type { Kysely, Selectable, Transaction } from "kysely";
 import { z } from "zod";
-import { AppError, withScope, withTenant, type Identity, type SidecarPorts } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { withScope, withTenant } from "@lsp/db";
+import type { Identity } from "@lsp/identity";
+import type { SidecarPorts } from "@lsp/dapr";
 import type { NotificationsDB } from "./db.js";
 import { listDeadLetters, replayDeadLetter, type Redeliver } from "./dead-letters.js";
 import { formatClock, parseClock } from "./quiet-hours.js";

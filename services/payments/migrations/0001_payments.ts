@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { enableTenantIsolation } from "@lsp/service-kit";
+import { enableTenantIsolation } from "@lsp/db";
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   // One row per provider transaction: the unique key is what makes webhook handling idempotent.

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { createOutboxTable } from "@lsp/service-kit";
+import { createOutboxTable } from "@lsp/db";
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   // A second success for the same order (another transaction id) is refused, not double-counted.

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { createRetentionFunction, enableLocationIsolation } from "@lsp/service-kit";
+import { createRetentionFunction, enableLocationIsolation } from "@lsp/db";
 
 /**
  * Issue 12: a caller limited to some branches sees only their payments, enforced by the database

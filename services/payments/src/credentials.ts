@@ -1,6 +1,7 @@
 import type { ZodType } from "zod";
 import type { PaymentProvider } from "@lsp/contracts";
-import { AppError, sidecarFetch, type SidecarPorts } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { sidecarFetch, type SidecarPorts } from "@lsp/dapr";
 import { MomoCredentials } from "./providers/momo.js";
 import { VnpayCredentials } from "./providers/vnpay.js";
 import { ZaloPayCredentials } from "./providers/zalopay.js";

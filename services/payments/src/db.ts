@@ -1,6 +1,6 @@
 import type { ColumnType, Generated } from "kysely";
 import type { PaymentProvider } from "@lsp/contracts";
-import type { OutboxTable } from "@lsp/service-kit";
+import type { OutboxTable } from "@lsp/db";
 
 /** One line of the order a payment is for, as payment.succeeded carries it. */
 export interface IntentItem {

@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { PaymentProvider } from "@lsp/contracts";
-import { AppError, withTenant, type Identity, type SidecarPorts } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { withTenant } from "@lsp/db";
+import type { Identity } from "@lsp/identity";
+import type { SidecarPorts } from "@lsp/dapr";
 import { tenantCredentials } from "./credentials.js";
 import type { PaymentsDB } from "./db.js";
 import { fetchOrder, paymentItems } from "./orders.js";

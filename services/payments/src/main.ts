@@ -1,17 +1,13 @@
 import path from "node:path";
 import { z } from "zod";
-import {
-  bootDatabaseService,
-  createDaprClient,
-  liveFlags,
-  serviceCallers,
-  mountSubschema,
-  pingDatabase,
-  startOutboxRelay,
-  startRetention,
-  startService,
-  locationChangesRoute,
-} from "@lsp/service-kit";
+import { sidecarReady } from "@lsp/dapr";
+import { bootDatabaseService, pingDatabase, startOutboxRelay, startRetention } from "@lsp/db";
+import { createDaprClient } from "@lsp/dapr/configuration";
+import { liveFlags } from "@lsp/flags";
+import { serviceCallers } from "@lsp/identity";
+import { mountSubschema } from "@lsp/graphql";
+import { startService } from "@lsp/runtime";
+import { locationChangesRoute } from "@lsp/locations";
 import type { PaymentsDB } from "./db.js";
 import { resolvers, typeDefs, type PaymentsContext } from "./schema.js";
 import { reconcile } from "./reconcile.js";
@@ -51,7 +47,7 @@ const { config, log, database } = await bootDatabaseService<PaymentsDB, typeof p
 const { db, pool } = database;
 const stopRelay = startOutboxRelay({ db, pool, ports: config, source: "payments", log });
 // Feature flags (provider-flags.ts): the `flags` configuration store, live in memory.
-const flags = liveFlags(await createDaprClient(config, log), log);
+const flags = liveFlags(createDaprClient(config), log);
 const deps = { db, ports: config, log, flags: flags.table };
 const guard = new WebhookGuard({
   ...DEFAULT_GUARD,
@@ -75,9 +71,13 @@ const callerOf = serviceCallers(config);
 await startService({
   config,
   log,
-  readiness: { database: () => pingDatabase(pool), flags: async () => flags.table.loaded },
+  readiness: {
+    sidecar: () => sidecarReady(config),
+    database: () => pingDatabase(pool),
+    flags: async () => flags.table.loaded,
+  },
   routes(app) {
-    // auth's location.changed keeps the location-settings cache current (service-kit).
+    // auth's location.changed keeps the location-settings cache current (@lsp/locations).
     locationChangesRoute(app, log);
     // Internal: the edge forwards provider webhooks here through Dapr service invocation.
     mountWebhookRoutes(app, deps, guard);

@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { AppError, invokeService, systemHeaders, type SidecarPorts } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { invokeService, type SidecarPorts } from "@lsp/dapr";
+import { systemHeaders } from "@lsp/identity";
 
 /** The part of a sales order payments needs: what is owed, and whether it is still open. */
 export const OrderSummary = z.object({

@@ -1,5 +1,5 @@
-import type { PaymentProvider } from "@lsp/contracts";
-import type { FlagKey, FlagSubject, FlagTable } from "@lsp/service-kit";
+import type { PaymentProvider, FlagKey } from "@lsp/contracts";
+import type { FlagSubject, FlagTable } from "@lsp/flags";
 
 /**
  * Providers switched per restaurant by a feature flag (issue 16; the `flags` configuration store,

@@ -1,7 +1,9 @@
 import { sql, type Selectable } from "kysely";
 import { Counter } from "prom-client";
 import type { PaymentProvider } from "@lsp/contracts";
-import { invokeBinding, registry, withTenant } from "@lsp/service-kit";
+import { invokeBinding } from "@lsp/dapr";
+import { registry } from "@lsp/runtime";
+import { withTenant } from "@lsp/db";
 import type { Notice } from "./adapters.js";
 import { tenantCredentials, type CredentialsOf } from "./credentials.js";
 import type { PaymentsDB } from "./db.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DAY_MS, deleteOlderThan, deleteThroughFunction, type RetentionRule } from "@lsp/service-kit";
+import { DAY_MS, deleteOlderThan, deleteThroughFunction, type RetentionRule } from "@lsp/db";
 
 /** Horizons in days (README: Retention says why). */
 export const retentionConfig = {

@@ -1,22 +1,18 @@
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import { PaymentProvider } from "@lsp/contracts";
-import {
-  AppError,
-  withScope,
-  VndScalar,
-  withTenant,
-  type Identity,
-  type Logger,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { AppError, type Logger } from "@lsp/runtime";
+import { withScope, withTenant } from "@lsp/db";
+import { VndScalar } from "@lsp/graphql";
+import type { Identity } from "@lsp/identity";
+import type { SidecarPorts } from "@lsp/dapr";
 import type { PaymentsDB } from "./db.js";
 import type { FlagReader } from "./provider-flags.js";
 import { startPayment, type ProviderEndpoints } from "./intents.js";
 import { reconcile } from "./reconcile.js";
 
 export const typeDefs = /* GraphQL */ `
-  "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (service-kit's VndScalar)."
+  "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (@lsp/graphql's VndScalar)."
   scalar Vnd
 
   enum PaymentProvider {

@@ -1,5 +1,5 @@
 import { Counter } from "prom-client";
-import { registry } from "@lsp/service-kit";
+import { registry } from "@lsp/runtime";
 
 /**
  * Keeps junk and forged webhooks from delaying genuine ones (issue 12):

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Express, Request, Response } from "express";
 import { PaymentProvider } from "@lsp/contracts";
-import { rawBodyOf, toAppError } from "@lsp/service-kit";
+import { rawBodyOf, toAppError } from "@lsp/runtime";
 import type { RawWebhook, Reply } from "./adapters.js";
 import { sourceOf, type WebhookGuard } from "./webhook-guard.js";
 import { handleWebhook, type WebhookDeps } from "./webhooks.js";

@@ -2,14 +2,9 @@ import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import { Counter, Histogram } from "prom-client";
 import { ZodError } from "zod";
 import type { PaymentProvider } from "@lsp/contracts";
-import {
-  AppError,
-  enqueueEvent,
-  registry,
-  withTenant,
-  type Logger,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { AppError, registry, type Logger } from "@lsp/runtime";
+import { enqueueEvent, withTenant } from "@lsp/db";
+import type { SidecarPorts } from "@lsp/dapr";
 import {
   ADAPTERS,
   UnusableSignature,

@@ -5,15 +5,9 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { sql } from "kysely";
-import {
-  AppError,
-  DAY_MS,
-  createLogger,
-  runRetentionOnce,
-  withScope,
-  withTenant,
-  type Identity,
-} from "@lsp/service-kit";
+import { AppError, createLogger } from "@lsp/runtime";
+import { DAY_MS, runRetentionOnce, withScope, withTenant } from "@lsp/db";
+import type { Identity } from "@lsp/identity";
 import { startServiceDatabase, type TestServiceDatabase } from "../../../test/support/postgres.js";
 import type { PaymentsDB } from "../src/db.js";
 import { retentionRules } from "../src/retention.js";

@@ -8,7 +8,9 @@ import { randomUUID } from "node:crypto";
 import net from "node:net";
 import path from "node:path";
 import { sql } from "kysely";
-import { createLogger, startService, withTenant, type RunningService } from "@lsp/service-kit";
+import { createLogger, startService, type RunningService } from "@lsp/runtime";
+import { sidecarReady } from "@lsp/dapr";
+import { withTenant } from "@lsp/db";
 import { startServiceDatabase, type TestServiceDatabase } from "../../../test/support/postgres.js";
 import type { PaymentsDB } from "../src/db.js";
 import { vnpaySignData } from "../src/providers/vnpay.js";
@@ -72,6 +74,7 @@ describe("payments webhook route", { timeout: 180_000 }, () => {
     const service = await startService({
       config,
       log,
+      readiness: { sidecar: () => sidecarReady(config) },
       routes: (app) => mountWebhookRoutes(app, deps, new WebhookGuard(guard)),
     });
     services.push(service);

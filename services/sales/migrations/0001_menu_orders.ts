@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { createOutboxTable, enableTenantIsolation } from "@lsp/service-kit";
+import { createOutboxTable, enableTenantIsolation } from "@lsp/db";
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { createProcessedEventsTable, enableTenantIsolation } from "@lsp/service-kit";
+import { createProcessedEventsTable, enableTenantIsolation } from "@lsp/db";
 
 /**
  * Menu categories and per-location availability; the order lifecycle (paid / voided, discount,

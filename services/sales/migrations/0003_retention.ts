@@ -1,9 +1,9 @@
 import { sql, type Kysely } from "kysely";
-import { createRetentionFunction } from "@lsp/service-kit";
+import { createRetentionFunction } from "@lsp/db";
 
 /**
  * Retention (issue 12): idempotency keys have row-level security per tenant, so the serving role
- * cannot delete across tenants; an owner-defined, age-bounded function does (service-kit
+ * cannot delete across tenants; an owner-defined, age-bounded function does (@lsp/db
  * retention). Indexes let each batch find old rows without scanning the tables.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Generated } from "kysely";
-import type { OutboxTable, ProcessedEventsTable } from "@lsp/service-kit";
+import type { OutboxTable, ProcessedEventsTable } from "@lsp/db";
 import type { PaymentMethod } from "@lsp/contracts";
 
 export interface SalesDB extends OutboxTable, ProcessedEventsTable {

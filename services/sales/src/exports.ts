@@ -1,11 +1,11 @@
-import type { CsvColumn, CsvExport } from "@lsp/service-kit";
+import type { CsvColumn, CsvExport } from "@lsp/db";
 
 /**
  * The CSV exports sales owns (its own data): orders and order lines of one location over a slice
  * of business days, oldest first (business day, time taken, id: the list index read backwards).
  * Amounts are VND integers; times ISO 8601 in UTC, and the order's time again in the location's
  * time zone with its offset (`created_at_local`: PostgreSQL formats it in the session time zone
- * the edge named for the slice, service-kit streamCsv). Served by service-kit mountCsvExports at
+ * the edge named for the slice, @lsp/db streamCsv). Served by @lsp/db mountCsvExports at
  * `GET /v1/exports/<kind>` to the edge only, which signs the download link and stitches the
  * slices of a range together (services/edge/src/exports.ts).
  */

@@ -1,5 +1,5 @@
 import type { Transaction } from "kysely";
-import { AppError } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
 import type { SalesDB } from "./db.js";
 
 /**

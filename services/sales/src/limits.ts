@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppError } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
 
 /**
  * Business caps of one order and of a menu price. Far above what a restaurant or café sells in

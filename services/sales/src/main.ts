@@ -4,15 +4,15 @@ import {
   DAY_MS,
   deleteOlderThan,
   deleteThroughFunction,
-  serviceCallers,
   mountCsvExports,
-  mountSubschema,
   pingDatabase,
   startOutboxRelay,
   startRetention,
-  startService,
-  subscriptionRoute,
-} from "@lsp/service-kit";
+} from "@lsp/db";
+import { serviceCallers } from "@lsp/identity";
+import { mountSubschema } from "@lsp/graphql";
+import { startService } from "@lsp/runtime";
+import { subscriptionRoute, sidecarReady } from "@lsp/dapr";
 import type { SalesDB } from "./db.js";
 import { SALES_EXPORTS } from "./exports.js";
 import { applyPaymentSucceeded } from "./orders.js";
@@ -55,7 +55,10 @@ const callerOf = serviceCallers(config, { systemCallers: ["payments", "notificat
 await startService({
   config,
   log,
-  readiness: { database: () => pingDatabase(pool) },
+  readiness: {
+    sidecar: () => sidecarReady(config),
+    database: () => pingDatabase(pool),
+  },
   routes(app) {
     // Declarative subscription `sales-payments` (components/local/subscriptions.yaml).
     subscriptionRoute(

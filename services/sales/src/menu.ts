@@ -1,6 +1,8 @@
 import { sql, type Kysely } from "kysely";
 import { z } from "zod";
-import { AppError, canAccessLocation, enqueueEvent, withTenant, type Identity } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { canAccessLocation, type Identity } from "@lsp/identity";
+import { enqueueEvent, withTenant } from "@lsp/db";
 import type { SalesDB } from "./db.js";
 import { runOnce } from "./idempotency.js";
 import { LIMITS } from "./limits.js";

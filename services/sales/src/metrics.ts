@@ -1,6 +1,6 @@
 import { Counter } from "prom-client";
 import type { PaymentMethod } from "@lsp/contracts";
-import { registry } from "@lsp/service-kit";
+import { registry } from "@lsp/runtime";
 
 /**
  * Business counters, counted by sales because sales is the system of record: an order counts once,

@@ -2,15 +2,10 @@ import { createHash } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import { z } from "zod";
 import { businessDay } from "@lsp/contracts";
-import {
-  AppError,
-  businessDayArg,
-  canAccessLocation,
-  uuidArg,
-  withTenant,
-  type Identity,
-  type LocationSettings,
-} from "@lsp/service-kit";
+import { AppError, businessDayArg, uuidArg } from "@lsp/runtime";
+import { canAccessLocation, type Identity } from "@lsp/identity";
+import { withTenant } from "@lsp/db";
+import type { LocationSettings } from "@lsp/locations";
 import type { SalesDB } from "./db.js";
 import type { OrderView } from "./orders.js";
 

@@ -1,16 +1,10 @@
 import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import { z } from "zod";
 import { PaymentMethod, businessDay, type PaymentSucceeded } from "@lsp/contracts";
-import {
-  AppError,
-  canAccessLocation,
-  claimEvent,
-  enqueueEvent,
-  withTenant,
-  withTenantForEvent,
-  type Identity,
-  type LocationSettings,
-} from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
+import { canAccessLocation, type Identity } from "@lsp/identity";
+import { claimEvent, enqueueEvent, withTenant, withTenantForEvent } from "@lsp/db";
+import type { LocationSettings } from "@lsp/locations";
 import type { SalesDB } from "./db.js";
 import { runOnce } from "./idempotency.js";
 import { LIMITS } from "./limits.js";
@@ -418,7 +412,7 @@ export async function applyPaymentSucceeded(
 ): Promise<PaymentOutcome> {
   const changes = new OrderChanges();
   // A consumer of a redelivered event: its commit does not hold the order's lock through an
-  // fsync, and it answers (acknowledges) only once durable (service-kit withTenantForEvent).
+  // fsync, and it answers (acknowledges) only once durable (@lsp/db withTenantForEvent).
   const outcome = await withTenantForEvent(db, p.tenantId, async (trx): Promise<PaymentOutcome> => {
     if (!(await claimEvent(trx, eventId))) return "duplicate";
     const row = await trx

@@ -1,14 +1,9 @@
 import type { Kysely } from "kysely";
-import {
-  AppError,
-  VndScalar,
-  canAccessLocation,
-  fetchLocation,
-  mergeKeys,
-  uuidArg,
-  type Identity,
-  type SidecarPorts,
-} from "@lsp/service-kit";
+import { AppError, mergeKeys, uuidArg } from "@lsp/runtime";
+import { VndScalar } from "@lsp/graphql";
+import { canAccessLocation, type Identity } from "@lsp/identity";
+import { fetchLocation } from "@lsp/locations";
+import type { SidecarPorts } from "@lsp/dapr";
 import type { SalesDB } from "./db.js";
 import { parseInput } from "./limits.js";
 import { listOrders, type OrderListArgs } from "./order-list.js";
@@ -32,7 +27,7 @@ import {
 } from "./orders.js";
 
 export const typeDefs = /* GraphQL */ `
-  "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (service-kit's VndScalar)."
+  "Amount in VND: an exact integer up to 2^53 − 1, as a JSON number (@lsp/graphql's VndScalar)."
   scalar Vnd
 
   enum PaymentMethod {

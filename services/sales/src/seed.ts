@@ -1,7 +1,7 @@
 // Loads the demo menus (sales' own tables only). Idempotent.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { createDatabase, withTenant } from "@lsp/service-kit";
+import { createDatabase, withTenant } from "@lsp/db";
 import type { SalesDB } from "./db.js";
 
 const Demo = z.object({

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { AppError } from "@lsp/service-kit";
+import { AppError } from "@lsp/runtime";
 import { LIMITS, parseInput } from "../src/limits.js";
 import { UpsertMenuItemInput } from "../src/menu.js";
 import { CreateOrderInput } from "../src/orders.js";

@@ -1,0 +1,1 @@
+export { FLAGS_STORE, FlagTable, liveFlags, type EvaluatedFlag, type FlagSubject } from "./flags.js";

@@ -1,0 +1,1 @@
+export { fetchLocation, rememberLocation, locationChangesRoute, type LocationSettings } from "./locations.js";
