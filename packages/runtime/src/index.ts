@@ -1,7 +1,14 @@
 export { BaseConfig, DatabaseConfig, MigrateConfig, isMigrateOnly, loadConfig } from "./config.js";
 export { createLogger, type Logger } from "./logger.js";
 export { libraryLogger } from "./log-adapters.js";
-export { AppError, ERROR_STATUS, toAppError, errorHandler, isDatabaseUnavailable, type ErrorCode } from "./errors.js";
+export {
+  AppError,
+  ERROR_STATUS,
+  toAppError,
+  errorHandler,
+  isDatabaseUnavailable,
+  type ErrorCode,
+} from "./errors.js";
 export { httpMetrics, registry } from "./metrics.js";
 export {
   startService,

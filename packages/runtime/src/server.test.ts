@@ -106,6 +106,8 @@ test("the sidecar's health probe (/healthz/serving) fails while a dependency is 
     config,
     log: createLogger("t", "fatal"),
     readiness: {
+      // Never asked by the probe (the sidecar is who probes): failing here proves it.
+      sidecar: () => Promise.resolve(false),
       database: async () => {
         if (!databaseUp) throw new Error("connect ECONNREFUSED");
       },

@@ -129,8 +129,10 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
   app.disable("x-powered-by");
   app.use(httpMetrics());
   app.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
+  // The sidecar asks: its own check would ask it back (and fail while it waits for the app).
+  const { sidecar: _askedBySidecar, ...servingChecks } = def.readiness;
   app.get(SERVING_PATH, async (_req, res) => {
-    const results = await runChecks(def.readiness ?? {});
+    const results = await runChecks(servingChecks);
     const serving = Object.values(results).every((r) => r === "ok");
     res.status(serving ? 200 : 503).json({ status: serving ? "serving" : "not serving", checks: results });
   });

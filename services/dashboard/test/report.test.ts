@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { OrderCreated } from "@lsp/contracts";
 import { startServiceDatabase, type TestServiceDatabase } from "../../../test/support/postgres.js";
 import type { DashboardDB } from "../src/db.js";
-import { withTenant } from "@lsp/service-kit";
+import { withTenant } from "@lsp/db";
 import { applyOrderEvent, applyOrderEvents, type OrderEvent } from "../src/read-model.js";
 import { rebuildTenant } from "../src/rebuild.js";
 import { addDays, classifyMenu, dayReport, menuEngineering, weekStart, wholeMonths } from "../src/report.js";

@@ -1,6 +1,7 @@
 import type { Express } from "express";
 import type { MenuItemChanged } from "@lsp/contracts";
-import { subscriptionRoute, type Logger } from "@lsp/service-kit";
+import { subscriptionRoute } from "@lsp/dapr";
+import type { Logger } from "@lsp/runtime";
 
 /**
  * sales' `menu.item.changed` (topic `menu`, subscription `edge-menu` through `pubsub-fanout`, so
