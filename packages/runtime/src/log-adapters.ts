@@ -2,7 +2,7 @@ import type { Logger } from "./logger.js";
 
 type Level = "error" | "warn" | "info" | "debug";
 
-/** Libraries (Yoga, the Dapr SDK) log as console would; this turns their calls into our JSON lines. */
+/** Libraries (Yoga) log as console would; this turns their calls into our JSON lines. */
 export function libraryLogger(log: Logger, library: string) {
   const child = log.child({ library });
   const write =
