@@ -45,7 +45,7 @@ const mesh = await startMesh({
   logLevel: "warn",
   onProgress: say,
 });
-/** Every app, every sidecar, placement and the scheduler. */
+/** Every app, every sidecar, placement, the scheduler and the streams' consumer lag. */
 const sources: [string, string][] = [
   ...APPS.map((a): [string, string] => [a, `http://127.0.0.1:${mesh.plan.apps[a].ops}/metrics`]),
   ...APPS.map((a): [string, string] => [
@@ -54,6 +54,8 @@ const sources: [string, string][] = [
   ]),
   ["placement", `http://127.0.0.1:${mesh.plan.placement.metrics}/metrics`],
   ["scheduler", `http://127.0.0.1:${mesh.plan.scheduler.metrics}/metrics`],
+  // The Redis streams' consumer lag, as the chart's redis_exporter serves it (stream-metrics.ts).
+  ["stream-metrics", `http://127.0.0.1:${mesh.plan.streamMetrics}/metrics`],
 ];
 async function collect(): Promise<void> {
   for (const [source, url] of sources)
@@ -145,7 +147,7 @@ try {
   writeFileSync(
     CATALOG,
     [
-      "# Metric names (samples) exported by the local mesh: apps, daprd sidecars, placement, scheduler.",
+      "# Metric names (samples) exported by the local mesh: apps, daprd sidecars, placement, scheduler, stream lag.",
       `# Dapr ${DAPR_VERSION}. Written by \`npx tsx scripts/metrics-catalog.ts\` after driving traffic; do not edit.`,
       "# name<TAB>where it was scraped<TAB>label names seen",
       ...lines,
