@@ -7,7 +7,8 @@
 // `npm run chaos -- --soak 30m` is the soak run: the same load for that long, the faults going
 // round one every --fault-every (default 60s), a progress line every --sample-every (default
 // 30s) with throughput, consumer lag and RSS, then the same checks, the RSS growth per process
-// and the throughput over time; every sample is written to soak.csv beside chaos.md.
+// and the throughput over time; every sample is written to soak.csv beside chaos.md, and plotted
+// in soak.svg.
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -15,6 +16,7 @@ import { ALL_FAULTS, chaosTable, runChaos } from "./chaos.js";
 import { startMesh } from "./mesh.js";
 import { parseReplicas } from "./ports.js";
 import { parseDuration, samplesCsv } from "./soak.js";
+import { samplesSvg } from "./soak-plot.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -75,7 +77,9 @@ try {
   if (report.samples.length > 0) {
     const csv = path.join(mesh.runDir, "soak.csv");
     writeFileSync(csv, samplesCsv(report.samples));
-    console.log(`[chaos] ✓ soak samples in ${csv}`);
+    const svg = path.join(mesh.runDir, "soak.svg");
+    writeFileSync(svg, samplesSvg(report.samples));
+    console.log(`[chaos] ✓ soak samples in ${csv}, their plot in ${svg}`);
   }
   const slow = report.faults.filter((f) => f.recoveryMs > 10_000);
   if (slow.length) {
