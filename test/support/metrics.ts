@@ -34,3 +34,14 @@ export function sumOf(samples: Sample[], name: string, labels: Record<string, st
     .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
     .reduce((sum, s) => sum + s.value, 0);
 }
+
+/** The sum of a metric's samples whose labels include `labels` (0 when it has none). */
+export async function metricSum(
+  url: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  return (await scrapeMetrics(url))
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
+}

@@ -3,6 +3,7 @@
 // published to the orders topic as sales' sidecar would, and the dashboard's event counters as
 // fences ("the events were applied" without a fixed sleep).
 import assert from "node:assert/strict";
+import { metricSum } from "./metrics.js";
 import { randomUUID } from "node:crypto";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
@@ -176,14 +177,7 @@ export async function counter(
   name: string,
   labels: Record<string, string> = {},
 ) {
-  const text = await (await fetch(`http://127.0.0.1:${mesh.plan.apps[app].ops}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-      sum += Number(line.split(" ").pop());
-  }
-  return sum;
+  return metricSum(`http://127.0.0.1:${mesh.plan.apps[app].ops}/metrics`, name, labels);
 }
 
 /** One line of a seeded order (`category` and `unitCostVnd` only where a test reads them). */

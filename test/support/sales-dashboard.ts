@@ -34,18 +34,6 @@ export const VOID = /* GraphQL */ `
   }
 `;
 
-/** The number a Prometheus counter shows for some labels (0 when absent). */
-export async function counter(url: string, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(url)).text();
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-      sum += Number(line.split(" ").pop());
-  }
-  return sum;
-}
-
 /** What every sales-dashboard scenario uses; the fields are set by the suite's `before`. */
 export interface SalesDashboardMesh {
   mesh: Mesh;

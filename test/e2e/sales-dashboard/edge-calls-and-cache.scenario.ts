@@ -2,6 +2,7 @@
 // skipped on no-cache and dropped when a location's figures change.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { metricSum } from "../../support/metrics.js";
 import { randomUUID } from "node:crypto";
 import {
   CREATE_ORDER,
@@ -10,7 +11,7 @@ import {
   eventually,
   type LoginAs,
 } from "../../support/graphql-client.js";
-import { counter, type SalesDashboardMesh } from "../../support/sales-dashboard.js";
+import { type SalesDashboardMesh } from "../../support/sales-dashboard.js";
 
 export function edgeCallsAndCacheScenarios(h: SalesDashboardMesh): void {
   test("no N+1: each service is called exactly once per operation, whatever the number of locations", async () => {
@@ -21,7 +22,7 @@ export function edgeCallsAndCacheScenarios(h: SalesDashboardMesh): void {
         await Promise.all(
           ["auth", "sales", "dashboard"].map(async (s) => [
             s,
-            await counter(metrics, "edge_upstream_requests_total", { subschema: s }),
+            await metricSum(metrics, "edge_upstream_requests_total", { subschema: s }),
           ]),
         ),
       ) as Record<string, number>;
@@ -54,7 +55,8 @@ export function edgeCallsAndCacheScenarios(h: SalesDashboardMesh): void {
   test("response cache: per caller, skipped on no-cache, dropped when the location's figures change", async () => {
     const { mesh, gql } = h;
     const metrics = `http://127.0.0.1:${mesh.plan.apps.edge.ops}/metrics`;
-    const dashboardCalls = () => counter(metrics, "edge_upstream_requests_total", { subschema: "dashboard" });
+    const dashboardCalls = () =>
+      metricSum(metrics, "edge_upstream_requests_total", { subschema: "dashboard" });
     const loc = DEMO.phoBo.hoanKiem;
     const query = JSON.stringify({
       query: `query { location(id: "${loc}") { id todayOrders todayRevenue } }`,
