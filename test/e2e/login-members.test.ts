@@ -12,6 +12,7 @@ import {
   DEMO,
   authPost,
   edgeClient,
+  gqlWithToken,
   login,
   smsSinkUrl,
   type GraphQLResponse,
@@ -51,24 +52,8 @@ describe("membership: removal, branch-scoped managers, invite limits", { timeout
   });
 
   /** GraphQL at the edge with a login's own token. */
-  async function gqlAs<T>(
-    tokens: Tokens,
-    tenant: string,
-    query: string,
-    variables?: Record<string, unknown>,
-  ): Promise<GraphQLResponse<T>> {
-    const res = await fetch(mesh.edgeUrl, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "cache-control": "no-cache",
-        "x-tenant": tenant,
-        authorization: `Bearer ${tokens.accessToken}`,
-      },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await res.json()) as GraphQLResponse<T>;
-  }
+  const gqlAs = <T>(tokens: Tokens, tenant: string, query: string, variables?: Record<string, unknown>) =>
+    gqlWithToken<T>(mesh.edgeUrl, tokens.accessToken, tenant, query, variables);
   const codeOf = (r: GraphQLResponse<unknown>) => r.errors?.[0]?.extensions?.code;
   const userIdOf = (t: Tokens) => jwt.decode(t.accessToken, { json: true })?.sub ?? "";
   const invitesFor = async (phone: string) =>

@@ -9,7 +9,7 @@ import pg from "pg";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { serviceDatabaseUrl } from "../../scripts/mesh/infra.js";
 import { startTestMesh } from "./mesh.js";
-import { authPost, readSmsCode, type GraphQLResponse, type Tokens } from "./graphql-client.js";
+import { authPost, gqlWithToken, readSmsCode, type GraphQLResponse, type Tokens } from "./graphql-client.js";
 
 export const TENANT_IDS = {
   phoBo: "7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a01",
@@ -62,23 +62,12 @@ export function useAuthMesh(): AuthMesh {
     Object.assign(h, {
       mesh,
       authDb: new pg.Pool({ connectionString: serviceDatabaseUrl(mesh.plan.postgres, "auth"), max: 2 }),
-      async gqlAs<T>(
+      gqlAs: <T>(
         token: string | undefined,
         tenant: string | undefined,
         query: string,
         variables?: Record<string, unknown>,
-      ): Promise<GraphQLResponse<T>> {
-        const res = await fetch(mesh.edgeUrl, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            ...(tenant ? { "x-tenant": tenant } : {}),
-            ...(token ? { authorization: `Bearer ${token}` } : {}),
-          },
-          body: JSON.stringify({ query, variables }),
-        });
-        return (await res.json()) as GraphQLResponse<T>;
-      },
+      ) => gqlWithToken<T>(mesh.edgeUrl, token, tenant, query, variables),
       async sendCode(phone: string, tenant: string | undefined, ip: string): Promise<string> {
         const since = Date.now() - 1000;
         const r = await authPost(

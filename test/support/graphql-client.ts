@@ -43,6 +43,30 @@ export function edgeClient(edgeUrl: string, tenant?: string, as: LoginAs = {}) {
   };
 }
 
+/**
+ * GraphQL at the edge with an explicit bearer token (none: anonymous) and tenant (none: no
+ * X-Tenant), skipping the response cache as every test client does.
+ */
+export async function gqlWithToken<T>(
+  edgeUrl: string,
+  token: string | undefined,
+  tenant: string | undefined,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<GraphQLResponse<T>> {
+  const res = await fetch(edgeUrl, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "cache-control": "no-cache",
+      ...(tenant ? { "x-tenant": tenant } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as GraphQLResponse<T>;
+}
+
 // ---- login for tests (DEV ONLY sink) ----------------------------------------------------------
 
 const DEMO_FILE = path.join(
