@@ -47,20 +47,29 @@ export function startProcess(
   return { name, child, logFile, exited };
 }
 
-/** SIGTERM to the whole group, then SIGKILL after a grace period. */
+/**
+ * SIGTERM to the whole group, then SIGKILL after a grace period; and once the leader is gone,
+ * SIGKILL to whatever it left in its group (as a container's processes die with it). A member
+ * may ignore SIGTERM (Python multiprocessing's resource tracker does) and would otherwise outlive
+ * the leader, holding the log's pipe open and with it the launcher's process.
+ */
 export async function stopProcess(p: Managed, graceMs = 8000): Promise<void> {
-  if (p.child.exitCode !== null || p.child.pid === undefined) return;
+  const pid = p.child.pid;
+  if (pid === undefined) return;
   const signal = (sig: NodeJS.Signals) => {
     try {
-      process.kill(-p.child.pid!, sig);
+      process.kill(-pid, sig);
     } catch {
-      /* already gone */
+      /* the group is gone */
     }
   };
-  signal("SIGTERM");
-  const timer = setTimeout(() => signal("SIGKILL"), graceMs);
-  await p.exited;
-  clearTimeout(timer);
+  if (p.child.exitCode === null && p.child.signalCode === null) {
+    signal("SIGTERM");
+    const timer = setTimeout(() => signal("SIGKILL"), graceMs);
+    await p.exited;
+    clearTimeout(timer);
+  }
+  signal("SIGKILL");
 }
 
 export function portInUse(port: number): Promise<boolean> {
