@@ -222,28 +222,38 @@ describe("helm chart", () => {
       metadata: { name: string };
       spec: {
         template: {
-          metadata: { annotations: Record<string, string> };
+          metadata: { annotations?: Record<string, string> };
           spec: { securityContext: { runAsNonRoot?: boolean }; containers: Container[] };
         };
       };
     };
-    const deployments = (parseManifest(helmTemplate(tools, []).output) as unknown as Deployment[]).filter(
+    const workloads = (parseManifest(helmTemplate(tools, []).output) as unknown as Deployment[]).filter(
       (d) => d.kind === "Deployment",
     );
-    assert.equal(deployments.length, 7);
-    for (const d of deployments) {
-      const pod = d.spec.template;
-      const app = d.metadata.name.replace(/^lsp-/, "");
-      assert.equal(pod.metadata.annotations["dapr.io/app-id"], app);
-      assert.equal(pod.metadata.annotations["dapr.io/config"], `daprconfig-${app}`);
-      assert.equal(pod.metadata.annotations["dapr.io/enable-metrics"], "true");
-      assert.equal(pod.metadata.annotations["linkerd.io/inject"], "enabled");
-      assert.equal(pod.spec.securityContext.runAsNonRoot, true);
-      for (const c of pod.spec.containers) {
-        assert.ok(c.resources?.requests && c.resources.limits, `${app}: requests and limits`);
-        assert.ok(c.readinessProbe && c.livenessProbe, `${app}: probes`);
-        assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
+    // Every workload, the apps' and the redis exporter's: non-root, requests and limits, probes,
+    // a read-only root filesystem.
+    for (const d of workloads) {
+      assert.equal(d.spec.template.spec.securityContext.runAsNonRoot, true, d.metadata.name);
+      for (const c of d.spec.template.spec.containers) {
+        assert.ok(c.resources?.requests && c.resources.limits, `${d.metadata.name}: requests and limits`);
+        assert.ok(c.readinessProbe && c.livenessProbe, `${d.metadata.name}: probes`);
+        assert.equal(c.securityContext?.readOnlyRootFilesystem, true, d.metadata.name);
       }
+    }
+    // The apps: one Dapr-enabled Deployment each (the exporter has no sidecar).
+    const deployments = workloads.filter((d) => d.spec.template.metadata.annotations?.["dapr.io/app-id"]);
+    assert.equal(deployments.length, 7);
+    assert.deepEqual(
+      workloads.filter((d) => !deployments.includes(d)).map((d) => d.metadata.name),
+      ["lsp-redis-exporter"],
+    );
+    for (const d of deployments) {
+      const annotations = d.spec.template.metadata.annotations ?? {};
+      const app = d.metadata.name.replace(/^lsp-/, "");
+      assert.equal(annotations["dapr.io/app-id"], app);
+      assert.equal(annotations["dapr.io/config"], `daprconfig-${app}`);
+      assert.equal(annotations["dapr.io/enable-metrics"], "true");
+      assert.equal(annotations["linkerd.io/inject"], "enabled");
     }
   });
 
