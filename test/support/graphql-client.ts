@@ -27,44 +27,46 @@ export function edgeClient(edgeUrl: string, tenant?: string, as: LoginAs = {}) {
     query: string,
     variables?: Record<string, unknown>,
   ): Promise<GraphQLResponse<T>> {
-    const res = await fetch(edgeUrl, {
-      method: "POST",
-      // Tests check what the services answer now, so they skip the edge's response cache
-      // (the cache has its own test in test/e2e/sales-dashboard.test.ts).
-      headers: {
-        "content-type": "application/json",
-        "cache-control": "no-cache",
-        ...(await edgeAuthHeaders(edgeUrl, tenant, as)),
-      },
-      body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(15_000),
-    });
-    return (await res.json()) as GraphQLResponse<T>;
+    return postGraphQL<T>(edgeUrl, await edgeAuthHeaders(edgeUrl, tenant, as), query, variables);
   };
+}
+
+/**
+ * One GraphQL POST to the edge. Tests check what the services answer now, so they skip the
+ * edge's response cache (the cache has its own tests: sales-dashboard, replicas-fanout).
+ */
+async function postGraphQL<T>(
+  edgeUrl: string,
+  headers: Record<string, string>,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<GraphQLResponse<T>> {
+  const res = await fetch(edgeUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json", "cache-control": "no-cache", ...headers },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  return (await res.json()) as GraphQLResponse<T>;
 }
 
 /**
  * GraphQL at the edge with an explicit bearer token (none: anonymous) and tenant (none: no
  * X-Tenant), skipping the response cache as every test client does.
  */
-export async function gqlWithToken<T>(
+export function gqlWithToken<T>(
   edgeUrl: string,
   token: string | undefined,
   tenant: string | undefined,
   query: string,
   variables?: Record<string, unknown>,
 ): Promise<GraphQLResponse<T>> {
-  const res = await fetch(edgeUrl, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "cache-control": "no-cache",
-      ...(tenant ? { "x-tenant": tenant } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as GraphQLResponse<T>;
+  return postGraphQL<T>(
+    edgeUrl,
+    { ...(tenant ? { "x-tenant": tenant } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    query,
+    variables,
+  );
 }
 
 // ---- login for tests (DEV ONLY sink) ----------------------------------------------------------

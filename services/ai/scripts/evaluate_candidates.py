@@ -18,6 +18,7 @@ import argparse
 import os
 import pickle
 import sys
+import tempfile
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -248,7 +249,7 @@ def main() -> None:
     parser.add_argument("what", choices=["fit", "score"])
     parser.add_argument("--only", choices=["real", "held-out", "synthetic"], default=None)
     parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--cache", default="/tmp/lsp-ai-candidates")
+    parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "lsp-ai-candidates"))
     parser.add_argument("--rule", dest="rules", action="append", help="rule to score (repeatable)")
     parser.add_argument("--inner", type=int, default=INNER, help="inner (selection) origins; 0: none")
     args = parser.parse_args()
