@@ -12,7 +12,7 @@ import {
   demoPhone,
   edgeClient,
   eventually,
-  login,
+  loginAfterChange,
   type GraphQLResponse,
 } from "../support/graphql-client.js";
 import { pastOrderCreated, publishAsSales } from "../support/readmodel.js";
@@ -199,13 +199,8 @@ describe("the chain at a glance through the edge", { timeout: 600_000 }, () => {
       { input: { userId, role: "MANAGER", locationIds: [HK] } },
     );
     assert.equal(changed.errors, undefined, JSON.stringify(changed.errors));
-    // A new login carries the new scope. Tokens carry their issue time in whole seconds, and
-    // those issued up to the change's second are refused as "membership changed": log in once,
-    // after the clock has passed that second (each login costs an OTP, and codes per phone are
-    // rate limited: logging in until a token passes ran into that limit).
-    const answeredAt = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 1000 - (answeredAt % 1000) + 50));
-    const tokens = await login(mesh.edgeUrl, DEMO.phoBo.slug, phone);
+    // A new login carries the new scope.
+    const tokens = await loginAfterChange(mesh.edgeUrl, DEMO.phoBo.slug, phone);
     const res = await eventually("the chain in the new scope", async () => {
       const r = await fetch(mesh.edgeUrl, {
         method: "POST",

@@ -17,7 +17,7 @@ import {
   demoPhone,
   edgeClient,
   eventually,
-  login,
+  loginAfterChange,
   type GraphQLResponse,
 } from "../support/graphql-client.js";
 import { scrapeMetrics, sumOf, type Sample } from "../support/metrics.js";
@@ -407,8 +407,8 @@ describe("CSV exports through signed links", { timeout: 300_000 }, () => {
       );
       assert.equal(changed.errors, undefined, JSON.stringify(changed.errors));
       // A token issued after the change carries the new scope (earlier ones are refused).
-      const link = await eventually("a token issued after the change", async () => {
-        const tokens = await login(mesh.edgeUrl, DEMO.phoBo.slug, phone);
+      const tokens = await loginAfterChange(mesh.edgeUrl, DEMO.phoBo.slug, phone);
+      const link = await eventually("an export in the new scope", async () => {
         const r = await fetch(mesh.edgeUrl, {
           method: "POST",
           headers: {

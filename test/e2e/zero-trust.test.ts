@@ -326,6 +326,8 @@ describe(
             webSocketImpl: WebSocket,
             retryAttempts: 0,
             lazy: false,
+            // The close is the expected answer, read in `closed`: not an error to print.
+            onNonLazyError: () => undefined,
             connectionParams,
             on: { closed: (e) => resolve((e as { code: number }).code) },
           });

@@ -111,9 +111,19 @@ export function reusable(outcome: { operation?: string; errors?: boolean }, body
  *   each for EDGE_RESPONSE_CACHE_TTL_MS.
  * - Invalidated by events: `dropIds` removes every answer that depends on one of the ids
  *   (`dashboard.updated` names its location; a successful mutation names what it touched).
+ * - Never refilled with what a drop made stale: an execution takes a `begin()` mark, and its
+ *   answer is not stored when one of its ids was dropped after that mark. (Without it, a query
+ *   that read the old figures while the event was on its way stored them after the drop, and
+ *   they were served until the TTL ran out: CI saw exactly that with a 60 s TTL.)
  */
 export class ResponseCache {
   private readonly entries: LRUCache<string, CachedAnswer>;
+  /** How many drops have happened: the mark `begin()` hands out. */
+  private drops = 0;
+  /** The drop (its number) that last named each id; bounded, the oldest forgotten first. */
+  private readonly droppedAt: LRUCache<string, number>;
+  /** The newest drop number that `droppedAt` has forgotten: marks before it cannot be trusted. */
+  private forgottenUpTo = 0;
 
   constructor(cfg: ResponseCacheConfig) {
     this.entries = new LRUCache<string, CachedAnswer>({
@@ -123,20 +133,40 @@ export class ResponseCache {
       ttl: cfg.EDGE_RESPONSE_CACHE_TTL_MS,
       ttlAutopurge: false,
     });
+    this.droppedAt = new LRUCache<string, number>({
+      max: cfg.EDGE_RESPONSE_CACHE_MAX_ENTRIES,
+      dispose: (drop, _id, reason) => {
+        if (reason === "evict") this.forgottenUpTo = Math.max(this.forgottenUpTo, drop);
+      },
+    });
   }
 
   get(key: string): CachedAnswer | undefined {
     return this.entries.get(key);
   }
 
-  set(key: string, answer: CachedAnswer): void {
+  /** A mark to take before executing a query whose answer may be stored with `set`. */
+  begin(): number {
+    return this.drops;
+  }
+
+  /**
+   * Stores an answer computed since `mark` (from `begin()`), unless one of its ids was dropped
+   * since then (the answer may predate the change); returns whether it was stored.
+   */
+  set(key: string, answer: CachedAnswer, mark: number = this.drops): boolean {
+    if (mark < this.forgottenUpTo) return false;
+    for (const id of answer.ids) if ((this.droppedAt.get(id) ?? 0) > mark) return false;
     this.entries.set(key, answer);
+    return true;
   }
 
   /** Drops every answer that depends on one of `ids`; returns how many. */
   dropIds(ids: Iterable<string>): number {
     const wanted = [...ids].map((id) => id.toLowerCase());
     if (wanted.length === 0) return 0;
+    this.drops++;
+    for (const id of wanted) this.droppedAt.set(id, this.drops);
     const doomed: string[] = [];
     // At most MAX_ENTRIES answers (and a 2 s TTL keeps it far fewer): a scan beats an index
     // that would have to be kept in step with every eviction.

@@ -116,6 +116,29 @@ test("dropIds removes exactly the answers that depend on an id", () => {
   assert.equal(cache.dropIds([]), 0);
 });
 
+test("an answer computed before a drop of one of its ids is not stored after it", () => {
+  const cache = new ResponseCache({ ...config, EDGE_RESPONSE_CACHE_MAX_ENTRIES: 2 });
+  const answer = (ids: string[]) => ({
+    contentType: "application/json",
+    body: "{}",
+    etag: '"e"',
+    ids: new Set(ids),
+  });
+  const mark = cache.begin();
+  cache.dropIds([LOC_A]); // the event arrives while the query is executing
+  assert.equal(cache.set("a", answer([LOC_A]), mark), false, "A's answer may predate the event");
+  assert.equal(cache.get("a"), undefined);
+  assert.equal(cache.set("b", answer([LOC_B]), mark), true, "B was not dropped: stored");
+  assert.equal(cache.set("a", answer([LOC_A]), cache.begin()), true, "a fresh execution is stored");
+  // More ids dropped than it remembers: marks older than the forgotten drops are refused.
+  const old = cache.begin();
+  cache.dropIds(["cccccccc-cccc-4ccc-8ccc-cccccccccccc"]);
+  cache.dropIds(["dddddddd-dddd-4ddd-8ddd-dddddddddddd"]);
+  cache.dropIds(["eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee"]);
+  assert.equal(cache.set("b2", answer([LOC_B]), old), false, "cannot tell: not stored");
+  assert.equal(cache.set("b2", answer([LOC_B]), cache.begin()), true);
+});
+
 test("the cache is bounded by entries and by bytes", () => {
   const cache = new ResponseCache({
     ...config,
@@ -145,7 +168,7 @@ test("BODY_LIMIT reads as Express reads it", () => {
 
 // ---- the front, end to end over HTTP, with a real Yoga and a fake authenticator ----------------
 
-async function startFront(opts: { ttlMs?: number } = {}) {
+async function startFront(opts: { ttlMs?: number; afterRead?: (id: string) => void } = {}) {
   const calls = { location: 0, mutations: 0 };
   const figures = new Map<string, number>([
     [LOC_A, 1],
@@ -161,7 +184,9 @@ async function startFront(opts: { ttlMs?: number } = {}) {
         Query: {
           location: (_: unknown, { id }: { id: string }) => {
             calls.location++;
-            return { id, todayOrders: figures.get(id) ?? 0, degraded: false };
+            const todayOrders = figures.get(id) ?? 0;
+            opts.afterRead?.(id);
+            return { id, todayOrders, degraded: false };
           },
           me: (_: unknown, __: unknown, ctx: { edgeCaller: Caller }) => ctx.edgeCaller.identity().role ?? "",
           boom: () => {
@@ -257,6 +282,7 @@ async function startFront(opts: { ttlMs?: number } = {}) {
     url,
     ask,
     calls,
+    figures,
     cache,
     fallbacks: () => fallbacks,
     close: () => new Promise((r) => server.close(r)),
@@ -326,6 +352,30 @@ test("front: a mutation or an event about a location drops the answers that show
     f.cache!.dropIds([LOC_B]); // what dashboard.updated does
     await f.ask(byB);
     assert.equal(f.calls.location, 4);
+  } finally {
+    await f.close();
+  }
+});
+
+test("front: an event that lands while a query executes keeps that query's answer out of the cache", async () => {
+  let changeOnce = true;
+  const f = await startFront({
+    afterRead: (id) => {
+      if (!changeOnce) return;
+      changeOnce = false;
+      // A new order is applied and its dashboard.updated handled after the query read A.
+      f.figures.set(id, (f.figures.get(id) ?? 0) + 1);
+      f.cache!.dropIds([id]);
+    },
+  });
+  try {
+    const stale = await f.ask(byA);
+    assert.deepEqual(stale.body?.data, { location: { todayOrders: 1 } }, "read before the change");
+    const next = await f.ask(byA);
+    assert.deepEqual(next.body?.data, { location: { todayOrders: 2 } }, "not served the stale answer");
+    assert.equal(f.calls.location, 2);
+    await f.ask(byA);
+    assert.equal(f.calls.location, 2, "the fresh answer is cached");
   } finally {
     await f.close();
   }
