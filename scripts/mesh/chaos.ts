@@ -83,6 +83,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
 /** The superuser's view across every schema (the checks read all services' tables at once). */
+/** Tries (about 30 s of back-off) after which a failing call is reported. */
+const STILL_FAILING_AFTER = 20;
+
 function adminPool(mesh: Mesh): pg.Pool {
   return new pg.Pool({
     host: "127.0.0.1",
@@ -98,7 +101,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const steadyMs = opts.steadyMs ?? 3_000;
   const gql = gqlFor(mesh, DEMO.phoBo.slug);
-  const auth = await edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug);
+  // Asked per call: the session is refreshed before its access token expires (15 min), which a
+  // soak outlives (a token read once at the start stalled every soak at minute 15).
+  const auth = () => edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug);
   const tenantId = (await gql<{ tenant: { id: string } }>("query { tenant { id } }")).data?.tenant.id;
   assert.ok(tenantId, "the demo tenant answers");
 
@@ -108,22 +113,30 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const momoOrders: string[] = [];
   let orders = 0;
 
-  /** A GraphQL call through the edge, retried (same input: idempotency key) until it answers. */
+  /**
+   * A GraphQL call through the edge, retried (same input: idempotency key) until it answers.
+   * A call still failing after many tries says why, once: a load that silently stops is how a
+   * client-side fault (an expired token) once passed for a mesh that stopped taking orders.
+   */
   const call = async <T>(query: string, variables: Record<string, unknown>, pick: (d: T) => unknown) => {
     for (let attempt = 0; ; attempt++) {
+      let why: string;
       try {
         const res = await fetch(mesh.edgeUrl, {
           method: "POST",
-          headers: { "content-type": "application/json", "cache-control": "no-cache", ...auth },
+          headers: { "content-type": "application/json", "cache-control": "no-cache", ...(await auth()) },
           body: JSON.stringify({ query, variables }),
           signal: AbortSignal.timeout(15_000),
         });
-        const body = (await res.json()) as { data?: T; errors?: unknown };
+        const body = (await res.json()) as { data?: T; errors?: { extensions?: { code?: string } }[] };
         if (body.data && pick(body.data)) return body.data;
-      } catch {
+        why = `HTTP ${res.status} ${body.errors?.[0]?.extensions?.code ?? "no data"}`;
+      } catch (err) {
         // the edge or something behind it is down: retried below
+        why = err instanceof Error ? err.message : String(err);
       }
       failures++;
+      if (attempt === STILL_FAILING_AFTER) log(`[chaos]   a call still fails after ${attempt} tries: ${why}`);
       await sleep(Math.min(2_000, 100 * 2 ** attempt));
     }
   };

@@ -189,6 +189,7 @@ interface Session {
   at: number;
 }
 const sessions = new Map<string, Promise<Session | undefined>>();
+const refreshes = new Map<string, Promise<Session>>();
 const REFRESH_AFTER_MS = 10 * 60_000;
 
 /**
@@ -214,16 +215,26 @@ export async function edgeAuthHeaders(
   }
   let current = await session;
   if (current && Date.now() - current.at > REFRESH_AFTER_MS) {
-    const refreshed = await authPost<Tokens>(
-      edgeUrl,
-      "refresh",
-      { refreshToken: current.tokens.refreshToken },
-      headers,
-    );
-    if (refreshed.status === 200) {
-      current = { tokens: { ...current.tokens, ...refreshed.body }, at: Date.now() };
-      sessions.set(key, Promise.resolve(current));
+    // One refresh per session at a time: refresh tokens rotate, and a spent one sent again by a
+    // concurrent caller is refused as reuse (which revokes the whole session).
+    const stale = current;
+    let next = refreshes.get(key);
+    if (!next) {
+      next = authPost<Tokens>(edgeUrl, "refresh", { refreshToken: stale.tokens.refreshToken }, headers)
+        .then(
+          (refreshed) => (refreshed.status === 200 ? refreshed.body : undefined),
+          () => undefined,
+        )
+        .then((tokens) => {
+          if (tokens) return { tokens: { ...stale.tokens, ...tokens }, at: Date.now() };
+          sessions.delete(key); // refused: the next call logs in afresh
+          return stale;
+        })
+        .finally(() => refreshes.delete(key));
+      refreshes.set(key, next);
+      sessions.set(key, next);
     }
+    current = await next;
   }
   if (!current) sessions.delete(key); // unknown tenant or phone: try again next time
   return current ? { ...headers, authorization: `Bearer ${current.tokens.accessToken}` } : headers;
