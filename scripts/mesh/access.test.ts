@@ -162,10 +162,15 @@ test("pub/sub: every topic protected, every app scoped to exactly its topics", (
   const sub = scopes(meta.subscriptionScopes);
   for (const app of APPS) {
     assert.deepEqual(pub[app], access.apps[app]?.publishes, `${app} publishes`);
-    assert.deepEqual(sub[app], access.apps[app]?.subscribes, `${app} subscribes`);
+    const a = access.apps[app];
+    assert.deepEqual(
+      sub[app],
+      a?.subscribes.filter((t) => !(a.fanOut ?? []).includes(t)),
+      `${app} subscribes through pubsub (the topics it does not fan out)`,
+    );
   }
-  // The fan-out component: nobody publishes through it; only fan-out apps subscribe, each replica
-  // as its own consumer group (its pod name).
+  // The fan-out component: nobody publishes through it; apps subscribe to their fan-out topics
+  // through it alone, each replica as its own consumer group (its pod name).
   const fanoutMeta = Object.fromEntries(fanout!.spec.metadata.map((m) => [m.name, m.value]));
   assert.equal(fanoutMeta.consumerID, "{podName}");
   assert.deepEqual(fanoutMeta.protectedTopics?.split(","), access.topics);
@@ -174,11 +179,7 @@ test("pub/sub: every topic protected, every app scoped to exactly its topics", (
   for (const app of APPS) {
     assert.deepEqual(fanoutPub[app], [], `${app} publishes nothing through pubsub-fanout`);
     const a = access.apps[app];
-    assert.deepEqual(
-      fanoutSub[app],
-      a?.fanOut ? a.subscribes : [],
-      `${app} subscribes through pubsub-fanout`,
-    );
+    assert.deepEqual(fanoutSub[app], a?.fanOut ?? [], `${app} subscribes through pubsub-fanout`);
   }
   for (const f of ["maxLenApprox"]) {
     assert.equal(meta[f], undefined, `pubsub is never trimmed by length (${f})`);
@@ -269,8 +270,10 @@ test("component scopes: each sidecar loads exactly the components access.yaml sa
   for (const [app, a] of Object.entries(access.apps)) {
     const expected = [
       ...(a.components ?? []),
-      ...(a.publishes.length + a.subscribes.length ? ["pubsub"] : []),
-      ...(a.fanOut && a.subscribes.length ? ["pubsub-fanout"] : []),
+      ...(a.publishes.length + a.subscribes.filter((t) => !(a.fanOut ?? []).includes(t)).length
+        ? ["pubsub"]
+        : []),
+      ...(a.fanOut?.length ? ["pubsub-fanout"] : []),
       ...(a.merchantCredentials ? ["merchant-credentials"] : []),
     ];
     // The shared secret store: for an app given secrets, or whose components read theirs from it.
@@ -279,8 +282,8 @@ test("component scopes: each sidecar loads exactly the components access.yaml sa
   }
   assert.deepEqual(
     loadedBy("edge"),
-    ["cache", "flags", "pubsub", "pubsub-fanout", "secretstore"],
-    "the edge loads no store or binding it does not use (the secret store: for its export-link key)",
+    ["cache", "flags", "pubsub-fanout", "secretstore"],
+    "the edge loads no store or binding it does not use (the secret store: for its export-link key; no pubsub: it publishes nothing and reads every topic per replica)",
   );
   // The templates name no scopes of their own: access.yaml is the one source.
   for (const file of readdirSync(path.join(REPO, "components", "local")))

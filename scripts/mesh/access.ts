@@ -35,10 +35,11 @@ function accessFile<O extends z.ZodType>(operation: O) {
         publishes: z.array(z.string()),
         subscribes: z.array(z.string()),
         /**
-         * Every replica receives every event of the topics it subscribes to (live updates,
-         * per-replica caches), through pubsub-fanout: one consumer group per replica.
+         * Of its `subscribes`, the topics every replica must receive every event of (live
+         * updates, per-replica caches), read through pubsub-fanout: one consumer group per
+         * replica. The other topics go to one replica each (`pubsub`: one group per app).
          */
-        fanOut: z.boolean().optional(),
+        fanOut: z.array(z.string()).optional(),
       }),
     ),
   });
@@ -69,8 +70,22 @@ export function loadAccess(repo: string): Access {
       if (!apps.includes(callee)) throw new Error(`access.yaml: ${app} invokes unknown app ${callee}`);
     for (const t of [...a.publishes, ...a.subscribes])
       if (!access.topics.includes(t)) throw new Error(`access.yaml: ${app} names unknown topic ${t}`);
+    for (const t of a.fanOut ?? [])
+      if (!a.subscribes.includes(t))
+        throw new Error(`access.yaml: ${app} fans out ${t}, which it does not subscribe to`);
   }
   return access;
+}
+
+/** The topics every replica of the app reads (pubsub-fanout). */
+export function fanOutTopicsOf(a: Pick<AppAccess, "fanOut">): string[] {
+  return a.fanOut ?? [];
+}
+
+/** The topics the app's replicas share, each event to one of them (pubsub). */
+export function sharedTopicsOf(a: Pick<AppAccess, "subscribes" | "fanOut">): string[] {
+  const fanOut = fanOutTopicsOf(a);
+  return a.subscribes.filter((t) => !fanOut.includes(t));
 }
 
 interface AclOperation {
@@ -112,7 +127,8 @@ export function pubsubScopeMetadata(
   access: Access,
   component: typeof PUBSUB | typeof PUBSUB_FANOUT = PUBSUB,
 ): Record<string, string> {
-  // Nobody publishes through the fan-out component, and only fan-out apps subscribe through it.
+  // Nobody publishes through the fan-out component; an app subscribes to a topic through one of
+  // the two components, never both.
   const fanout = component === PUBSUB_FANOUT;
   const scopes = (pick: (a: AppAccess) => string[]) =>
     Object.entries(access.apps)
@@ -123,7 +139,7 @@ export function pubsubScopeMetadata(
     // Without protection, Dapr lets an app that has no scope for a topic publish and subscribe to it.
     protectedTopics: access.topics.join(","),
     publishingScopes: scopes((a) => (fanout ? [] : a.publishes)),
-    subscriptionScopes: scopes((a) => (fanout && a.fanOut !== true ? [] : a.subscribes)),
+    subscriptionScopes: scopes((a) => (fanout ? fanOutTopicsOf(a) : sharedTopicsOf(a))),
   };
 }
 
@@ -164,8 +180,8 @@ export function componentScopes(access: Access, name: string, secretStoreUsers: 
   const pick = (use: (app: string, a: AppAccess) => boolean) =>
     apps.filter(([app, a]) => use(app, a)).map(([app]) => app);
   let scopes: string[];
-  if (name === PUBSUB) scopes = pick((_, a) => a.publishes.length + a.subscribes.length > 0);
-  else if (name === PUBSUB_FANOUT) scopes = pick((_, a) => a.fanOut === true && a.subscribes.length > 0);
+  if (name === PUBSUB) scopes = pick((_, a) => a.publishes.length + sharedTopicsOf(a).length > 0);
+  else if (name === PUBSUB_FANOUT) scopes = pick((_, a) => fanOutTopicsOf(a).length > 0);
   else if (name === MERCHANT_STORE) scopes = pick((_, a) => a.merchantCredentials === true);
   else if (name === SECRET_STORE)
     scopes = pick((app, a) => a.secrets.length > 0 || secretStoreUsers.includes(app));

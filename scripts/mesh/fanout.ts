@@ -12,18 +12,18 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { PUBSUB_FANOUT, type Access } from "./access.js";
+import { PUBSUB_FANOUT, fanOutTopicsOf, type Access } from "./access.js";
 import { CHART_FILES } from "./repo.js";
 import { MeshError } from "./processes.js";
 
 export { PUBSUB_FANOUT };
 
-/** The topics each fan-out app subscribes to (through pubsub-fanout), by app. */
+/** The topics each fan-out app reads per replica (through pubsub-fanout), by app. */
 export function fanoutTopics(access: Access): Partial<Record<string, string[]>> {
   return Object.fromEntries(
     Object.entries(access.apps)
-      .filter(([, a]) => a.fanOut === true && a.subscribes.length > 0)
-      .map(([app, a]) => [app, a.subscribes]),
+      .filter(([, a]) => fanOutTopicsOf(a).length > 0)
+      .map(([app, a]) => [app, fanOutTopicsOf(a)]),
   );
 }
 

@@ -2,7 +2,9 @@
 // the subscribers of both, because each replica reads the edge's topics through its own consumer
 // group (pubsub-fanout, components/local/pubsub.yaml). Before, Dapr handed each event to one
 // replica and a client of the other never saw it. The supervisor restarts a killed sidecar, and
-// the replica behind it catches up on what was published while it was down.
+// the replica behind it catches up on what was published while it was down. Two dashboard
+// replicas: each gets every location.changed (its own location-settings cache), while order
+// events still go to one of them.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -13,7 +15,7 @@ import { edgeUrlOf, portsOf, startTestMesh } from "../support/mesh.js";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient, eventually } from "../support/graphql-client.js";
 import { openMomoOrder, postMomoIpn } from "../support/momo.js";
 import { sseSubscription } from "../support/sse.js";
-import { scrapeMetrics } from "../support/metrics.js";
+import { metricSum, scrapeMetrics } from "../support/metrics.js";
 
 interface Update {
   data: { dashboardUpdates: { todayOrders: number } };
@@ -30,7 +32,7 @@ describe("two edge replicas: every subscriber on either gets every live event", 
     // Cached answers live 10 minutes here (2 s by default), so that only an event can have
     // dropped one within a test (the menu scenario).
     process.env.EDGE_RESPONSE_CACHE_TTL_MS = "600000";
-    mesh = await startTestMesh({ replicas: { edge: 2 } });
+    mesh = await startTestMesh({ replicas: { edge: 2, dashboard: 2 } });
     owner = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
     auth = await edgeAuthHeaders(mesh.edgeUrl, DEMO.phoBo.slug);
     edges.push(edgeUrlOf(mesh, 1), edgeUrlOf(mesh, 2));
@@ -93,6 +95,37 @@ describe("two edge replicas: every subscriber on either gets every live event", 
       .split("\n");
     for (const group of ["edge-1", "edge-2"]) assert.ok(groups.includes(group), groups.join(" "));
     assert.ok(!groups.includes("edge"), "no group shared by the replicas");
+  });
+
+  test("location.changed reaches every dashboard replica; orders stay one group for both", async () => {
+    // What each dashboard replica's sidecar delivered to its app from the locations topic.
+    const taken = (replica: number) =>
+      metricSum(
+        `http://127.0.0.1:${portsOf(mesh, "dashboard", replica).daprMetrics}/metrics`,
+        "dapr_component_pubsub_ingress_count",
+        { topic: "locations", process_status: "success" },
+      );
+    const before = [await taken(1), await taken(2)];
+    const opened = await owner<{ createLocation: { id: string } }>(
+      `mutation ($name: String!) { createLocation(input: { name: $name, cutoverHour: 5 }) { id } }`,
+      { name: `Chi nhánh ${randomUUID().slice(0, 8)}` },
+    );
+    assert.ok(opened.data?.createLocation.id, JSON.stringify(opened.errors));
+    await eventually("both dashboard replicas took the location.changed", async () => {
+      const now = [await taken(1), await taken(2)];
+      return now[0]! > before[0]! && now[1]! > before[1]! ? now : undefined;
+    });
+    const groups = (stream: string) =>
+      execFileSync("redis-cli", ["-p", String(mesh.plan.redis), "XINFO", "GROUPS", stream])
+        .toString()
+        .split("\n");
+    const locations = groups("locations");
+    for (const group of ["dashboard-1", "dashboard-2"])
+      assert.ok(locations.includes(group), locations.join(" "));
+    assert.ok(!locations.includes("dashboard"), "no locations group shared by the replicas");
+    const orders = groups("orders");
+    assert.ok(orders.includes("dashboard"), "order events: one group for the app (each to one replica)");
+    assert.ok(!orders.includes("dashboard-1") && !orders.includes("dashboard-2"), orders.join(" "));
   });
 
   test("dashboardUpdates: subscribers on both replicas get every update, whichever replica took the order", async () => {
