@@ -9,6 +9,7 @@ import type { PlannedOrder } from "../../scripts/datagen/generate.js";
 import type { Gql } from "../../scripts/datagen/load.js";
 import { startTestMesh } from "./mesh.js";
 import { DEMO, edgeAuthHeaders, edgeClient } from "./graphql-client.js";
+import { metricSum } from "./metrics.js";
 
 export const BUN_CHA = {
   slug: "bun-cha-huong-lien",
@@ -58,6 +59,20 @@ export function collect<T>(client: Client, query: string) {
     },
   );
   return { events, state };
+}
+
+/**
+ * The edge's open subscriptions to an event type (`edge_live_subscriptions`): one is counted once
+ * its stream has started, past its resolver's access checks, so an update published after that
+ * reaches it. graphql-ws acknowledges no subscription: tests wait on this instead of sleeping.
+ */
+export function liveSubscriptions(
+  mesh: Mesh,
+  event: "dashboard.updated" | "notification.created",
+): Promise<number> {
+  return metricSum(`http://127.0.0.1:${mesh.plan.apps.edge.ops}/metrics`, "edge_live_subscriptions", {
+    event,
+  });
 }
 
 /** Starts the suite's mesh in a `before` of the calling describe, and stops it after. */

@@ -3,6 +3,7 @@ import { createPubSub, filter, pipe } from "graphql-yoga";
 import type { EventPayload, EventType } from "@lsp/contracts";
 import { subscriptionRoute, type EventHandlers } from "@lsp/dapr";
 import type { Logger } from "@lsp/runtime";
+import { countedEventTarget } from "./metrics.js";
 
 /**
  * One pub/sub event type turned into a stream for GraphQL subscriptions at the edge: Dapr delivers
@@ -24,7 +25,10 @@ export interface LiveEvents<T extends EventType> {
 }
 
 export function liveEvents<T extends EventType>(type: T, route: string): LiveEvents<T> {
-  const pubSub = createPubSub<Record<string, [EventPayload<T>]>>();
+  type Channels = Record<string, [EventPayload<T>]>;
+  type Target = NonNullable<NonNullable<Parameters<typeof createPubSub<Channels>>[0]>["eventTarget"]>;
+  // Its listeners are the open subscriptions, counted in edge_live_subscriptions{event}.
+  const pubSub = createPubSub<Channels>({ eventTarget: countedEventTarget(type) as Target });
   return {
     mount(app, log, onEvent) {
       const deliver = async (_eventId: string, data: EventPayload<T>) => {

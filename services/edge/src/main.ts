@@ -22,7 +22,7 @@ import { mountWebhooks } from "./webhooks.js";
 import { edgeFlags, featureFlagsSchema } from "./feature-flags.js";
 import { resolveTenant, tenantSlugOf } from "./tenants.js";
 import { memberChanges } from "./members.js";
-import { graphqlMetricsPlugin } from "./metrics.js";
+import { countSdlFetch, graphqlMetricsPlugin } from "./metrics.js";
 import { mountNotificationEvents, notificationsLiveSchema } from "./notifications-live.js";
 import { ResponseCache, ResponseCacheConfig } from "./response-cache.js";
 import { ExportConfig, exportsSchema, mountExportDownloads } from "./exports.js";
@@ -72,7 +72,7 @@ const localSchemas = [
 const schemas = schemaRegistry({
   apps: subschemaApps(config.LSP_ALLOWED_INVOCATIONS),
   required: config.EDGE_SUBSCHEMAS_REQUIRED,
-  fetchSdl: (app) => fetchSdl(config, app),
+  fetchSdl: (app) => countSdlFetch(app, fetchSdl(config, app)),
   build: (sdls) => stitch(config, sdls, localSchemas, config.EDGE_UPSTREAM_TIMEOUT_MS),
   log,
   pollMs: config.EDGE_SCHEMA_POLL_MS,

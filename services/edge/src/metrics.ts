@@ -1,6 +1,6 @@
 import { createCounter, createHistogram, usePrometheus, type FillLabelsFnParams } from "@envelop/prometheus";
 import type { Plugin } from "graphql-yoga";
-import { Counter, Histogram } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
 import { registry } from "@lsp/runtime";
 
 /**
@@ -124,6 +124,61 @@ export function observeWebhookToScreen(receivedAt: string, now = Date.now()): vo
   const at = Date.parse(receivedAt);
   // A clock step between hosts could make it negative; such a sample says nothing.
   if (Number.isFinite(at) && now >= at) webhookToScreenSeconds.observe((now - at) / 1000);
+}
+
+// ---- live subscriptions (live-events.ts) -----------------------------------------------------
+
+const liveSubscriptions = new Gauge({
+  name: "edge_live_subscriptions",
+  help: "GraphQL subscriptions of this edge replica listening for an event type (their stream has started: an update published now reaches them)",
+  labelNames: ["event"] as const,
+  registers: [registry],
+});
+
+/**
+ * The event target of one live event type's pub/sub (graphql-yoga's createPubSub), counting its
+ * listeners in `edge_live_subscriptions`. A listener is added when a subscription's stream starts
+ * (after its resolver's checks) and removed when the stream ends, so the gauge says how many
+ * screens an update published now reaches; tests wait on it instead of sleeping.
+ */
+export function countedEventTarget(event: string): EventTarget {
+  const gauge = liveSubscriptions.labels({ event });
+  gauge.set(0);
+  const listeners = new Set<unknown>();
+  return new (class extends EventTarget {
+    override addEventListener(...args: Parameters<EventTarget["addEventListener"]>): void {
+      super.addEventListener(...args);
+      if (args[1] && !listeners.has(args[1])) {
+        listeners.add(args[1]);
+        gauge.inc();
+      }
+    }
+    override removeEventListener(...args: Parameters<EventTarget["removeEventListener"]>): void {
+      super.removeEventListener(...args);
+      if (listeners.delete(args[1])) gauge.dec();
+    }
+  })();
+}
+
+// ---- schema reloads (schema-registry.ts, via main.ts) -----------------------------------------
+
+const sdlFetches = new Counter({
+  name: "edge_schema_sdl_fetches_total",
+  help: "Requests of the edge's schema registry for a subschema's SDL (one per subschema per reload), by subschema and outcome (ok, failed: the service did not answer one; its last SDL stays in the schema)",
+  labelNames: ["subschema", "outcome"] as const,
+  registers: [registry],
+});
+
+/** Counts one SDL request of the schema registry by its outcome; passes its result on. */
+export async function countSdlFetch(subschema: string, fetched: Promise<string>): Promise<string> {
+  try {
+    const sdl = await fetched;
+    sdlFetches.inc({ subschema, outcome: "ok" });
+    return sdl;
+  } catch (err) {
+    sdlFetches.inc({ subschema, outcome: "failed" });
+    throw err;
+  }
 }
 
 // ---- response cache (graphql-front.ts) --------------------------------------------------------

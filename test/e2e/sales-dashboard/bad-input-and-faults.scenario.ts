@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import type { Gql } from "../../../scripts/datagen/load.js";
 import { sendFence } from "../../support/fence.js";
+import { metricSum } from "../../support/metrics.js";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient, eventually } from "../../support/graphql-client.js";
 import { BUN_CHA, PAY, VOID, type SalesDashboardMesh } from "../../support/sales-dashboard.js";
 
@@ -96,6 +97,12 @@ export function badInputAndFaultScenarios(h: SalesDashboardMesh): void {
 
   test("a service down: other fields answer, its fields carry UNAVAILABLE at their path; the last good schema stays", async () => {
     const { mesh, gql } = h;
+    const failedReloads = () =>
+      metricSum(`http://127.0.0.1:${mesh.plan.apps.edge.ops}/metrics`, "edge_schema_sdl_fetches_total", {
+        subschema: "dashboard",
+        outcome: "failed",
+      });
+    const failedBefore = await failedReloads();
     await mesh.killApp("dashboard");
     try {
       const res = await eventually("dashboard failure seen", async () => {
@@ -108,9 +115,18 @@ export function badInputAndFaultScenarios(h: SalesDashboardMesh): void {
       assert.equal(res.data?.location?.todayRevenue, null);
       assert.deepEqual(res.errors?.[0]?.path, ["location", "todayRevenue"]);
       assert.equal(res.errors?.[0]?.extensions?.code, "UNAVAILABLE");
-      // Reloads fail while dashboard is down (polled every second); the edge keeps serving.
-      await new Promise((r) => setTimeout(r, 2500));
+      // Reloads fail while dashboard is down (polled every second, one SDL request each): after
+      // two of them the edge still serves, with dashboard's fields still in its schema.
+      await eventually("two schema reloads failed to reach dashboard", async () =>
+        (await failedReloads()) >= failedBefore + 2 ? true : undefined,
+      );
       assert.equal((await fetch(`http://127.0.0.1:${mesh.plan.apps.edge.ops}/readyz`)).status, 200);
+      const still = await gql(`query { location(id: "${DEMO.phoBo.hoanKiem}") { todayRevenue } }`);
+      assert.deepEqual(
+        still.errors?.map((e) => e.extensions?.code),
+        ["UNAVAILABLE"],
+        "dashboard's fields stay in the schema",
+      );
       const menu = await gql<{ location: { menu: unknown[] } }>(
         `query { location(id: "${DEMO.phoBo.hoanKiem}") { menu { name } } }`,
       );
