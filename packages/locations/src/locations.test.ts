@@ -67,3 +67,31 @@ test("location.changed replaces a location remembered as unknown, and changed se
     auth.close();
   }
 });
+
+test("auth down and the location not cached: UNAVAILABLE (retry), never NOT_FOUND (an event would be dropped)", async () => {
+  const calls: string[] = [];
+  const server = createServer((req, res) => {
+    calls.push(req.url ?? "");
+    res.writeHead(503, { "content-type": "application/json" }).end('{"error":"down"}');
+  }).listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  const ports = { DAPR_HTTP_PORT: (server.address() as AddressInfo).port, DAPR_GRPC_PORT: 1 };
+  try {
+    const tenantId = randomUUID();
+    const locationId = randomUUID();
+    await assert.rejects(fetchLocation(ports, { tenantId }, locationId), { code: "UNAVAILABLE" });
+    assert.equal(calls.length, 1, "auth was asked");
+    // Once announced, the location is served while auth is still down.
+    rememberLocation({
+      tenantId,
+      locationId,
+      name: "Hoàn Kiếm",
+      timeZone: "Asia/Ho_Chi_Minh",
+      cutoverHour: 4,
+      occurredAt: new Date().toISOString(),
+    });
+    assert.equal((await fetchLocation(ports, { tenantId }, locationId)).name, "Hoàn Kiếm");
+  } finally {
+    server.close();
+  }
+});

@@ -59,7 +59,12 @@ export async function fetchLocation(
   if (!z.uuid().safeParse(locationId).success)
     throw new AppError("BAD_USER_INPUT", `location id "${locationId.slice(0, 64)}" is not a UUID`);
   const entry = await cache.fetch(`${who.tenantId}/${locationId}`, { context: ports });
-  if (!entry || "missing" in entry) throw new AppError("NOT_FOUND", `location ${locationId} not found`);
+  // No entry: auth could not answer and nothing was cached (allowStaleOnFetchRejection makes
+  // fetch resolve undefined rather than throw). That is auth's outage, not an unknown location:
+  // an event path must retry, never drop the event as "not the tenant's".
+  if (!entry)
+    throw new AppError("UNAVAILABLE", `cannot look up location ${locationId} now: auth does not answer`);
+  if ("missing" in entry) throw new AppError("NOT_FOUND", `location ${locationId} not found`);
   return entry.settings;
 }
 

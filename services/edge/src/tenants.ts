@@ -49,6 +49,9 @@ const cache = new LRUCache<string, Entry, SidecarPorts>({
 export async function resolveTenant(ports: SidecarPorts, slug: string): Promise<Tenant> {
   if (!SLUG.test(slug)) throw new AppError("BAD_USER_INPUT", `invalid tenant "${slug.slice(0, 64)}"`);
   const entry = await cache.fetch(slug, { context: ports });
-  if (!entry || "missing" in entry) throw new AppError("NOT_FOUND", `unknown tenant "${slug}"`);
+  // No entry: auth could not answer and nothing was cached (allowStaleOnFetchRejection makes
+  // fetch resolve undefined rather than throw). That is auth's outage, not an unknown tenant.
+  if (!entry) throw new AppError("UNAVAILABLE", `cannot look up tenant "${slug}" now: auth does not answer`);
+  if ("missing" in entry) throw new AppError("NOT_FOUND", `unknown tenant "${slug}"`);
   return entry.tenant;
 }
