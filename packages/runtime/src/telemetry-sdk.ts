@@ -1,0 +1,91 @@
+// The tracing SDK, loaded by the preload (telemetry.ts) only when telemetry is on: the tracer
+// provider, the W3C propagators, the instrumentations the apps need and, only with an OTLP
+// endpoint, the exporter. Not `@opentelemetry/sdk-node`: its NodeSDK loads every exporter (OTLP
+// gRPC/protobuf/JSON, Zipkin, Prometheus) and the metrics and logs SDKs whether configured or not,
+// and by default also starts OTLP metric and log pipelines nobody here collects (the collector
+// takes traces only; metrics are Prometheus, logs are JSON lines).
+import { register } from "node:module";
+import { createAddHookMessageChannel } from "import-in-the-middle";
+import { DiagConsoleLogger, diag } from "@opentelemetry/api";
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+  diagLogLevelFromString,
+} from "@opentelemetry/core";
+import { registerInstrumentations } from "@opentelemetry/instrumentation";
+import { ExpressInstrumentation } from "@opentelemetry/instrumentation-express";
+import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
+import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
+import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
+import {
+  detectResources,
+  envDetector,
+  hostDetector,
+  processDetector,
+  resourceFromAttributes,
+} from "@opentelemetry/resources";
+import { AlwaysOffSampler, BatchSpanProcessor, NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+import type { TelemetryConfig } from "./telemetry-config.js";
+
+/** Health probes and scrapes: no span for them. */
+const ignoredPaths = new Set(["/healthz", "/readyz", "/metrics"]);
+
+/** Starts tracing; the returned function flushes the spans not yet exported and stops. */
+export async function startTracing(
+  config: Exclude<TelemetryConfig, { mode: "off" }>,
+): Promise<() => Promise<void>> {
+  const logLevel = process.env.OTEL_LOG_LEVEL;
+  if (logLevel) diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(logLevel) });
+
+  // The ESM hook wraps only the modules an instrumentation hooks (http, express, pg, undici), not
+  // every module the app imports: wrapping them all cost each app about 35 MB of RSS.
+  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
+  register("@opentelemetry/instrumentation/hook.mjs", import.meta.url, registerOptions);
+
+  // service.name, then what the standard detectors add: OTEL_RESOURCE_ATTRIBUTES (the chart's
+  // namespace, version, environment), the process and the host.
+  const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName }).merge(
+    detectResources({ detectors: [envDetector, processDetector, hostDetector] }),
+  );
+
+  let spanProcessors: BatchSpanProcessor[] = [];
+  if (config.mode === "export") {
+    // Loaded only here: without an endpoint no span is recorded, so nothing is exported.
+    const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
+    // Batches as OTEL_BSP_* say (defaults: every 5 s, 512 spans a batch, 2048 queued).
+    spanProcessors = [new BatchSpanProcessor(new OTLPTraceExporter({ url: config.tracesUrl }))];
+  }
+  const provider = new NodeTracerProvider({
+    resource,
+    spanProcessors,
+    // With an exporter, the sampler of OTEL_TRACES_SAMPLER(_ARG) (NodeTracerProvider reads them;
+    // default parent-based, always on); without one, none is recorded.
+    ...(config.mode === "propagate" ? { sampler: new AlwaysOffSampler() } : {}),
+  });
+  // The global tracer provider, AsyncLocalStorage context, and the W3C `traceparent`/`tracestate`
+  // and `baggage` headers in and out.
+  provider.register({
+    propagator: new CompositePropagator({
+      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+    }),
+  });
+
+  // What the apps load: node:http (every app's server; its span gets the route from Express),
+  // Express (startService, in every app), pg (all but the edge), undici (fetch: the sidecar client).
+  registerInstrumentations({
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => ignoredPaths.has((req.url ?? "").split("?")[0] ?? ""),
+      }),
+      new ExpressInstrumentation(),
+      new PgInstrumentation(),
+      new UndiciInstrumentation(),
+    ],
+  });
+  // The instrumentations named their modules to the hook; the app's imports must wait for that.
+  await waitForAllMessagesAcknowledged();
+
+  return () => provider.shutdown().catch(() => undefined);
+}
