@@ -14,7 +14,7 @@ export const REPO = path.resolve(import.meta.dirname, "..");
 export const MANIFEST_PATH = path.join(REPO, "apps.yaml");
 
 /** Lowercase letters only: LSP_REPLICAS (`edge=2`) and LSP_APPS parse names that way. */
-const AppNameText = z.string().regex(/^[a-z]+$/, "an app name is lowercase letters (a-z)");
+const APP_NAME = /^[a-z]+$/;
 
 const AppEntry = z.strictObject({
   /** Ports of the app's first replica start at base + 20 + 10·portSlot (scripts/mesh/ports.ts). */
@@ -33,7 +33,8 @@ const AppEntry = z.strictObject({
 });
 
 const ManifestFile = z.strictObject({
-  apps: z.record(AppNameText, AppEntry).refine((apps) => Object.keys(apps).length > 0, "no apps"),
+  // Names are checked below: zod's message for a bad record key does not say what a key must be.
+  apps: z.record(z.string(), AppEntry).refine((apps) => Object.keys(apps).length > 0, "no apps"),
 });
 
 export type AppSpec = z.infer<typeof AppEntry> & { name: string };
@@ -60,6 +61,9 @@ export function parseAppManifest(text: string, source = "apps.yaml"): AppManifes
   const parsed = ManifestFile.safeParse(raw);
   if (!parsed.success) throw new AppManifestError(`${source}:\n${z.prettifyError(parsed.error)}`);
 
+  for (const name of Object.keys(parsed.data.apps))
+    if (!APP_NAME.test(name))
+      throw new AppManifestError(`${source}: the app name "${name}" is not lowercase letters (a-z) alone`);
   const apps = Object.entries(parsed.data.apps)
     .map(([name, entry]): AppSpec => ({ name, ...entry }))
     .sort((a, b) => a.portSlot - b.portSlot);
