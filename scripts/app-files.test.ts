@@ -7,8 +7,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
-import { loadAppManifest, parseAppManifest, REPO } from "./app-manifest.js";
-import { appFiles, NODE_DOCKERFILE, renderSkaffold, skaffoldImageVariable } from "./generate-app-files.js";
+import { loadAppManifest, NODE_DOCKERFILE, parseAppManifest, REPO } from "./app-manifest.js";
+import { appFiles, renderSkaffold, skaffoldImageVariable } from "./generate-app-files.js";
 
 const manifest = loadAppManifest();
 

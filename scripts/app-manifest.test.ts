@@ -7,8 +7,15 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
-import { appNamesAs, AppManifestError, loadAppManifest, parseAppManifest, REPO } from "./app-manifest.js";
-import { dockerfileOf, NODE_DOCKERFILE } from "./generate-app-files.js";
+import {
+  appNamesAs,
+  AppManifestError,
+  dockerfileOf,
+  loadAppManifest,
+  NODE_DOCKERFILE,
+  parseAppManifest,
+  REPO,
+} from "./app-manifest.js";
 import { APPS } from "./mesh/ports.js";
 import { allowedInvocations, graphqlCallees, loadAccess } from "./mesh/access.js";
 import { DB_SERVICES } from "./mesh/infra.js";

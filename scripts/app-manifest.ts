@@ -89,6 +89,11 @@ export function parseAppManifest(text: string, source = "apps.yaml"): AppManifes
   return { apps };
 }
 
+/** The TypeScript apps share one Dockerfile (`--build-arg APP=<name>`); an app of another runtime has its own. */
+export const NODE_DOCKERFILE = "services/node.Dockerfile";
+export const dockerfileOf = (app: Pick<AppSpec, "name" | "runtime">): string =>
+  app.runtime === "node" ? NODE_DOCKERFILE : `services/${app.name}/Dockerfile`;
+
 /** Reads the repository's apps.yaml (or `file`). */
 export function loadAppManifest(file = MANIFEST_PATH): AppManifest {
   return parseAppManifest(readFileSync(file, "utf8"), path.relative(REPO, file) || file);

@@ -9,14 +9,16 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { format, resolveConfig } from "prettier";
-import { loadAppManifest, REPO, type AppManifest, type AppSpec } from "./app-manifest.js";
+import {
+  dockerfileOf,
+  loadAppManifest,
+  NODE_DOCKERFILE,
+  REPO,
+  type AppManifest,
+  type AppSpec,
+} from "./app-manifest.js";
 
 export const SKAFFOLD_PATH = path.join(REPO, "skaffold.yaml");
-
-/** The Dockerfile of an app: the TypeScript apps share one (`--build-arg APP`), others have their own. */
-export const NODE_DOCKERFILE = "services/node.Dockerfile";
-export const dockerfileOf = (app: AppSpec) =>
-  app.runtime === "node" ? NODE_DOCKERFILE : `services/${app.name}/Dockerfile`;
 
 /** Skaffold's template variable of an artifact's built image: its name with / - . as _. */
 export const skaffoldImageVariable = (image: string) =>
