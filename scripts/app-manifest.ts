@@ -67,8 +67,8 @@ export function parseAppManifest(text: string, source = "apps.yaml"): AppManifes
   const apps = Object.entries(parsed.data.apps)
     .map(([name, entry]): AppSpec => ({ name, ...entry }))
     .sort((a, b) => a.portSlot - b.portSlot);
-  // Slots are 0…n-1: every slot is a block of ten ports, so a hole would widen nothing but a
-  // shared slot would put two apps on the same ports.
+  // Slots are 0…n-1, each once: the launcher gives the i-th app (in this order) the i-th block of
+  // ports, so a shared slot or a hole would silently move an app to other ports than it names.
   apps.forEach((app, i) => {
     if (app.portSlot !== i) {
       const clash = apps.find((other) => other !== app && other.portSlot === app.portSlot);
