@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { APPS } from "./mesh/ports.js";
+import { dockerfileOf as appDockerfile, loadAppManifest, NODE_DOCKERFILE } from "./app-manifest.js";
 
 const repo = path.resolve(import.meta.dirname, "..");
 const services = readdirSync(path.join(repo, "services"), { withFileTypes: true })
@@ -15,12 +16,9 @@ test("the launcher starts exactly the services there are", () => {
   assert.deepEqual(services, [...APPS].sort());
 });
 
-/** The TypeScript apps share one parametrised Dockerfile; a service with its own runtime has its own. */
-const NODE_DOCKERFILE = "services/node.Dockerfile";
-const dockerfileOf = (name: string) =>
-  existsSync(path.join(repo, "services", name, "package.json"))
-    ? NODE_DOCKERFILE
-    : `services/${name}/Dockerfile`;
+/** Each app's Dockerfile by its runtime in apps.yaml (a folder apps.yaml lacks fails the test above). */
+const runtimes = new Map(loadAppManifest().apps.map((a) => [a.name, a.runtime]));
+const dockerfileOf = (name: string) => appDockerfile({ name, runtime: runtimes.get(name) ?? "node" });
 
 for (const name of services) {
   test(`services/${name} has src/, test/, migrations/, a README and a Dockerfile`, () => {

@@ -11,6 +11,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { loadAppManifest } from "./app-manifest.js";
 import { sharedTopicsOf } from "./mesh/access.js";
 import {
   ACCESS_COPY,
@@ -189,7 +190,7 @@ describe("helm chart", () => {
 
   test("every app gets a ServiceAccount, Deployment, Service, HPA, PDB, NetworkPolicy and ServiceMonitor", () => {
     const docs = parseManifest(helmTemplate(tools, []).output);
-    const apps = ["auth", "sales", "dashboard", "payments", "notifications", "ai", "edge"];
+    const apps = loadAppManifest().apps.map((a) => a.name);
     const kinds = [
       "ServiceAccount",
       "Deployment",

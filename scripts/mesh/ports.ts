@@ -7,8 +7,22 @@
  * so a mesh with at most R replicas of an app spans base … base + R·PORT_SPAN - 1 and a mesh of
  * single replicas keeps exactly the ports it always had.
  */
-export const APPS = ["edge", "auth", "sales", "dashboard", "payments", "notifications", "ai"] as const;
-export type AppName = (typeof APPS)[number];
+import { appNamesAs, loadAppManifest } from "../app-manifest.js";
+
+/**
+ * The apps' names as a type, so that a misspelt app in code (`mesh.ready("slaes")`) fails to
+ * compile. TypeScript cannot type a YAML file, so the names are written here too; `APPS` below
+ * refuses to load when they and apps.yaml differ, and scripts/app-manifest.test.ts says so.
+ */
+const APP_NAMES = ["ai", "auth", "dashboard", "edge", "notifications", "payments", "sales"] as const;
+export type AppName = (typeof APP_NAMES)[number];
+
+/** Every app, in its apps.yaml port-slot order: the i-th app's ports are base + 20 + 10·i (above). */
+export const APPS: readonly AppName[] = appNamesAs(
+  loadAppManifest(),
+  APP_NAMES,
+  "scripts/mesh/ports.ts (AppName)",
+);
 
 export interface AppPorts {
   app: number;
@@ -42,6 +56,11 @@ export interface PortPlan {
 export const MAX_REPLICAS = 4;
 
 export const PORT_SPAN = 100;
+
+// Slot i uses base+20+10·i … +6: the slots that fit in one span (8), and so the most apps a mesh has.
+const PORT_SLOTS = Math.floor((PORT_SPAN - 20 - 7) / 10) + 1;
+if (APPS.length > PORT_SLOTS)
+  throw new RangeError(`apps.yaml has ${APPS.length} apps; a mesh's ${PORT_SPAN} ports hold ${PORT_SLOTS}`);
 
 /** Ports the fetch standard refuses to connect to (above 1024): a mesh must not use them. */
 const FETCH_BAD_PORTS = new Set([
