@@ -15,13 +15,25 @@ export function topicScenarios(h: ZeroTrustMesh): void {
       datacontenttype: "application/json",
       data: { tenantId: PHO_BO_TENANT, orderId: randomUUID(), amountVnd: 1 },
     });
-    for (const app of ["edge", "ai", "notifications", "sales", "dashboard"] as const) {
-      const res = await sidecar(app, "publish/pubsub/payments", {
+    const publish = (app: Parameters<typeof sidecar>[0], component: string) =>
+      sidecar(app, `publish/${component}/payments`, {
         method: "POST",
         headers: { "content-type": "application/cloudevents+json" },
         body: forged,
       });
+    for (const app of ["ai", "notifications", "sales", "dashboard"] as const) {
+      const res = await publish(app, "pubsub");
       assert.equal(res.status, 403, `${app} published to payments: ${res.status}`);
+    }
+    // The edge publishes nothing: its sidecar does not even load pubsub (it reads its topics
+    // through pubsub-fanout, whose publishing scopes are empty for every app).
+    const edgeOnPubsub = await publish("edge", "pubsub");
+    const edgeAnswer = (await edgeOnPubsub.json()) as { errorCode?: string };
+    assert.equal(edgeOnPubsub.status, 404, `edge published to payments: ${JSON.stringify(edgeAnswer)}`);
+    assert.equal(edgeAnswer.errorCode, "ERR_PUBSUB_NOT_FOUND");
+    for (const app of ["edge", "dashboard", "payments", "notifications"] as const) {
+      const res = await publish(app, "pubsub-fanout");
+      assert.equal(res.status, 403, `${app} published to payments through pubsub-fanout: ${res.status}`);
     }
     const unknownTopic = await sidecar("payments", "publish/pubsub/anything-else", {
       method: "POST",
