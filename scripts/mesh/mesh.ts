@@ -398,9 +398,15 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       log: onRestart,
       onStarted: () => writeMeshFile(),
     });
+    if (stopping) throw new MeshError("the mesh is stopping");
     const unit: Unit = { name, role, instance, logFile: path.join(logDir, `${name}.log`), sup };
     units.push(unit);
     await sup.start();
+    // Started while the mesh was being stopped (after stop swept the units): stop it here.
+    if (stopping) {
+      await stopUnit(unit)();
+      throw new MeshError("the mesh is stopping");
+    }
     return unit;
   };
   const stopUnit = (u: Unit) => async () => {
@@ -434,6 +440,10 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     stopping = true;
     for (const tier of tiers.reverse()) await Promise.all(tier.map((u) => u.stop()));
     tiers.length = 0;
+    // A unit whose start was under way when a failure stopped the mesh (a sidecar of a later
+    // replica) is in no tier yet: every supervised unit still running is stopped too, or it would
+    // outlive the mesh, restarted by its supervisor, and keep the caller's process alive.
+    await Promise.all(units.map((u) => stopUnit(u)()));
     await Promise.all(closers.splice(0).map((close) => close()));
     rmSync(meshFile, { force: true });
   };
