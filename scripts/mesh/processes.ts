@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 
@@ -70,6 +70,43 @@ export async function stopProcess(p: Managed, graceMs = 8000): Promise<void> {
     clearTimeout(timer);
   }
   signal("SIGKILL");
+  // The leader's exit is not the group's: a member (the app under `npm run dev`'s watcher, a
+  // Python worker) may still be dying and holding its ports. Stopped means every member is gone,
+  // so whoever stops a process can reuse its ports at once (bounded: a member stuck in the kernel
+  // is not waited for forever).
+  const deadline = Date.now() + GROUP_GONE_TIMEOUT_MS;
+  while (groupMembers(pid).length > 0 && Date.now() < deadline) await sleep(20);
+}
+
+const GROUP_GONE_TIMEOUT_MS = 5_000;
+
+/**
+ * The pids of the living members of process group `pgid`. From /proc where there is one (a
+ * zombie, state Z, has released everything and waits only for its parent's wait); elsewhere
+ * `kill(-pgid, 0)` says whether any member is left.
+ */
+export function groupMembers(pgid: number): number[] {
+  if (!existsSync("/proc/self/stat")) {
+    try {
+      process.kill(-pgid, 0);
+      return [pgid];
+    } catch {
+      return [];
+    }
+  }
+  const out: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // state ppid pgrp …
+      if (Number(fields[2]) === pgid && fields[0] !== "Z") out.push(Number(entry));
+    } catch {
+      // ended between the listing and the read
+    }
+  }
+  return out;
 }
 
 export function portInUse(port: number): Promise<boolean> {
