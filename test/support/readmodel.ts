@@ -3,6 +3,7 @@
 // published to the orders topic as sales' sidecar would, and the dashboard's event counters as
 // fences ("the events were applied" without a fixed sleep).
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { metricSum } from "./metrics.js";
 import { randomUUID } from "node:crypto";
 import { Kysely, PostgresDialect, sql } from "kysely";
@@ -133,7 +134,10 @@ export async function untilDashboardEqualsSales(
       },
       timeoutMs,
     ).catch((err: unknown) => {
-      throw new Error(`${String(err)}; sales ${JSON.stringify(day)}, dashboard ${JSON.stringify(seen)}`);
+      throw new Error(
+        `${String(err)}; sales ${JSON.stringify(day)}, dashboard ${JSON.stringify(seen)}; ` +
+          `the orders stream: ${ordersStreamState(mesh)}`,
+      );
     });
   }
   return truth;
@@ -242,5 +246,23 @@ export async function publishAsSales(
       },
     );
     assert.ok(res.ok, `publish ${e.type}: ${res.status} ${await res.text()}`);
+  }
+}
+
+/**
+ * What the dashboard's consumer group of the orders stream holds (a failure's evidence: an event
+ * left pending was delivered and never acknowledged; none pending means it was acknowledged, or
+ * never read).
+ */
+function ordersStreamState(mesh: Mesh): string {
+  const redis = (...args: string[]) =>
+    execFileSync("redis-cli", ["-p", String(mesh.plan.redis), ...args], { timeout: 5_000 })
+      .toString()
+      .trim()
+      .replace(/\s+/g, " ");
+  try {
+    return `groups [${redis("XINFO", "GROUPS", "orders")}], dashboard pending [${redis("XPENDING", "orders", "dashboard")}]`;
+  } catch (err) {
+    return `unreadable (${String(err)})`;
   }
 }
