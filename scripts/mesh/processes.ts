@@ -86,14 +86,13 @@ const GROUP_GONE_TIMEOUT_MS = 5_000;
  * `kill(-pgid, 0)` says whether any member is left.
  */
 export function groupMembers(pgid: number): number[] {
-  if (!existsSync("/proc/self/stat")) {
-    try {
-      process.kill(-pgid, 0);
-      return [pgid];
-    } catch {
-      return [];
-    }
+  // The usual case, a group already gone, costs one system call and no /proc scan.
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return [];
   }
+  if (!existsSync("/proc/self/stat")) return [pgid];
   const out: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
