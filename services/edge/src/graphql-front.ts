@@ -223,7 +223,7 @@ export function graphqlFront(opts: FrontOptions) {
     for (const [name, value] of Object.entries(req.headers))
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
     const context: FrontContext = { edgeCaller: caller, edgeOutcome: {} };
-    const mark = cache?.begin();
+    const mark = cache?.begin() ?? 0;
     const response = await opts.execute(
       // A fixed origin: the Host was read above (the tenant); a client's odd Host must not make
       // the URL unparseable (that would be a 500 for a client mistake).

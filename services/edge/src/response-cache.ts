@@ -154,7 +154,7 @@ export class ResponseCache {
    * Stores an answer computed since `mark` (from `begin()`), unless one of its ids was dropped
    * since then (the answer may predate the change); returns whether it was stored.
    */
-  set(key: string, answer: CachedAnswer, mark: number = this.drops): boolean {
+  set(key: string, answer: CachedAnswer, mark: number): boolean {
     if (mark < this.forgottenUpTo) return false;
     for (const id of answer.ids) if ((this.droppedAt.get(id) ?? 0) > mark) return false;
     this.entries.set(key, answer);

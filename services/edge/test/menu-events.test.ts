@@ -39,10 +39,11 @@ test("a tenant-wide change drops that tenant's cached menus, a new item included
     etag: "x",
     ids: idsOf(body, tenant),
   });
-  cache.set("ours", answer(menuBefore, TENANT));
+  cache.set("ours", answer(menuBefore, TENANT), cache.begin());
   cache.set(
     "theirs",
     answer(`{"data":{"location":{"id":"${LOCATION.replace("3333-4", "5555-4")}"}}}`, OTHER_TENANT),
+    cache.begin(),
   );
   assert.equal(cache.dropIds(idsStaleAfter(change)), 1);
   assert.equal(cache.get("ours"), undefined);

@@ -106,9 +106,9 @@ test("dropIds removes exactly the answers that depend on an id", () => {
     etag: '"e"',
     ids: new Set(ids),
   });
-  cache.set("a", answer([LOC_A]));
-  cache.set("b", answer([LOC_B]));
-  cache.set("ab", answer([LOC_A, LOC_B]));
+  cache.set("a", answer([LOC_A]), cache.begin());
+  cache.set("b", answer([LOC_B]), cache.begin());
+  cache.set("ab", answer([LOC_A, LOC_B]), cache.begin());
   assert.equal(cache.dropIds([LOC_A.toUpperCase()]), 2);
   assert.equal(cache.get("a"), undefined);
   assert.equal(cache.get("ab"), undefined);
@@ -151,11 +151,11 @@ test("the cache is bounded by entries and by bytes", () => {
     etag: etagOf(body),
     ids: new Set<string>(),
   });
-  for (let i = 0; i < 10; i++) cache.set(`k${i}`, answer("x"));
+  for (let i = 0; i < 10; i++) cache.set(`k${i}`, answer("x"), cache.begin());
   assert.equal(cache.size, 3);
-  cache.set("big", answer("y".repeat(99)));
+  cache.set("big", answer("y".repeat(99)), cache.begin());
   assert.equal(cache.size, 2, "99 bytes and one more fit in 100, not two more");
-  cache.set("too-big", answer("z".repeat(200)));
+  cache.set("too-big", answer("z".repeat(200)), cache.begin());
   assert.equal(cache.get("too-big"), undefined, "larger than the whole budget: not kept");
 });
 
