@@ -10,7 +10,9 @@
 //  (e) anonymous `{ __typename }`
 // The generator is wrk (1 thread, BENCH_CONCURRENCY connections), pinned with taskset to core
 // BENCH_WRK_CORE (default: the last core); the mesh shares the machine, so the generator's CPU
-// share is printed beside each figure. Order ingest: bench/edge-ingest.ts.
+// share is printed beside each figure, and each run's CPU milliseconds per request of every mesh
+// process (bench/mesh-cpu.ts: who holds the cores; stable on a busy machine where req/s is not).
+// Order ingest: bench/edge-ingest.ts.
 // BENCH_CPU_PROFILE=<dir>: a V8 CPU profile of the edge during each measured edge run (not its
 // start-up nor the warm-up), written to <dir> and summarised: who holds the cores.
 //   npm run bench:edge   (BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_WRK_CORE, BENCH_ONLY, LSP_PORT_BASE)
@@ -20,6 +22,7 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
+import { cpuBetween, formatCpuPerUnit, meshCpu } from "./mesh-cpu.js";
 import { say, seedSales, startBenchMesh, summariseCpuProfile, wrk, type WrkResult } from "./support.js";
 
 const base = Number(process.env.LSP_PORT_BASE ?? 5200);
@@ -42,7 +45,7 @@ if (profileDir) {
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** bench/bare-yoga.ts in a process of its own, on a port of this mesh's span that nothing uses. */
-async function startBareYoga(port: number): Promise<() => void> {
+async function startBareYoga(port: number): Promise<{ pid: number | undefined; stop: () => void }> {
   const child = fork(path.join(here, "bare-yoga.ts"), [String(port)], {
     execArgv: ["--import", "tsx"],
     stdio: "inherit",
@@ -51,7 +54,7 @@ async function startBareYoga(port: number): Promise<() => void> {
     child.once("message", () => resolve());
     child.once("exit", (code) => reject(new Error(`bare yoga exited (${code})`)));
   });
-  return () => void child.kill("SIGTERM");
+  return { pid: child.pid, stop: () => void child.kill("SIGTERM") };
 }
 
 /** One POST answered 200 without GraphQL errors (a figure of failing requests means nothing). */
@@ -66,7 +69,8 @@ async function check(url: string, body: string, headers: Record<string, string>)
 const q = (query: string) => JSON.stringify({ query });
 
 const bareUrl = `http://127.0.0.1:${base + 19}/graphql`;
-const stopBare = await startBareYoga(base + 19);
+const bareYoga = await startBareYoga(base + 19);
+const stopBare = bareYoga.stop;
 const mesh = await startBenchMesh(`bench-${base}`, base).catch((err: unknown) => {
   stopBare();
   throw err;
@@ -127,6 +131,9 @@ try {
     return existsSync(file) ? summariseCpuProfile(readFileSync(file, "utf8")) : "  (no profile written)";
   };
   const summaries: string[] = [];
+  const cpuLines: string[] = [];
+  // The mesh's processes and the bare Yoga server: who spends what per request in each run.
+  const measured = () => [...mesh.processes(), { name: "bare-yoga", pid: bareYoga.pid }];
   for (const run of runs) {
     const letter = /^\((\w)\)/.exec(run.name)?.[1];
     if (only && letter && !only.includes(letter)) {
@@ -146,7 +153,10 @@ try {
     say(`${run.name}: ${seconds} s`);
     const profiled = profileDir !== undefined && run.url === mesh.edgeUrl;
     if (profiled) await toggleProfile(false);
-    results.push(await wrk({ ...run, connections, seconds, core }));
+    const cpuBefore = meshCpu(measured());
+    const result = await wrk({ ...run, connections, seconds, core });
+    results.push(result);
+    cpuLines.push(`${run.name}: ${formatCpuPerUnit(cpuBetween(cpuBefore, meshCpu(measured())), result.requests, "request")}`);
     if (profiled)
       summaries.push(`${run.name} — edge CPU profile ${profiles.length + 1}:\n${await toggleProfile(true)}`);
   }
@@ -166,6 +176,7 @@ try {
       `(d) stitched/direct p50 ${(b.p50Ms / d.p50Ms).toFixed(2)}× (≤ 1.3)`,
     ].join("; "),
   );
+  for (const line of cpuLines) console.log(line);
   for (const summary of summaries) console.log(summary);
   if (profileDir) console.log(`profiles (open in Chrome DevTools or speedscope): ${profileDir}`);
 } finally {

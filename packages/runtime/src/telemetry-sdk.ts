@@ -4,8 +4,6 @@
 // gRPC/protobuf/JSON, Zipkin, Prometheus) and the metrics and logs SDKs whether configured or not,
 // and by default also starts OTLP metric and log pipelines nobody here collects (the collector
 // takes traces only; metrics are Prometheus, logs are JSON lines).
-import { register } from "node:module";
-import { createAddHookMessageChannel } from "import-in-the-middle";
 import { DiagConsoleLogger, diag } from "@opentelemetry/api";
 import {
   CompositePropagator,
@@ -14,9 +12,7 @@ import {
   diagLogLevelFromString,
 } from "@opentelemetry/core";
 import { registerInstrumentations } from "@opentelemetry/instrumentation";
-import { ExpressInstrumentation } from "@opentelemetry/instrumentation-express";
 import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
-import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
 import {
   detectResources,
@@ -39,10 +35,13 @@ export async function startTracing(
   const logLevel = process.env.OTEL_LOG_LEVEL;
   if (logLevel) diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(logLevel) });
 
-  // The ESM hook wraps only the modules an instrumentation hooks (http, express, pg, undici), not
-  // every module the app imports: wrapping them all cost each app about 35 MB of RSS.
-  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
-  register("@opentelemetry/instrumentation/hook.mjs", import.meta.url, registerOptions);
+  const exporting = config.mode === "export";
+  // Express and pg, imported from the apps' ESM, are hooked through Node's ESM loader hook, which
+  // runs a loader thread (about 10 MB, and every import waits on it). Only spans need them (see
+  // below), so only an exporting app registers it; node:http (required by Express) and undici
+  // (diagnostics channels) are hooked without it. The hook wraps only the modules an
+  // instrumentation names, not every module the app imports (wrapping all cost 35 MB per app).
+  const hook = exporting ? await registerEsmHook() : undefined;
 
   // service.name, then what the standard detectors add: OTEL_RESOURCE_ATTRIBUTES (the chart's
   // namespace, version, environment), the process and the host.
@@ -72,20 +71,40 @@ export async function startTracing(
     }),
   });
 
-  // What the apps load: node:http (every app's server; its span gets the route from Express),
-  // Express (startService, in every app), pg (all but the edge), undici (fetch: the sidecar client).
+  // What must be hooked: node:http (every app's server: the incoming `traceparent` becomes the
+  // request's context, so log lines carry its trace id) and undici (fetch, the sidecar client: the
+  // context goes out to the next app through Dapr). Express and pg only add spans of their own
+  // (Express layers, SQL statements), so they are hooked only when spans are exported: without an
+  // exporter their wrappers are per-request and per-query work that nobody reads.
+  const [express, pg] = exporting
+    ? await Promise.all([
+        import("@opentelemetry/instrumentation-express"),
+        import("@opentelemetry/instrumentation-pg"),
+      ])
+    : [undefined, undefined];
   registerInstrumentations({
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => ignoredPaths.has((req.url ?? "").split("?")[0] ?? ""),
       }),
-      new ExpressInstrumentation(),
-      new PgInstrumentation(),
       new UndiciInstrumentation(),
+      ...(express ? [new express.ExpressInstrumentation()] : []),
+      ...(pg ? [new pg.PgInstrumentation()] : []),
     ],
   });
   // The instrumentations named their modules to the hook; the app's imports must wait for that.
-  await waitForAllMessagesAcknowledged();
+  await hook?.waitForAllMessagesAcknowledged();
 
   return () => provider.shutdown().catch(() => undefined);
+}
+
+/** Registers the ESM loader hook of the OpenTelemetry instrumentations (see startTracing). */
+async function registerEsmHook() {
+  const [{ register }, { createAddHookMessageChannel }] = await Promise.all([
+    import("node:module"),
+    import("import-in-the-middle"),
+  ]);
+  const hook = createAddHookMessageChannel();
+  register("@opentelemetry/instrumentation/hook.mjs", import.meta.url, hook.registerOptions);
+  return hook;
 }
