@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AppError } from "@lsp/runtime";
-import { checkMethodPath, invokeActor, invokeService } from "./index.js";
+import { checkMethodPath, invokeActor, invokeService, sidecarFetch } from "./index.js";
 
 test("only plain method paths are invoked: no dot segments, no escapes, no empty segments", () => {
   for (const ok of [
@@ -128,4 +128,104 @@ test("an actor method is a POST of its arguments to /v1.0/actors/<type>/<id>/met
     body: '[{"days":7}]',
     token: "t".repeat(32),
   });
+});
+
+/** A stand-in sidecar on a free port: `answer` serves each request; returns the ports and a stop. */
+async function standIn(
+  answer: (
+    req: import("node:http").IncomingMessage,
+    body: string,
+    res: import("node:http").ServerResponse,
+  ) => void,
+) {
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => answer(req, body, res));
+  }).listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    ports: { DAPR_HTTP_PORT: port, DAPR_GRPC_PORT: 1, DAPR_API_TOKEN: "t".repeat(32) },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+test("sidecarFetch: method, body and headers go out; status, headers and body come back as a Response", async () => {
+  const seen: { method: string; url: string; body: string; type: string | undefined }[] = [];
+  const sidecar = await standIn((req, body, res) => {
+    seen.push({ method: req.method ?? "", url: req.url ?? "", body, type: req.headers["content-type"] });
+    if (req.url?.endsWith("/absent")) {
+      res.statusCode = 204;
+      return res.end();
+    }
+    res.statusCode = req.method === "POST" ? 201 : 200;
+    res.setHeader("etag", '"7"');
+    res.setHeader("content-type", "application/json");
+    res.end('{"version":7}');
+  });
+  try {
+    const got = await sidecarFetch(sidecar.ports, "state/cache/k");
+    assert.equal(got.status, 200);
+    assert.equal(got.headers.get("etag"), '"7"');
+    assert.deepEqual(await got.json(), { version: 7 });
+    const saved = await sidecarFetch(sidecar.ports, "state/cache", {
+      body: "[1]",
+      headers: { "content-type": "application/cloudevents+json" },
+    });
+    assert.equal(saved.status, 201);
+    const absent = await sidecarFetch(sidecar.ports, "state/cache/absent");
+    assert.equal(absent.status, 204);
+    assert.equal(absent.body, null);
+    assert.deepEqual(seen, [
+      { method: "GET", url: "/v1.0/state/cache/k", body: "", type: "application/json" },
+      { method: "POST", url: "/v1.0/state/cache", body: "[1]", type: "application/cloudevents+json" },
+      { method: "GET", url: "/v1.0/state/cache/absent", body: "", type: "application/json" },
+    ]);
+  } finally {
+    await sidecar.stop();
+  }
+});
+
+test("sidecarFetch with stream: the body arrives while the sidecar is still sending it", async () => {
+  let finish: () => void = () => undefined;
+  const sidecar = await standIn((_req, _body, res) => {
+    res.write("first,row\n");
+    finish = () => res.end("last,row\n");
+  });
+  try {
+    const answer = await sidecarFetch(sidecar.ports, "invoke/sales/method/v1/exports/orders", {
+      stream: true,
+    });
+    const reader = answer.body!.getReader();
+    const first = await reader.read();
+    assert.equal(new TextDecoder().decode(first.value), "first,row\n");
+    finish();
+    let rest = "";
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      rest += new TextDecoder().decode(chunk.value);
+    assert.equal(rest, "last,row\n");
+  } finally {
+    await sidecar.stop();
+  }
+});
+
+test("sidecarFetch: a sidecar that does not answer in time, or not at all, is UNAVAILABLE", async () => {
+  const sidecar = await standIn(() => undefined); // never answers
+  try {
+    await assert.rejects(
+      sidecarFetch(sidecar.ports, "state/cache/k", { timeoutMs: 200 }),
+      (e: unknown) => e instanceof AppError && e.code === "UNAVAILABLE",
+    );
+  } finally {
+    await sidecar.stop();
+  }
+  await assert.rejects(
+    sidecarFetch({ DAPR_HTTP_PORT: 1, DAPR_GRPC_PORT: 1 }, "healthz/outbound", { timeoutMs: 500 }),
+    (e: unknown) => e instanceof AppError && e.code === "UNAVAILABLE",
+  );
 });

@@ -353,6 +353,8 @@ export function mountExportDownloads(
             query: `?${query.toString()}`,
             headers: systemHeaders(claims.tid),
             timeoutMs: SLICE_TIMEOUT_MS,
+            // A slice can be long: its rows go on to the client as they come.
+            stream: true,
           });
         } catch (err) {
           if (!sent) throw err;
