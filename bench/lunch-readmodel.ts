@@ -1,11 +1,12 @@
 // Lunch-rush benchmark of the order → read model → live figure path (issue 13), on a fresh mesh
 // (LSP_PORT_BASE, default 6200), through public APIs only (the edge's GraphQL and graphql-ws), so
-// the same file measures any version of the mesh (copy it into an old checkout unchanged):
+// the same file measures any version of the mesh (copy it and mesh-cpu.ts into an old checkout):
 //  (1) ingest: BENCH_ORDERS (2,000) paid orders through the edge from BENCH_CONCURRENCY (32)
 //      connections of wrk (pinned with `taskset -c BENCH_WRK_CPU`, default 1; its CPU share is
 //      printed): orders/s persisted, orders/s persisted and aggregated (the dashboardUpdates push
 //      counting the last order), and the aggregation lag p50/p99 — per order, from its createdAt
-//      (sales' clock, the same machine) to the first push whose todayOrders counts it.
+//      (sales' clock, the same machine) to the first push whose todayOrders counts it; and the CPU
+//      ms per order of every mesh process over the ingest (bench/mesh-cpu.ts: who holds the cores).
 //  (2) order → dashboardUpdates at BENCH_RATES (20,200) orders/s for BENCH_SECONDS (10) each: an
 //      open-loop sender (requests leave on schedule, whatever the answers) in this process (its
 //      CPU share printed); latency from the request to the first push counting the order
@@ -19,6 +20,7 @@ import path from "node:path";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
+import { cpuBetween, formatCpuPerUnit, meshCpu } from "./mesh-cpu.js";
 import { fmtMs, pct, say, startBenchMesh } from "./support.js";
 
 const base = Number(process.env.LSP_PORT_BASE ?? 6200);
@@ -242,6 +244,7 @@ try {
   // (1) ingest
   const start = await countNow();
   const t0 = Date.now();
+  const cpuBefore = meshCpu(mesh.processes());
   const wrk = await runWrk(mesh.edgeUrl, wrkScript({ ...headers }, randomUUID()), dir);
   const lines = readFileSync(wrk.stamps, "utf8").trim().split("\n");
   const failed = lines
@@ -257,12 +260,15 @@ try {
   const persistedS = ((created[created.length - 1] as number) - t0) / 1000;
   const aggregatedAt = await until("every order aggregated", () => live.reached(start + made, t0), 600_000);
   const aggregatedS = (aggregatedAt - t0) / 1000;
+  // From the first order sent to the last one aggregated: everything each order cost the mesh.
+  const cpuPerOrder = formatCpuPerUnit(cpuBetween(cpuBefore, meshCpu(mesh.processes())), made, "order");
   const lags = created.map((at, k) => (live.reached(start + k + 1, t0) as number) - at);
   console.log(
     `(1) ingest through the edge, ${made} paid orders made of ${orders} sent (${failed} failed), wrk c=${concurrency} on cpu ${wrkCpu} (wrk CPU ${((100 * wrk.cpuMs) / wrk.wallMs).toFixed(1)}% of one core): ` +
       `persisted ${(made / persistedS).toFixed(0)} orders/s (${persistedS.toFixed(1)} s); persisted and aggregated ${(made / aggregatedS).toFixed(0)} orders/s (${aggregatedS.toFixed(1)} s); ` +
       `aggregation lag p50 ${fmtMs(pct(lags, 50))}, p99 ${fmtMs(pct(lags, 99))}`,
   );
+  console.log(`(1) who holds the cores during the ingest: ${cpuPerOrder}`);
 
   // (2) order → dashboardUpdates at fixed rates
   for (const rate of rates) {
