@@ -156,7 +156,9 @@ try {
     const cpuBefore = meshCpu(measured());
     const result = await wrk({ ...run, connections, seconds, core });
     results.push(result);
-    cpuLines.push(`${run.name}: ${formatCpuPerUnit(cpuBetween(cpuBefore, meshCpu(measured())), result.requests, "request")}`);
+    cpuLines.push(
+      `${run.name}: ${formatCpuPerUnit(cpuBetween(cpuBefore, meshCpu(measured())), result.requests, "request")}`,
+    );
     if (profiled)
       summaries.push(`${run.name} — edge CPU profile ${profiles.length + 1}:\n${await toggleProfile(true)}`);
   }
