@@ -32,17 +32,31 @@ import type { TelemetryConfig } from "./telemetry-config.js";
 /** Health probes and scrapes: no span for them. */
 const ignoredPaths = new Set(["/healthz", "/readyz", "/metrics"]);
 
+/**
+ * How the instrumented modules (express, pg) reach the app: `esm` for the compiled dist/ (ESM
+ * imports: the ESM loader hook is registered as well as the require hooks), `require` for a bundled
+ * app (scripts/build-bundles.ts loads them with require(): the require hooks alone, no loader
+ * thread).
+ */
+export type ModuleHooks = "esm" | "require";
+
 /** Starts tracing; the returned function flushes the spans not yet exported and stops. */
 export async function startTracing(
   config: Exclude<TelemetryConfig, { mode: "off" }>,
+  hooks: ModuleHooks = "esm",
 ): Promise<() => Promise<void>> {
   const logLevel = process.env.OTEL_LOG_LEVEL;
   if (logLevel) diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(logLevel) });
 
   // The ESM hook wraps only the modules an instrumentation hooks (http, express, pg, undici), not
   // every module the app imports: wrapping them all cost each app about 35 MB of RSS.
-  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
-  register("@opentelemetry/instrumentation/hook.mjs", import.meta.url, registerOptions);
+  // Its loader thread (~10 MB) is not started for a bundled app.
+  let waitForAllMessagesAcknowledged = () => Promise.resolve();
+  if (hooks === "esm") {
+    const channel = createAddHookMessageChannel();
+    register("@opentelemetry/instrumentation/hook.mjs", import.meta.url, channel.registerOptions);
+    waitForAllMessagesAcknowledged = channel.waitForAllMessagesAcknowledged;
+  }
 
   // service.name, then what the standard detectors add: OTEL_RESOURCE_ATTRIBUTES (the chart's
   // namespace, version, environment), the process and the host.

@@ -1,0 +1,185 @@
+/**
+ * Bundles each Node app into one file, services/<app>/dist/bundle/main.mjs, with its telemetry
+ * preload beside it (telemetry.mjs): what the launcher, the image and CI run
+ * (`node --enable-source-maps --import ./dist/bundle/telemetry.mjs dist/bundle/main.mjs`).
+ * Why: an app loaded about 1,500 modules one by one (the workspace packages, Yoga, Kysely, zod,
+ * the OpenTelemetry SDK); one file loads in a fraction of that CPU and holds less memory
+ * (bench/app-start.ts measures both forms side by side).
+ *
+ * Input is tsc's output (dist/, `tsc -b tsconfig.build.json` first: tsc stays the compiler and the
+ * type gate); esbuild follows its source maps, so a stack trace names the .ts line.
+ *
+ * Kept out of the bundle and loaded with require(), so that OpenTelemetry's require hooks patch
+ * them (no ESM loader hook, no loader thread): the packages the instrumentations hook
+ * (INSTRUMENTED). The migrations stay files (dist/migrations, imported by path at run time).
+ *
+ *   npx tsx scripts/build-bundles.ts [app…]     (default: every Node app of apps.yaml)
+ */
+import { existsSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import * as esbuild from "esbuild";
+import { loadAppManifest, REPO } from "./app-manifest.js";
+
+/**
+ * The modules the preload's instrumentations hook (packages/runtime/src/telemetry-sdk.ts): express
+ * and pg (pg-pool is pg's own require). node:http is a built-in, patched on its first require
+ * (express's); undici's fetch is traced through diagnostics channels, nothing to patch.
+ */
+export const INSTRUMENTED = ["express", "pg"] as const;
+
+/** The bundles of one app, relative to services/<app>. */
+export const BUNDLE_DIR = "dist/bundle";
+export const BUNDLE_MAIN = `${BUNDLE_DIR}/main.mjs`;
+export const BUNDLE_PRELOAD = `${BUNDLE_DIR}/telemetry.mjs`;
+
+/** Thrown when a bundle cannot be built; the message is esbuild's or names what is missing. */
+export class BundleError extends Error {
+  override name = "BundleError";
+}
+
+/**
+ * An instrumented package seen from the bundle becomes `module.exports = require("<name>")`: the
+ * real package, loaded by Node's CommonJS loader where require-in-the-middle sees it. (esbuild's
+ * plain `external` would keep an ESM `import`, which only the ESM loader hook could patch.)
+ */
+const loadInstrumentedWithRequire: esbuild.Plugin = {
+  name: "instrumented-with-require",
+  setup(build) {
+    const filter = new RegExp(`^(?:${INSTRUMENTED.join("|")})$`);
+    build.onResolve({ filter }, (args) =>
+      args.namespace === "instrumented"
+        ? { path: args.path, external: true }
+        : { path: args.path, namespace: "instrumented" },
+    );
+    build.onLoad({ filter: /.*/, namespace: "instrumented" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * A workspace module's `import.meta.url`, `.filename` and `.dirname` stay its own, as if it were
+ * not bundled: relative to the bundle's URL (so the bundle can move with its dist/). Without this
+ * each would be the bundle's: `import.meta.url === \`file://${process.argv[1]}\`` (a module that is
+ * also a CLI, e.g. services/dashboard/src/rebuild.ts) would run its CLI inside the app, and
+ * `import.meta.dirname` (the migrations folder) would point into dist/bundle.
+ */
+function ownImportMeta(outDir: string): esbuild.Plugin {
+  return {
+    name: "own-import-meta",
+    setup(build) {
+      const workspaceDist = /[\\/](?:services|packages)[\\/][^\\/]+[\\/]dist[\\/].*\.js$/;
+      build.onLoad({ filter: workspaceDist }, async (args) => {
+        if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+        const text = await readFile(args.path, "utf8");
+        if (!text.includes("import.meta")) return undefined;
+        const rel = JSON.stringify(path.relative(outDir, args.path).split(path.sep).join("/"));
+        const url = `new URL(${rel}, import.meta.url)`;
+        return {
+          contents: text
+            .replaceAll("import.meta.url", `${url}.href`)
+            .replaceAll("import.meta.filename", `__lspFileURLToPath(${url})`)
+            .replaceAll("import.meta.dirname", `__lspDirname(__lspFileURLToPath(${url}))`),
+          loader: "js",
+        };
+      });
+    },
+  };
+}
+
+/**
+ * `require` for the CommonJS code inside an ESM bundle (built-ins, the instrumented packages):
+ * Node's own, so that its loader and the require hooks see those requires.
+ */
+const BANNER = [
+  'import { createRequire as __lspCreateRequire } from "node:module";',
+  'import { dirname as __lspDirname } from "node:path";',
+  'import { fileURLToPath as __lspFileURLToPath } from "node:url";',
+  "const require = __lspCreateRequire(import.meta.url);",
+].join("\n");
+
+function options(entry: string, outfile: string): esbuild.BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    // package.json "exports": the compiled dist/ of the workspace packages, Node's own conditions.
+    conditions: ["node", "import", "default"],
+    mainFields: ["module", "main"],
+    sourcemap: "linked",
+    // The sources stay out of the map (a bundle's map with them is ~3× the size); the paths are
+    // enough for a stack trace.
+    sourcesContent: false,
+    legalComments: "none",
+    banner: { js: BANNER },
+    plugins: [loadInstrumentedWithRequire, ownImportMeta(path.dirname(outfile))],
+    logLevel: "silent",
+    metafile: true,
+  };
+}
+
+async function build(entry: string, outfile: string): Promise<esbuild.Metafile> {
+  if (!existsSync(entry)) throw new BundleError(`${path.relative(REPO, entry)} is missing: run tsc -b first`);
+  try {
+    const result = await esbuild.build(options(entry, outfile));
+    for (const w of result.warnings)
+      // A require esbuild cannot follow would fail at run time: make it a build error.
+      if (w.id === "unsupported-require-call" || w.id === "unsupported-dynamic-import")
+        throw new BundleError(`${path.relative(REPO, entry)}: ${w.text} (${w.location?.file ?? "?"})`);
+    return result.metafile;
+  } catch (err) {
+    if (err instanceof BundleError) throw err;
+    const failure = err as esbuild.BuildFailure;
+    const text = (failure.errors ?? []).map((e) => `${e.location?.file ?? ""}: ${e.text}`).join("\n");
+    throw new BundleError(`bundling ${path.relative(REPO, entry)} failed:\n${text || String(err)}`);
+  }
+}
+
+/** Bundles one app and its preload; returns the bundle's size in bytes. */
+export async function bundleApp(app: string): Promise<number> {
+  const dir = path.join(REPO, "services", app);
+  await rm(path.join(dir, BUNDLE_DIR), { recursive: true, force: true });
+  const [main] = await Promise.all([
+    build(path.join(dir, "dist", "src", "main.js"), path.join(dir, BUNDLE_MAIN)),
+    build(path.join(REPO, "packages", "runtime", "dist", "telemetry-bundled.js"), path.join(dir, BUNDLE_PRELOAD)),
+  ]);
+  return Object.values(main.outputs).reduce((sum, o) => sum + o.bytes, 0);
+}
+
+/** The Node apps of apps.yaml. */
+export function nodeApps(): string[] {
+  return loadAppManifest()
+    .apps.filter((a) => a.runtime === "node")
+    .map((a) => a.name);
+}
+
+/** Bundles the given apps (every Node app by default). */
+export async function bundleApps(apps: readonly string[] = nodeApps()): Promise<void> {
+  await Promise.all(apps.map((app) => bundleApp(app)));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const wanted = process.argv.slice(2);
+  const known = nodeApps();
+  const unknown = wanted.filter((a) => !known.includes(a));
+  if (unknown.length > 0) {
+    console.error(`not a Node app: ${unknown.join(", ")} (apps: ${known.join(", ")})`);
+    process.exit(2);
+  }
+  try {
+    for (const app of wanted.length > 0 ? wanted : known) {
+      const bytes = await bundleApp(app);
+      console.log(`${app}: ${BUNDLE_MAIN} ${(bytes / 1024 / 1024).toFixed(1)} MiB (with its map)`);
+    }
+  } catch (err) {
+    console.error(err instanceof BundleError ? err.message : err);
+    process.exit(1);
+  } finally {
+    await esbuild.stop();
+  }
+}
