@@ -16,7 +16,7 @@
  *   npx tsx scripts/build-bundles.ts [app…]     (default: every Node app of apps.yaml)
  */
 import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as esbuild from "esbuild";
 import { loadAppManifest, REPO } from "./app-manifest.js";
@@ -27,6 +27,12 @@ import { loadAppManifest, REPO } from "./app-manifest.js";
  * (express's); undici's fetch is traced through diagnostics channels, nothing to patch.
  */
 export const INSTRUMENTED = ["express", "pg"] as const;
+
+/**
+ * Loaded with require() as well, as packages: the instrumented ones and pg's companions, which
+ * load pg's own lib/ files (bundled, they would carry a second copy of pg's defaults and utils).
+ */
+const REQUIRED = [...INSTRUMENTED, "pg-cursor", "pg-query-stream"];
 
 /** The bundles of one app, relative to services/<app>. */
 export const BUNDLE_DIR = "dist/bundle";
@@ -39,20 +45,20 @@ export class BundleError extends Error {
 }
 
 /**
- * An instrumented package seen from the bundle becomes `module.exports = require("<name>")`: the
- * real package, loaded by Node's CommonJS loader where require-in-the-middle sees it. (esbuild's
+ * A REQUIRED package (or a file of it) seen from the bundle becomes
+ * `module.exports = require("<name>")`: the real package, loaded by Node's CommonJS loader where require-in-the-middle sees it. (esbuild's
  * plain `external` would keep an ESM `import`, which only the ESM loader hook could patch.)
  */
-const loadInstrumentedWithRequire: esbuild.Plugin = {
-  name: "instrumented-with-require",
+const loadWithRequire: esbuild.Plugin = {
+  name: "required-packages",
   setup(build) {
-    const filter = new RegExp(`^(?:${INSTRUMENTED.join("|")})$`);
+    const filter = new RegExp(`^(?:${REQUIRED.join("|")})(?:/.*)?$`);
     build.onResolve({ filter }, (args) =>
-      args.namespace === "instrumented"
+      args.namespace === "required"
         ? { path: args.path, external: true }
-        : { path: args.path, namespace: "instrumented" },
+        : { path: args.path, namespace: "required" },
     );
-    build.onLoad({ filter: /.*/, namespace: "instrumented" }, (args) => ({
+    build.onLoad({ filter: /.*/, namespace: "required" }, (args) => ({
       contents: `module.exports = require(${JSON.stringify(args.path)});`,
       loader: "js",
     }));
@@ -117,7 +123,7 @@ function options(entry: string, outfile: string): esbuild.BuildOptions {
     sourcesContent: false,
     legalComments: "none",
     banner: { js: BANNER },
-    plugins: [loadInstrumentedWithRequire, ownImportMeta(path.dirname(outfile))],
+    plugins: [loadWithRequire, ownImportMeta(path.dirname(outfile))],
     logLevel: "silent",
     metafile: true,
   };
@@ -140,15 +146,50 @@ async function build(entry: string, outfile: string): Promise<esbuild.Metafile> 
   }
 }
 
-/** Bundles one app and its preload; returns the bundle's size in bytes. */
+/** What an app's bundles were built from (relative to the repository), beside them. */
+const INPUTS_FILE = `${BUNDLE_DIR}/inputs.json`;
+
+/**
+ * True when both bundles exist and are newer than every file they were built from (the launcher
+ * builds before each start: nothing to do when nothing changed).
+ */
+async function upToDate(dir: string): Promise<boolean> {
+  try {
+    const inputs = JSON.parse(await readFile(path.join(dir, INPUTS_FILE), "utf8")) as string[];
+    const built = Math.min(
+      ...(await Promise.all(
+        [BUNDLE_MAIN, BUNDLE_PRELOAD].map(async (f) => (await stat(path.join(dir, f))).mtimeMs),
+      )),
+    );
+    const times = await Promise.all(inputs.map(async (f) => (await stat(path.join(REPO, f))).mtimeMs));
+    return times.every((t) => t < built);
+  } catch {
+    return false; // not built yet, or an input is gone
+  }
+}
+
+/** Bundles one app and its preload unless they are up to date; returns the bundle's size in bytes. */
 export async function bundleApp(app: string): Promise<number> {
   const dir = path.join(REPO, "services", app);
+  if (await upToDate(dir)) return (await stat(path.join(dir, BUNDLE_MAIN))).size;
   await rm(path.join(dir, BUNDLE_DIR), { recursive: true, force: true });
-  const [main] = await Promise.all([
+  const metas = await Promise.all([
     build(path.join(dir, "dist", "src", "main.js"), path.join(dir, BUNDLE_MAIN)),
-    build(path.join(REPO, "packages", "runtime", "dist", "telemetry-bundled.js"), path.join(dir, BUNDLE_PRELOAD)),
+    build(
+      path.join(REPO, "packages", "runtime", "dist", "telemetry-bundled.js"),
+      path.join(dir, BUNDLE_PRELOAD),
+    ),
   ]);
-  return Object.values(main.outputs).reduce((sum, o) => sum + o.bytes, 0);
+  // esbuild names inputs relative to its working directory (this process's).
+  const inputs = new Set(
+    metas.flatMap((m) =>
+      Object.keys(m.inputs)
+        .filter((f) => !f.includes(":"))
+        .map((f) => path.relative(REPO, path.resolve(f))),
+    ),
+  );
+  await writeFile(path.join(dir, INPUTS_FILE), JSON.stringify([...inputs]));
+  return (await stat(path.join(dir, BUNDLE_MAIN))).size;
 }
 
 /** The Node apps of apps.yaml. */
@@ -174,7 +215,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     for (const app of wanted.length > 0 ? wanted : known) {
       const bytes = await bundleApp(app);
-      console.log(`${app}: ${BUNDLE_MAIN} ${(bytes / 1024 / 1024).toFixed(1)} MiB (with its map)`);
+      console.log(`${app}: ${BUNDLE_MAIN} ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
     }
   } catch (err) {
     console.error(err instanceof BundleError ? err.message : err);

@@ -5,7 +5,6 @@
 // and by default also starts OTLP metric and log pipelines nobody here collects (the collector
 // takes traces only; metrics are Prometheus, logs are JSON lines).
 import { register } from "node:module";
-import { createAddHookMessageChannel } from "import-in-the-middle";
 import { DiagConsoleLogger, diag } from "@opentelemetry/api";
 import {
   CompositePropagator,
@@ -53,6 +52,7 @@ export async function startTracing(
   // Its loader thread (~10 MB) is not started for a bundled app.
   let waitForAllMessagesAcknowledged = () => Promise.resolve();
   if (hooks === "esm") {
+    const { createAddHookMessageChannel } = await import("import-in-the-middle");
     const channel = createAddHookMessageChannel();
     register("@opentelemetry/instrumentation/hook.mjs", import.meta.url, channel.registerOptions);
     waitForAllMessagesAcknowledged = channel.waitForAllMessagesAcknowledged;

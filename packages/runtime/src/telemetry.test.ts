@@ -20,7 +20,11 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The preload under test and how its app loads express. */
 const FORMS = [
-  { name: "compiled", preload: path.join(here, "telemetry.ts"), loadExpress: '(await import("express")).default' },
+  {
+    name: "compiled",
+    preload: path.join(here, "telemetry.ts"),
+    loadExpress: '(await import("express")).default',
+  },
   {
     name: "bundled",
     preload: path.join(here, "telemetry-bundled.ts"),
