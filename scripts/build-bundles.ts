@@ -137,6 +137,7 @@ async function build(entry: string, outfile: string): Promise<esbuild.Metafile> 
       // A require esbuild cannot follow would fail at run time: make it a build error.
       if (w.id === "unsupported-require-call" || w.id === "unsupported-dynamic-import")
         throw new BundleError(`${path.relative(REPO, entry)}: ${w.text} (${w.location?.file ?? "?"})`);
+    if (!result.metafile) throw new BundleError(`${path.relative(REPO, entry)}: esbuild gave no metafile`);
     return result.metafile;
   } catch (err) {
     if (err instanceof BundleError) throw err;
