@@ -1,5 +1,5 @@
 // What it costs a Node app to start, compiled (dist/src/main.js under the ESM preload, as before)
-// vs bundled (dist/bundle/main.mjs under its own preload, scripts/build-bundles.ts): fresh `node`
+// vs bundled (dist/bundle/src/main.mjs under its own preload, scripts/build-bundles.ts): fresh `node`
 // processes of one app, the two forms alternated, each run to the point where the app has loaded
 // every module and started tracing and stops on its configuration (no environment: the config
 // error, exit 78). That is the work every start and restart repeats before it touches the database

@@ -1,22 +1,23 @@
 /**
- * Bundles each Node app into one file, services/<app>/dist/bundle/main.mjs, with its telemetry
- * preload beside it (telemetry.mjs): what the launcher, the image and CI run
- * (`node --enable-source-maps --import ./dist/bundle/telemetry.mjs dist/bundle/main.mjs`).
- * Why: an app loaded about 1,500 modules one by one (the workspace packages, Yoga, Kysely, zod,
- * the OpenTelemetry SDK); one file loads in a fraction of that CPU and holds less memory
- * (bench/app-start.ts measures both forms side by side).
+ * Bundles each Node app: services/<app>/dist/bundle/src/main.mjs (its code and dependencies, with
+ * shared chunks in chunks/), its migrations (migrations/*.mjs) and its telemetry preload
+ * (telemetry.mjs): what the launcher, the image and CI run
+ * (`node --enable-source-maps --import ./dist/bundle/telemetry.mjs dist/bundle/src/main.mjs`).
+ * Why: unbundled, an app resolves and loads about a thousand files one by one (the workspace
+ * packages, Yoga, Kysely, zod, the OpenTelemetry SDK); bundled, it starts on about a fifth of the
+ * CPU and holds less memory (bench/app-start.ts measures both forms side by side).
  *
  * Input is tsc's output (dist/, `tsc -b tsconfig.build.json` first: tsc stays the compiler and the
  * type gate); esbuild follows its source maps, so a stack trace names the .ts line.
  *
  * Kept out of the bundle and loaded with require(), so that OpenTelemetry's require hooks patch
  * them (no ESM loader hook, no loader thread): the packages the instrumentations hook
- * (INSTRUMENTED). The migrations stay files (dist/migrations, imported by path at run time).
+ * (INSTRUMENTED) and pg's companions.
  *
  *   npx tsx scripts/build-bundles.ts [app…]     (default: every Node app of apps.yaml)
  */
 import { existsSync } from "node:fs";
-import { readFile, rm, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as esbuild from "esbuild";
 import { loadAppManifest, REPO } from "./app-manifest.js";
@@ -36,7 +37,7 @@ const REQUIRED = [...INSTRUMENTED, "pg-cursor", "pg-query-stream"];
 
 /** The bundles of one app, relative to services/<app>. */
 export const BUNDLE_DIR = "dist/bundle";
-export const BUNDLE_MAIN = `${BUNDLE_DIR}/main.mjs`;
+export const BUNDLE_MAIN = `${BUNDLE_DIR}/src/main.mjs`;
 export const BUNDLE_PRELOAD = `${BUNDLE_DIR}/telemetry.mjs`;
 
 /** Thrown when a bundle cannot be built; the message is esbuild's or names what is missing. */
@@ -67,12 +68,14 @@ const loadWithRequire: esbuild.Plugin = {
 
 /**
  * A workspace module's `import.meta.url`, `.filename` and `.dirname` stay its own, as if it were
- * not bundled: relative to the bundle's URL (so the bundle can move with its dist/). Without this
- * each would be the bundle's: `import.meta.url === \`file://${process.argv[1]}\`` (a module that is
- * also a CLI, e.g. services/dashboard/src/rebuild.ts) would run its CLI inside the app, and
- * `import.meta.dirname` (the migrations folder) would point into dist/bundle.
+ * not bundled: an app's dist/<path> is seen at dist/bundle/<path> (dist/src/main.js at
+ * dist/bundle/src/main.mjs, so `import.meta.dirname/../migrations` is the bundled migrations), a
+ * package's module where it is; relative to the output file's URL, so the bundle can move. Without
+ * this each would be the output file's: `import.meta.url === \`file://${process.argv[1]}\`` (a module
+ * that is also a CLI, e.g. services/dashboard/src/rebuild.ts) would run its CLI inside the app.
+ * `fromDir` is where the output files are: every output of one build at the same depth.
  */
-function ownImportMeta(outDir: string): esbuild.Plugin {
+function ownImportMeta(appDist: string, fromDir: string): esbuild.Plugin {
   return {
     name: "own-import-meta",
     setup(build) {
@@ -81,7 +84,10 @@ function ownImportMeta(outDir: string): esbuild.Plugin {
         if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
         const text = await readFile(args.path, "utf8");
         if (!text.includes("import.meta")) return undefined;
-        const rel = JSON.stringify(path.relative(outDir, args.path).split(path.sep).join("/"));
+        const inApp = path.relative(appDist, args.path);
+        const seenAt =
+          inApp.startsWith("..") || path.isAbsolute(inApp) ? args.path : path.join(appDist, "bundle", inApp);
+        const rel = JSON.stringify(path.relative(fromDir, seenAt).split(path.sep).join("/"));
         const url = `new URL(${rel}, import.meta.url)`;
         return {
           contents: text
@@ -106,44 +112,39 @@ const BANNER = [
   "const require = __lspCreateRequire(import.meta.url);",
 ].join("\n");
 
-function options(entry: string, outfile: string): esbuild.BuildOptions {
-  return {
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    // package.json "exports": the compiled dist/ of the workspace packages, Node's own conditions.
-    conditions: ["node", "import", "default"],
-    mainFields: ["module", "main"],
-    sourcemap: "linked",
-    // The sources stay out of the map (a bundle's map with them is ~3× the size); the paths are
-    // enough for a stack trace.
-    sourcesContent: false,
-    legalComments: "none",
-    banner: { js: BANNER },
-    plugins: [loadWithRequire, ownImportMeta(path.dirname(outfile))],
-    logLevel: "silent",
-    metafile: true,
-  };
-}
+const COMMON: esbuild.BuildOptions = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  // package.json "exports": the compiled dist/ of the workspace packages, Node's own conditions.
+  conditions: ["node", "import", "default"],
+  mainFields: ["module", "main"],
+  outExtension: { ".js": ".mjs" },
+  sourcemap: "linked",
+  // The sources stay out of the map (a bundle's map with them is ~3× the size); the paths are
+  // enough for a stack trace.
+  sourcesContent: false,
+  legalComments: "none",
+  banner: { js: BANNER },
+  logLevel: "silent",
+  metafile: true,
+};
 
-async function build(entry: string, outfile: string): Promise<esbuild.Metafile> {
-  if (!existsSync(entry)) throw new BundleError(`${path.relative(REPO, entry)} is missing: run tsc -b first`);
+async function build(what: string, options: esbuild.BuildOptions): Promise<esbuild.Metafile> {
   try {
-    const result = await esbuild.build(options(entry, outfile));
+    const result = await esbuild.build(options);
     for (const w of result.warnings)
       // A require esbuild cannot follow would fail at run time: make it a build error.
       if (w.id === "unsupported-require-call" || w.id === "unsupported-dynamic-import")
-        throw new BundleError(`${path.relative(REPO, entry)}: ${w.text} (${w.location?.file ?? "?"})`);
-    if (!result.metafile) throw new BundleError(`${path.relative(REPO, entry)}: esbuild gave no metafile`);
+        throw new BundleError(`${what}: ${w.text} (${w.location?.file ?? "?"})`);
+    if (!result.metafile) throw new BundleError(`${what}: esbuild gave no metafile`);
     return result.metafile;
   } catch (err) {
     if (err instanceof BundleError) throw err;
     const failure = err as esbuild.BuildFailure;
     const text = (failure.errors ?? []).map((e) => `${e.location?.file ?? ""}: ${e.text}`).join("\n");
-    throw new BundleError(`bundling ${path.relative(REPO, entry)} failed:\n${text || String(err)}`);
+    throw new BundleError(`bundling ${what} failed:\n${text || String(err)}`);
   }
 }
 
@@ -169,17 +170,44 @@ async function upToDate(dir: string): Promise<boolean> {
   }
 }
 
-/** Bundles one app and its preload unless they are up to date; returns the bundle's size in bytes. */
+/**
+ * Bundles one app and its preload unless they are up to date; returns the main bundle's size in
+ * bytes. The app's entry and its migrations (dist/migrations/*.js, which the migrate step imports
+ * by path) are one build with shared chunks, so that a migration uses the app's own Kysely and
+ * @lsp/db rather than loading a second copy of them from dist/.
+ */
 export async function bundleApp(app: string): Promise<number> {
   const dir = path.join(REPO, "services", app);
+  const dist = path.join(dir, "dist");
+  const main = path.join(dist, "src", "main.js");
+  const preload = path.join(REPO, "packages", "runtime", "dist", "telemetry-bundled.js");
+  for (const entry of [main, preload])
+    if (!existsSync(entry))
+      throw new BundleError(`${path.relative(REPO, entry)} is missing: run tsc -b first`);
   if (await upToDate(dir)) return (await stat(path.join(dir, BUNDLE_MAIN))).size;
   await rm(path.join(dir, BUNDLE_DIR), { recursive: true, force: true });
+  const migrationsDir = path.join(dist, "migrations");
+  const migrations = existsSync(migrationsDir)
+    ? (await readdir(migrationsDir)).filter((f) => f.endsWith(".js")).map((f) => path.join(migrationsDir, f))
+    : [];
+  const bundleDir = path.join(dir, BUNDLE_DIR);
   const metas = await Promise.all([
-    build(path.join(dir, "dist", "src", "main.js"), path.join(dir, BUNDLE_MAIN)),
-    build(
-      path.join(REPO, "packages", "runtime", "dist", "telemetry-bundled.js"),
-      path.join(dir, BUNDLE_PRELOAD),
-    ),
+    build(`services/${app}`, {
+      ...COMMON,
+      entryPoints: [main, ...migrations],
+      outbase: dist,
+      outdir: bundleDir,
+      splitting: true,
+      // Every output one folder deep (src/, migrations/, chunks/): see ownImportMeta.
+      chunkNames: "chunks/[name]-[hash]",
+      plugins: [loadWithRequire, ownImportMeta(dist, path.join(bundleDir, "src"))],
+    }),
+    build(`${app}'s telemetry preload`, {
+      ...COMMON,
+      entryPoints: [preload],
+      outfile: path.join(dir, BUNDLE_PRELOAD),
+      plugins: [loadWithRequire, ownImportMeta(dist, bundleDir)],
+    }),
   ]);
   // esbuild names inputs relative to its working directory (this process's).
   const inputs = new Set(

@@ -42,7 +42,7 @@ for (const name of services) {
       assert.match(text, /npm ci --omit=dev/, "the final image's dependencies are not production-only");
       assert.match(
         shipped,
-        /^CMD \[.*"dist\/bundle\/main\.mjs"\]$/m,
+        /^CMD \[.*"dist\/bundle\/src\/main\.mjs"\]$/m,
         "the image does not run the bundled app",
       );
       assert.doesNotMatch(shipped, /tsx/, "the shipped image runs TypeScript through tsx");
