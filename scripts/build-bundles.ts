@@ -171,8 +171,8 @@ async function upToDate(dir: string): Promise<boolean> {
 }
 
 /**
- * Bundles one app and its preload unless they are up to date; returns the main bundle's size in
- * bytes. The app's entry and its migrations (dist/migrations/*.js, which the migrate step imports
+ * Bundles one app and its preload unless they are up to date; returns the size in bytes of what
+ * it built (the app, its chunks and migrations; 0 when it was up to date). The app's entry and its migrations (dist/migrations/*.js, which the migrate step imports
  * by path) are one build with shared chunks, so that a migration uses the app's own Kysely and
  * @lsp/db rather than loading a second copy of them from dist/.
  */
@@ -184,7 +184,7 @@ export async function bundleApp(app: string): Promise<number> {
   for (const entry of [main, preload])
     if (!existsSync(entry))
       throw new BundleError(`${path.relative(REPO, entry)} is missing: run tsc -b first`);
-  if (await upToDate(dir)) return (await stat(path.join(dir, BUNDLE_MAIN))).size;
+  if (await upToDate(dir)) return 0;
   await rm(path.join(dir, BUNDLE_DIR), { recursive: true, force: true });
   const migrationsDir = path.join(dist, "migrations");
   const migrations = existsSync(migrationsDir)
@@ -218,7 +218,14 @@ export async function bundleApp(app: string): Promise<number> {
     ),
   );
   await writeFile(path.join(dir, INPUTS_FILE), JSON.stringify([...inputs]));
-  return (await stat(path.join(dir, BUNDLE_MAIN))).size;
+  return bundleBytes(metas[0]);
+}
+
+/** The bytes of JavaScript a build wrote (its source maps left out). */
+function bundleBytes(meta: esbuild.Metafile): number {
+  return Object.entries(meta.outputs)
+    .filter(([file]) => !file.endsWith(".map"))
+    .reduce((sum, [, o]) => sum + o.bytes, 0);
 }
 
 /** The Node apps of apps.yaml. */
@@ -244,7 +251,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     for (const app of wanted.length > 0 ? wanted : known) {
       const bytes = await bundleApp(app);
-      console.log(`${app}: ${BUNDLE_MAIN} ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+      console.log(
+        bytes > 0
+          ? `${app}: ${BUNDLE_DIR}/ ${(bytes / 1024 / 1024).toFixed(1)} MiB of JavaScript`
+          : `${app}: ${BUNDLE_DIR}/ up to date`,
+      );
     }
   } catch (err) {
     console.error(err instanceof BundleError ? err.message : err);
