@@ -237,7 +237,20 @@ export function nodeApps(): string[] {
 
 /** Bundles the given apps (every Node app by default). */
 export async function bundleApps(apps: readonly string[] = nodeApps()): Promise<void> {
-  await Promise.all(apps.map((app) => bundleApp(app)));
+  await Promise.all(apps.map((app) => bundleOnce(app)));
+}
+
+/**
+ * One build of an app at a time in this process: meshes started together (a test's, a bench's)
+ * wait for the build in flight instead of deleting its output under it.
+ */
+const inFlight = new Map<string, Promise<number>>();
+function bundleOnce(app: string): Promise<number> {
+  const running = inFlight.get(app);
+  if (running) return running;
+  const build = bundleApp(app).finally(() => inFlight.delete(app));
+  inFlight.set(app, build);
+  return build;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
