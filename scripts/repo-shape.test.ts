@@ -40,7 +40,11 @@ for (const name of services) {
       // The shipped image (the last stage) runs the compiled app with production dependencies only.
       const shipped = text.split(/^FROM /m).at(-1) ?? "";
       assert.match(text, /npm ci --omit=dev/, "the final image's dependencies are not production-only");
-      assert.match(shipped, /^CMD \[.*"dist\/src\/main\.js"\]$/m, "the image does not run the compiled app");
+      assert.match(
+        shipped,
+        /^CMD \[.*"dist\/bundle\/src\/main\.mjs"\]$/m,
+        "the image does not run the bundled app",
+      );
       assert.doesNotMatch(shipped, /tsx/, "the shipped image runs TypeScript through tsx");
       assert.doesNotMatch(
         shipped,

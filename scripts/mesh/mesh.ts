@@ -14,6 +14,7 @@ import {
   startRedis,
 } from "./infra.js";
 import { REPO } from "./repo.js";
+import { BUNDLE_MAIN, BUNDLE_PRELOAD, bundleApps } from "../build-bundles.js";
 import { allowedInvocations, graphqlCallees, loadAccess, type Access } from "./access.js";
 import {
   daprBinDir,
@@ -128,18 +129,20 @@ export function appCommand(app: AppName): { command: string; args: string[]; cwd
       throw new MeshError("the ai service's Python environment is missing: run `npm run setup`");
     return { command: python, args: ["-m", "lsp_ai"], cwd };
   }
-  // The compiled app, as in its image: `buildApps` brought dist/ up to date with the sources.
-  return {
-    command: process.execPath,
-    args: [...NODE_APP_FLAGS, "--import", "@lsp/runtime/telemetry", "dist/src/main.js"],
-    cwd,
-  };
+  // The bundled app, as in its image: `buildApps` brought dist/ and dist/bundle/ up to date with
+  // the sources. LSP_APP_FORM=compiled runs the unbundled dist/ instead (measuring).
+  const form =
+    process.env.LSP_APP_FORM === "compiled"
+      ? ["--import", "@lsp/runtime/telemetry", "dist/src/main.js"]
+      : ["--enable-source-maps", "--import", `./${BUNDLE_PRELOAD}`, BUNDLE_MAIN];
+  return { command: process.execPath, args: [...NODE_APP_FLAGS, ...form], cwd };
 }
 
 /**
- * Compiles every package and service to its dist/ (`tsc -b tsconfig.build.json`): incremental,
- * so it takes about a second when nothing changed, and a stale build is never started. A type
- * error stops the launch with tsc's own message.
+ * Compiles every package and service to its dist/ (`tsc -b tsconfig.build.json`), then bundles
+ * each Node app (scripts/build-bundles.ts): both incremental, so it takes a second or two when
+ * nothing changed, and a stale build is never started. A type error stops the launch with tsc's
+ * own message.
  */
 export async function buildApps(): Promise<void> {
   const tsc = path.join(REPO, "node_modules", "typescript", "bin", "tsc");
@@ -152,6 +155,11 @@ export async function buildApps(): Promise<void> {
   } catch (err) {
     const { stdout = "", stderr = "" } = err as { stdout?: string; stderr?: string };
     throw new MeshError(`the TypeScript build failed (tsc -b tsconfig.build.json):\n${stdout}${stderr}`);
+  }
+  try {
+    await bundleApps();
+  } catch (err) {
+    throw new MeshError(err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -172,11 +180,11 @@ export function startMigrateStep(
 ): Managed {
   const { command, args, cwd } = appCommand(app);
   // No telemetry preload: the step exits before it would export anything.
-  const telemetry = args.indexOf("@lsp/runtime/telemetry");
+  const preload = args.indexOf("--import");
   return startProcess(
     `${app}.migrate`,
     command,
-    telemetry > 0 ? [...args.slice(0, telemetry - 1), ...args.slice(telemetry + 1)] : args,
+    preload >= 0 ? [...args.slice(0, preload), ...args.slice(preload + 2)] : args,
     {
       cwd,
       env: {
@@ -462,7 +470,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     say(`state in ${path.relative(REPO, runDir)}/, logs in ${path.relative(REPO, logDir)}/`);
 
     // The build runs while the data stores start; the migrate steps are the first to need it.
-    say("compiling TypeScript to dist/ (tsc -b, incremental)…");
+    say("compiling TypeScript to dist/ and bundling each app (tsc -b, esbuild; incremental)…");
     const built = buildApps().then(() => say(`  ✓ compiled at ${elapsed()}`));
     built.catch(() => undefined); // awaited below; until then a failure must not go unhandled
     say(`starting PostgreSQL on ${plan.postgres} and Redis on ${plan.redis}…`);

@@ -28,20 +28,30 @@ import type { TelemetryConfig } from "./telemetry-config.js";
 /** Health probes and scrapes: no span for them. */
 const ignoredPaths = new Set(["/healthz", "/readyz", "/metrics"]);
 
+/**
+ * How the instrumented modules (express, pg) reach the app: `esm` for the compiled dist/ (ESM
+ * imports: the ESM loader hook is registered as well as the require hooks), `require` for a bundled
+ * app (scripts/build-bundles.ts loads them with require(): the require hooks alone, no loader
+ * thread).
+ */
+export type ModuleHooks = "esm" | "require";
+
 /** Starts tracing; the returned function flushes the spans not yet exported and stops. */
 export async function startTracing(
   config: Exclude<TelemetryConfig, { mode: "off" }>,
+  hooks: ModuleHooks = "esm",
 ): Promise<() => Promise<void>> {
   const logLevel = process.env.OTEL_LOG_LEVEL;
   if (logLevel) diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(logLevel) });
 
   const exporting = config.mode === "export";
-  // Express and pg, imported from the apps' ESM, are hooked through Node's ESM loader hook, which
-  // runs a loader thread (about 10 MB, and every import waits on it). Only spans need them (see
-  // below), so only an exporting app registers it; node:http (required by Express) and undici
+  // Express and pg, imported from the compiled apps' ESM, are hooked through Node's ESM loader
+  // hook, which runs a loader thread (about 10 MB, and every import waits on it). Only spans need
+  // them (see below), so only an exporting app of the compiled form registers it; a bundled app
+  // requires them (the require hooks patch them), node:http (required by Express) and undici
   // (diagnostics channels) are hooked without it. The hook wraps only the modules an
   // instrumentation names, not every module the app imports (wrapping all cost 35 MB per app).
-  const hook = exporting ? await registerEsmHook() : undefined;
+  const hook = exporting && hooks === "esm" ? await registerEsmHook() : undefined;
 
   // service.name, then what the standard detectors add: OTEL_RESOURCE_ATTRIBUTES (the chart's
   // namespace, version, environment), the process and the host.

@@ -4,6 +4,9 @@
 // under the caller's trace, service.name and OTEL_RESOURCE_ATTRIBUTES on the resource, the trace
 // id on log lines and in the outgoing `traceparent`, no span for probes, the spans flushed on
 // shutdown; without an endpoint the same ids and nothing recorded; switched off, nothing at all.
+// Each scenario runs under both preloads: telemetry.ts with an app that imports express (the
+// compiled dist/: ESM hook), telemetry-bundled.ts with one that require()s it, as a bundle does
+// (scripts/build-bundles.ts: the require hooks alone).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -15,7 +18,20 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const preload = path.join(here, process.env.PRELOAD_UNDER_TEST ?? "telemetry.ts");
+/** The preload under test and how its app loads express. */
+const FORMS = [
+  {
+    name: "compiled",
+    preload: path.join(here, "telemetry.ts"),
+    loadExpress: '(await import("express")).default',
+  },
+  {
+    name: "bundled",
+    preload: path.join(here, "telemetry-bundled.ts"),
+    loadExpress: '(await import("node:module")).createRequire(import.meta.url)("express")',
+  },
+] as const;
+type Form = (typeof FORMS)[number];
 const logger = path.join(here, "logger.ts");
 
 interface ExportedSpan {
@@ -55,10 +71,10 @@ before(async () => {
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 // The app: ESM like the compiled apps; stops on SIGTERM through the preload's shutdown hook, as
-// startService does.
-const APP = (downstreamUrl: string) => `
+// startService does. Loaded from the working directory so that a require() finds express.
+const APP = (form: Form, downstreamUrl: string) => `
 const hasShutdownHook = typeof globalThis[Symbol.for("lsp.telemetry.shutdown")] === "function";
-const { default: express } = await import("express");
+const { default: express } = { default: ${form.loadExpress} };
 const { createLogger } = await import(${JSON.stringify(logger)});
 const log = createLogger("telemetry-test");
 const app = express();
@@ -85,10 +101,18 @@ interface Run {
 }
 
 /** Starts the app under the preload with `env`, sends `traceparent` to a route and a probe, stops it. */
-async function runApp(env: Record<string, string>, traceparent: string): Promise<Run> {
+async function runApp(form: Form, env: Record<string, string>, traceparent: string): Promise<Run> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "--import", preload, "--input-type=module", "-e", APP(`${base}/downstream`)],
+    [
+      "--import",
+      "tsx",
+      "--import",
+      form.preload,
+      "--input-type=module",
+      "-e",
+      APP(form, `${base}/downstream`),
+    ],
     {
       env: {
         PATH: process.env.PATH,
@@ -127,55 +151,61 @@ function newTrace() {
 
 const SERVER = 2;
 
-test("with an endpoint: the route's server span under the caller's trace, flushed on shutdown", async () => {
-  const { traceId, parent, header } = newTrace();
-  // A schedule delay far beyond the test: the spans can only come from the shutdown flush.
-  const run = await runApp({ OTEL_EXPORTER_OTLP_ENDPOINT: base, OTEL_BSP_SCHEDULE_DELAY: "600000" }, header);
-  assert.ok(run.hasShutdownHook);
+for (const form of FORMS) {
+  test(`${form.name}: with an endpoint: the route's server span under the caller's trace, flushed on shutdown`, async () => {
+    const { traceId, parent, header } = newTrace();
+    // A schedule delay far beyond the test: the spans can only come from the shutdown flush.
+    const run = await runApp(
+      form,
+      { OTEL_EXPORTER_OTLP_ENDPOINT: base, OTEL_BSP_SCHEDULE_DELAY: "600000" },
+      header,
+    );
+    assert.ok(run.hasShutdownHook);
 
-  const received = exports.flatMap((e) =>
-    e.resourceSpans.flatMap((rs) => {
-      const resource = Object.fromEntries(rs.resource.attributes.map((a) => [a.key, a.value.stringValue]));
-      return rs.scopeSpans.flatMap((ss) => ss.spans.map((span) => ({ span, resource })));
-    }),
-  );
-  const mine = received.filter((r) => r.span.traceId === traceId);
-  const serverSpan = mine.find((r) => r.span.kind === SERVER && r.span.parentSpanId === parent);
-  assert.ok(serverSpan, `no server span under the caller: ${mine.map((r) => r.span.name).join(", ")}`);
-  assert.equal(serverSpan.span.name, "GET /items/:id");
-  assert.equal(serverSpan.resource["service.name"], "telemetry-test");
-  assert.equal(serverSpan.resource["service.namespace"], "lsp");
-  assert.equal(serverSpan.resource["deployment.environment.name"], "unit");
-  // The outgoing call (undici) is a span of the same trace, and carries it downstream.
-  assert.ok(mine.some((r) => r.span.name === "GET" && r.span.kind === 3));
-  assert.match(downstream.at(-1) ?? "", new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
-  // The probe made no span.
-  assert.ok(!received.some((r) => r.span.name.includes("healthz")));
-  // The handler's log line carries the trace id.
-  assert.equal(run.logs.find((l) => l.msg === "handled")?.trace_id, traceId);
-});
+    const received = exports.flatMap((e) =>
+      e.resourceSpans.flatMap((rs) => {
+        const resource = Object.fromEntries(rs.resource.attributes.map((a) => [a.key, a.value.stringValue]));
+        return rs.scopeSpans.flatMap((ss) => ss.spans.map((span) => ({ span, resource })));
+      }),
+    );
+    const mine = received.filter((r) => r.span.traceId === traceId);
+    const serverSpan = mine.find((r) => r.span.kind === SERVER && r.span.parentSpanId === parent);
+    assert.ok(serverSpan, `no server span under the caller: ${mine.map((r) => r.span.name).join(", ")}`);
+    assert.equal(serverSpan.span.name, "GET /items/:id");
+    assert.equal(serverSpan.resource["service.name"], "telemetry-test");
+    assert.equal(serverSpan.resource["service.namespace"], "lsp");
+    assert.equal(serverSpan.resource["deployment.environment.name"], "unit");
+    // The outgoing call (undici) is a span of the same trace, and carries it downstream.
+    assert.ok(mine.some((r) => r.span.name === "GET" && r.span.kind === 3));
+    assert.match(downstream.at(-1) ?? "", new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    // The probe made no span.
+    assert.ok(!received.some((r) => r.span.name.includes("healthz")));
+    // The handler's log line carries the trace id.
+    assert.equal(run.logs.find((l) => l.msg === "handled")?.trace_id, traceId);
+  });
 
-test("without an endpoint: nothing exported, the trace id still in logs and sent on", async () => {
-  const { traceId, header } = newTrace();
-  const exportsBefore = exports.length;
-  const downstreamBefore = downstream.length;
-  const run = await runApp({}, header);
-  assert.equal(downstream.length, downstreamBefore + 1);
-  assert.ok(run.hasShutdownHook);
-  assert.equal(run.logs.find((l) => l.msg === "handled")?.trace_id, traceId);
-  // Sent on as not sampled: nothing downstream records it either (the sampler said no here).
-  assert.match(downstream.at(-1) ?? "", new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
-  assert.equal(exports.length, exportsBefore);
-});
+  test(`${form.name}: without an endpoint: nothing exported, the trace id still in logs and sent on`, async () => {
+    const { traceId, header } = newTrace();
+    const exportsBefore = exports.length;
+    const downstreamBefore = downstream.length;
+    const run = await runApp(form, {}, header);
+    assert.equal(downstream.length, downstreamBefore + 1);
+    assert.ok(run.hasShutdownHook);
+    assert.equal(run.logs.find((l) => l.msg === "handled")?.trace_id, traceId);
+    // Sent on as not sampled: nothing downstream records it either (the sampler said no here).
+    assert.match(downstream.at(-1) ?? "", new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
+    assert.equal(exports.length, exportsBefore);
+  });
 
-test("OTEL_SDK_DISABLED=true: no SDK, no context, no shutdown hook", async () => {
-  const { header } = newTrace();
-  const downstreamBefore = downstream.length;
-  const run = await runApp({ OTEL_SDK_DISABLED: "true", OTEL_EXPORTER_OTLP_ENDPOINT: base }, header);
-  assert.equal(downstream.length, downstreamBefore + 1);
-  assert.equal(run.hasShutdownHook, false);
-  const handled = run.logs.find((l) => l.msg === "handled");
-  assert.ok(handled);
-  assert.equal(handled.trace_id, undefined);
-  assert.equal(downstream.at(-1), undefined);
-});
+  test(`${form.name}: OTEL_SDK_DISABLED=true: no SDK, no context, no shutdown hook`, async () => {
+    const { header } = newTrace();
+    const downstreamBefore = downstream.length;
+    const run = await runApp(form, { OTEL_SDK_DISABLED: "true", OTEL_EXPORTER_OTLP_ENDPOINT: base }, header);
+    assert.equal(downstream.length, downstreamBefore + 1);
+    assert.equal(run.hasShutdownHook, false);
+    const handled = run.logs.find((l) => l.msg === "handled");
+    assert.ok(handled);
+    assert.equal(handled.trace_id, undefined);
+    assert.equal(downstream.at(-1), undefined);
+  });
+}
