@@ -94,6 +94,14 @@ async function loadOrder(
     .where("order_id", "=", order.id)
     .orderBy("line_no")
     .execute();
+  return orderView(order, lines);
+}
+
+type OrderRow = Selectable<SalesDB["orders"]>;
+type OrderLineRow = Selectable<SalesDB["order_lines"]>;
+
+/** An order and its lines (in line order) as the API shows them. */
+function orderView(order: OrderRow, lines: readonly OrderLineRow[]): OrderView {
   return {
     id: order.id,
     locationId: order.location_id,
@@ -231,7 +239,7 @@ export async function createOrder(
         void_reason: null,
       })
       .onConflict((c) => c.constraint("orders_idempotency_key").doNothing())
-      .returning(["id"])
+      .returningAll()
       .executeTakeFirst();
     if (!inserted) {
       // A concurrent request with the same key committed first.
@@ -239,7 +247,7 @@ export async function createOrder(
       if (!winner) throw new AppError("CONFLICT", "order is being created by a concurrent request; retry");
       return winner;
     }
-    await trx
+    const insertedLines = await trx
       .insertInto("order_lines")
       .values(
         lines.map((l, i) => ({
@@ -252,6 +260,7 @@ export async function createOrder(
           unit_price_vnd: l.unitPriceVnd,
         })),
       )
+      .returningAll()
       .execute();
     await enqueueEvent(trx, "order.created", {
       orderId: inserted.id,
@@ -285,9 +294,11 @@ export async function createOrder(
         cutoverHour: location.cutoverHour,
       });
     }
-    const order = await loadOrder(trx, { id: inserted.id });
-    if (!order) throw new AppError("INTERNAL", "order vanished inside its own transaction");
-    return order;
+    // The rows as inserted (defaults included) are the order: no reading it back.
+    return orderView(
+      inserted,
+      insertedLines.sort((a, b) => a.line_no - b.line_no),
+    );
   });
   changes.countCommitted();
   return created;

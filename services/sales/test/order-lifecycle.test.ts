@@ -236,6 +236,8 @@ test("a 100-line order of 5.49 bn VND is stored and read back exactly; its event
   assert.equal(order.subtotalVnd, 5_494_500_000);
   assert.equal(order.totalVnd, 994_500_000);
   const again = await getOrder(database.db, owner, order.id);
+  // What createOrder answers (built from the inserted rows) is what a read of the order gives.
+  assert.deepEqual(again, order);
   assert.equal(again?.subtotalVnd, 5_494_500_000);
   assert.equal(again?.discountVnd, 4_500_000_000);
   assert.equal(again?.lines.length, 100);
