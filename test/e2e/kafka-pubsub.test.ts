@@ -23,7 +23,7 @@ import {
 } from "../../scripts/mesh/access.js";
 import { hasJava } from "../../scripts/mesh/kafka.js";
 import { edgeUrlOf, startTestMesh } from "../support/mesh.js";
-import { CREATE_ORDER, DEMO, edgeAuthHeaders, eventually } from "../support/graphql-client.js";
+import { CREATE_ORDER, edgeAuthHeaders, eventually } from "../support/graphql-client.js";
 import { counter, gqlFor, untilDashboardEqualsSales, type Gql } from "../support/readmodel.js";
 import { sseSubscription } from "../support/sse.js";
 

@@ -36,8 +36,13 @@ while IFS= read -r line; do
     mvn-exit=*) mvn_exit=${line#mvn-exit=} ;;
     *ERROR*) printf '[kafka]   %s\n' "$line" >&2 ;;
   esac
-done < <(mvn -B -f "$here/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
-  -DoutputDirectory="$out/lib.tmp" 2>&1; echo "mvn-exit=$?")
+done < <(
+  mvn -B -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$out/lib.tmp" 2>&1
+  rc=$?
+  # Maven's last line may lack its newline: the exit status goes on a line of its own.
+  printf '\nmvn-exit=%s\n' "$rc"
+)
 [[ $mvn_exit == 0 && -f "$out/lib.tmp/kafka_2.13-$version.jar" ]] || { say "resolution failed (see the errors above)"; exit 1; }
 mv "$out/lib.tmp" "$out/lib"
 touch "$out/complete"
