@@ -33,8 +33,8 @@ missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 [[ -x /usr/bin/redis-server ]] || missing+=(redis-server)
 # Pub/sub on Kafka (LSP_PUBSUB=kafka, test/e2e/kafka-pubsub.test.ts): the broker is a Java program
-# whose jars Maven resolves (step 6).
-command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+# whose jars Maven resolves (step 6); the JDK's compiler runs tools/kafka/CreateTopics.java.
+{ command -v java >/dev/null && command -v javac >/dev/null; } || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || missing+=(maven)
 if (( ${#missing[@]} )); then
   echo "[setup]   installing ${missing[*]} (apt-get)…"

@@ -28,7 +28,9 @@ export function pubsubEngine(value: string | undefined): PubsubEngine {
 /** Where tools/kafka/build.sh cached the broker's jars; a clear error when they were never resolved. */
 export function kafkaLibDir(repo: string): string {
   if (!hasJava())
-    throw new MeshError("LSP_PUBSUB=kafka needs Java >= 17 (`java` on PATH): run `npm run setup`");
+    throw new MeshError(
+      "LSP_PUBSUB=kafka needs a Java 17 JDK (`java`, `javac` on PATH): run `npm run setup`",
+    );
   try {
     const out = execFileSync("bash", [path.join(repo, "tools/kafka/build.sh"), "--check"], {
       stdio: ["ignore", "pipe", "pipe"],
@@ -41,13 +43,43 @@ export function kafkaLibDir(repo: string): string {
   }
 }
 
-/** Whether a Java runtime answers `java -version` (the Kafka e2e test skips without one). */
+/**
+ * Whether a Java 17 JDK answers (`java` runs the broker; `javac`'s compiler module runs
+ * tools/kafka/CreateTopics.java as a single-file program). The Kafka e2e test skips without one.
+ */
 export function hasJava(): boolean {
   try {
     execFileSync("java", ["-version"], { stdio: "ignore" });
+    execFileSync("javac", ["-version"], { stdio: "ignore" });
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Creates every topic of access.yaml the broker lacks (tools/kafka/CreateTopics.java), before any
+ * sidecar subscribes: Dapr's consumer fails on a topic that does not exist yet and, once the first
+ * publish creates it, a fan-out group starting at the newest offset would miss that first event
+ * (on Redis the launcher makes the streams and groups beforehand, fanout.ts).
+ */
+export function createKafkaTopics(
+  repo: string,
+  libDir: string,
+  brokers: string,
+  topics: readonly string[],
+): void {
+  try {
+    execFileSync(
+      "java",
+      javaArgs(libDir, path.join(repo, "tools", "kafka", "CreateTopics.java"), [brokers, ...topics]),
+      { stdio: "pipe" },
+    );
+  } catch (err) {
+    const e = err as { stderr?: Buffer };
+    throw new MeshError(
+      `creating the Kafka topics failed: ${e.stderr?.toString().slice(-2000) ?? String(err)}`,
+    );
   }
 }
 

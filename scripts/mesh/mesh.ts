@@ -27,7 +27,14 @@ import {
   type TrustBundle,
 } from "./dapr-runtime.js";
 import { createFanoutGroups, dropFanoutGroups, fanoutTopics } from "./fanout.js";
-import { kafkaLibDir, pubsubEngine, startKafka, useKafkaPubsub, type PubsubEngine } from "./kafka.js";
+import {
+  createKafkaTopics,
+  kafkaLibDir,
+  pubsubEngine,
+  startKafka,
+  useKafkaPubsub,
+  type PubsubEngine,
+} from "./kafka.js";
 import { Supervisor, type RestartEvent } from "./supervisor.js";
 import { devSinksServer } from "./dev-sinks.js";
 import { streamMetricsServer } from "./stream-metrics.js";
@@ -580,8 +587,11 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       access,
       opts.otlpGrpcEndpoint,
     );
-    if (engine === "kafka")
-      useKafkaPubsub(path.join(resources.resourcesDir, "pubsub.yaml"), `127.0.0.1:${plan.kafka.broker}`);
+    if (kafkaLib) {
+      const brokers = `127.0.0.1:${plan.kafka.broker}`;
+      useKafkaPubsub(path.join(resources.resourcesDir, "pubsub.yaml"), brokers);
+      createKafkaTopics(REPO, kafkaLib, brokers, access.topics);
+    }
     join = {
       apps,
       demoData: opts.demoData ?? false,
