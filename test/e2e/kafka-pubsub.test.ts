@@ -187,7 +187,7 @@ describe("pub/sub on Kafka: same components, same guarantees", { timeout: 900_00
   // Runs, and says what happened, but cannot fail the suite yet: on Dapr 1.18.1 (components-contrib
   // 1.18.0, sarama 1.48.1) the dashboard sidecar's Kafka consumer sometimes stalls after the app
   // health check paused and resumed its subscriptions: the consumer session holds the partition
-  // and receives nothing until the sidecar restarts (seen in 2 of 3 runs here; upstream
+  // and receives nothing until the sidecar restarts (seen in 3 of 5 runs here; upstream
   // dapr/components-contrib#4349, open). A sidecar restart delivers everything, nothing lost.
   // Make it a plain test again once a Dapr release fixes that (docs/kafka.md).
   const STALL =
