@@ -28,6 +28,14 @@ import {
   type TrustBundle,
 } from "./dapr-runtime.js";
 import { createFanoutGroups, dropFanoutGroups, fanoutTopics } from "./fanout.js";
+import {
+  createKafkaTopics,
+  kafkaLibDir,
+  pubsubEngine,
+  startKafka,
+  useKafkaPubsub,
+  type PubsubEngine,
+} from "./kafka.js";
 import { Supervisor, type RestartEvent } from "./supervisor.js";
 import { devSinksServer } from "./dev-sinks.js";
 import { streamMetricsServer } from "./stream-metrics.js";
@@ -71,6 +79,8 @@ export interface MeshOptions {
   apps?: readonly AppName[];
   /** Replicas per app (LSP_REPLICAS; default one each), each with its own sidecar and ports. */
   replicas?: Partial<Record<AppName, number>>;
+  /** The engine behind `pubsub` and `pubsub-fanout` (default: LSP_PUBSUB, else redis); see kafka.ts. */
+  pubsub?: PubsubEngine;
   onProgress?: (message: string) => void;
   /** Each restart of a crashed process (also appended to logs/supervisor.log as JSON). */
   onRestart?: (event: RestartEvent) => void;
@@ -309,7 +319,7 @@ export interface MeshFile {
 export interface MeshProcess {
   /** `sales` (first replica), `sales-2`, `sales-2.daprd`, `redis`, … (also its log's name). */
   name: string;
-  role: "app" | "sidecar" | "postgres" | "redis" | "sentry" | "placement" | "scheduler";
+  role: "app" | "sidecar" | "postgres" | "redis" | "kafka" | "sentry" | "placement" | "scheduler";
   app?: AppName;
   replica?: number;
   /** Undefined while the process is down (between a crash and its restart). */
@@ -359,6 +369,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
   const elapsed = () => `${((Date.now() - began) / 1000).toFixed(1)}s`;
   const replicas = { ...SINGLE_REPLICAS, ...opts.replicas };
   const plan = portPlan(opts.portBase, replicas);
+  const engine = opts.pubsub ?? pubsubEngine(process.env.LSP_PUBSUB);
   const runDir = path.join(REPO, ".lsp", opts.name);
   const logDir = path.join(runDir, "logs");
   const meshFile = path.join(runDir, "mesh.json");
@@ -458,6 +469,7 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
 
   try {
     const bin = daprBinDir(REPO);
+    const kafkaLib = engine === "kafka" ? kafkaLibDir(REPO) : undefined;
     const busy: string[] = [];
     for (const { port, owner } of allPorts(plan)) if (await portInUse(port)) busy.push(`${port} (${owner})`);
     if (busy.length) {
@@ -474,11 +486,19 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     const built = buildApps().then(() => say(`  ✓ compiled at ${elapsed()}`));
     built.catch(() => undefined); // awaited below; until then a failure must not go unhandled
     say(`starting PostgreSQL on ${plan.postgres} and Redis on ${plan.redis}…`);
+    if (kafkaLib) say(`starting Kafka (KRaft, one node) on ${plan.kafka.broker} for pub/sub…`);
     const dataTier = await Promise.all([
       supervise("postgres", "postgres", () =>
         startPostgres(path.join(runDir, "postgres"), plan.postgres, logDir),
       ),
       supervise("redis", "redis", () => startRedis(path.join(runDir, "redis"), plan.redis, logDir)),
+      ...(kafkaLib
+        ? [
+            supervise("kafka", "kafka", () =>
+              startKafka(kafkaLib, path.join(runDir, "kafka"), plan.kafka, logDir),
+            ),
+          ]
+        : []),
     ]);
     tiers.push(dataTier.map((u) => ({ stop: stopUnit(u) })));
     await bootstrapDatabase(plan.postgres);
@@ -575,6 +595,11 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
       access,
       opts.otlpGrpcEndpoint,
     );
+    if (kafkaLib) {
+      const brokers = `127.0.0.1:${plan.kafka.broker}`;
+      useKafkaPubsub(path.join(resources.resourcesDir, "pubsub.yaml"), brokers);
+      createKafkaTopics(REPO, kafkaLib, brokers, access.topics);
+    }
     join = {
       apps,
       demoData: opts.demoData ?? false,
@@ -599,7 +624,8 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         ports: replicaPorts(plan, app, i + 1),
       })),
     );
-    const fanout = fanoutTopics(access);
+    // On Kafka a fan-out replica's group starts at the newest offset by itself (kafka.ts).
+    const fanout = engine === "redis" ? fanoutTopics(access) : {};
     say(`starting ${apps.length} apps (${instances.length} replicas), each replica with its daprd sidecar…`);
     const logs: Record<string, string> = {};
     for (const proc of migrateTier) logs[proc.name] = proc.logFile;

@@ -44,6 +44,8 @@ export interface PortPlan {
   sentry: { port: number; healthz: number; metrics: number };
   /** Consumer lag of the Redis streams for Prometheus (`/metrics`, scripts/mesh/stream-metrics.ts). */
   streamMetrics: number;
+  /** The Kafka broker's client and controller listeners (LSP_PUBSUB=kafka only, scripts/mesh/kafka.ts). */
+  kafka: { broker: number; controller: number };
   /** DEV ONLY: where the sms and push bindings deliver locally; read by tests and developers. */
   devSinks: number;
   /** The first replica's ports of each app (see `replicaPorts` for the others). */
@@ -154,6 +156,7 @@ export function portPlan(
     devSinks: base + 12,
     sentry: { port: base + 13, healthz: base + 14, metrics: base + 15 },
     streamMetrics: base + 16,
+    kafka: { broker: base + 17, controller: base + 18 },
     apps,
     replicas: { ...SINGLE_REPLICAS, ...replicas },
   };
@@ -174,6 +177,7 @@ export function allPorts(plan: PortPlan): { port: number; owner: string }[] {
     ...Object.entries(plan.sentry).map(([k, port]) => ({ port, owner: `sentry ${k}` })),
     { port: plan.devSinks, owner: "dev sinks" },
     { port: plan.streamMetrics, owner: "stream metrics" },
+    ...Object.entries(plan.kafka).map(([k, port]) => ({ port, owner: `kafka ${k}` })),
   ];
   for (const name of APPS) {
     for (let r = 1; r <= plan.replicas[name]; r++) {

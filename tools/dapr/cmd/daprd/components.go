@@ -4,6 +4,7 @@ import (
 	"github.com/dapr/components-contrib/bindings/cron"
 	"github.com/dapr/components-contrib/bindings/http"
 	configpostgres "github.com/dapr/components-contrib/configuration/postgres"
+	pubsubkafka "github.com/dapr/components-contrib/pubsub/kafka"
 	"github.com/dapr/components-contrib/pubsub/redis"
 	"github.com/dapr/components-contrib/secretstores/local/file"
 	pgv2 "github.com/dapr/components-contrib/state/postgresql/v2"
@@ -23,6 +24,8 @@ import (
 // whole catalogue: a component of another type is refused at load with "couldn't find ...".
 func init() {
 	pubsubLoader.DefaultRegistry.RegisterComponent(redis.NewRedisStreams, "redis")
+	// LSP_PUBSUB=kafka (scripts/mesh/kafka.ts) and the chart's dapr.pubsub.type=kafka.
+	pubsubLoader.DefaultRegistry.RegisterComponent(pubsubkafka.NewKafka, "kafka")
 	stateLoader.DefaultRegistry.RegisterComponent(stateredis.NewRedisStateStore, "redis")
 	// Only v2 (actorstate.yaml names it); v1's tables are incompatible and never used here.
 	stateLoader.DefaultRegistry.RegisterComponentWithVersions("postgresql", components.Versioning{
