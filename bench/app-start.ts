@@ -33,7 +33,7 @@ const FORMS = [
   },
   {
     name: "bundled",
-    args: ["--enable-source-maps", "--import", `./${BUNDLE_PRELOAD}`, BUNDLE_MAIN],
+    args: ["--import", `./${BUNDLE_PRELOAD}`, BUNDLE_MAIN],
     entry: BUNDLE_MAIN,
   },
 ] as const;

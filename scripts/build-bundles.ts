@@ -2,13 +2,19 @@
  * Bundles each Node app: services/<app>/dist/bundle/src/main.mjs (its code and dependencies, with
  * shared chunks in chunks/), its migrations (migrations/*.mjs) and its telemetry preload
  * (telemetry.mjs): what the launcher, the image and CI run
- * (`node --enable-source-maps --import ./dist/bundle/telemetry.mjs dist/bundle/src/main.mjs`).
+ * (`node --import ./dist/bundle/telemetry.mjs dist/bundle/src/main.mjs`).
  * Why: unbundled, an app resolves and loads about a thousand files one by one (the workspace
  * packages, Yoga, Kysely, zod, the OpenTelemetry SDK); bundled, it starts on about a fifth of the
  * CPU and holds less memory (bench/app-start.ts measures both forms side by side).
  *
  * Input is tsc's output (dist/, `tsc -b tsconfig.build.json` first: tsc stays the compiler and the
- * type gate); esbuild follows its source maps, so a stack trace names the .ts line.
+ * type gate); esbuild follows its source maps, so the bundle's map (`.mjs.map`, beside it and in
+ * the image) leads from a bundle line back to the .ts line. The apps run without
+ * `--enable-source-maps`: Node then parses a whole bundle's map (3 MB of JSON) into the heap at the
+ * first stack trace it formats, which cost 50–75 MB of idle RSS per app (bench:mesh, quiet,
+ * 2026-11-30: Node apps 101–105 MB without, 151–171 MB with; the edge 151 against 229). A stack
+ * trace names bundle lines (readable: the bundle is not minified); for .ts lines, run with
+ * `NODE_OPTIONS=--enable-source-maps` or map the lines offline.
  *
  * Kept out of the bundle and loaded with require(), so that OpenTelemetry's require hooks patch
  * them (no ESM loader hook, no loader thread): the packages the instrumentations hook

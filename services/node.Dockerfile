@@ -85,4 +85,4 @@ WORKDIR /app/services/${APP}
 USER 1000:1000
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=2s CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.APP_PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "--enable-source-maps", "--import", "./dist/bundle/telemetry.mjs", "dist/bundle/src/main.mjs"]
+CMD ["node", "--import", "./dist/bundle/telemetry.mjs", "dist/bundle/src/main.mjs"]

@@ -144,7 +144,7 @@ export function appCommand(app: AppName): { command: string; args: string[]; cwd
   const form =
     process.env.LSP_APP_FORM === "compiled"
       ? ["--import", "@lsp/runtime/telemetry", "dist/src/main.js"]
-      : ["--enable-source-maps", "--import", `./${BUNDLE_PRELOAD}`, BUNDLE_MAIN];
+      : ["--import", `./${BUNDLE_PRELOAD}`, BUNDLE_MAIN];
   return { command: process.execPath, args: [...NODE_APP_FLAGS, ...form], cwd };
 }
 
