@@ -4,17 +4,17 @@
 // read model ends equal to sales' truth: nothing lost, nothing doubled.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { startTestMesh } from "../support/mesh.js";
 import { CREATE_ORDER } from "../support/graphql-client.js";
-import { counter, gqlFor, untilDashboardEqualsSales, type Gql } from "../support/readmodel.js";
-
-const CA_PHE = {
-  slug: "ca-phe-sai-gon",
-  location: "5a0e2f4c-9b1d-4e6a-8c3f-1d2e3f4a5b11",
-  caPheSuaDa: "c1a0b2c3-d4e5-4f60-8a7b-000000000201",
-};
+import {
+  CA_PHE,
+  burstOrderInput,
+  counter,
+  gqlFor,
+  untilDashboardEqualsSales,
+  type Gql,
+} from "../support/readmodel.js";
 
 describe("dashboard restarted mid-batch", { timeout: 900_000 }, () => {
   let mesh: Mesh;
@@ -36,15 +36,7 @@ describe("dashboard restarted mid-batch", { timeout: 900_000 }, () => {
     const client = async () => {
       while (next < 600) {
         const i = next++;
-        const res = await gql<{ createOrder: { id: string } }>(CREATE_ORDER, {
-          input: {
-            locationId: CA_PHE.location,
-            idempotencyKey: randomUUID(),
-            paymentMethod: i % 2 ? "cash" : "momo",
-            lines: [{ itemId: CA_PHE.caPheSuaDa, quantity: 1 + (i % 4) }],
-            paid: i % 3 !== 0,
-          },
-        });
+        const res = await gql<{ createOrder: { id: string } }>(CREATE_ORDER, { input: burstOrderInput(i) });
         assert.ok(res.data?.createOrder, JSON.stringify(res.errors));
         if (i === 200) {
           // Kill only once the dashboard is visibly applying batches of this burst.

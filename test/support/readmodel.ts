@@ -266,3 +266,56 @@ function ordersStreamState(mesh: Mesh): string {
     return `unreadable (${String(err)})`;
   }
 }
+
+/** The café of the read-model bursts: its location and one menu item (demo data). */
+export const CA_PHE = {
+  slug: "ca-phe-sai-gon",
+  location: "5a0e2f4c-9b1d-4e6a-8c3f-1d2e3f4a5b11",
+  caPheSuaDa: "c1a0b2c3-d4e5-4f60-8a7b-000000000201",
+};
+
+/**
+ * The i-th order of a burst at CA_PHE: cash or MoMo in turn, one to four drinks, two in three paid
+ * on the spot, so that totals, paid counts and the payment mix all move.
+ */
+export function burstOrderInput(i: number) {
+  return {
+    locationId: CA_PHE.location,
+    idempotencyKey: randomUUID(),
+    paymentMethod: i % 2 ? "cash" : "momo",
+    lines: [{ itemId: CA_PHE.caPheSuaDa, quantity: 1 + (i % 4) }],
+    paid: i % 3 !== 0,
+  };
+}
+
+/** A live subscriber's todayOrders pushes, in arrival order. */
+interface PushedUpdates {
+  events: { data: { dashboardUpdates: { todayOrders: number } } }[];
+  close: () => void;
+}
+
+/**
+ * Waits until the dashboard counts `count` orders more than `start` (the fence), then until every
+ * subscriber (one per edge replica) received the update that says so; closes them and checks that
+ * all replicas pushed the same sequence of updates.
+ */
+export async function untilEveryReplicaPushed(
+  subscribers: readonly PushedUpdates[],
+  todayOrders: () => Promise<number>,
+  start: number,
+  count: number,
+): Promise<number[]> {
+  const seen = (s: PushedUpdates) => s.events.map((e) => e.data.dashboardUpdates.todayOrders);
+  await eventually(`the dashboard counted the ${count} orders`, async () =>
+    (await todayOrders()) === start + count ? true : undefined,
+  );
+  for (const [i, s] of subscribers.entries())
+    await eventually(`edge replica ${i + 1} pushed the update with all ${count}`, async () =>
+      seen(s).includes(start + count) ? true : undefined,
+    );
+  for (const s of subscribers) s.close();
+  const first = seen(subscribers[0]!);
+  for (const s of subscribers.slice(1))
+    assert.deepEqual(seen(s), first, "every replica pushed the same updates");
+  return first;
+}
