@@ -63,7 +63,12 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): Map<string,
  * One line per process that used at least `minShare` of the total: its CPU milliseconds per unit
  * of work (request, order) and its share, largest first, and the total per unit.
  */
-export function formatCpuPerUnit(used: Map<string, number>, units: number, unit: string, minShare = 0.02): string {
+export function formatCpuPerUnit(
+  used: Map<string, number>,
+  units: number,
+  unit: string,
+  minShare = 0.02,
+): string {
   const total = [...used.values()].reduce((a, b) => a + b, 0);
   const rows = [...used]
     .filter(([, s]) => total > 0 && s / total >= minShare)
