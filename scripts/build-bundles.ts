@@ -10,9 +10,10 @@
  * Input is tsc's output (dist/, `tsc -b tsconfig.build.json` first: tsc stays the compiler and the
  * type gate); esbuild follows its source maps, so the bundle's map (`.mjs.map`, beside it and in
  * the image) leads from a bundle line back to the .ts line. The apps run without
- * `--enable-source-maps`: Node then parses a whole bundle's map (3 MB of JSON) into the heap at the
- * first stack trace it formats, which cost 50–75 MB of idle RSS per app (bench:mesh, quiet,
- * 2026-11-30: Node apps 101–105 MB without, 151–171 MB with; the edge 151 against 229). A stack
+ * `--enable-source-maps`: with it, each app held 50–75 MB more idle RSS in the mesh (bench:mesh, quiet,
+ * 2026-11-30: Node apps 101–105 MB without, 151–171 MB with; the edge 151 against 229), and only
+ * about 11 MB more when started alone to its configuration check: most likely the decoded map
+ * (3 MB of JSON per bundle) Node builds once stack traces are formatted (not measured). A stack
  * trace names bundle lines (readable: the bundle is not minified); for .ts lines, run with
  * `NODE_OPTIONS=--enable-source-maps` or map the lines offline.
  *
