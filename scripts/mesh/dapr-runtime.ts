@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseAllDocuments, stringify, type Document, type YAMLSeq } from "yaml";
@@ -13,20 +12,15 @@ import {
   type Access,
 } from "./access.js";
 import type { AppPorts, PortPlan } from "./ports.js";
-import { MeshError, httpOk, startProcess, waitFor, type Managed } from "./processes.js";
+import { MeshError, cachedToolDir, httpOk, startProcess, waitFor, type Managed } from "./processes.js";
 
 /** Where tools/dapr/build.sh cached the pinned binaries; a clear error when they were never built. */
 export function daprBinDir(repo: string): string {
-  try {
-    const out = execFileSync("bash", [path.join(repo, "tools/dapr/build.sh"), "--check"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    return out.toString().trim().split("\n").pop() ?? "";
-  } catch {
-    throw new MeshError(
-      "Dapr binaries (daprd, placement, scheduler, sentry) are not built for this pin: run `npm run setup`",
-    );
-  }
+  return cachedToolDir(
+    repo,
+    "dapr",
+    "Dapr binaries (daprd, placement, scheduler, sentry) are not built for this pin: run `npm run setup`",
+  );
 }
 
 export interface RenderedResources {

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseAllDocuments, type Document, type YAMLSeq } from "yaml";
 import { PUBSUB, PUBSUB_FANOUT } from "./access.js";
-import { MeshError, startProcess, tcpOpen, waitFor, type Managed } from "./processes.js";
+import { MeshError, cachedToolDir, startProcess, tcpOpen, waitFor, type Managed } from "./processes.js";
 
 export const PUBSUB_ENGINES = ["redis", "kafka"] as const;
 export type PubsubEngine = (typeof PUBSUB_ENGINES)[number];
@@ -31,16 +31,11 @@ export function kafkaLibDir(repo: string): string {
     throw new MeshError(
       "LSP_PUBSUB=kafka needs a Java 17 JDK (`java`, `javac` on PATH): run `npm run setup`",
     );
-  try {
-    const out = execFileSync("bash", [path.join(repo, "tools/kafka/build.sh"), "--check"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    return out.toString().trim().split("\n").pop() ?? "";
-  } catch {
-    throw new MeshError(
-      "the Kafka broker is not resolved for this pin: run `npm run setup` (or bash tools/kafka/build.sh)",
-    );
-  }
+  return cachedToolDir(
+    repo,
+    "kafka",
+    "the Kafka broker is not resolved for this pin: run `npm run setup` (or bash tools/kafka/build.sh)",
+  );
 }
 
 /**

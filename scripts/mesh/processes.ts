@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -164,4 +164,20 @@ export function tcpOpen(port: number): Promise<boolean> {
       resolve(false);
     });
   });
+}
+
+/**
+ * Where a tool's build script (`tools/<tool>/build.sh`, run with `--check`: it builds nothing)
+ * cached its output for the pinned version: the last line it prints. `missing` is the error when
+ * nothing is cached for this pin.
+ */
+export function cachedToolDir(repo: string, tool: string, missing: string): string {
+  try {
+    const out = execFileSync("bash", [path.join(repo, "tools", tool, "build.sh"), "--check"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return out.toString().trim().split("\n").pop() ?? "";
+  } catch {
+    throw new MeshError(missing);
+  }
 }
