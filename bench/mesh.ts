@@ -5,13 +5,17 @@
 //  - latency of the end-to-end path (createOrder at the edge → outbox → pub/sub → dashboard and
 //    the ai actor → stitched query shows both), p50/p99 over N iterations, next to the two
 //    single hops it is made of (the mutation alone, the stitched query alone) as baselines.
-// Usage: npm run bench:mesh [-- --iterations 500 --clients 8 --load-seconds 30]
+// Usage: npm run bench:mesh [-- --iterations 500 --clients 8 --load-seconds 30] [--write-figures]
+// --write-figures also writes the memory figures to bench/results/mesh-memory.json, from which the
+// chart's requests and limits are derived and checked (scripts/chart-sizing.ts) and the README's
+// memory table is generated.
 // What daprd's metrics and tracing cost: the same with LSP_DAPR_TELEMETRY=off (both off in every
 // sidecar), compared on its "daprd sidecars" line (idle memory, CPU seconds under the same load).
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { CREATE_ORDER, DEMO, LOCATION_TODAY, edgeClient } from "../test/support/graphql-client.js";
+import { MESH_MEMORY_FILE, type MeshMemoryFigures } from "../scripts/chart-sizing.js";
 import { fmtMs, numberArg, pct, say, startBenchMesh } from "./support.js";
 
 const iterations = numberArg("iterations", 500);
@@ -193,6 +197,30 @@ try {
   );
   console.log(`  end-to-end / mutation (p50 ratio)     ${(pct(path, 50) / pct(mutation, 50)).toFixed(2)}×`);
   if (timeouts) console.log(`  ${timeouts} iterations did not complete within 10 s`);
+
+  if (process.argv.includes("--write-figures")) {
+    const figures: MeshMemoryFigures = {
+      measuredAt: new Date().toISOString(),
+      commit: execFileSync("git", ["rev-parse", "--short", "HEAD"]).toString().trim(),
+      command: `npm run bench:mesh -- ${process.argv.slice(2).join(" ")}`,
+      coldStartS: Number(coldStartS.toFixed(1)),
+      load: { clients, seconds: loadSeconds, requests: loadedRequests, errors: loadedErrors },
+      processes: Object.fromEntries(
+        rss
+          .sort((a, b) => a.name.localeCompare(b.name))
+          .map((r) => [
+            r.name,
+            {
+              idleRssMb: Number(r.mb.toFixed(1)),
+              idlePssMb: Number(r.pssMb.toFixed(1)),
+              loadedRssMb: Number((peak.get(r.name) ?? 0).toFixed(1)),
+            },
+          ]),
+      ),
+    };
+    writeFileSync(MESH_MEMORY_FILE, `${JSON.stringify(figures, null, 2)}\n`);
+    say(`memory figures written to ${MESH_MEMORY_FILE}`);
+  }
 } finally {
   await mesh.stop();
 }

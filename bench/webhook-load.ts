@@ -23,6 +23,7 @@ import { merchantSecrets } from "../scripts/mesh/dev-secrets.js";
 import { REPO } from "../scripts/mesh/mesh.js";
 import { zaloPayMac, type ZaloPayCredentials } from "../services/payments/src/providers/zalopay.js";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
+import { cpuBetween, formatCpuPerUnit, meshCpu } from "./mesh-cpu.js";
 import { fmtMs, numberArg, pct, say, startBenchMesh } from "./support.js";
 
 const throughputOrders = numberArg("orders", 3000);
@@ -304,6 +305,9 @@ try {
   await new Promise((r) => setTimeout(r, 500));
 
   say(`open loop: ${steadyN} callbacks at ${rate}/s…`);
+  // From the first callback to the last notification: what each payment costs every process of
+  // the mesh, its downstream events included (sales, dashboard, ai, notifications).
+  const cpuBefore = meshCpu(mesh.processes());
   const sender = await pinned([process.execPath, "-e", SENDER, steadyFile, webhookUrl, String(rate)]);
   const replies = sender.stdout
     .split("\n")
@@ -329,6 +333,11 @@ try {
   )
     await new Promise((r) => setTimeout(r, 50));
   abort.abort();
+  const cpuPerWebhook = formatCpuPerUnit(
+    cpuBetween(cpuBefore, meshCpu(mesh.processes())),
+    Math.max(1, sent.filter((s) => s.accepted).length),
+    "webhook",
+  );
 
   const replyMs = sent.map((s) => (s.repliedAt ?? 0) - (s.sentAt ?? 0));
   const toFeed = sent.flatMap((s) => {
@@ -347,6 +356,7 @@ try {
     toFeed.length
       ? `  reply → notificationReceived:  p50 ${fmtMs(pct(toFeed, 50))}  p99 ${fmtMs(pct(toFeed, 99))}  (${toFeed.length}/${steadyN} received)`
       : `  reply → notificationReceived: not measured — no events (${JSON.stringify(subscriptionError ?? "none received")})`,
+    `  who holds the cores, from the first callback to the last notification: ${cpuPerWebhook}`,
     `  sender used ${senderCpu?.cpuMs !== undefined && senderCpu.wallMs ? share(senderCpu.cpuMs, senderCpu.wallMs) : "?"}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
