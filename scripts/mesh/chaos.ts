@@ -298,7 +298,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   return { faults: results, orders, momoPayments: momoOrders.length, webhookRetries, convergedMs, samples };
 }
 
-/** Waits until the restarted process serves again (its own health, not just a pid). */
 /**
  * The consumer lag of the mesh's pub/sub engine: the Kafka groups when the mesh runs a broker
  * (LSP_PUBSUB=kafka), the Redis stream groups otherwise.
@@ -310,6 +309,7 @@ export function lagReader(mesh: Mesh): LagReader {
   return () => readKafkaLag(REPO, libDir, brokers);
 }
 
+/** Waits until the restarted process serves again (its own health, not just a pid). */
 async function readyAgain(mesh: Mesh, name: string): Promise<void> {
   const p = mesh.describe().find((x) => x.name === name);
   if (!p) return;
