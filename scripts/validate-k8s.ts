@@ -186,6 +186,20 @@ describe("helm chart", () => {
       docs.every((d) => !d.spec?.template?.spec.initContainers?.some((c) => c.name === "fanout-groups")),
       "Kafka needs no group made beforehand",
     );
+    // No app health check on Kafka (its pause and resume stalls Dapr's Kafka consumer), as the
+    // local mesh (scripts/mesh/kafka.ts appHealthCheckEnabled); Redis keeps it (test below).
+    const annotations = (d: (typeof docs)[number]) =>
+      (d.spec?.template as { metadata?: { annotations?: Record<string, string> } } | undefined)?.metadata
+        ?.annotations ?? {};
+    const daprApps = docs.filter((d) => annotations(d)["dapr.io/enabled"] === "true");
+    assert.ok(daprApps.length > 0);
+    for (const d of daprApps)
+      assert.equal(annotations(d)["dapr.io/enable-app-health-check"], undefined, d.metadata.name);
+    const onRedis = parseManifest(helmTemplate(tools, [], []).output) as unknown as typeof docs;
+    const redisApps = onRedis.filter((d) => annotations(d)["dapr.io/enabled"] === "true");
+    assert.equal(redisApps.length, daprApps.length);
+    for (const d of redisApps)
+      assert.equal(annotations(d)["dapr.io/enable-app-health-check"], "true", d.metadata.name);
     const missing = helmTemplate(tools, [], ["--set", "dapr.pubsub.type=kafka"]);
     assert.equal(missing.ok, false);
     assert.match(missing.output, /dapr.pubsub.kafka.brokers is required/);

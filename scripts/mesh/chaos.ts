@@ -11,8 +11,19 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { DATABASE } from "./infra.js";
 import type { Mesh } from "./mesh.js";
+import { kafkaLibDir } from "./kafka.js";
+import { readKafkaLag } from "./kafka-lag.js";
 import { tcpOpen } from "./processes.js";
-import { progressLine, rssTable, takeSample, throughputTable, type SoakSample } from "./soak.js";
+import { REPO } from "./repo.js";
+import {
+  progressLine,
+  rssTable,
+  takeSample,
+  throughputTable,
+  type LagReader,
+  type SoakSample,
+} from "./soak.js";
+import { readStreamGroups } from "./stream-metrics.js";
 import { CREATE_ORDER, DEMO, edgeAuthHeaders, eventually } from "../../test/support/graphql-client.js";
 import { postMomoIpn } from "../../test/support/momo.js";
 import { gqlFor, untilDashboardEqualsSales } from "../../test/support/readmodel.js";
@@ -192,9 +203,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const samples: SoakSample[] = [];
   const loadBegan = Date.now();
   let sampler: NodeJS.Timeout | undefined;
+  const readLag = lagReader(mesh);
   if (opts.soakMs !== undefined) {
     const sample = async () => {
-      const cur = await takeSample(mesh.describe(), mesh.plan.redis, Date.now() - loadBegan, orders);
+      const cur = await takeSample(mesh.describe(), readLag, Date.now() - loadBegan, orders);
       log(progressLine(samples[samples.length - 1], cur));
       samples.push(cur);
     };
@@ -243,7 +255,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await load;
   }
   if (opts.soakMs !== undefined)
-    samples.push(await takeSample(mesh.describe(), mesh.plan.redis, Date.now() - loadBegan, orders));
+    samples.push(await takeSample(mesh.describe(), readLag, Date.now() - loadBegan, orders));
 
   const db = adminPool(mesh);
   let convergedMs = 0;
@@ -284,6 +296,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await db.end();
   }
   return { faults: results, orders, momoPayments: momoOrders.length, webhookRetries, convergedMs, samples };
+}
+
+/**
+ * The consumer lag of the mesh's pub/sub engine: the Kafka groups when the mesh runs a broker
+ * (LSP_PUBSUB=kafka), the Redis stream groups otherwise.
+ */
+export function lagReader(mesh: Mesh): LagReader {
+  if (!mesh.describe().some((p) => p.role === "kafka")) return () => readStreamGroups(mesh.plan.redis);
+  const libDir = kafkaLibDir(REPO);
+  const brokers = `127.0.0.1:${mesh.plan.kafka.broker}`;
+  return () => readKafkaLag(REPO, libDir, brokers);
 }
 
 /** Waits until the restarted process serves again (its own health, not just a pid). */

@@ -11,6 +11,7 @@ import {
   secretScopesFor,
   type Access,
 } from "./access.js";
+import { appHealthCheckEnabled, type PubsubEngine } from "./kafka.js";
 import type { AppPorts, PortPlan } from "./ports.js";
 import { MeshError, cachedToolDir, httpOk, startProcess, waitFor, type Managed } from "./processes.js";
 
@@ -295,6 +296,7 @@ export function startSidecar(
   tokens: AppTokens,
   logDir: string,
   replica: { instance: string; podName: string } = { instance: appId, podName: `${appId}-1` },
+  pubsub: PubsubEngine = "redis",
 ): Managed {
   if (!existsSync(path.join(bin, "daprd")))
     throw new MeshError(`daprd missing in ${bin}: run \`npm run setup\``);
@@ -345,15 +347,20 @@ export function startSidecar(
       // /healthz/serving, which fails while their database is down too (SERVING_PATH); the ai
       // app serves /healthz through the Dapr actor extension. The probe may take 900 ms (under
       // the 1 s interval, as daprd requires): a busy machine is not a dead app.
-      "--enable-app-health-check",
-      "--app-health-check-path",
-      appId === "ai" ? "/healthz" : "/healthz/serving",
-      "--app-health-probe-interval",
-      "1",
-      "--app-health-probe-timeout",
-      "900",
-      "--app-health-threshold",
-      "2",
+      // Not on Kafka, where that pause stalls Dapr's Kafka consumer (appHealthCheckEnabled).
+      ...(appHealthCheckEnabled(pubsub)
+        ? [
+            "--enable-app-health-check",
+            "--app-health-check-path",
+            appId === "ai" ? "/healthz" : "/healthz/serving",
+            "--app-health-probe-interval",
+            "1",
+            "--app-health-probe-timeout",
+            "900",
+            "--app-health-threshold",
+            "2",
+          ]
+        : []),
     ],
     {
       cwd: logDir,

@@ -105,6 +105,8 @@ async function main(): Promise<void> {
     tokens,
     logDir,
     { instance: instance.name, podName: instance.podName },
+    // The mesh's pub/sub engine, as its launcher chose it: a broker among its processes is Kafka.
+    mesh.processes.some((p) => p.role === "kafka") ? "kafka" : "redis",
   );
   started.push(sidecar);
   const env = appEnvironment({

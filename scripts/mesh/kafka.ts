@@ -25,6 +25,23 @@ export function pubsubEngine(value: string | undefined): PubsubEngine {
   throw new MeshError(`LSP_PUBSUB: "${v}" is not one of ${PUBSUB_ENGINES.join(", ")}`);
 }
 
+/**
+ * Whether a sidecar runs Dapr's app health check (`--enable-app-health-check`; the chart's
+ * `dapr.io/enable-app-health-check` follows the same rule). On Redis it does: while an app is down
+ * its subscriptions pause and the events wait in the stream. On Kafka it does not, because the
+ * pause and resume are what stalls Dapr 1.18.1's Kafka consumer (docs/kafka.md, "Why the app
+ * health check is off on Kafka"): the component keys its handlers by topic name only, and the
+ * paused subscription's teardown, which runs in a goroutine of its own once its context is
+ * cancelled, can run after the resumed subscription registered the same topic; it then deletes
+ * the new registration and reloads the consumer group without that topic, so nothing reads it
+ * until the sidecar restarts. Without the health check nothing pauses: a delivery to an app that
+ * is down is retried in place (the resiliency policy, then the Kafka component's own retries)
+ * until the restarted app takes it.
+ */
+export function appHealthCheckEnabled(engine: PubsubEngine): boolean {
+  return engine !== "kafka";
+}
+
 /** Where tools/kafka/build.sh cached the broker's jars; a clear error when they were never resolved. */
 export function kafkaLibDir(repo: string): string {
   if (!hasJava())

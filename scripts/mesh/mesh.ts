@@ -668,10 +668,18 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
           `${inst.name}.daprd`,
           "sidecar",
           () =>
-            startSidecar(bin, app, ports, plan, resources, trustBundle, tokens[app], logDir, {
-              instance: inst.name,
-              podName: inst.podName,
-            }),
+            startSidecar(
+              bin,
+              app,
+              ports,
+              plan,
+              resources,
+              trustBundle,
+              tokens[app],
+              logDir,
+              { instance: inst.name, podName: inst.podName },
+              engine,
+            ),
           inst,
         );
         appTier.push({

@@ -1,13 +1,17 @@
 /**
  * What a soak run (`npm run chaos -- --soak 30m`) samples while the chaos load and its faults go
  * on: resident memory of every process of the mesh (from /proc, by the pids in mesh.json), the
- * orders completed so far, and the consumer lag of every stream group (stream-metrics.ts, the
- * series Prometheus alerts on). At the end: RSS growth per process, throughput per interval and
+ * orders completed so far, and the consumer lag of every consumer group: of the Redis stream
+ * groups (stream-metrics.ts, the series Prometheus alerts on), or of the Kafka groups when pub/sub
+ * is on Kafka (kafka-lag.ts; chaos.ts picks the reader by the mesh's engine). At the end: RSS growth per process, throughput per interval and
  * the worst lag, as tables, plus the samples as CSV (one row per sample and process).
  */
 import { readFileSync } from "node:fs";
 import type { MeshProcess } from "./mesh.js";
-import { readStreamGroups } from "./stream-metrics.js";
+import type { StreamGroup } from "./stream-metrics.js";
+
+/** Reads every consumer group's lag now: readStreamGroups (Redis) or readKafkaLag (Kafka). */
+export type LagReader = () => Promise<StreamGroup[]>;
 
 export interface SoakSample {
   /** Since the load began. */
@@ -16,7 +20,7 @@ export interface SoakSample {
   orders: number;
   /** Resident memory per process name (KiB) and its pid at that moment. */
   rss: Record<string, { pid: number; kib: number }>;
-  /** The largest consumer lag of any stream group (entries) and whose it is. */
+  /** The largest consumer lag of any group (entries or events) and whose it is (stream or topic). */
   maxLag: { entries: number; stream: string; group: string };
   /** Entries delivered and not acknowledged, summed over every group. */
   pendingEntries: number;
@@ -45,7 +49,7 @@ export function parseDuration(text: string): number {
 
 export async function takeSample(
   processes: readonly MeshProcess[],
-  redisPort: number,
+  readLag: LagReader,
   atMs: number,
   orders: number,
 ): Promise<SoakSample> {
@@ -55,8 +59,9 @@ export async function takeSample(
     const kib = rssKiB(p.pid);
     if (kib !== undefined) rss[p.name] = { pid: p.pid, kib };
   }
-  // Redis down (a fault) is no reason to stop sampling: the lag of that moment is unknown.
-  const groups = await readStreamGroups(redisPort).catch(() => []);
+  // Redis or the broker down (a fault) is no reason to stop sampling: the lag of that moment is
+  // unknown.
+  const groups = await readLag().catch(() => []);
   let maxLag = { entries: 0, stream: "", group: "" };
   let pendingEntries = 0;
   for (const g of groups) {

@@ -1,0 +1,71 @@
+// The Kafka consumer-lag figure without a broker: ConsumerLag.java's output parsed and summed per
+// group and topic, and the soak sample taking its worst lag from whichever reader it is given
+// (test/e2e/kafka-pubsub.test.ts reads a real broker's groups with it).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { groupLag, parseConsumerLag } from "./kafka-lag.js";
+import { appHealthCheckEnabled } from "./kafka.js";
+import { takeSample } from "./soak.js";
+
+const line = (o: Record<string, unknown>) => JSON.stringify(o);
+
+test("ConsumerLag's lines parse into partitions; a bad line is refused by its number", () => {
+  const out = [
+    line({ group: "dashboard", topic: "orders", partition: 0, committed: 41, end: 334, members: 1 }),
+    "",
+    line({ group: "ai", topic: "orders", partition: 0, committed: 334, end: 334, members: 0 }),
+  ].join("\n");
+  assert.deepEqual(parseConsumerLag(out), [
+    { group: "dashboard", topic: "orders", partition: 0, committed: 41, end: 334, members: 1 },
+    { group: "ai", topic: "orders", partition: 0, committed: 334, end: 334, members: 0 },
+  ]);
+  assert.deepEqual(parseConsumerLag(""), []);
+  assert.throws(() => parseConsumerLag(`${out}\nException in thread "main"`), /line 4 is not JSON/);
+  assert.throws(
+    () =>
+      parseConsumerLag(
+        line({ group: "ai", topic: "orders", partition: 0, committed: "1", end: 2, members: 0 }),
+      ),
+    /line 1: .*number/i,
+  );
+  assert.throws(
+    () =>
+      parseConsumerLag(
+        line({ group: "ai", topic: "orders", partition: -1, committed: 1, end: 2, members: 0 }),
+      ),
+    /line 1/,
+  );
+});
+
+test("lag per group and topic: partitions summed, never below zero, groups kept apart", () => {
+  const rows = groupLag([
+    { group: "dashboard", topic: "orders", partition: 0, committed: 10, end: 25, members: 1 },
+    { group: "dashboard", topic: "orders", partition: 1, committed: 7, end: 9, members: 1 },
+    { group: "ai", topic: "orders", partition: 0, committed: 25, end: 25, members: 2 },
+    // A committed offset past the end (a truncated log) is no negative lag.
+    { group: "edge-1", topic: "dashboard", partition: 0, committed: 12, end: 10, members: 1 },
+  ]);
+  assert.deepEqual(rows, [
+    { stream: "dashboard", group: "edge-1", lag: 0, pending: 0, consumers: 1, length: 10 },
+    { stream: "orders", group: "ai", lag: 0, pending: 0, consumers: 2, length: 25 },
+    { stream: "orders", group: "dashboard", lag: 17, pending: 0, consumers: 1, length: 34 },
+  ]);
+});
+
+test("a soak sample's worst lag comes from the reader it is given; a failing reader is an unknown lag", async () => {
+  const kafka = async () =>
+    groupLag([
+      { group: "dashboard", topic: "orders", partition: 0, committed: 40, end: 334, members: 1 },
+      { group: "ai", topic: "orders", partition: 0, committed: 330, end: 334, members: 1 },
+    ]);
+  const s = await takeSample([], kafka, 1_000, 5);
+  assert.deepEqual(s.maxLag, { entries: 294, stream: "orders", group: "dashboard" });
+  assert.equal(s.pendingEntries, 0);
+  const down = await takeSample([], () => Promise.reject(new Error("broker down")), 2_000, 5);
+  assert.deepEqual(down.maxLag, { entries: 0, stream: "", group: "" });
+});
+
+test("the app health check runs on Redis and not on Kafka", () => {
+  assert.equal(appHealthCheckEnabled("redis"), true);
+  assert.equal(appHealthCheckEnabled("kafka"), false);
+});

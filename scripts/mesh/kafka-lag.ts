@@ -1,0 +1,125 @@
+/**
+ * Consumer lag on Kafka (LSP_PUBSUB=kafka): for every consumer group, how many events of each
+ * topic were published after the offset the group last committed, read with kafka-clients' Admin
+ * API (tools/kafka/ConsumerLag.java; the figures `kafka-consumer-groups.sh --describe` prints).
+ * The Kafka counterpart of the Redis streams' XINFO GROUPS `lag` (stream-metrics.ts), in the same
+ * shape, so that the chaos and soak runs print one lag figure whatever the engine.
+ *
+ * Dapr's Kafka consumer commits an offset once the app took the event (it marks the message after
+ * the delivery succeeded), so `end - committed` counts what the group has not consumed yet, the
+ * event in flight included. Kafka has no separate "delivered, not acknowledged" count: `pending`
+ * is 0 here.
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { z } from "zod";
+import { MeshError } from "./processes.js";
+import type { StreamGroup } from "./stream-metrics.js";
+
+const run = promisify(execFile);
+
+/** One partition of one topic as one consumer group sees it (a line of ConsumerLag.java). */
+const PartitionLag = z.object({
+  group: z.string(),
+  topic: z.string(),
+  partition: z.number().int().nonnegative(),
+  /** The next offset the group will read (the last committed one). */
+  committed: z.number().int(),
+  /** The partition's end offset: the offset the next published event gets. */
+  end: z.number().int().nonnegative(),
+  /** Members of the group now (0: no consumer is connected). */
+  members: z.number().int().nonnegative(),
+});
+export type PartitionLag = z.infer<typeof PartitionLag>;
+
+/** Parses ConsumerLag.java's output: one JSON object per line (blank lines ignored). */
+export function parseConsumerLag(stdout: string): PartitionLag[] {
+  return stdout
+    .split("\n")
+    .map((line, i) => ({ line, i }))
+    .filter(({ line }) => line.trim() !== "")
+    .map(({ line, i }) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch {
+        throw new MeshError(`ConsumerLag line ${i + 1} is not JSON: ${line.slice(0, 200)}`);
+      }
+      const parsed = PartitionLag.safeParse(json);
+      if (!parsed.success)
+        throw new MeshError(`ConsumerLag line ${i + 1}: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+      return parsed.data;
+    });
+}
+
+/**
+ * One row per group and topic, in the Redis streams' shape: `lag` sums the partitions' `end -
+ * committed` (never below 0: a committed offset past the end only follows a truncated log),
+ * `length` the partitions' end offsets (events ever published to the topic; retention is by age).
+ */
+export function groupLag(partitions: readonly PartitionLag[]): StreamGroup[] {
+  const byKey = new Map<string, StreamGroup>();
+  for (const p of partitions) {
+    const key = `${p.group}\u0000${p.topic}`;
+    const row = byKey.get(key) ?? {
+      stream: p.topic,
+      group: p.group,
+      lag: 0,
+      pending: 0,
+      consumers: p.members,
+      length: 0,
+    };
+    row.lag = (row.lag ?? 0) + Math.max(0, p.end - p.committed);
+    row.length += p.end;
+    byKey.set(key, row);
+  }
+  return [...byKey.values()].sort(
+    (a, b) => a.stream.localeCompare(b.stream) || a.group.localeCompare(b.group),
+  );
+}
+
+/**
+ * ConsumerLag.java compiled once per process (a single-file launch compiles it on every run,
+ * seconds of CPU; a soak samples every 30 s on a 2-core machine).
+ */
+let compiled: string | undefined;
+function consumerLagClasses(repo: string, libDir: string): string {
+  if (compiled) return compiled;
+  const out = mkdtempSync(path.join(os.tmpdir(), "lsp-kafka-lag-"));
+  try {
+    execFileSync(
+      "javac",
+      ["-cp", `${libDir}/*`, "-d", out, path.join(repo, "tools", "kafka", "ConsumerLag.java")],
+      { stdio: "pipe" },
+    );
+  } catch (err) {
+    const e = err as { stderr?: Buffer };
+    throw new MeshError(
+      `compiling tools/kafka/ConsumerLag.java failed: ${e.stderr?.toString() ?? String(err)}`,
+    );
+  }
+  return (compiled = out);
+}
+
+/** Every group's lag on the broker at `brokers` (host:port), per group and topic. */
+export async function readKafkaLag(repo: string, libDir: string, brokers: string): Promise<StreamGroup[]> {
+  const classes = consumerLagClasses(repo, libDir);
+  const { stdout } = await run(
+    "java",
+    [
+      "-Xmx64m",
+      "-XX:+UseSerialGC",
+      "-XX:TieredStopAtLevel=1",
+      "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+      "-cp",
+      `${libDir}/*${path.delimiter}${classes}`,
+      "ConsumerLag",
+      brokers,
+    ],
+    { timeout: 60_000 },
+  );
+  return groupLag(parseConsumerLag(stdout));
+}
