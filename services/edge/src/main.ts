@@ -28,7 +28,13 @@ import { ResponseCache, ResponseCacheConfig } from "./response-cache.js";
 import { ExportConfig, exportsSchema, mountExportDownloads } from "./exports.js";
 import { mountOrderEvents, ordersLiveSchema } from "./orders-live.js";
 import { mountMenuEvents } from "./menu-events.js";
-import { graphqlFront, parseByteLimit, useExecutionOutcome, type FrontContext } from "./graphql-front.js";
+import {
+  graphqlFront,
+  parseByteLimit,
+  useExecutionOutcome,
+  useFrontParams,
+  type FrontContext,
+} from "./graphql-front.js";
 
 const config = loadConfig(
   BaseConfig.extend(ProtectionConfig.shape)
@@ -111,6 +117,8 @@ const productionOnly: Plugin[] = [
 const yoga = createYoga<object, EdgeContext>({
   plugins: [
     useCurrentSchema(schemas.schema),
+    // Requests of the front (graphql-front.ts) come with their body parsed already.
+    useFrontParams(),
     // Per-operation GraphQL metrics (edge_graphql_*), HTTP and graphql-ws alike.
     graphqlMetricsPlugin(),
     ...protectionPlugins(

@@ -4,6 +4,7 @@ import { GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { z } from "zod";
 import type { EdgeContext } from "./context.js";
+import { MemoryRateLimitStore } from "./rate-limit-store.js";
 
 /** Limits of the edge, from env (EDGE_*), with defaults sized for the mobile and web apps. */
 export const ProtectionConfig = z.object({
@@ -67,7 +68,8 @@ export function protectionPlugins(cfg: ProtectionConfig, production: boolean, st
     ...(armor.protect().plugins as Plugin[]),
     useRateLimiter({
       identifyFn: callerKey,
-      ...(store ? { store } : {}),
+      // Default: this replica's memory, bounded (rate-limit-store.ts; not the library's own store).
+      store: store ?? new MemoryRateLimitStore(cfg.EDGE_RATE_LIMIT_MAX),
       configByField: [
         { type: "Query", field: "*", max: cfg.EDGE_RATE_LIMIT_MAX, window: cfg.EDGE_RATE_LIMIT_WINDOW },
         { type: "Mutation", field: "*", max: cfg.EDGE_RATE_LIMIT_MAX, window: cfg.EDGE_RATE_LIMIT_WINDOW },

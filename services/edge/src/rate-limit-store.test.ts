@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SharedRateLimitStore, type StateApi } from "./rate-limit-store.js";
+import { MemoryRateLimitStore, SharedRateLimitStore, type StateApi } from "./rate-limit-store.js";
 
 /** A state API over a Map, as two edge replicas would share the cache store. */
 function fakeState(): StateApi & { saved: unknown[][] } {
@@ -52,4 +52,30 @@ test("a store that cannot be reached counts nothing instead of failing the reque
   await assert.doesNotReject(store.setForIdentity(who, [1], 60_000));
   const junk: StateApi = { get: async () => new Response('"not a list"'), save: down.save };
   assert.deepEqual(await new SharedRateLimitStore(junk).getForIdentity(who), []);
+});
+
+test("the memory store keeps each caller's newest timestamps, at most the limit, apart from others", () => {
+  const store = new MemoryRateLimitStore(3);
+  const other = { ...who, contextIdentity: "tenant:other" };
+  assert.deepEqual(store.getForIdentity(who), []);
+  store.setForIdentity(who, [1, 2], 60_000);
+  assert.deepEqual(store.getForIdentity(who), [1, 2]);
+  // A caller past the limit: its refused calls are counted, but only the newest 3 are kept,
+  // which is all the decision needs (3 in the window: the limit is reached).
+  store.setForIdentity(who, [1, 2, 3, 4, 5], 60_000);
+  assert.deepEqual(store.getForIdentity(who), [3, 4, 5]);
+  assert.deepEqual(store.getForIdentity(other), [], "another caller's window is its own");
+  assert.deepEqual(store.getForIdentity({ ...who, fieldIdentity: "Query.menu" }), []);
+});
+
+test("the memory store is bounded: the least recent caller's window goes first", () => {
+  const store = new MemoryRateLimitStore(600, { maxEntries: 2, maxBytes: 1 << 20 });
+  const caller = (n: number) => ({ contextIdentity: `tenant:${n}`, fieldIdentity: "Query.orders" });
+  store.setForIdentity(caller(1), [1], 60_000);
+  store.setForIdentity(caller(2), [2], 60_000);
+  store.getForIdentity(caller(1));
+  store.setForIdentity(caller(3), [3], 60_000);
+  assert.deepEqual(store.getForIdentity(caller(2)), [], "the least recently used is forgotten");
+  assert.deepEqual(store.getForIdentity(caller(1)), [1]);
+  assert.deepEqual(store.getForIdentity(caller(3)), [3]);
 });

@@ -1,4 +1,5 @@
 import type { Store } from "@envelop/rate-limiter";
+import { LRUCache } from "lru-cache";
 import { stateStore, type SidecarPorts } from "@lsp/dapr";
 
 /** The part of the Dapr state API the store uses (@lsp/dapr's `stateStore`). */
@@ -51,4 +52,44 @@ export class SharedRateLimitStore implements Store {
 
 export function sharedRateLimitStore(ports: SidecarPorts): SharedRateLimitStore {
   return new SharedRateLimitStore(stateStore(ports, "cache", 500));
+}
+
+/**
+ * Per-caller rate-limit windows in this replica's memory (EDGE_RATE_LIMIT_STORE=memory), in place
+ * of @envelop/rate-limiter's InMemoryStore, which copies its whole state (every caller it ever
+ * saw) on each call and forgets no one: per-request work growing with the number of callers, and
+ * memory with every client address. Here an LRU bounded by entries and bytes, each entry expiring
+ * with its window, and each caller's list at most the `maxCalls` newest timestamps: all the
+ * limiter's decision needs (when `maxCalls` calls are in the window the limit is reached, whatever
+ * came before them; the list is chronological), so a caller hammering past its limit, whose
+ * refused calls count too, does not grow its list. A caller pushed out of a full LRU (the least
+ * recent of 100,000 windows) starts a fresh window.
+ */
+export class MemoryRateLimitStore implements Store {
+  private readonly windows: LRUCache<string, readonly number[]>;
+
+  constructor(
+    private readonly maxCalls: number,
+    bounds: { maxEntries: number; maxBytes: number } = { maxEntries: 100_000, maxBytes: 32 * 1024 * 1024 },
+  ) {
+    this.windows = new LRUCache({
+      max: bounds.maxEntries,
+      maxSize: bounds.maxBytes,
+      // A double per timestamp, plus the key and the entry's own bookkeeping (estimate).
+      sizeCalculation: (timestamps, key) => 8 * timestamps.length + 2 * key.length + 64,
+    });
+  }
+
+  private key(identity: Identity): string {
+    return `${identity.contextIdentity}\u0000${identity.fieldIdentity}`;
+  }
+
+  getForIdentity(identity: Identity): readonly number[] {
+    return this.windows.get(this.key(identity)) ?? [];
+  }
+
+  setForIdentity(identity: Identity, timestamps: readonly number[], windowMs?: number): void {
+    const kept = timestamps.length > this.maxCalls ? timestamps.slice(-this.maxCalls) : timestamps;
+    this.windows.set(this.key(identity), kept, windowMs ? { ttl: windowMs } : {});
+  }
 }

@@ -9,6 +9,7 @@ import {
   graphqlFront,
   parseByteLimit,
   useExecutionOutcome,
+  useFrontParams,
   type FrontContext,
 } from "../src/graphql-front.js";
 import type { CallerCredentials } from "../src/identity.js";
@@ -202,7 +203,7 @@ async function startFront(opts: { ttlMs?: number; afterRead?: (id: string) => vo
         },
       },
     }),
-    plugins: [useExecutionOutcome()],
+    plugins: [useFrontParams(), useExecutionOutcome()],
     logging: false,
   });
   const tokens: Record<string, Identity> = { "Bearer owner": owner, "Bearer manager": manager };
@@ -242,13 +243,18 @@ async function startFront(opts: { ttlMs?: number; afterRead?: (id: string) => vo
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   // node:http rather than fetch: fetch turns a request with If-None-Match into a no-cache one.
-  const ask = (query: string, headers: Record<string, string> = {}, variables?: unknown) =>
+  const ask = (
+    query: string | undefined,
+    headers: Record<string, string> = {},
+    variables?: unknown,
+    rawBody?: string,
+  ) =>
     new Promise<{
       status: number;
       etag: string | null;
       body: { data?: Record<string, unknown>; errors?: unknown[] } | undefined;
     }>((resolve, reject) => {
-      const body = JSON.stringify({ query, variables });
+      const body = rawBody ?? JSON.stringify({ query, variables });
       const req = request(
         url,
         {
@@ -430,6 +436,29 @@ test("front: anything but a sized JSON POST goes the ordinary way; TTL 0 caches 
       body: "{nope",
     });
     assert.equal(junk.status, 400, "Yoga answers a body that is not JSON");
+  } finally {
+    await f.close();
+  }
+});
+
+test("front: a body parsed by the front still gets Yoga's refusals of bad parameters", async () => {
+  const f = await startFront({ ttlMs: 0 });
+  try {
+    const bodies = ["42", "null", "[]", '{"variables":{}}', '{"query":1}', `{"query":"{ me }","nope":1}`];
+    for (const body of bodies) {
+      const answer = await f.ask(undefined, {}, undefined, body);
+      assert.ok(answer.status === 400 || answer.status === 200, `${body}: ${answer.status}`);
+      assert.ok(answer.body?.errors?.length, `${body}: refused, with the reason`);
+      assert.equal(answer.body?.data, undefined, body);
+    }
+    assert.equal(f.calls.location, 0);
+    const ok = await f.ask(
+      undefined,
+      {},
+      undefined,
+      JSON.stringify({ query: "query Me { me }", operationName: "Me" }),
+    );
+    assert.deepEqual(ok.body, { data: { me: "owner" } });
   } finally {
     await f.close();
   }
