@@ -16,7 +16,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { format, resolveConfig } from "prettier";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { loadAppManifest, REPO, type AppSpec } from "./app-manifest.js";
@@ -159,6 +158,8 @@ export async function valuesWithDerivedMemory(
     doc.setIn(["apps", name, "resources", "limits", "memory"], `${memory.limitMi}Mi`);
     if (memory.heapMb !== undefined) doc.setIn(["apps", name, "heapMb"], memory.heapMb);
   }
+  // Loaded here, not at the top: bench:mesh imports this module for the figures' type and path.
+  const { format, resolveConfig } = await import("prettier");
   const options = (await resolveConfig(VALUES_FILE)) ?? {};
   return format(doc.toString({ lineWidth: 0 }), { ...options, parser: "yaml" });
 }

@@ -13,6 +13,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { loadAppManifest } from "./app-manifest.js";
 import { sharedTopicsOf } from "./mesh/access.js";
+import { kafkaMetadata } from "./mesh/kafka.js";
 import {
   ACCESS_COPY,
   ACCESS_SOURCE,
@@ -165,23 +166,36 @@ describe("helm chart", () => {
     }[];
     const pubsubs = docs.filter((d) => d.kind === "Component" && d.spec.type === "pubsub.kafka");
     assert.deepEqual(pubsubs.map((d) => d.metadata.name).sort(), ["pubsub", "pubsub-fanout"]);
-    const fanoutMeta = new Map(
-      (pubsubs.find((d) => d.metadata.name === "pubsub-fanout")?.spec.metadata ?? []).map((m) => [
-        m.name,
-        m.value,
-      ]),
+    // The local mesh's LSP_PUBSUB=kafka settings (kafka.ts kafkaMetadata, which
+    // test/e2e/kafka-pubsub.test.ts runs on a real broker) are the chart's: `pubsub-fanout` a group
+    // per pod from the newest offset, `pubsub` a group per app (Dapr's consumerID, the app id)
+    // from the oldest.
+    for (const name of ["pubsub", "pubsub-fanout"]) {
+      const meta = new Map(
+        (pubsubs.find((d) => d.metadata.name === name)?.spec.metadata ?? []).map((m) => [m.name, m.value]),
+      );
+      for (const want of kafkaMetadata(name, "kafka-0.kafka:9092"))
+        assert.equal(meta.get(want.name), want.value, `${name} ${want.name}`);
+      if (name === "pubsub") {
+        assert.equal(meta.get("consumerGroup"), undefined);
+        assert.equal(meta.get("consumerID"), undefined);
+      }
+    }
+    assert.deepEqual(
+      kafkaMetadata("pubsub-fanout", "b").filter((m) => m.name !== "brokers"),
+      [
+        { name: "authType", value: "none" },
+        { name: "consumerGroup", value: "{podName}" },
+        { name: "initialOffset", value: "newest" },
+      ],
     );
-    assert.equal(fanoutMeta.get("consumerGroup"), "{podName}");
-    assert.equal(fanoutMeta.get("initialOffset"), "newest");
-    // `pubsub`: one group per app (Dapr's consumerID, the app id), a new group from the oldest
-    // offset: the settings test/e2e/kafka-pubsub.test.ts runs on a real broker.
-    const sharedMeta = new Map(
-      (pubsubs.find((d) => d.metadata.name === "pubsub")?.spec.metadata ?? []).map((m) => [m.name, m.value]),
+    assert.deepEqual(
+      kafkaMetadata("pubsub", "b").filter((m) => m.name !== "brokers"),
+      [
+        { name: "authType", value: "none" },
+        { name: "initialOffset", value: "oldest" },
+      ],
     );
-    assert.equal(sharedMeta.get("consumerGroup"), undefined);
-    assert.equal(sharedMeta.get("consumerID"), undefined);
-    assert.equal(sharedMeta.get("initialOffset"), "oldest");
-    assert.equal(sharedMeta.get("authType"), "none");
     assert.ok(
       docs.every((d) => !d.spec?.template?.spec.initContainers?.some((c) => c.name === "fanout-groups")),
       "Kafka needs no group made beforehand",

@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { DATABASE } from "./infra.js";
 import type { Mesh } from "./mesh.js";
-import { kafkaLibDir } from "./kafka.js";
+import { kafkaLibDir, pubsubEngineOf } from "./kafka.js";
 import { readKafkaLag } from "./kafka-lag.js";
 import { tcpOpen } from "./processes.js";
 import { REPO } from "./repo.js";
@@ -303,7 +303,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
  * (LSP_PUBSUB=kafka), the Redis stream groups otherwise.
  */
 export function lagReader(mesh: Mesh): LagReader {
-  if (!mesh.describe().some((p) => p.role === "kafka")) return () => readStreamGroups(mesh.plan.redis);
+  if (pubsubEngineOf(mesh.describe()) === "redis") return () => readStreamGroups(mesh.plan.redis);
   const libDir = kafkaLibDir(REPO);
   const brokers = `127.0.0.1:${mesh.plan.kafka.broker}`;
   return () => readKafkaLag(REPO, libDir, brokers);

@@ -28,6 +28,7 @@ import {
   type AppInstance,
 } from "./mesh.js";
 import { joinRefusal, readRunningMesh } from "./join.js";
+import { pubsubEngineOf } from "./kafka.js";
 import { portPlan, replicaPorts, type AppName } from "./ports.js";
 import {
   MeshError,
@@ -79,7 +80,10 @@ async function main(): Promise<void> {
     await migrateStepDone(app, startMigrateStep(app, plan.postgres, logDir, mesh.join.logLevel));
     if (mesh.join.demoData && DEMO_SEEDED.includes(app)) await seedDemoData(app, plan.postgres);
   }
-  const fanout = fanoutTopics(access)[app] ?? [];
+  // As the launcher: Redis fan-out groups are made beforehand; on Kafka the group's initialOffset
+  // does that job (kafka.ts).
+  const engine = pubsubEngineOf(mesh.processes);
+  const fanout = engine === "redis" ? (fanoutTopics(access)[app] ?? []) : [];
   if (fanout.length) await createFanoutGroups(plan.redis, app, instance.podName, fanout);
 
   let stopping = false;
@@ -105,8 +109,7 @@ async function main(): Promise<void> {
     tokens,
     logDir,
     { instance: instance.name, podName: instance.podName },
-    // The mesh's pub/sub engine, as its launcher chose it: a broker among its processes is Kafka.
-    mesh.processes.some((p) => p.role === "kafka") ? "kafka" : "redis",
+    engine,
   );
   started.push(sidecar);
   const env = appEnvironment({

@@ -4,7 +4,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { groupLag, parseConsumerLag } from "./kafka-lag.js";
-import { appHealthCheckEnabled } from "./kafka.js";
 import { takeSample } from "./soak.js";
 
 const line = (o: Record<string, unknown>) => JSON.stringify(o);
@@ -63,9 +62,4 @@ test("a soak sample's worst lag comes from the reader it is given; a failing rea
   assert.equal(s.pendingEntries, 0);
   const down = await takeSample([], () => Promise.reject(new Error("broker down")), 2_000, 5);
   assert.deepEqual(down.maxLag, { entries: 0, stream: "", group: "" });
-});
-
-test("the app health check runs on Redis and not on Kafka", () => {
-  assert.equal(appHealthCheckEnabled("redis"), true);
-  assert.equal(appHealthCheckEnabled("kafka"), false);
 });

@@ -8,7 +8,13 @@ import path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { loadAccess, PUBSUB, PUBSUB_FANOUT } from "./access.js";
 import { renderComponents } from "./dapr-runtime.js";
-import { brokerProperties, pubsubEngine, useKafkaPubsub } from "./kafka.js";
+import {
+  appHealthCheckEnabled,
+  brokerProperties,
+  pubsubEngine,
+  pubsubEngineOf,
+  useKafkaPubsub,
+} from "./kafka.js";
 import { REPO } from "./repo.js";
 
 interface Component {
@@ -103,4 +109,14 @@ test("a rendered file without both pub/sub components is refused, not half-rewri
   assert.equal(readFileSync(file, "utf8"), once);
   const other = path.join(path.dirname(file), "cache.yaml");
   assert.throws(() => useKafkaPubsub(other, "127.0.0.1:7117"), /no pubsub component to put on Kafka/);
+});
+
+test("the app health check runs on Redis and not on Kafka", () => {
+  assert.equal(appHealthCheckEnabled("redis"), true);
+  assert.equal(appHealthCheckEnabled("kafka"), false);
+});
+
+test("a running mesh's engine: Kafka when a broker is among its processes, else Redis", () => {
+  assert.equal(pubsubEngineOf([{ role: "redis" }, { role: "sidecar" }]), "redis");
+  assert.equal(pubsubEngineOf([{ role: "redis" }, { role: "kafka" }, { role: "app" }]), "kafka");
 });

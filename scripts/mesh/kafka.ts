@@ -25,6 +25,11 @@ export function pubsubEngine(value: string | undefined): PubsubEngine {
   throw new MeshError(`LSP_PUBSUB: "${v}" is not one of ${PUBSUB_ENGINES.join(", ")}`);
 }
 
+/** The engine of a running mesh, from its processes (mesh.json): a broker among them is Kafka. */
+export function pubsubEngineOf(processes: readonly { role: string }[]): PubsubEngine {
+  return processes.some((p) => p.role === "kafka") ? "kafka" : "redis";
+}
+
 /**
  * Whether a sidecar runs Dapr's app health check (`--enable-app-health-check`; the chart's
  * `dapr.io/enable-app-health-check` follows the same rule). On Redis it does: while an app is down

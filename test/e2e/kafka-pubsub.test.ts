@@ -22,8 +22,8 @@ import {
   PUBSUB,
   PUBSUB_FANOUT,
 } from "../../scripts/mesh/access.js";
-import { hasJava, kafkaLibDir } from "../../scripts/mesh/kafka.js";
-import { readKafkaLag } from "../../scripts/mesh/kafka-lag.js";
+import { lagReader } from "../../scripts/mesh/chaos.js";
+import { hasJava } from "../../scripts/mesh/kafka.js";
 import { edgeUrlOf, startTestMesh } from "../support/mesh.js";
 import { CREATE_ORDER, edgeAuthHeaders, eventually } from "../support/graphql-client.js";
 import {
@@ -31,6 +31,7 @@ import {
   burstOrderInput,
   counter,
   gqlFor,
+  orderBurst,
   untilDashboardEqualsSales,
   untilEveryReplicaPushed,
   type Gql,
@@ -80,20 +81,6 @@ describe("pub/sub on Kafka: same components, same guarantees", { timeout: 900_00
       }),
     });
 
-  /** `count` orders from `clients` concurrent clients through the first edge replica. */
-  const burst = async (count: number, clients: number, onOrder?: (i: number) => Promise<void>) => {
-    let next = 0;
-    const client = async () => {
-      while (next < count) {
-        const i = next++;
-        const res = await gql<{ createOrder: { id: string } }>(CREATE_ORDER, { input: burstOrderInput(i) });
-        assert.ok(res.data?.createOrder, JSON.stringify(res.errors));
-        await onOrder?.(i);
-      }
-    };
-    await Promise.all(Array.from({ length: clients }, client));
-  };
-
   test("the run's pubsub and pubsub-fanout are pubsub.kafka, with the Redis run's names, scopes and topic lists", () => {
     const access = loadAccess(REPO);
     const docs = parseAllDocuments(
@@ -137,7 +124,7 @@ describe("pub/sub on Kafka: same components, same guarantees", { timeout: 900_00
   });
 
   test("orders through the edge reach the dashboard exactly, through Kafka and not Redis", async () => {
-    await burst(40, 4);
+    await orderBurst(gql, 40, 4);
     const truth = await untilDashboardEqualsSales(mesh, gql, tenantId, CA_PHE.location, 120_000);
     assert.ok(truth.reduce((n, d) => n + d.orders, 0) >= 40);
     // The events went through the broker: its log has the orders topic, Redis has no such stream.
@@ -175,7 +162,7 @@ describe("pub/sub on Kafka: same components, same guarantees", { timeout: 900_00
   test("kill -9 of the dashboard while it applies a burst: restarted, it ends equal to sales, its group lags 0", async (t) => {
     const restartsBefore = mesh.describe().find((p) => p.name === "dashboard")!.restarts;
     let crashed: Promise<number> | undefined;
-    await burst(200, 8, async (i) => {
+    await orderBurst(gql, 200, 8, async (i) => {
       if (i === 60) {
         // Kill only once the dashboard is visibly applying this burst.
         assert.ok((await counter(mesh, "dashboard", "dashboard_order_batches_total")) > 0);
@@ -190,7 +177,7 @@ describe("pub/sub on Kafka: same components, same guarantees", { timeout: 900_00
       60_000,
     );
     await mesh.ready("dashboard");
-    const lag = () => readKafkaLag(REPO, kafkaLibDir(REPO), `127.0.0.1:${mesh.plan.kafka.broker}`);
+    const lag = lagReader(mesh);
     const dashboardOrders = async () =>
       (await lag()).find((g) => g.group === "dashboard" && g.stream === "orders");
     // Equal within about a minute of the restart; a stalled consumer never gets there.

@@ -6,12 +6,11 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { startTestMesh } from "../support/mesh.js";
-import { CREATE_ORDER } from "../support/graphql-client.js";
 import {
   CA_PHE,
-  burstOrderInput,
   counter,
   gqlFor,
+  orderBurst,
   untilDashboardEqualsSales,
   type Gql,
 } from "../support/readmodel.js";
@@ -31,21 +30,14 @@ describe("dashboard restarted mid-batch", { timeout: 900_000 }, () => {
 
   test("600 orders from 16 clients, the dashboard killed while applying them: equal to sales, nothing lost or doubled", async (t) => {
     const tenantId = (await gql<{ tenant: { id: string } }>("query { tenant { id } }")).data!.tenant.id;
-    let next = 0;
     let restarted: Promise<void> | undefined;
-    const client = async () => {
-      while (next < 600) {
-        const i = next++;
-        const res = await gql<{ createOrder: { id: string } }>(CREATE_ORDER, { input: burstOrderInput(i) });
-        assert.ok(res.data?.createOrder, JSON.stringify(res.errors));
-        if (i === 200) {
-          // Kill only once the dashboard is visibly applying batches of this burst.
-          assert.ok((await counter(mesh, "dashboard", "dashboard_order_batches_total")) > 0);
-          restarted = mesh.killApp("dashboard").then(() => mesh.restartApp("dashboard"));
-        }
+    await orderBurst(gql, 600, 16, async (i) => {
+      if (i === 200) {
+        // Kill only once the dashboard is visibly applying batches of this burst.
+        assert.ok((await counter(mesh, "dashboard", "dashboard_order_batches_total")) > 0);
+        restarted = mesh.killApp("dashboard").then(() => mesh.restartApp("dashboard"));
       }
-    };
-    await Promise.all(Array.from({ length: 16 }, client));
+    });
     await restarted;
     // Deliveries refused while the dashboard was down come back after the stream's processing
     // timeout (60 s, components/local/pubsub.yaml).

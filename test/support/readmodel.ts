@@ -14,7 +14,7 @@ import { EVENTS, type EventType } from "@lsp/contracts";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { serviceDatabaseUrl } from "../../scripts/mesh/infra.js";
 import { asApp } from "./mesh.js";
-import { edgeAuthHeaders, edgeClient, eventually } from "./graphql-client.js";
+import { CREATE_ORDER, edgeAuthHeaders, edgeClient, eventually } from "./graphql-client.js";
 
 export type Gql = <T>(
   query: string,
@@ -286,6 +286,28 @@ export function burstOrderInput(i: number) {
     lines: [{ itemId: CA_PHE.caPheSuaDa, quantity: 1 + (i % 4) }],
     paid: i % 3 !== 0,
   };
+}
+
+/**
+ * `count` orders of burstOrderInput through the edge from `clients` concurrent clients; each
+ * order must be taken. `onOrder(i)` runs after the i-th order is taken (a fault injected mid-burst).
+ */
+export async function orderBurst(
+  gql: Gql,
+  count: number,
+  clients: number,
+  onOrder?: (i: number) => Promise<void> | void,
+): Promise<void> {
+  let next = 0;
+  const client = async () => {
+    while (next < count) {
+      const i = next++;
+      const res = await gql<{ createOrder: { id: string } }>(CREATE_ORDER, { input: burstOrderInput(i) });
+      assert.ok(res.data?.createOrder, JSON.stringify(res.errors));
+      await onOrder?.(i);
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
 }
 
 /** A live subscriber's todayOrders pushes, in arrival order. */
