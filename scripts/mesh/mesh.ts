@@ -485,30 +485,6 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     say("compiling TypeScript to dist/ and bundling each app (tsc -b, esbuild; incremental)…");
     const built = buildApps().then(() => say(`  ✓ compiled at ${elapsed()}`));
     built.catch(() => undefined); // awaited below; until then a failure must not go unhandled
-    // The Dapr control plane needs neither the build nor the databases: it starts while they do
-    // (the build is CPU-bound, the control plane's start mostly waits: raft, etcd, certificates).
-    const controlPlaneUp = (async () => {
-      say(`starting Dapr Sentry (${plan.sentry.port}): the mesh's certificate authority for mTLS…`);
-      let trust: TrustBundle | undefined;
-      const sentry = await supervise("sentry", "sentry", async () => {
-        const started = await startSentry(bin, plan, runDir, logDir);
-        trust = started.trust;
-        return started.proc;
-      });
-      tiers.push([{ stop: stopUnit(sentry) }]);
-      const trustBundle = trust!;
-      say(`starting Dapr placement (${plan.placement.port}) and scheduler (${plan.scheduler.port}) on mTLS…`);
-      const controlPlane = await Promise.all([
-        supervise("placement", "placement", () => startPlacement(bin, plan, trustBundle, logDir)),
-        supervise("scheduler", "scheduler", () =>
-          startScheduler(bin, plan, trustBundle, path.join(runDir, "scheduler"), logDir),
-        ),
-      ]);
-      tiers.push(controlPlane.map((u) => ({ stop: stopUnit(u) })));
-      say(`  ✓ Dapr control plane up at ${elapsed()}`);
-      return trustBundle;
-    })();
-    controlPlaneUp.catch(() => undefined); // awaited below, likewise
     say(`starting PostgreSQL on ${plan.postgres} and Redis on ${plan.redis}…`);
     if (kafkaLib) say(`starting Kafka (KRaft, one node) on ${plan.kafka.broker} for pub/sub…`);
     const dataTier = await Promise.all([
@@ -555,7 +531,24 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
     );
     const schemaReady = (app: AppName) => migrated.get(app) ?? Promise.resolve();
 
-    const trustBundle = await controlPlaneUp;
+    say(`starting Dapr Sentry (${plan.sentry.port}): the mesh's certificate authority for mTLS…`);
+    let trust: TrustBundle | undefined;
+    const sentry = await supervise("sentry", "sentry", async () => {
+      const started = await startSentry(bin, plan, runDir, logDir);
+      trust = started.trust;
+      return started.proc;
+    });
+    tiers.push([{ stop: stopUnit(sentry) }]);
+    const trustBundle = trust!;
+    say(`starting Dapr placement (${plan.placement.port}) and scheduler (${plan.scheduler.port}) on mTLS…`);
+    const controlPlane = await Promise.all([
+      supervise("placement", "placement", () => startPlacement(bin, plan, trustBundle, logDir)),
+      supervise("scheduler", "scheduler", () =>
+        startScheduler(bin, plan, trustBundle, path.join(runDir, "scheduler"), logDir),
+      ),
+    ]);
+    tiers.push(controlPlane.map((u) => ({ stop: stopUnit(u) })));
+    say(`  ✓ Dapr control plane up at ${elapsed()}`);
 
     // The DEV ONLY sinks are a small HTTP server of the launcher itself (node built-ins only): a
     // process of their own would cost a whole Node runtime for a few routes.
