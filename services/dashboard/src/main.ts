@@ -55,15 +55,24 @@ const refreshOnce = coalescer<string>();
 /** At most this many events in one transaction (a batch holds its location-days' locks). */
 const BATCH_MAX_EVENTS = 500;
 
+/** The newest version each report has been moved to by an applied batch, until a refresh takes it. */
+const newestVersion = new Map<string, number>();
+
 /**
  * Keeps a cached report fresh after an event: recomputed only if readers keep it warm, and once
- * for a burst of events on the same report (a busy location's events arrive ten at a time). The
- * report reads the cut-over its day's events carried: no call to auth on the event path.
+ * for a burst of events on the same report (a busy location's events arrive ten at a time); a
+ * report nobody has cached gets a floor at the event's version instead, so that a reader that
+ * computed it before the event cannot store the old figures after it (cache.ts). The report
+ * reads the cut-over its day's events carried: no call to auth on the event path.
  */
 function refreshCache(applied: Applied): Promise<void> {
   const key = reportKey(applied.tenantId, applied.locationId, applied.businessDay);
+  newestVersion.set(key, Math.max(newestVersion.get(key) ?? 0, applied.version));
+  // A burst shares one queued refresh (the first caller's closure): it takes the newest version.
   return refreshOnce(key, async () => {
-    if (!(await cache.has(key))) return;
+    const version = newestVersion.get(key) ?? applied.version;
+    newestVersion.delete(key);
+    if ((await cache.advance(key, version)) === "cold") return;
     const location = { id: applied.locationId, cutoverHour: DEFAULT_CUTOVER_HOUR };
     await cache.put(key, await dayReport(db, applied.tenantId, location, applied.businessDay));
   });
