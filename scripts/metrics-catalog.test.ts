@@ -12,6 +12,7 @@ const REPO = path.resolve(import.meta.dirname, "..");
 const DASHBOARDS = path.join(REPO, "charts", "lsp", "files", "dashboards");
 const ALERTS = path.join(REPO, "charts", "lsp", "files", "alerts");
 const CATALOG = path.join(REPO, "scripts", "metrics-catalog.txt");
+const KAFKA_CATALOG = path.join(REPO, "scripts", "metrics-catalog-kafka.txt");
 
 /** Series Prometheus makes itself for every scrape target (no app exports them). */
 const PROMETHEUS_OWN = new Set(["up"]);
@@ -71,14 +72,18 @@ export function groupingLabels(expr: string): string[] {
   );
 }
 
-/** name → label names, from scripts/metrics-catalog.txt. */
+/**
+ * name → label names, from scripts/metrics-catalog.txt and, for the consumer-lag series served
+ * when pub/sub is on Kafka, scripts/metrics-catalog-kafka.txt.
+ */
 function catalog(): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
-  for (const line of readFileSync(CATALOG, "utf8").split("\n")) {
-    if (!line || line.startsWith("#")) continue;
-    const [name = "", , labels = ""] = line.split("\t");
-    out.set(name, new Set(labels.split(",").filter(Boolean)));
-  }
+  for (const file of [CATALOG, KAFKA_CATALOG])
+    for (const line of readFileSync(file, "utf8").split("\n")) {
+      if (!line || line.startsWith("#")) continue;
+      const [name = "", , labels = ""] = line.split("\t");
+      out.set(name, new Set(labels.split(",").filter(Boolean)));
+    }
   return out;
 }
 

@@ -6,6 +6,9 @@
 // app up and killed. scripts/metrics-catalog.test.ts checks every metric the Grafana dashboards
 // and the alert rules query against this list. Refresh after adding a metric:
 //   LSP_PORT_BASE=5800 npx tsx scripts/metrics-catalog.ts
+// With pub/sub on Kafka the consumer-lag series are kafka-exporter's (scripts/mesh/kafka-lag.ts);
+// they go to scripts/metrics-catalog-kafka.txt, from a Kafka run that drives one order through:
+//   LSP_PUBSUB=kafka LSP_PORT_BASE=5800 npx tsx scripts/metrics-catalog.ts
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -24,6 +27,8 @@ import { scrapeMetrics } from "../test/support/metrics.js";
 import { openMomoOrder, postMomoIpn } from "../test/support/momo.js";
 
 export const CATALOG = path.join(REPO, "scripts", "metrics-catalog.txt");
+export const KAFKA_CATALOG = path.join(REPO, "scripts", "metrics-catalog-kafka.txt");
+const onKafka = process.env.LSP_PUBSUB === "kafka";
 const DAPR_VERSION = "1.18.1"; // tools/dapr/go.mod
 
 /** Where each metric name was seen, and its label names. */
@@ -65,7 +70,64 @@ async function collect(): Promise<void> {
     }
 }
 
-try {
+/** Writes `file`: the names seen, where, and their label names. */
+function writeCatalog(file: string, header: string): number {
+  const lines = [...where.keys()].sort().map((name) => {
+    const list = (m: Map<string, Set<string>>) => [...(m.get(name) ?? [])].sort().join(",");
+    return `${name}\t${list(where)}\t${list(labels)}`;
+  });
+  const command = `${onKafka ? "LSP_PUBSUB=kafka " : ""}npx tsx scripts/metrics-catalog.ts`;
+  writeFileSync(
+    file,
+    [
+      header,
+      `# Dapr ${DAPR_VERSION}. Written by \`${command}\` after driving traffic; do not edit.`,
+      "# name<TAB>where it was scraped<TAB>label names seen",
+      ...lines,
+      "",
+    ].join("\n"),
+  );
+  return lines.length;
+}
+
+/** On Kafka: one order through, then the lag series of the groups that read it (nothing else differs). */
+async function kafkaLagCatalog(): Promise<void> {
+  const gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
+  const r = await gql<{ createOrder: { id: string } }>(CREATE_ORDER, {
+    input: {
+      locationId: DEMO.phoBo.hoanKiem,
+      idempotencyKey: randomUUID(),
+      paymentMethod: "cash",
+      paid: true,
+      lines: [{ itemId: DEMO.phoBo.phoTai, quantity: 1 }],
+    },
+  });
+  if (!r.data?.createOrder) throw new Error(JSON.stringify(r.errors));
+  const lagUrl = `http://127.0.0.1:${mesh.plan.streamMetrics}/metrics`;
+  // Sarama commits the dashboard's offset about a second after the delivery.
+  await eventually(
+    "the dashboard's group on orders is served",
+    async () =>
+      (await scrapeMetrics(lagUrl)).some(
+        (x) => x.name === "kafka_consumergroup_lag_sum" && x.labels.consumergroup === "dashboard",
+      )
+        ? true
+        : undefined,
+    60_000,
+  );
+  for (const x of await scrapeMetrics(lagUrl)) {
+    add(where, x.name, ["kafka-lag"]);
+    add(labels, x.name, Object.keys(x.labels));
+  }
+  const n = writeCatalog(
+    KAFKA_CATALOG,
+    "# Consumer-lag metric names (samples) the local mesh exports when pub/sub is on Kafka (kafka-exporter's names).",
+  );
+  say(`${n} metric names → ${path.relative(process.cwd(), KAFKA_CATALOG)}`);
+}
+
+/** On Redis: the traffic that makes every metric appear, then every source scraped. */
+async function meshCatalog(): Promise<void> {
   const gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
   const order = async (paymentMethod: string, paid: boolean) => {
     const r = await gql<{ createOrder: { id: string } }>(CREATE_ORDER, {
@@ -140,21 +202,15 @@ try {
   await new Promise((r) => setTimeout(r, 10_000));
 
   await collect();
-  const lines = [...where.keys()].sort().map((name) => {
-    const list = (m: Map<string, Set<string>>) => [...(m.get(name) ?? [])].sort().join(",");
-    return `${name}\t${list(where)}\t${list(labels)}`;
-  });
-  writeFileSync(
+  const n = writeCatalog(
     CATALOG,
-    [
-      "# Metric names (samples) exported by the local mesh: apps, daprd sidecars, placement, scheduler, stream lag.",
-      `# Dapr ${DAPR_VERSION}. Written by \`npx tsx scripts/metrics-catalog.ts\` after driving traffic; do not edit.`,
-      "# name<TAB>where it was scraped<TAB>label names seen",
-      ...lines,
-      "",
-    ].join("\n"),
+    "# Metric names (samples) exported by the local mesh: apps, daprd sidecars, placement, scheduler, stream lag.",
   );
-  say(`${lines.length} metric names → ${path.relative(process.cwd(), CATALOG)}`);
+  say(`${n} metric names → ${path.relative(process.cwd(), CATALOG)}`);
+}
+
+try {
+  await (onKafka ? kafkaLagCatalog() : meshCatalog());
 } finally {
   await mesh.stop();
 }

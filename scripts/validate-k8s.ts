@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { loadAppManifest } from "./app-manifest.js";
-import { sharedTopicsOf } from "./mesh/access.js";
+import { loadAccess, sharedTopicsOf } from "./mesh/access.js";
 import { kafkaMetadata } from "./mesh/kafka.js";
 import {
   ACCESS_COPY,
@@ -97,7 +97,7 @@ describe("helm chart", () => {
   });
 
   test("pubsub-fanout: one consumer group per pod of each fan-out app, made by the init container with the launcher's script", async () => {
-    const { pubsubScopeMetadata, PUBSUB_FANOUT, loadAccess } = await import("./mesh/access.js");
+    const { pubsubScopeMetadata, PUBSUB_FANOUT } = await import("./mesh/access.js");
     const { fanoutApps, fanoutTopics } = await import("./mesh/fanout.js");
     const access = loadAccess(REPO);
     const docs = parseManifest(helmTemplate(tools, []).output) as unknown as {
@@ -214,6 +214,23 @@ describe("helm chart", () => {
     assert.equal(redisApps.length, daprApps.length);
     for (const d of redisApps)
       assert.equal(annotations(d)["dapr.io/enable-app-health-check"], "true", d.metadata.name);
+    // Consumer lag: kafka-exporter on the same brokers, for access.yaml's topics; no redis_exporter.
+    const exporterArgs = (all: typeof docs, name: string) =>
+      (
+        all.find((d) => d.kind === "Deployment" && d.metadata.name === name)?.spec.template?.spec as
+          { containers: { args?: string[] }[] } | undefined
+      )?.containers[0]?.args;
+    const args = exporterArgs(docs, "lsp-kafka-exporter");
+    assert.ok(args, "kafka-exporter is rendered");
+    assert.ok(args.includes("--kafka.server=kafka-0.kafka:9092"), args.join(" "));
+    const topics = loadAccess(REPO).topics;
+    assert.ok(args.includes(`--topic.filter=^(${topics.join("|")})$`), args.join(" "));
+    assert.ok(!args.some((a) => a.startsWith("--sasl")), "no SASL with authType none");
+    const deployed = (all: typeof docs) =>
+      all.filter((d) => d.kind === "Deployment").map((d) => d.metadata.name);
+    assert.ok(!deployed(docs).includes("lsp-redis-exporter"));
+    assert.ok(!deployed(onRedis).includes("lsp-kafka-exporter"));
+    assert.ok(deployed(onRedis).includes("lsp-redis-exporter"));
     const missing = helmTemplate(tools, [], ["--set", "dapr.pubsub.type=kafka"]);
     assert.equal(missing.ok, false);
     assert.match(missing.output, /dapr.pubsub.kafka.brokers is required/);
@@ -249,6 +266,31 @@ describe("helm chart", () => {
       });
       assert.equal(meta.get("saslMechanism")?.value, "SHA-512");
     }
+    // kafka-exporter signs in the same way, its password from the same Secret.
+    const exporter = (
+      parseManifest(res.output) as unknown as {
+        kind: string;
+        metadata: { name: string };
+        spec: {
+          template?: {
+            spec: { containers: { args: string[]; env?: { name: string; valueFrom?: unknown }[] }[] };
+          };
+        };
+      }[]
+    ).find((d) => d.kind === "Deployment" && d.metadata.name === "lsp-kafka-exporter")?.spec.template?.spec
+      .containers[0];
+    assert.ok(exporter);
+    for (const arg of [
+      "--sasl.enabled",
+      "--tls.enabled",
+      "--sasl.username=lsp",
+      "--sasl.password=$(KAFKA_PASSWORD)",
+      "--sasl.mechanism=scram-sha512",
+    ])
+      assert.ok(exporter.args.includes(arg), `${arg} in ${exporter.args.join(" ")}`);
+    assert.deepEqual(exporter.env?.find((e) => e.name === "KAFKA_PASSWORD")?.valueFrom, {
+      secretKeyRef: { name: "kafka-password", key: "kafka-password" },
+    });
     const noUser = helmTemplate(tools, [], [...kafka, "--set", "dapr.pubsub.kafka.authType=password"]);
     assert.equal(noUser.ok, false);
     assert.match(noUser.output, /saslUsername is required/);

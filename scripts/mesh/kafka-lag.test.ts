@@ -3,7 +3,7 @@
 // (test/e2e/kafka-pubsub.test.ts reads a real broker's groups with it).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { groupLag, parseConsumerLag } from "./kafka-lag.js";
+import { groupLag, kafkaLagRegistry, parseConsumerLag } from "./kafka-lag.js";
 import { takeSample } from "./soak.js";
 
 const line = (o: Record<string, unknown>) => JSON.stringify(o);
@@ -62,4 +62,34 @@ test("a soak sample's worst lag comes from the reader it is given; a failing rea
   assert.equal(s.pendingEntries, 0);
   const down = await takeSample([], () => Promise.reject(new Error("broker down")), 2_000, 5);
   assert.deepEqual(down.maxLag, { entries: 0, stream: "", group: "" });
+});
+
+test("the lag registry serves kafka-exporter's series from one broker read per scrape", async () => {
+  let reads = 0;
+  const registry = kafkaLagRegistry(() => {
+    reads++;
+    return Promise.resolve([
+      { group: "dashboard", topic: "orders", partition: 0, committed: 41, end: 334, members: 1 },
+      { group: "dashboard", topic: "orders", partition: 1, committed: 10, end: 12, members: 1 },
+      { group: "ai", topic: "orders", partition: 0, committed: 334, end: 334, members: 0 },
+    ]);
+  });
+  const text = await registry.metrics();
+  assert.equal(reads, 1, "the five gauges share one read");
+  const has = (sample: string) => assert.ok(text.split("\n").includes(sample), `${sample} in\n${text}`);
+  has('kafka_consumergroup_lag{consumergroup="dashboard",topic="orders",partition="0"} 293');
+  has('kafka_consumergroup_lag{consumergroup="dashboard",topic="orders",partition="1"} 2');
+  has('kafka_consumergroup_lag_sum{consumergroup="dashboard",topic="orders"} 295');
+  has('kafka_consumergroup_lag_sum{consumergroup="ai",topic="orders"} 0');
+  has('kafka_consumergroup_current_offset{consumergroup="dashboard",topic="orders",partition="0"} 41');
+  has('kafka_consumergroup_members{consumergroup="dashboard"} 1');
+  has('kafka_consumergroup_members{consumergroup="ai"} 0');
+  has('kafka_topic_partition_current_offset{topic="orders",partition="0"} 334');
+  await registry.metrics();
+  assert.equal(reads, 2, "each scrape reads the broker afresh");
+});
+
+test("a broker that does not answer fails the scrape rather than reporting no lag", async () => {
+  const registry = kafkaLagRegistry(() => Promise.reject(new Error("timeout")));
+  await assert.rejects(registry.metrics(), /timeout/);
 });

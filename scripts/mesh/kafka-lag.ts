@@ -15,6 +15,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { Gauge, Registry } from "prom-client";
 import { z } from "zod";
 import { MeshError } from "./processes.js";
 import type { StreamGroup } from "./stream-metrics.js";
@@ -106,6 +107,15 @@ function consumerLagClasses(repo: string, libDir: string): string {
 
 /** Every group's lag on the broker at `brokers` (host:port), per group and topic. */
 export async function readKafkaLag(repo: string, libDir: string, brokers: string): Promise<StreamGroup[]> {
+  return groupLag(await readKafkaPartitions(repo, libDir, brokers));
+}
+
+/** Every group's committed offset and lag on the broker at `brokers`, per topic partition. */
+export async function readKafkaPartitions(
+  repo: string,
+  libDir: string,
+  brokers: string,
+): Promise<PartitionLag[]> {
   const classes = consumerLagClasses(repo, libDir);
   const { stdout } = await run(
     "java",
@@ -121,5 +131,77 @@ export async function readKafkaLag(repo: string, libDir: string, brokers: string
     ],
     { timeout: 60_000 },
   );
-  return groupLag(parseConsumerLag(stdout));
+  return parseConsumerLag(stdout);
+}
+
+/**
+ * Kafka consumer lag for Prometheus under kafka-exporter's names and labels (the exporter the
+ * chart runs when pub/sub is on Kafka: charts/lsp/templates/deps/kafka-exporter.yaml), so the
+ * alert LspKafkaConsumerLagging reads the same series locally and in the cluster. Every figure
+ * is a count of events (offsets). Each scrape reads the broker afresh through ConsumerLag.java:
+ * a short JVM run (about a second of CPU), shared by the gauges of one scrape. Written here
+ * rather than run as kafka-exporter itself for the reason stream-metrics.ts gives for Redis.
+ */
+export function kafkaLagRegistry(read: () => Promise<PartitionLag[]>): Registry {
+  const registry = new Registry();
+  let reading: Promise<PartitionLag[]> | undefined;
+  const snapshot = () =>
+    (reading ??= read().finally(() => {
+      reading = undefined;
+    }));
+  const gauge = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    samples: (partitions: PartitionLag[]) => [Record<string, string>, number][],
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        const partitions = await snapshot();
+        this.reset();
+        for (const [labels, value] of samples(partitions)) this.set(labels, value);
+      },
+    });
+  const lagOf = (p: PartitionLag) => Math.max(0, p.end - p.committed);
+  const perPartition = (p: PartitionLag) => ({
+    consumergroup: p.group,
+    topic: p.topic,
+    partition: String(p.partition),
+  });
+  gauge(
+    "kafka_consumergroup_lag",
+    "Events of the topic partition published after the consumer group's committed offset",
+    ["consumergroup", "topic", "partition"],
+    (ps) => ps.map((p) => [perPartition(p), lagOf(p)]),
+  );
+  gauge(
+    "kafka_consumergroup_lag_sum",
+    "Events of the topic not yet consumed by the consumer group, over its partitions",
+    ["consumergroup", "topic"],
+    (ps) => groupLag(ps).map((g) => [{ consumergroup: g.group, topic: g.stream }, g.lag ?? 0]),
+  );
+  gauge(
+    "kafka_consumergroup_current_offset",
+    "The consumer group's committed offset on the topic partition",
+    ["consumergroup", "topic", "partition"],
+    (ps) => ps.map((p) => [perPartition(p), p.committed]),
+  );
+  gauge("kafka_consumergroup_members", "Consumers connected in the consumer group", ["consumergroup"], (ps) =>
+    [...new Map(ps.map((p) => [p.group, p.members])).entries()].map(([g, n]) => [{ consumergroup: g }, n]),
+  );
+  gauge(
+    "kafka_topic_partition_current_offset",
+    "The topic partition's end offset: events ever published to it",
+    ["topic", "partition"],
+    (ps) =>
+      [...new Map(ps.map((p) => [`${p.topic}\u0000${p.partition}`, p] as const)).values()].map((p) => [
+        { topic: p.topic, partition: String(p.partition) },
+        p.end,
+      ]),
+  );
+  return registry;
 }

@@ -38,7 +38,8 @@ import {
 } from "./kafka.js";
 import { Supervisor, type RestartEvent } from "./supervisor.js";
 import { devSinksServer } from "./dev-sinks.js";
-import { streamMetricsServer } from "./stream-metrics.js";
+import { kafkaLagRegistry, readKafkaPartitions } from "./kafka-lag.js";
+import { lagMetricsServer, streamMetricsServer } from "./stream-metrics.js";
 import { devSecrets, merchantSecrets } from "./dev-secrets.js";
 import {
   APPS,
@@ -565,9 +566,14 @@ export async function startMesh(opts: MeshOptions): Promise<Mesh> {
         }),
     );
     const devSinksUrl = `http://127.0.0.1:${plan.devSinks}`;
-    // Consumer lag per stream and group, as the chart's redis_exporter serves it (in-process,
-    // like the sinks: it reads Redis on each scrape).
-    const streamMetrics = streamMetricsServer(plan.redis);
+    // Consumer lag per topic and group, as the chart's exporter serves it (in-process, like the
+    // sinks: it reads Redis, or the Kafka broker, on each scrape).
+    const streamMetrics = kafkaLib
+      ? lagMetricsServer(
+          kafkaLagRegistry(() => readKafkaPartitions(REPO, kafkaLib, `127.0.0.1:${plan.kafka.broker}`)),
+          "kafka",
+        )
+      : streamMetricsServer(plan.redis);
     await new Promise<void>((resolve, reject) => {
       streamMetrics.once("error", reject);
       streamMetrics.listen(plan.streamMetrics, "127.0.0.1", resolve);

@@ -136,9 +136,11 @@ export function streamMetricsRegistry(redisPort: number): Registry {
   return registry;
 }
 
-/** GET /metrics: the registry above; anything else 404. A Redis that does not answer is a 503. */
-export function streamMetricsServer(redisPort: number): http.Server {
-  const registry = streamMetricsRegistry(redisPort);
+/**
+ * GET /metrics: the registry's series, read afresh on each scrape; anything else 404. A source
+ * that does not answer (Redis, or the Kafka broker: kafka-lag.ts) is a 503.
+ */
+export function lagMetricsServer(registry: Registry, source: string): http.Server {
   return http.createServer((req, res) => {
     if (req.method !== "GET" || req.url !== "/metrics") {
       res.writeHead(404, { "content-type": "application/json" }).end('{"error":{"code":"NOT_FOUND"}}');
@@ -149,7 +151,12 @@ export function streamMetricsServer(redisPort: number): http.Server {
       (err: unknown) =>
         res
           .writeHead(503, { "content-type": "application/json" })
-          .end(JSON.stringify({ error: { code: "UNAVAILABLE", message: `redis: ${String(err)}` } })),
+          .end(JSON.stringify({ error: { code: "UNAVAILABLE", message: `${source}: ${String(err)}` } })),
     );
   });
+}
+
+/** The Redis streams' lag server (streamMetricsRegistry on `redisPort`). */
+export function streamMetricsServer(redisPort: number): http.Server {
+  return lagMetricsServer(streamMetricsRegistry(redisPort), "redis");
 }

@@ -37,6 +37,7 @@ import {
   type Gql,
 } from "../support/readmodel.js";
 import { sseSubscription } from "../support/sse.js";
+import { scrapeMetrics, sumOf } from "../support/metrics.js";
 
 interface Update {
   data: { dashboardUpdates: { todayOrders: number } };
@@ -197,5 +198,47 @@ describe("pub/sub on Kafka: same components, same guarantees", { timeout: 900_00
       60_000,
     );
     assert.ok(caughtUp.length >= 200, `the orders topic holds this burst: ${JSON.stringify(caughtUp)}`);
+  });
+
+  // The alert LspKafkaConsumerLagging reads kafka-exporter's series; the local mesh serves them on
+  // the port the Redis runs serve redis_exporter's, read from the same broker as lagReader.
+  test("consumer lag is served for Prometheus under kafka-exporter's names, equal to the broker's", async () => {
+    const url = `http://127.0.0.1:${mesh.plan.streamMetrics}/metrics`;
+    const lag = lagReader(mesh);
+    // Quiet by now (the bursts above are applied): the scrape and the reader see the same offsets.
+    const settled = await eventually(
+      "the scraped lag equals the broker's, and the dashboard's group has none",
+      async () => {
+        const before = (await lag()).find((g) => g.group === "dashboard" && g.stream === "orders");
+        const samples = await scrapeMetrics(url);
+        const after = (await lag()).find((g) => g.group === "dashboard" && g.stream === "orders");
+        const of = { consumergroup: "dashboard", topic: "orders" };
+        const scraped = samples.find(
+          (s) =>
+            s.name === "kafka_consumergroup_lag_sum" &&
+            s.labels.consumergroup === "dashboard" &&
+            s.labels.topic === "orders",
+        );
+        if (!before || !after || !scraped || before.length !== after.length || after.lag !== 0)
+          return undefined;
+        return { samples, scraped, of, published: after.length };
+      },
+      60_000,
+    );
+    assert.equal(settled.scraped.value, 0);
+    assert.equal(
+      sumOf(settled.samples, "kafka_topic_partition_current_offset", { topic: "orders" }),
+      settled.published,
+    );
+    assert.equal(sumOf(settled.samples, "kafka_consumergroup_lag", settled.of), 0);
+    assert.ok(sumOf(settled.samples, "kafka_consumergroup_members", { consumergroup: "dashboard" }) >= 1);
+    // Every fan-out replica of the edge is its own group, with its own lag series.
+    for (const group of ["edge-1", "edge-2"])
+      assert.ok(
+        settled.samples.some(
+          (s) => s.name === "kafka_consumergroup_lag_sum" && s.labels.consumergroup === group,
+        ),
+        `${group}'s group is served`,
+      );
   });
 });
