@@ -11,8 +11,8 @@
  * is 0 here.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { Gauge, Registry } from "prom-client";
@@ -83,26 +83,29 @@ export function groupLag(partitions: readonly PartitionLag[]): StreamGroup[] {
 }
 
 /**
- * ConsumerLag.java compiled once per process (a single-file launch compiles it on every run,
- * seconds of CPU; a soak samples every 30 s on a 2-core machine).
+ * ConsumerLag.java compiled once per version of its source, beside the Kafka libraries it is
+ * compiled against (a single-file launch compiles it on every run: seconds of CPU, and a soak
+ * samples every 30 s on a 2-core machine). Compiled into a fresh directory that is then renamed
+ * into place, so that two processes compiling at once never read half-written classes.
  */
-let compiled: string | undefined;
 function consumerLagClasses(repo: string, libDir: string): string {
-  if (compiled) return compiled;
-  const out = mkdtempSync(path.join(os.tmpdir(), "lsp-kafka-lag-"));
+  const source = path.join(repo, "tools", "kafka", "ConsumerLag.java");
+  const version = createHash("sha256").update(readFileSync(source)).digest("hex").slice(0, 16);
+  const classes = path.join(path.dirname(libDir), `consumer-lag-${version}`);
+  if (existsSync(path.join(classes, "ConsumerLag.class"))) return classes;
+  const fresh = mkdtempSync(`${classes}.tmp-`);
   try {
-    execFileSync(
-      "javac",
-      ["-cp", `${libDir}/*`, "-d", out, path.join(repo, "tools", "kafka", "ConsumerLag.java")],
-      { stdio: "pipe" },
-    );
+    execFileSync("javac", ["-cp", `${libDir}/*`, "-d", fresh, source], { stdio: "pipe" });
+    renameSync(fresh, classes);
   } catch (err) {
+    rmSync(fresh, { recursive: true, force: true });
+    if (existsSync(path.join(classes, "ConsumerLag.class"))) return classes; // another process won
     const e = err as { stderr?: Buffer };
     throw new MeshError(
       `compiling tools/kafka/ConsumerLag.java failed: ${e.stderr?.toString() ?? String(err)}`,
     );
   }
-  return (compiled = out);
+  return classes;
 }
 
 /** Every group's lag on the broker at `brokers` (host:port), per group and topic. */
