@@ -3,10 +3,9 @@
 // generators), read from /proc. Run it beside a benchmark while the phase of interest runs:
 //   npx tsx bench/cpu-share.ts 20
 // Linux only. Reads every process; its own cost is one /proc scan at each end.
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { execFileSync } from "node:child_process";
-
-const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
+import { readProcStats, ticksPerSecond } from "./mesh-cpu.js";
 const cores = Number(execFileSync("nproc").toString().trim());
 
 function roleOf(args: string, cwd: string): string {
@@ -23,12 +22,10 @@ function roleOf(args: string, cwd: string): string {
 }
 
 /** CPU ticks (user + system) and role of every process now. */
-function snapshot(): Map<string, { ticks: number; role: string }> {
-  const out = new Map<string, { ticks: number; role: string }>();
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+function snapshot(): Map<number, { ticks: number; role: string }> {
+  const out = new Map<number, { ticks: number; role: string }>();
+  for (const [pid, stat] of readProcStats()) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
       let cwd = "";
       try {
@@ -36,7 +33,7 @@ function snapshot(): Map<string, { ticks: number; role: string }> {
       } catch {
         // a process of another user, or gone: its role comes from its arguments alone
       }
-      out.set(pid, { ticks: Number(fields[11]) + Number(fields[12]), role: roleOf(args, cwd) });
+      out.set(pid, { ticks: stat.ownTicks, role: roleOf(args, cwd) });
     } catch {
       // the process ended between listing and reading
     }

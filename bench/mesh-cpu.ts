@@ -7,17 +7,23 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 
-const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`). */
+export const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
 
 /** CPU seconds (user + system) by process name, each process counted with its descendants. */
 export type CpuSnapshot = Map<string, number>;
 
-interface ProcStat {
+/** One process's CPU time from /proc/<pid>/stat, in clock ticks. */
+export interface ProcStat {
   ppid: number;
-  ticks: number;
+  /** utime + stime: its own. */
+  ownTicks: number;
+  /** cutime + cstime: of its children that ended and were waited for (a worker that exited). */
+  endedChildrenTicks: number;
 }
 
-function readStats(): Map<number, ProcStat> {
+/** /proc/<pid>/stat of every process now (the one parser of that file for the benchmarks). */
+export function readProcStats(): Map<number, ProcStat> {
   const stats = new Map<number, ProcStat>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -27,8 +33,8 @@ function readStats(): Map<number, ProcStat> {
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       stats.set(Number(entry), {
         ppid: Number(fields[1]),
-        // utime + stime, and the waited-for children's cutime + cstime (a worker that ended).
-        ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]),
+        ownTicks: Number(fields[11]) + Number(fields[12]),
+        endedChildrenTicks: Number(fields[13]) + Number(fields[14]),
       });
     } catch {
       // the process ended between listing and reading
@@ -39,11 +45,12 @@ function readStats(): Map<number, ProcStat> {
 
 /** Each named process's CPU seconds so far, with its descendants' (the tree under its pid). */
 export function meshCpu(processes: readonly { name: string; pid: number | undefined }[]): CpuSnapshot {
-  const stats = readStats();
+  const stats = readProcStats();
   const children = new Map<number, number[]>();
   for (const [pid, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
+  const ticksOf = (s: ProcStat | undefined) => (s ? s.ownTicks + s.endedChildrenTicks : 0);
   const treeTicks = (pid: number): number =>
-    (stats.get(pid)?.ticks ?? 0) + (children.get(pid) ?? []).reduce((sum, c) => sum + treeTicks(c), 0);
+    ticksOf(stats.get(pid)) + (children.get(pid) ?? []).reduce((sum, c) => sum + treeTicks(c), 0);
   const out: CpuSnapshot = new Map();
   for (const p of processes) if (p.pid !== undefined) out.set(p.name, treeTicks(p.pid) / ticksPerSecond);
   return out;
