@@ -159,9 +159,11 @@ export function historyScenarios(h: SalesDashboardMesh): void {
             `query { location(id: "${l.id}") { todayRevenue todayOrders } }`,
           );
           const got = r.data?.location;
-          return got?.todayOrders === expected.orders && got.todayRevenue === expected.revenue
-            ? got
-            : undefined;
+          if (got?.todayOrders === expected.orders && got.todayRevenue === expected.revenue) return got;
+          // Thrown, so that a timeout says what the dashboard showed last.
+          throw new Error(
+            `shows ${JSON.stringify(got ?? r.errors)}, generated ${expected.orders} orders, ${expected.revenue} VND`,
+          );
         },
         60_000,
       );
