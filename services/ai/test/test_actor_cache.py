@@ -171,6 +171,54 @@ def test_a_warm_recommendations_answer_is_computed_once_and_equals_a_fresh_one(
     asyncio.run(scenario())
 
 
+def test_warm_calls_parse_the_series_only_after_it_changed(
+    trained: tuple[dict[str, Any], dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, model = trained
+    sidecar = stored(state, model)
+    call = host(sidecar)
+    parsed: list[str] = []
+    real_loads = json.loads
+
+    def counting_loads(s: Any, *args: Any, **kwargs: Any) -> Any:
+        series = real_loads(sidecar.stored[actors.STATE_KEY])  # the stored JSON string: the text
+        if isinstance(s, str) and s == series:
+            parsed.append("series")
+        return real_loads(s, *args, **kwargs)
+
+    monkeypatch.setattr(actors.json, "loads", counting_loads)
+    reads = [
+        ("Forecast", {"days": 7, "tenantId": TENANT}),
+        ("Recommendations", {"tenantId": TENANT}),
+        ("Anomalies", {"tenantId": TENANT}),
+        ("GetSummary", {}),
+    ]
+
+    async def rounds() -> list[int]:
+        """Series parses in each of three rounds of the read methods."""
+        counts = []
+        for _ in range(3):
+            parsed.clear()
+            for method, arg in reads:
+                await call(method, arg)
+            counts.append(len(parsed))
+        return counts
+
+    async def scenario() -> None:
+        # The first round: the tenant and version, then once for each answer that reads the whole
+        # series (recommendations, summary); warm rounds parse nothing.
+        assert await rounds() == [3, 0, 0]
+        item = next(iter(state["itemNames"]))
+        await call("RecordOrders", json.dumps({"events": [an_order(state, max(state["days"]), item, "e-3")]}))
+        # The new series: its tenant and version came with the write.
+        assert await rounds() == [2, 0, 0]
+        # Another tenant's caller is still refused on a warm call.
+        with pytest.raises(actors.BadArgument, match="not found"):
+            await call("Forecast", {"days": 7, "tenantId": "33333333-3333-4333-8333-333333333333"})
+
+    asyncio.run(scenario())
+
+
 def test_recording_orders_invalidates_the_answers_that_read_the_series(
     trained: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:

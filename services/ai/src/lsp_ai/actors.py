@@ -11,9 +11,11 @@ with backtest, anomalies, recommendations), `settings` (time zone and cut-over f
 Fitting runs in worker processes (insights.run_cpu_bound); a call holds the actor's turn while
 it waits, but never the event loop that serves every other actor.
 
-Warm reads parse nothing and compute nothing twice (see `_read_json` and `AnswerCache`): a
+Warm reads parse nothing and compute nothing twice (`_series`, `_read_json`, `AnswerCache`): a
 location's series is up to ~1 MB of JSON (400 days of items, 90 days of hours, 5,000 event ids),
-and parsing it on every call cost ~18 ms, more than the rest of the call.
+and parsing it on every call cost ~17 ms, more than the rest of the call. The parsed series itself
+is not kept (~4.5 times its text in memory, per active actor): only its tenant and version, and the
+answers computed from it.
 """
 
 import json
@@ -130,6 +132,15 @@ def next_retrain_delay(now: datetime, time_zone: str, cutover_hour: int) -> time
 
 
 @dataclass(frozen=True)
+class SeriesFacts:
+    """What warm calls need of the series without parsing it: whose it is and its version."""
+
+    text: str | None  # the stored text they were read from (compared by identity)
+    tenant_id: str | None
+    version: int
+
+
+@dataclass(frozen=True)
 class _Cached:
     texts: tuple[str | None, ...]
     args: tuple[object, ...]
@@ -182,7 +193,8 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
 
     def __init__(self, ctx: ActorRuntimeContext, actor_id: ActorId) -> None:
         super().__init__(ctx, actor_id)
-        self._parsed: dict[str, tuple[str, Any]] = {}  # key -> (the text parsed, its value)
+        self._parsed: dict[str, tuple[str, Any]] = {}  # key -> (the text parsed, its value); not the series
+        self._facts: SeriesFacts | None = None
         self._answers = AnswerCache()
         self._absent: set[str] = set()  # keys the sidecar has no value for (see `_text`)
 
@@ -205,7 +217,8 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
 
     async def _read_json(self, key: str, default: Any) -> Any:
         """The parsed value for read-only use (shared between calls: never change it). Parsed once
-        per stored text: a write stores a new text object, so identity says the parse is current."""
+        per stored text: a write stores a new text object, so identity says the parse is current.
+        Small keys only (model, settings, feedback, published): the series goes through `_series`."""
         text = await self._text(key)
         if text is None:
             return default
@@ -216,28 +229,45 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         self._parsed[key] = (text, value)
         return value
 
-    async def _set_json(self, key: str, value: Any) -> None:
+    async def _set_json(self, key: str, value: Any) -> str:
+        """Stores the value's JSON text (saved with the call's other changes); returns the text."""
         self._absent.discard(key)
-        await self._state_manager.set_state(key, json.dumps(value, ensure_ascii=False))
+        text = json.dumps(value, ensure_ascii=False)
+        await self._state_manager.set_state(key, text)
+        return text
 
-    async def _load(self, arg: dict[str, Any] | None = None, *, to_change: bool = False) -> InsightsState:
-        """The series; refuses a caller of another tenant (the edge checks too: tenancy twice).
-        Shared and read-only unless `to_change` (then a copy of its own)."""
-        read = self._get_json if to_change else self._read_json
-        state: InsightsState = await read(STATE_KEY, empty_state())
-        caller, owner = (arg or {}).get("tenantId"), state.get("tenantId")
-        if caller is not None and owner is not None and caller != owner:
+    async def _series(self, arg: dict[str, Any] | None = None) -> tuple[SeriesFacts, InsightsState | None]:
+        """The series' tenant and version, kept per stored text (a warm call parses nothing), and
+        the series itself when this call had to parse it for them (else None: `_whole` parses it
+        if the call needs it). Refuses a caller of another tenant (the edge checks too: tenancy
+        twice)."""
+        text = await self._text(STATE_KEY)
+        facts, state = self._facts, None
+        if facts is None or facts.text is not text:
+            state = json.loads(text) if text is not None else empty_state()
+            facts = SeriesFacts(text, state.get("tenantId"), int(state.get("version", 0)))
+            self._facts = facts
+        caller = (arg or {}).get("tenantId")
+        if caller is not None and facts.tenant_id is not None and caller != facts.tenant_id:
             raise BadArgument(f"location {self.id.id} not found")
-        return state
+        return facts, state
 
-    async def _settings(self, state: InsightsState, may_fetch: bool = False) -> dict[str, Any]:
+    async def _whole(self, parsed: InsightsState | None) -> InsightsState:
+        """The whole series, this call's own copy (callers may change it)."""
+        return parsed if parsed is not None else await self._get_json(STATE_KEY, empty_state())
+
+    async def _load(self, arg: dict[str, Any] | None = None) -> InsightsState:
+        """The whole series (this call's own copy), after the tenancy check of `_series`."""
+        return await self._whole((await self._series(arg))[1])
+
+    async def _settings(self, tenant_id: str | None, may_fetch: bool = False) -> dict[str, Any]:
         """Time zone and cut-over: asked from auth on the write paths (first event, reminder),
         read from state on the read paths (a call must not wait for auth)."""
         settings = await self._read_json(SETTINGS_KEY, None)
         if not may_fetch:
             return settings or DEFAULT_SETTINGS
         if settings is None or settings.get("source") == "default":
-            fetched = await ensure_settings(self.id.id, state.get("tenantId"))
+            fetched = await ensure_settings(self.id.id, tenant_id)
             if settings is None or fetched["source"] != "default":
                 settings = fetched
                 await self._set_json(SETTINGS_KEY, settings)
@@ -252,13 +282,15 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
             extra={"locationId": self.id.id, "firstInSeconds": int(delay.total_seconds())},
         )
 
-    async def _model(self, state: InsightsState, settings: dict[str, Any]) -> dict[str, Any]:
+    async def _model(
+        self, facts: SeriesFacts, settings: dict[str, Any], parsed: InsightsState | None = None
+    ) -> dict[str, Any]:
         model = await self._read_json(MODEL_KEY, None)
         if model is not None:
             age = datetime.now(UTC) - datetime.fromisoformat(model["trainedAt"])
-            if model["version"] == state.get("version", 0) or age < MODEL_MAX_AGE:
+            if model["version"] == facts.version or age < MODEL_MAX_AGE:
                 return model
-        return await self._train(state, settings)
+        return await self._train(await self._whole(parsed), settings)
 
     async def _train(self, state: InsightsState, settings: dict[str, Any]) -> dict[str, Any]:
         model = await run_cpu_bound(worker.run, "train", state, settings["timeZone"], MODEL_HORIZON_DAYS)
@@ -275,7 +307,7 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         events = arg.get("events")
         if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
             raise BadArgument("events: expected a list of order events")
-        state = await self._load(to_change=True)
+        state = await self._load()
         results: list[dict[str, Any]] = []
         for event in events:
             data = event["data"]
@@ -292,21 +324,28 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
                 recorded = record_order(state, str(event["eventId"]), data)
             results.append({"recorded": recorded})
         if any(r["recorded"] for r in results):
-            await self._set_json(STATE_KEY, state)
-            await self._settings(
-                state, may_fetch=True
-            )  # first event: learn the cut-over, register the reminder
+            text = await self._set_json(STATE_KEY, state)
+            # The next read knows the tenant and version of the text just written, unparsed.
+            self._facts = SeriesFacts(text, state.get("tenantId"), int(state.get("version", 0)))
+            # First event: learn the cut-over, register the reminder.
+            await self._settings(state.get("tenantId"), may_fetch=True)
             await self._state_manager.save_state()
         return {"results": results}
 
     async def get_summary(self, arg: Any) -> dict[str, Any]:
         single_argument(arg)
-        state = await self._load()
+        _, parsed = await self._series()
+        texts = tuple([await self._text(key) for key in (STATE_KEY, MODEL_KEY, PUBLISHED_KEY)])
+        cached = self._answers.get("summary", texts, (), datetime.now(UTC))
+        if cached is not None:
+            return cached
         model = await self._read_json(MODEL_KEY, None)
-        return summary(self.id.id, state) | {
+        answer = summary(self.id.id, await self._whole(parsed)) | {
             "lastTrainedAt": model["trainedAt"] if model else None,
             "trainings": int((await self._read_json(PUBLISHED_KEY, {})).get("trainings", 0)),
         }
+        self._answers.put("summary", texts, (), answer)
+        return answer
 
     async def forecast(self, arg: Any) -> dict[str, Any]:
         a = single_argument(arg)
@@ -314,20 +353,21 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         item_id = a.get("itemId")
         if item_id is not None and not isinstance(item_id, str):
             raise BadArgument("itemId: expected a string")
-        state = await self._load(a)
-        settings = await self._settings(state)
+        facts, parsed = await self._series(a)
+        settings = await self._settings(facts.tenant_id)
         if item_id is None and days <= MODEL_HORIZON_DAYS:
-            model = await self._model(state, settings)
+            model = await self._model(facts, settings, parsed)
             fc = dict(model["forecast"])
             fc["points"] = fc["points"][:days]
             trained_at = model["trainedAt"]
         else:
             # Fitted per call, from the series alone: the same series and arguments, the same answer.
-            texts, args, now = (await self._text(STATE_KEY),), (item_id, days), datetime.now(UTC)
+            texts, args, now = (facts.text,), (item_id, days), datetime.now(UTC)
             name = f"forecast/{item_id}/{days}"
             cached = self._answers.get(name, texts, args, now)
             if cached is not None:
                 return cached
+            state = await self._whole(parsed)
             fc = await run_cpu_bound(worker.run, "item_forecast", state, item_id, days)
             answer = fc | {"locationId": self.id.id, "itemId": item_id, "trainedAt": now.isoformat()}
             self._answers.put(name, texts, args, answer)
@@ -337,8 +377,8 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
     async def anomalies(self, arg: Any) -> dict[str, Any]:
         a = single_argument(arg)
         since, until = _as_day(a.get("from"), "from"), _as_day(a.get("to"), "to")
-        state = await self._load(a)
-        model = await self._model(state, await self._settings(state))
+        facts, parsed = await self._series(a)
+        model = await self._model(facts, await self._settings(facts.tenant_id), parsed)
 
         def within(day: str) -> bool:
             return (since is None or day >= since) and (until is None or day <= until)
@@ -350,9 +390,9 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
     async def recommendations(self, arg: Any) -> dict[str, Any]:
         """The open recommendations (after what owners dismissed: feedback.open_recommendations),
         then those acted on, each with its status; accepted menu changes with their measure."""
-        state = await self._load(single_argument(arg))
-        settings = await self._settings(state)
-        model = await self._model(state, settings)
+        facts, parsed = await self._series(single_argument(arg))
+        settings = await self._settings(facts.tenant_id)
+        model = await self._model(facts, settings, parsed)
         now = datetime.now(UTC)
         today = feedback.business_day_of(now, settings["timeZone"], int(settings["cutoverHour"]))
         # What the listing is computed from (the model may have just been retrained above).
@@ -361,7 +401,7 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         if cached is not None:
             return cached
         fb: feedback.FeedbackState = await self._read_json(FEEDBACK_KEY, feedback.empty_feedback())
-        items = feedback.listing(model["recommendations"], fb, state, now, today)
+        items = feedback.listing(model["recommendations"], fb, await self._whole(parsed), now, today)
         answer = {"locationId": self.id.id, "trainedAt": model["trainedAt"], "items": items}
         contracts.validate("ai.answer.recommendations", answer)  # packages/contracts
         # The listing depends on the clock only through dismissals leaving their window.
@@ -382,7 +422,7 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         ):
             raise BadArgument(f"reason: expected 1 to {feedback.MAX_REASON_CHARS} characters")
         state = await self._load(a)
-        settings = await self._settings(state)
+        settings = await self._settings(state.get("tenantId"))
         model = await self._read_json(MODEL_KEY, None)
         fb: feedback.FeedbackState = await self._get_json(FEEDBACK_KEY, feedback.empty_feedback())
         now = datetime.now(UTC)
@@ -452,7 +492,7 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         ttl: timedelta | None = None,
     ) -> None:
         series = await self._load()
-        settings = await self._settings(series, may_fetch=True)
+        settings = await self._settings(series.get("tenantId"), may_fetch=True)
         model = await self._train(series, settings)
         published = await self._get_json(PUBLISHED_KEY, {"ids": [], "trainings": 0})
         # Dismissed kinds come back less in the feed too (feedback.open_recommendations).
