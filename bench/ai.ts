@@ -2,16 +2,23 @@
 //  - warm actor calls through the edge: p50/p99 of `location { recommendations }` and of
 //    `location { forecast(days: 7) }` (GraphQL → edge → Dapr gRPC actor API → Python actor,
 //    answered from the fitted-model cache in actor state);
+//  - where a warm call's time goes: the same actor method asked at each layer of the path, each
+//    sequentially (GraphQL through the edge; the edge's sidecar actor API, which crosses to ai's
+//    sidecar; ai's own sidecar; the ai app's actor route as its sidecar calls it), plus
+//    `location(id) { id }` through the edge (the stitched query's auth hop without the AI). The
+//    differences between layers are each hop's share;
 //  - with the ai process killed: p50/p99/max of the same queries answered degraded by the edge.
 // Fit time per location and the retrain of 1,000 locations: services/ai/bench/retrain.py.
 // Runs its own mesh on LSP_PORT_BASE (default 5600).
-// Usage: npx tsx bench/ai.ts [--calls 300] [--degraded 50]
+// Usage: npx tsx bench/ai.ts [--calls 300] [--degraded 50] [--layers 300]
+import { invokeActor } from "@lsp/dapr";
 import { DEMO, edgeClient } from "../test/support/graphql-client.js";
-import { DEMO_LOCATION, publishHistory } from "./ai-history.js";
+import { DEMO_LOCATION, DEMO_TENANT_ID, publishHistory } from "./ai-history.js";
 import { fmtMs, numberArg, pct, say, startBenchMesh } from "./support.js";
 
 const calls = numberArg("calls", 300);
 const degradedCalls = numberArg("degraded", 50);
+const layerCalls = numberArg("layers", 300);
 const base = Number(process.env.LSP_PORT_BASE ?? 5600);
 
 const fmt = (ms: number) => fmtMs(ms);
@@ -70,6 +77,67 @@ try {
       `warm ${name} through the edge (${calls} sequential): p50 ${fmt(pct(ms, 50))}, p99 ${fmt(pct(ms, 99))}` +
         (degraded ? ` (${degraded} answered degraded)` : ""),
     );
+  }
+
+  // The breakdown: the edge's actor arguments (resolvers in services/edge/src/ai-subschema.ts).
+  const { edge, ai } = mesh.plan.apps;
+  const sidecarOf = (app: "edge" | "ai") => ({
+    DAPR_HTTP_PORT: mesh.plan.apps[app].daprHttp,
+    DAPR_GRPC_PORT: mesh.plan.apps[app].daprGrpc,
+    DAPR_API_TOKEN: mesh.tokens[app].daprApiToken,
+  });
+  const actorArgs = {
+    Forecast: [{ days: 7, tenantId: DEMO_TENANT_ID }],
+    Recommendations: [{ tenantId: DEMO_TENANT_ID }],
+  } as const;
+  const layers: [string, (method: keyof typeof actorArgs) => Promise<unknown>][] = [
+    ["GraphQL through the edge", (m) => time(m === "Forecast" ? QUERIES.forecast : QUERIES.recommendations)],
+    [
+      "edge's sidecar → ai's sidecar → app",
+      (m) => invokeActor(sidecarOf("edge"), "LocationInsights", DEMO_LOCATION, m, actorArgs[m]),
+    ],
+    [
+      "ai's sidecar → app",
+      (m) => invokeActor(sidecarOf("ai"), "LocationInsights", DEMO_LOCATION, m, actorArgs[m]),
+    ],
+    [
+      "ai app's actor route (as its sidecar calls it)",
+      async (m) => {
+        const res = await fetch(
+          `http://127.0.0.1:${ai.app}/actors/LocationInsights/${DEMO_LOCATION}/method/${m}`,
+          {
+            method: "PUT",
+            headers: { "content-type": "application/json", "dapr-api-token": mesh.tokens.ai.appApiToken },
+            body: JSON.stringify(actorArgs[m]),
+          },
+        );
+        if (!res.ok) throw new Error(`ai app: ${res.status} ${await res.text()}`);
+        return res.json();
+      },
+    ],
+  ];
+  const sample = async (call: () => Promise<unknown>) => {
+    for (let i = 0; i < 20; i++) await call();
+    const ms: number[] = [];
+    for (let i = 0; i < layerCalls; i++) {
+      const started = performance.now();
+      await call();
+      ms.push(performance.now() - started);
+    }
+    return `p50 ${fmt(pct(ms, 50))}, p99 ${fmt(pct(ms, 99))}`;
+  };
+  if (layerCalls > 0) {
+    rows.push(
+      `where a warm call's time goes (${layerCalls} sequential calls per layer, edge app ${edge.app}):`,
+    );
+    rows.push(
+      `  location(id) { id } through the edge (auth hop, no AI): ${await sample(() =>
+        gql(`query ($id: ID!) { location(id: $id) { id } }`, { id: DEMO_LOCATION }),
+      )}`,
+    );
+    for (const method of ["Forecast", "Recommendations"] as const)
+      for (const [layer, call] of layers)
+        rows.push(`  ${method}, ${layer}: ${await sample(() => call(method))}`);
   }
 
   await mesh.killApp("ai");

@@ -10,17 +10,26 @@ with backtest, anomalies, recommendations), `settings` (time zone and cut-over f
 (what owners accepted and dismissed: feedback.py, which also says what the actor learns from it).
 Fitting runs in worker processes (insights.run_cpu_bound); a call holds the actor's turn while
 it waits, but never the event loop that serves every other actor.
+
+Warm reads parse nothing and compute nothing twice (`_series`, `_read_json`, `AnswerCache`): a
+location's series is up to ~1 MB of JSON (400 days of items, 90 days of hours, 5,000 event ids),
+and parsing it on every call cost ~17 ms, more than the rest of the call. The parsed series itself
+is not kept (~4.5 times its text in memory, per active actor): only its tenant and version, and the
+answers computed from it.
 """
 
 import json
 import logging
 import os
 from abc import abstractmethod
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dapr.actor import Actor, ActorInterface, Remindable, actormethod
+from dapr.actor import Actor, ActorId, ActorInterface, Remindable, actormethod
+from dapr.actor.runtime.context import ActorRuntimeContext
 
 from lsp_ai import feedback, worker
 from lsp_ai.events import DEFAULT_SETTINGS, contracts, ensure_settings, location_of_tenant, publish_findings
@@ -51,6 +60,8 @@ MODEL_HORIZON_DAYS = 14  # the daily model's forecast; longer or per-item foreca
 MODEL_MAX_AGE = timedelta(seconds=int(os.environ.get("AI_MODEL_MAX_AGE_SECONDS", "600")))
 # Minutes after the cut-over at which the daily retrain runs (the closed day's events are in).
 RETRAIN_AFTER_CUTOVER = timedelta(minutes=15)
+# Answers kept per actor (item forecasts differ by item and days; the rest have one answer each).
+MAX_CACHED_ANSWERS = 32
 
 
 class BadArgument(ValueError):
@@ -120,32 +131,143 @@ def next_retrain_delay(now: datetime, time_zone: str, cutover_hour: int) -> time
     return at - local
 
 
+@dataclass(frozen=True)
+class SeriesFacts:
+    """What warm calls need of the series without parsing it: whose it is and its version."""
+
+    text: str | None  # the stored text they were read from (compared by identity)
+    tenant_id: str | None
+    version: int
+
+
+@dataclass(frozen=True)
+class _Cached:
+    texts: tuple[str | None, ...]
+    args: tuple[object, ...]
+    expires: datetime | None
+    answer: dict[str, Any]
+
+
+class AnswerCache:
+    """Computed answers of one actor, each valid while what it was computed from is unchanged:
+    the state texts it read, compared by identity (the SDK's state tracker holds each key's text
+    between calls, and every write or reload puts a new text object there: a recorded order, a
+    retrain, an owner's action), and its arguments, compared by value; until `expires` when the
+    answer also depends on the clock. Least recently used answers go first."""
+
+    def __init__(self, size: int = MAX_CACHED_ANSWERS) -> None:
+        self._size = size
+        self._answers: OrderedDict[str, _Cached] = OrderedDict()
+
+    def get(
+        self, name: str, texts: tuple[str | None, ...], args: tuple[object, ...], now: datetime
+    ) -> dict[str, Any] | None:
+        found = self._answers.get(name)
+        if (
+            found is None
+            or len(found.texts) != len(texts)
+            or any(a is not b for a, b in zip(found.texts, texts, strict=True))
+            or found.args != args
+            or (found.expires is not None and now >= found.expires)
+        ):
+            return None
+        self._answers.move_to_end(name)
+        return found.answer
+
+    def put(
+        self,
+        name: str,
+        texts: tuple[str | None, ...],
+        args: tuple[object, ...],
+        answer: dict[str, Any],
+        expires: datetime | None = None,
+    ) -> None:
+        self._answers[name] = _Cached(texts, args, expires, answer)
+        self._answers.move_to_end(name)
+        while len(self._answers) > self._size:
+            self._answers.popitem(last=False)
+
+
 class LocationInsights(Actor, LocationInsightsInterface, Remindable):
     """Actor type name = class name; the TypeScript edge calls it by that name."""
 
-    async def _get_json(self, key: str, default: Any) -> Any:
-        found, value = await self._state_manager.try_get_state(key)
-        return json.loads(value) if found and value is not None else default
+    def __init__(self, ctx: ActorRuntimeContext, actor_id: ActorId) -> None:
+        super().__init__(ctx, actor_id)
+        self._parsed: dict[str, tuple[str, Any]] = {}  # key -> (the text parsed, its value); not the series
+        self._facts: SeriesFacts | None = None
+        self._answers = AnswerCache()
+        self._absent: set[str] = set()  # keys the sidecar has no value for (see `_text`)
 
-    async def _set_json(self, key: str, value: Any) -> None:
-        await self._state_manager.set_state(key, json.dumps(value, ensure_ascii=False))
+    async def _text(self, key: str) -> str | None:
+        """The key's JSON text as the SDK's state tracker holds it (loaded from the sidecar once).
+        A key found absent is not asked again: the SDK tracks only keys that exist, so every
+        call would ask the sidecar (a location nobody acted on has no `feedback`); only this
+        actor writes its state, and `_set_json` forgets the absence."""
+        if key in self._absent:
+            return None
+        found, value = await self._state_manager.try_get_state(key)
+        if not found:
+            self._absent.add(key)
+        return value if found and isinstance(value, str) else None
+
+    async def _get_json(self, key: str, default: Any) -> Any:
+        """A fresh parse: for callers that change the value before writing it back."""
+        text = await self._text(key)
+        return json.loads(text) if text is not None else default
+
+    async def _read_json(self, key: str, default: Any) -> Any:
+        """The parsed value for read-only use (shared between calls: never change it). Parsed once
+        per stored text: a write stores a new text object, so identity says the parse is current.
+        Small keys only (model, settings, feedback, published): the series goes through `_series`."""
+        text = await self._text(key)
+        if text is None:
+            return default
+        parsed = self._parsed.get(key)
+        if parsed is not None and parsed[0] is text:
+            return parsed[1]
+        value = json.loads(text)
+        self._parsed[key] = (text, value)
+        return value
+
+    async def _set_json(self, key: str, value: Any) -> str:
+        """Stores the value's JSON text (saved with the call's other changes); returns the text."""
+        self._absent.discard(key)
+        text = json.dumps(value, ensure_ascii=False)
+        await self._state_manager.set_state(key, text)
+        return text
+
+    async def _series(self, arg: dict[str, Any] | None = None) -> tuple[SeriesFacts, InsightsState | None]:
+        """The series' tenant and version, kept per stored text (a warm call parses nothing), and
+        the series itself when this call had to parse it for them (else None: `_whole` parses it
+        if the call needs it). Refuses a caller of another tenant (the edge checks too: tenancy
+        twice)."""
+        text = await self._text(STATE_KEY)
+        facts, state = self._facts, None
+        if facts is None or facts.text is not text:
+            state = json.loads(text) if text is not None else empty_state()
+            facts = SeriesFacts(text, state.get("tenantId"), int(state.get("version", 0)))
+            self._facts = facts
+        caller = (arg or {}).get("tenantId")
+        if caller is not None and facts.tenant_id is not None and caller != facts.tenant_id:
+            raise BadArgument(f"location {self.id.id} not found")
+        return facts, state
+
+    async def _whole(self, parsed: InsightsState | None) -> InsightsState:
+        """The whole series, this call's own copy (callers may change it)."""
+        return parsed if parsed is not None else await self._get_json(STATE_KEY, empty_state())
 
     async def _load(self, arg: dict[str, Any] | None = None) -> InsightsState:
-        """The series; refuses a caller of another tenant (the edge checks too: tenancy twice)."""
-        state: InsightsState = await self._get_json(STATE_KEY, empty_state())
-        caller, owner = (arg or {}).get("tenantId"), state.get("tenantId")
-        if caller is not None and owner is not None and caller != owner:
-            raise BadArgument(f"location {self.id.id} not found")
-        return state
+        """The whole series (this call's own copy), after the tenancy check of `_series`."""
+        return await self._whole((await self._series(arg))[1])
 
-    async def _settings(self, state: InsightsState, may_fetch: bool = False) -> dict[str, Any]:
+    async def _settings(self, tenant_id: str | None, may_fetch: bool = False) -> dict[str, Any]:
         """Time zone and cut-over: asked from auth on the write paths (first event, reminder),
         read from state on the read paths (a call must not wait for auth)."""
-        settings = await self._get_json(SETTINGS_KEY, None)
+        settings = await self._read_json(SETTINGS_KEY, None)
         if not may_fetch:
             return settings or DEFAULT_SETTINGS
         if settings is None or settings.get("source") == "default":
-            fetched = await ensure_settings(self.id.id, state.get("tenantId"))
+            fetched = await ensure_settings(self.id.id, tenant_id)
             if settings is None or fetched["source"] != "default":
                 settings = fetched
                 await self._set_json(SETTINGS_KEY, settings)
@@ -160,13 +282,15 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
             extra={"locationId": self.id.id, "firstInSeconds": int(delay.total_seconds())},
         )
 
-    async def _model(self, state: InsightsState, settings: dict[str, Any]) -> dict[str, Any]:
-        model = await self._get_json(MODEL_KEY, None)
+    async def _model(
+        self, facts: SeriesFacts, settings: dict[str, Any], parsed: InsightsState | None = None
+    ) -> dict[str, Any]:
+        model = await self._read_json(MODEL_KEY, None)
         if model is not None:
             age = datetime.now(UTC) - datetime.fromisoformat(model["trainedAt"])
-            if model["version"] == state.get("version", 0) or age < MODEL_MAX_AGE:
+            if model["version"] == facts.version or age < MODEL_MAX_AGE:
                 return model
-        return await self._train(state, settings)
+        return await self._train(await self._whole(parsed), settings)
 
     async def _train(self, state: InsightsState, settings: dict[str, Any]) -> dict[str, Any]:
         model = await run_cpu_bound(worker.run, "train", state, settings["timeZone"], MODEL_HORIZON_DAYS)
@@ -200,21 +324,28 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
                 recorded = record_order(state, str(event["eventId"]), data)
             results.append({"recorded": recorded})
         if any(r["recorded"] for r in results):
-            await self._set_json(STATE_KEY, state)
-            await self._settings(
-                state, may_fetch=True
-            )  # first event: learn the cut-over, register the reminder
+            text = await self._set_json(STATE_KEY, state)
+            # The next read knows the tenant and version of the text just written, unparsed.
+            self._facts = SeriesFacts(text, state.get("tenantId"), int(state.get("version", 0)))
+            # First event: learn the cut-over, register the reminder.
+            await self._settings(state.get("tenantId"), may_fetch=True)
             await self._state_manager.save_state()
         return {"results": results}
 
     async def get_summary(self, arg: Any) -> dict[str, Any]:
         single_argument(arg)
-        state = await self._load()
-        model = await self._get_json(MODEL_KEY, None)
-        return summary(self.id.id, state) | {
+        _, parsed = await self._series()
+        texts = tuple([await self._text(key) for key in (STATE_KEY, MODEL_KEY, PUBLISHED_KEY)])
+        cached = self._answers.get("summary", texts, (), datetime.now(UTC))
+        if cached is not None:
+            return cached
+        model = await self._read_json(MODEL_KEY, None)
+        answer = summary(self.id.id, await self._whole(parsed)) | {
             "lastTrainedAt": model["trainedAt"] if model else None,
-            "trainings": int((await self._get_json(PUBLISHED_KEY, {})).get("trainings", 0)),
+            "trainings": int((await self._read_json(PUBLISHED_KEY, {})).get("trainings", 0)),
         }
+        self._answers.put("summary", texts, (), answer)
+        return answer
 
     async def forecast(self, arg: Any) -> dict[str, Any]:
         a = single_argument(arg)
@@ -222,23 +353,32 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         item_id = a.get("itemId")
         if item_id is not None and not isinstance(item_id, str):
             raise BadArgument("itemId: expected a string")
-        state = await self._load(a)
-        settings = await self._settings(state)
+        facts, parsed = await self._series(a)
+        settings = await self._settings(facts.tenant_id)
         if item_id is None and days <= MODEL_HORIZON_DAYS:
-            model = await self._model(state, settings)
+            model = await self._model(facts, settings, parsed)
             fc = dict(model["forecast"])
             fc["points"] = fc["points"][:days]
             trained_at = model["trainedAt"]
         else:
+            # Fitted per call, from the series alone: the same series and arguments, the same answer.
+            texts, args, now = (facts.text,), (item_id, days), datetime.now(UTC)
+            name = f"forecast/{item_id}/{days}"
+            cached = self._answers.get(name, texts, args, now)
+            if cached is not None:
+                return cached
+            state = await self._whole(parsed)
             fc = await run_cpu_bound(worker.run, "item_forecast", state, item_id, days)
-            trained_at = datetime.now(UTC).isoformat()
+            answer = fc | {"locationId": self.id.id, "itemId": item_id, "trainedAt": now.isoformat()}
+            self._answers.put(name, texts, args, answer)
+            return answer
         return fc | {"locationId": self.id.id, "itemId": item_id, "trainedAt": trained_at}
 
     async def anomalies(self, arg: Any) -> dict[str, Any]:
         a = single_argument(arg)
         since, until = _as_day(a.get("from"), "from"), _as_day(a.get("to"), "to")
-        state = await self._load(a)
-        model = await self._model(state, await self._settings(state))
+        facts, parsed = await self._series(a)
+        model = await self._model(facts, await self._settings(facts.tenant_id), parsed)
 
         def within(day: str) -> bool:
             return (since is None or day >= since) and (until is None or day <= until)
@@ -250,15 +390,23 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
     async def recommendations(self, arg: Any) -> dict[str, Any]:
         """The open recommendations (after what owners dismissed: feedback.open_recommendations),
         then those acted on, each with its status; accepted menu changes with their measure."""
-        state = await self._load(single_argument(arg))
-        settings = await self._settings(state)
-        model = await self._model(state, settings)
-        fb: feedback.FeedbackState = await self._get_json(FEEDBACK_KEY, feedback.empty_feedback())
+        facts, parsed = await self._series(single_argument(arg))
+        settings = await self._settings(facts.tenant_id)
+        model = await self._model(facts, settings, parsed)
         now = datetime.now(UTC)
         today = feedback.business_day_of(now, settings["timeZone"], int(settings["cutoverHour"]))
-        items = feedback.listing(model["recommendations"], fb, state, now, today)
+        # What the listing is computed from (the model may have just been retrained above).
+        texts = tuple([await self._text(key) for key in (STATE_KEY, MODEL_KEY, FEEDBACK_KEY)])
+        cached = self._answers.get("recommendations", texts, (today,), now)
+        if cached is not None:
+            return cached
+        fb: feedback.FeedbackState = await self._read_json(FEEDBACK_KEY, feedback.empty_feedback())
+        items = feedback.listing(model["recommendations"], fb, await self._whole(parsed), now, today)
         answer = {"locationId": self.id.id, "trainedAt": model["trainedAt"], "items": items}
-        return contracts.validate("ai.answer.recommendations", answer)  # packages/contracts
+        contracts.validate("ai.answer.recommendations", answer)  # packages/contracts
+        # The listing depends on the clock only through dismissals leaving their window.
+        self._answers.put("recommendations", texts, (today,), answer, feedback.window_changes_at(fb, now))
+        return answer
 
     async def act_on_recommendation(self, arg: Any) -> dict[str, Any]:
         """Accept or dismiss one of the recommendations the location's model gives. A client
@@ -274,8 +422,8 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         ):
             raise BadArgument(f"reason: expected 1 to {feedback.MAX_REASON_CHARS} characters")
         state = await self._load(a)
-        settings = await self._settings(state)
-        model = await self._get_json(MODEL_KEY, None)
+        settings = await self._settings(state.get("tenantId"))
+        model = await self._read_json(MODEL_KEY, None)
         fb: feedback.FeedbackState = await self._get_json(FEEDBACK_KEY, feedback.empty_feedback())
         now = datetime.now(UTC)
         today = feedback.business_day_of(now, settings["timeZone"], int(settings["cutoverHour"]))
@@ -344,11 +492,11 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         ttl: timedelta | None = None,
     ) -> None:
         series = await self._load()
-        settings = await self._settings(series, may_fetch=True)
+        settings = await self._settings(series.get("tenantId"), may_fetch=True)
         model = await self._train(series, settings)
         published = await self._get_json(PUBLISHED_KEY, {"ids": [], "trainings": 0})
         # Dismissed kinds come back less in the feed too (feedback.open_recommendations).
-        fb: feedback.FeedbackState = await self._get_json(FEEDBACK_KEY, feedback.empty_feedback())
+        fb: feedback.FeedbackState = await self._read_json(FEEDBACK_KEY, feedback.empty_feedback())
         still_open = feedback.open_recommendations(model["recommendations"], fb, datetime.now(UTC))
         sent = await publish_findings(
             self.id.id,

@@ -96,6 +96,15 @@ def kind_penalties(feedback: FeedbackState, now: datetime) -> dict[str, int]:
     return {k: n for k, n in score.items() if n > 0}
 
 
+def window_changes_at(feedback: FeedbackState, now: datetime) -> datetime | None:
+    """The next instant after `now` at which an action leaves the window (what `listing` and
+    `open_recommendations` answer changes then, with nothing recorded); None if none will."""
+    ends = [
+        datetime.fromisoformat(r["at"]) + timedelta(days=DISMISS_WINDOW_DAYS) for r in feedback["actions"]
+    ]
+    return min((end for end in ends if end >= now), default=None)
+
+
 def _lowered(priority: str, steps: int) -> str:
     return PRIORITIES[min(len(PRIORITIES) - 1, PRIORITIES.index(priority) + steps)]
 
