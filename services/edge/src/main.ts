@@ -10,6 +10,7 @@ import { maskGraphQLError } from "@lsp/graphql";
 import { aiSubschema } from "./ai-subschema.js";
 import type { EdgeContext } from "./context.js";
 import { dashboardLiveSchema, mountDashboardEvents } from "./dashboard-live.js";
+import { locationRootSchema } from "./location-root.js";
 import { LiveConfig, mountGraphQLWs } from "./live.js";
 import { ProtectionConfig, protectionPlugins } from "./protection.js";
 import { fetchSdl, stitch, useCurrentSchema } from "./stitching.js";
@@ -74,6 +75,8 @@ const localSchemas = [
   featureFlagsSchema(flags, config),
   ordersLiveSchema(config),
   exportsSchema(config, config),
+  // `location(id)` from the edge's location cache instead of a hop to auth (location-root.ts).
+  locationRootSchema(config),
 ];
 const schemas = schemaRegistry({
   apps: subschemaApps(config.LSP_ALLOWED_INVOCATIONS),
