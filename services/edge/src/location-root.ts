@@ -1,4 +1,4 @@
-import type { GraphQLSchema } from "graphql";
+import type { SubschemaConfig } from "@graphql-tools/delegate";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { stitchingDirectives } from "@graphql-tools/stitching-directives";
 import { AppError, uuidArg } from "@lsp/runtime";
@@ -38,8 +38,8 @@ const typeDefs = /* GraphQL */ `
  * `@canonical` makes the stitched schema take this root field rather than auth's. Every other way
  * to a Location (auth's `locations`, `me`, the merges of the other services) is unchanged.
  */
-export function locationRootSchema(ports: SidecarPorts): GraphQLSchema {
-  return makeExecutableSchema<EdgeContext>({
+export function locationRootSchema(ports: SidecarPorts): SubschemaConfig {
+  const schema = makeExecutableSchema<EdgeContext>({
     typeDefs,
     resolvers: {
       Query: {
@@ -58,4 +58,7 @@ export function locationRootSchema(ports: SidecarPorts): GraphQLSchema {
       },
     },
   });
+  // Not batched: each `location(id)` is a cache lookup in this process, so merging a tick's root
+  // fields into one document (what batching does for a service) would only add work.
+  return { schema, batch: false };
 }

@@ -4,7 +4,7 @@ import { stitchingDirectives } from "@graphql-tools/stitching-directives";
 import type { SubschemaConfig } from "@graphql-tools/delegate";
 import { filterSchema, pruneSchema, type Executor, type ExecutionResult } from "@graphql-tools/utils";
 import type { Plugin } from "graphql-yoga";
-import { buildSchema, GraphQLError, type GraphQLSchema } from "graphql";
+import { buildSchema, GraphQLError, GraphQLSchema } from "graphql";
 import { Counter, Histogram } from "prom-client";
 import { ERROR_STATUS, registry } from "@lsp/runtime";
 import { invokeService, type SidecarPorts } from "@lsp/dapr";
@@ -124,14 +124,15 @@ export function isPublicRootField(name: string): boolean {
 export function stitch(
   ports: SidecarPorts,
   sdls: ReadonlyMap<string, string>,
-  local: GraphQLSchema[],
+  local: (GraphQLSchema | SubschemaConfig)[],
   timeoutMs: number,
 ): GraphQLSchema {
   const stitched = stitchSchemas({
     subschemaConfigTransforms: [stitchingDirectivesTransformer],
     subschemas: [
       ...[...sdls].map(([app, sdl]) => remoteSubschema(ports, app, sdl, timeoutMs)),
-      ...local.map((schema) => ({ schema, batch: true })),
+      // A local schema is batched like a service unless it says otherwise (location-root.ts).
+      ...local.map((l) => (l instanceof GraphQLSchema ? { schema: l, batch: true } : l)),
     ],
   });
   return pruneSchema(
