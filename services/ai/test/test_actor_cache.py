@@ -94,6 +94,24 @@ def fits(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield ran
 
 
+def recorded_calls(
+    monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, record: Callable[..., str | None]
+) -> list[str]:
+    """Wraps `owner.name`: each call still goes through, and what `record` makes of its
+    arguments (unless None) is appended to the returned list."""
+    real = getattr(owner, name)
+    seen: list[str] = []
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        what = record(*args, **kwargs)
+        if what is not None:
+            seen.append(what)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, wrapped)
+    return seen
+
+
 def stored(
     state: dict[str, Any], model: dict[str, Any], fb: feedback.FeedbackState | None = None
 ) -> MemoryActorState:
@@ -149,14 +167,7 @@ def test_a_warm_recommendations_answer_is_computed_once_and_equals_a_fresh_one(
     state, model = trained
     sidecar = stored(state, model)
     call = host(sidecar)
-    validated: list[str] = []
-    validate = actors.contracts.validate
-
-    def counted(name: str, answer: Any) -> dict[str, Any]:
-        validated.append(name)
-        return validate(name, answer)
-
-    monkeypatch.setattr(actors.contracts, "validate", counted)
+    validated = recorded_calls(monkeypatch, actors.contracts, "validate", lambda name, _answer: name)
 
     async def scenario() -> None:
         first = await call("Recommendations", {"tenantId": TENANT})
@@ -177,16 +188,13 @@ def test_warm_calls_parse_the_series_only_after_it_changed(
     state, model = trained
     sidecar = stored(state, model)
     call = host(sidecar)
-    parsed: list[str] = []
     real_loads = json.loads
 
-    def counting_loads(s: Any, *args: Any, **kwargs: Any) -> Any:
+    def the_series(s: Any, *_: Any, **__: Any) -> str | None:
         series = real_loads(sidecar.stored[actors.STATE_KEY])  # the stored JSON string: the text
-        if isinstance(s, str) and s == series:
-            parsed.append("series")
-        return real_loads(s, *args, **kwargs)
+        return "series" if isinstance(s, str) and s == series else None
 
-    monkeypatch.setattr(actors.json, "loads", counting_loads)
+    parsed = recorded_calls(monkeypatch, actors.json, "loads", the_series)
     reads = [
         ("Forecast", {"days": 7, "tenantId": TENANT}),
         ("Recommendations", {"tenantId": TENANT}),
