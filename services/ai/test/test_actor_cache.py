@@ -161,12 +161,21 @@ def accepted_menu_change(model: dict[str, Any], business_day: str) -> feedback.F
     return fb
 
 
-def test_a_warm_recommendations_answer_is_computed_once_and_equals_a_fresh_one(
-    trained: tuple[dict[str, Any], dict[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> None:
+Hosted = tuple[dict[str, Any], dict[str, Any], MemoryActorState, Callable[[str, Any], Awaitable[Any]]]
+
+
+@pytest.fixture
+def hosted(trained: tuple[dict[str, Any], dict[str, Any]]) -> Hosted:
+    """The trained location's state in a fake sidecar, and a fresh actor host over it."""
     state, model = trained
     sidecar = stored(state, model)
-    call = host(sidecar)
+    return state, model, sidecar, host(sidecar)
+
+
+def test_a_warm_recommendations_answer_is_computed_once_and_equals_a_fresh_one(
+    hosted: Hosted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, model, sidecar, call = hosted
     validated = recorded_calls(monkeypatch, actors.contracts, "validate", lambda name, _answer: name)
 
     async def scenario() -> None:
@@ -183,11 +192,9 @@ def test_a_warm_recommendations_answer_is_computed_once_and_equals_a_fresh_one(
 
 
 def test_warm_calls_parse_the_series_only_after_it_changed(
-    trained: tuple[dict[str, Any], dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+    hosted: Hosted, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    state, model = trained
-    sidecar = stored(state, model)
-    call = host(sidecar)
+    state, _model, sidecar, call = hosted
     real_loads = json.loads
 
     def the_series(s: Any, *_: Any, **__: Any) -> str | None:
