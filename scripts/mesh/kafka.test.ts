@@ -11,6 +11,7 @@ import { renderComponents } from "./dapr-runtime.js";
 import {
   appHealthCheckEnabled,
   brokerProperties,
+  kafkaClusterId,
   pubsubEngine,
   pubsubEngineOf,
   useKafkaPubsub,
@@ -119,4 +120,13 @@ test("the app health check runs on Redis and not on Kafka", () => {
 test("a running mesh's engine: Kafka when a broker is among its processes, else Redis", () => {
   assert.equal(pubsubEngineOf([{ role: "redis" }, { role: "sidecar" }]), "redis");
   assert.equal(pubsubEngineOf([{ role: "redis" }, { role: "kafka" }, { role: "app" }]), "kafka");
+});
+
+test("a Kafka cluster id never starts with '-', which the storage tool would read as an option", () => {
+  const draws = [Buffer.alloc(16, 0xf8), Buffer.alloc(16, 0x01)];
+  const id = kafkaClusterId(() => draws.shift() ?? Buffer.alloc(16, 0x02));
+  assert.equal(Buffer.alloc(16, 0xf8).toString("base64url")[0], "-", "the first draw starts with '-'");
+  assert.equal(id, Buffer.alloc(16, 0x01).toString("base64url"));
+  assert.equal(id.length, 22);
+  for (let i = 0; i < 1000; i++) assert.ok(!kafkaClusterId().startsWith("-"));
 });

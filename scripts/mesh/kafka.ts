@@ -162,6 +162,18 @@ function javaArgs(libDir: string, mainClass: string, args: string[]): string[] {
 }
 
 /**
+ * A new cluster id: a Kafka Uuid, 16 random bytes in base64url without padding, never starting
+ * with "-". Kafka's own Uuid.randomUuid() skips those too: the storage tool's argument parser
+ * reads `-t -abc…` as an option and the format fails (CI met one of these 1-in-64 ids).
+ */
+export function kafkaClusterId(random: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const id = random().toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
+}
+
+/**
  * Starts the broker on `dataDir` (formatting its KRaft storage on the first start, as
  * `kafka-storage.sh format` does) and resolves once it accepts connections: a KRaft broker opens
  * its client listener only after it has caught up with the metadata log and registered.
@@ -176,8 +188,7 @@ export async function startKafka(
   const config = path.join(dataDir, "server.properties");
   writeFileSync(config, brokerProperties(dataDir, ports));
   if (!existsSync(path.join(dataDir, "logs", "meta.properties"))) {
-    // A cluster id is a Kafka Uuid: 16 random bytes, base64url without padding.
-    const clusterId = randomBytes(16).toString("base64url");
+    const clusterId = kafkaClusterId();
     try {
       execFileSync(
         "java",
