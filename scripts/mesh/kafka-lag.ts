@@ -18,7 +18,7 @@ import { promisify } from "node:util";
 import { Gauge, Registry } from "prom-client";
 import { z } from "zod";
 import { MeshError } from "./processes.js";
-import type { StreamGroup } from "./stream-metrics.js";
+import { onePerScrape, type StreamGroup } from "./stream-metrics.js";
 
 const run = promisify(execFile);
 
@@ -147,11 +147,7 @@ export async function readKafkaPartitions(
  */
 export function kafkaLagRegistry(read: () => Promise<PartitionLag[]>): Registry {
   const registry = new Registry();
-  let reading: Promise<PartitionLag[]> | undefined;
-  const snapshot = () =>
-    (reading ??= read().finally(() => {
-      reading = undefined;
-    }));
+  const snapshot = onePerScrape(read);
   const gauge = (
     name: string,
     help: string,

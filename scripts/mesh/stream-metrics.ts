@@ -86,15 +86,23 @@ export async function readStreamGroups(port: number): Promise<StreamGroup[]> {
   }));
 }
 
+/**
+ * `read`, shared by every caller while one is in flight: the gauges of one registry collect
+ * concurrently on a scrape, and should cost one read of the source, not one each.
+ */
+export function onePerScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let reading: Promise<T> | undefined;
+  return () =>
+    (reading ??= read().finally(() => {
+      reading = undefined;
+    }));
+}
+
 /** A Prometheus registry whose every scrape reads the groups afresh (redis_exporter's names). */
 export function streamMetricsRegistry(redisPort: number): Registry {
   const registry = new Registry();
   // One read per scrape, shared by the four gauges (prom-client collects them concurrently).
-  let reading: Promise<StreamGroup[]> | undefined;
-  const snapshot = () =>
-    (reading ??= readStreamGroups(redisPort).finally(() => {
-      reading = undefined;
-    }));
+  const snapshot = onePerScrape(() => readStreamGroups(redisPort));
   const groupGauge = (name: string, help: string, value: (g: StreamGroup) => number | null) =>
     new Gauge({
       name,

@@ -4,8 +4,7 @@ import { z } from "zod";
 import { AiRecommendationActionAnswer, AiRecommendationsAnswer, type AiRecommendation } from "@lsp/contracts";
 import { AppError, FIRST_BUSINESS_DAY, LAST_BUSINESS_DAY, mergeKeys } from "@lsp/runtime";
 import { VndScalar } from "@lsp/graphql";
-import { canAccessLocation, type Identity } from "@lsp/identity";
-import { fetchLocation } from "@lsp/locations";
+import type { Identity } from "@lsp/identity";
 import { invokeActor, type SidecarPorts } from "@lsp/dapr";
 import type { FlagKey } from "@lsp/contracts";
 import type { FlagSubject } from "@lsp/flags";
@@ -19,6 +18,7 @@ import {
   type CompetitorPrices,
 } from "./ai-fallback.js";
 import { countAiFallback, timeAiCall, type AiFailure } from "./metrics.js";
+import { accessibleLocation } from "./location-root.js";
 
 /**
  * Stand-in class for the Python actor type: the actor type is the class's name, and a call sends
@@ -416,16 +416,9 @@ const typeDefs = /* GraphQL */ `
   }
 `;
 
-/** Only locations of the caller's tenant (auth owns locations; answers are cached there). */
+/** Only locations the caller may see (location-root.ts: auth owns locations; cached here). */
 async function allowedLocation(ports: SidecarPorts, who: Identity, locationId: string): Promise<boolean> {
-  if (!canAccessLocation(who, locationId)) return false;
-  try {
-    await fetchLocation(ports, who, locationId);
-    return true;
-  } catch (err) {
-    if (err instanceof AppError && err.code === "NOT_FOUND") return false;
-    throw err;
-  }
+  return (await accessibleLocation(ports, who, locationId)) !== null;
 }
 
 /** The AI subschema lives in the edge: its resolvers call the ai service's actors over Dapr gRPC. */

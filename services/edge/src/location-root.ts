@@ -3,8 +3,8 @@ import { makeExecutableSchema } from "@graphql-tools/schema";
 import { stitchingDirectives } from "@graphql-tools/stitching-directives";
 import { AppError, uuidArg } from "@lsp/runtime";
 import type { SidecarPorts } from "@lsp/dapr";
-import { canAccessLocation } from "@lsp/identity";
-import { fetchLocation } from "@lsp/locations";
+import { canAccessLocation, type Identity } from "@lsp/identity";
+import { fetchLocation, type LocationSettings } from "@lsp/locations";
 import type { EdgeContext } from "./context.js";
 
 const { stitchingDirectivesTypeDefs } = stitchingDirectives();
@@ -23,6 +23,26 @@ const typeDefs = /* GraphQL */ `
     location(id: ID!): Location @canonical
   }
 `;
+
+/**
+ * The location's settings if the caller may see it: within its branch scope and its tenant's
+ * (auth answers NOT_FOUND within the tenant); null otherwise. UNAVAILABLE when auth cannot be
+ * asked and the location is not cached. The one check of the edge's own location fields (this
+ * root, the AI subschema's).
+ */
+export async function accessibleLocation(
+  ports: SidecarPorts,
+  who: Identity,
+  locationId: string,
+): Promise<LocationSettings | null> {
+  if (!canAccessLocation(who, locationId)) return null;
+  try {
+    return await fetchLocation(ports, who, locationId);
+  } catch (err) {
+    if (err instanceof AppError && err.code === "NOT_FOUND") return null;
+    throw err;
+  }
+}
 
 /**
  * `Query.location(id)`, the entry of nearly every dashboard query, answered at the edge from the
@@ -44,16 +64,8 @@ export function locationRootSchema(ports: SidecarPorts): SubschemaConfig {
     resolvers: {
       Query: {
         location: async (_: unknown, args: { id: string }, ctx: EdgeContext) => {
-          const who = ctx.identity();
-          const id = uuidArg(args.id, "id");
-          if (!canAccessLocation(who, id)) return null;
-          try {
-            const l = await fetchLocation(ports, who, id);
-            return { id: l.id, name: l.name, timeZone: l.timeZone, cutoverHour: l.cutoverHour };
-          } catch (err) {
-            if (err instanceof AppError && err.code === "NOT_FOUND") return null;
-            throw err;
-          }
+          const l = await accessibleLocation(ports, ctx.identity(), uuidArg(args.id, "id"));
+          return l && { id: l.id, name: l.name, timeZone: l.timeZone, cutoverHour: l.cutoverHour };
         },
       },
     },
