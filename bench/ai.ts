@@ -11,9 +11,11 @@
 // Fit time per location and the retrain of 1,000 locations: services/ai/bench/retrain.py.
 // Runs its own mesh on LSP_PORT_BASE (default 5600).
 // Usage: npx tsx bench/ai.ts [--calls 300] [--degraded 50] [--layers 300]
+// BENCH_CPU_PROFILE=<dir>: V8 CPU profiles of the edge over each warm query's calls, summarised.
 import { invokeActor } from "@lsp/dapr";
 import { DEMO, edgeClient } from "../test/support/graphql-client.js";
 import { DEMO_LOCATION, DEMO_TENANT_ID, publishHistory } from "./ai-history.js";
+import { cpuProfilesFromEnv } from "./cpu-profiles.js";
 import { fmtMs, numberArg, pct, say, startBenchMesh } from "./support.js";
 
 const calls = numberArg("calls", 300);
@@ -37,6 +39,7 @@ interface Answer {
 
 // Measure the AI path, not the edge's per-caller rate limit (600 queries a minute by default).
 process.env.EDGE_RATE_LIMIT_MAX = "100000000";
+const profiles = cpuProfilesFromEnv(["edge"]);
 const mesh = await startBenchMesh(`bench-ai-${base}`, base);
 try {
   const gql = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug);
@@ -64,15 +67,18 @@ try {
   }
 
   const rows: string[] = [];
+  const profileSummaries: string[] = [];
   for (const [name, query] of Object.entries(QUERIES)) {
     for (let i = 0; i < 20; i++) await time(query); // warm
     const ms: number[] = [];
     let degraded = 0;
+    profiles?.start(mesh);
     for (let i = 0; i < calls; i++) {
       const t = await time(query);
       ms.push(t.ms);
       if (t.degraded) degraded++;
     }
+    if (profiles) profileSummaries.push(...(await profiles.stop(mesh, `warm ${name}`)));
     rows.push(
       `warm ${name} through the edge (${calls} sequential): p50 ${fmt(pct(ms, 50))}, p99 ${fmt(pct(ms, 99))}` +
         (degraded ? ` (${degraded} answered degraded)` : ""),
@@ -160,7 +166,7 @@ try {
   let back = false;
   while (!back) back = !(await time(QUERIES.forecast)).degraded;
   rows.push(`ai restarted: model answers again after ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  process.stdout.write(`${rows.join("\n")}\n`);
+  process.stdout.write(`${[...rows, ...profileSummaries].join("\n")}\n`);
 } finally {
   await mesh.stop();
 }

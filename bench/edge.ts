@@ -17,13 +17,13 @@
 // start-up nor the warm-up), written to <dir> and summarised: who holds the cores.
 //   npm run bench:edge   (BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_WRK_CORE, BENCH_ONLY, LSP_PORT_BASE)
 import { fork } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
 import { cpuBetween, formatCpuPerUnit, meshCpu } from "./mesh-cpu.js";
-import { say, seedSales, startBenchMesh, summariseCpuProfile, wrk, type WrkResult } from "./support.js";
+import { cpuProfilesFromEnv } from "./cpu-profiles.js";
+import { say, seedSales, startBenchMesh, wrk, type WrkResult } from "./support.js";
 
 const base = Number(process.env.LSP_PORT_BASE ?? 5200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -38,14 +38,7 @@ const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
 // made every figure cost more the faster it ran.
 process.env.EDGE_RATE_LIMIT_MAX = "100000000";
 process.env.EDGE_RATE_LIMIT_WINDOW = "1s";
-const profileDir = process.env.BENCH_CPU_PROFILE ? path.resolve(process.env.BENCH_CPU_PROFILE) : undefined;
-if (profileDir) {
-  mkdirSync(profileDir, { recursive: true });
-  // Inherited by every app the mesh starts; only the edge acts on it (bench/cpu-profile-hook.mjs).
-  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --import ${path.join(path.dirname(fileURLToPath(import.meta.url)), "cpu-profile-hook.mjs")}`;
-  process.env.LSP_CPU_PROFILE_APP = "edge";
-  process.env.LSP_CPU_PROFILE_DIR = profileDir;
-}
+const profiles = cpuProfilesFromEnv(["edge"]);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -123,18 +116,6 @@ try {
     { name: "bare Yoga again (drift check)", url: bareUrl, body: mobile, headers: json },
   ];
   const results: WrkResult[] = [];
-  const profiles: string[] = [];
-  const edgePid = mesh.processes().find((p) => p.name === "edge")?.pid;
-  /** Starts or stops the edge's profiler (SIGUSR2); a stop resolves with the profile's summary. */
-  const toggleProfile = async (stop: boolean): Promise<string | undefined> => {
-    if (!profileDir || !edgePid) return undefined;
-    process.kill(edgePid, "SIGUSR2");
-    if (!stop) return undefined;
-    const file = path.join(profileDir, `edge-${profiles.length + 1}.cpuprofile`);
-    for (let i = 0; i < 600 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
-    profiles.push(file);
-    return existsSync(file) ? summariseCpuProfile(readFileSync(file, "utf8")) : "  (no profile written)";
-  };
   const summaries: string[] = [];
   const cpuLines: string[] = [];
   // The mesh's processes and the bare Yoga server: who spends what per request in each run.
@@ -156,16 +137,15 @@ try {
     await check(run.url, run.body, run.headers);
     await wrk({ ...run, connections, seconds: 2, core }); // warm-up
     say(`${run.name}: ${seconds} s`);
-    const profiled = profileDir !== undefined && run.url === mesh.edgeUrl;
-    if (profiled) await toggleProfile(false);
+    const profiled = profiles !== undefined && run.url === mesh.edgeUrl;
+    if (profiled) profiles.start(mesh);
     const cpuBefore = meshCpu(measured());
     const result = await wrk({ ...run, connections, seconds, core });
     results.push(result);
     cpuLines.push(
       `${run.name}: ${formatCpuPerUnit(cpuBetween(cpuBefore, meshCpu(measured())), result.requests, "request")}`,
     );
-    if (profiled)
-      summaries.push(`${run.name} — edge CPU profile ${profiles.length + 1}:\n${await toggleProfile(true)}`);
+    if (profiled) summaries.push(...(await profiles.stop(mesh, run.name)));
   }
   const bare = ((results[0]?.rps ?? NaN) + (results[6]?.rps ?? NaN)) / 2;
   const row = (name: string, r: WrkResult) =>
@@ -185,7 +165,7 @@ try {
   );
   for (const line of cpuLines) console.log(line);
   for (const summary of summaries) console.log(summary);
-  if (profileDir) console.log(`profiles (open in Chrome DevTools or speedscope): ${profileDir}`);
+  if (profiles) console.log(`profiles (open in Chrome DevTools or speedscope): ${profiles.dir}`);
 } finally {
   stopBare();
   await mesh.stop();

@@ -18,14 +18,12 @@
 //   smoke: LSP_PORT_BASE=8100 node --import tsx bench/periods.ts --days 30 --items 10 --seconds 2
 // BENCH_CPU_PROFILE=<dir>: V8 CPU profiles of the dashboard and the edge during each measured run
 // (not start-up nor warm-up), written to <dir> and summarised: who holds the time.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { serviceDatabaseUrl } from "../scripts/mesh/infra.js";
 import { DEMO, edgeAuthHeaders, edgeClient } from "../test/support/graphql-client.js";
-import { numberArg, say, startBenchMesh, summariseCpuProfile, wrk, type WrkResult } from "./support.js";
+import { cpuProfilesFromEnv } from "./cpu-profiles.js";
+import { numberArg, say, startBenchMesh, wrk, type WrkResult } from "./support.js";
 
 const base = Number(process.env.LSP_PORT_BASE ?? 8100);
 const days = numberArg("days", 366);
@@ -33,16 +31,7 @@ const items = numberArg("items", 80);
 const seconds = numberArg("seconds", 10);
 const core = Number(process.env.BENCH_WRK_CPU ?? 1);
 process.env.EDGE_RATE_LIMIT_MAX = "100000000"; // latency, not the per-caller limit
-const PROFILED = ["dashboard", "edge"];
-const profileDir = process.env.BENCH_CPU_PROFILE ? path.resolve(process.env.BENCH_CPU_PROFILE) : undefined;
-if (profileDir) {
-  mkdirSync(profileDir, { recursive: true });
-  // Inherited by every app the mesh starts; only the profiled ones act on it (bench/cpu-profile-hook.mjs).
-  const hook = path.join(path.dirname(fileURLToPath(import.meta.url)), "cpu-profile-hook.mjs");
-  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --import ${hook}`;
-  process.env.LSP_CPU_PROFILE_APP = PROFILED.join(",");
-  process.env.LSP_CPU_PROFILE_DIR = profileDir;
-}
+const profiler = cpuProfilesFromEnv(["dashboard", "edge"]);
 
 const TENANT = "7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a01"; // pho-bo-hanoi, demo/demo-data.json
 const LOCATION = DEMO.phoBo.hoanKiem;
@@ -195,24 +184,6 @@ try {
   };
   const results: WrkResult[] = [];
   const profiles: string[] = [];
-  let run = 0;
-  /** Starts (or stops, and summarises) the profiler of each profiled app (SIGUSR2). */
-  const toggleProfiles = async (stop: boolean, name: string) => {
-    if (!profileDir) return;
-    for (const app of PROFILED) {
-      const pid = mesh.processes().find((p) => p.name === app)?.pid;
-      if (pid) process.kill(pid, "SIGUSR2");
-    }
-    if (!stop) return;
-    run++;
-    for (const app of PROFILED) {
-      const file = path.join(profileDir, `${app}-${run}.cpuprofile`);
-      for (let i = 0; i < 600 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
-      profiles.push(
-        `${name}, ${app} (${file}):\n${existsSync(file) ? summariseCpuProfile(readFileSync(file, "utf8")) : "  (no profile written)"}`,
-      );
-    }
-  };
   for (const q of QUERIES) {
     const body = JSON.stringify({ query: q.query });
     const to =
@@ -223,9 +194,9 @@ try {
     if (answer.errors) throw new Error(`${q.name}: ${JSON.stringify(answer.errors)}`);
     await wrk({ ...to, body, connections: 1, seconds: 2, core }); // warm-up
     say(`${q.name}: ${seconds} s`);
-    await toggleProfiles(false, q.name);
+    profiler?.start(mesh);
     results.push(await wrk({ ...to, body, connections: 1, seconds, core }));
-    await toggleProfiles(true, q.name);
+    if (profiler) profiles.push(...(await profiler.stop(mesh, q.name)));
   }
   const baseline = results[0]!;
   console.log(
