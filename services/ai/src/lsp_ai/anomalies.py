@@ -27,11 +27,6 @@ RULE_Z = 4.0
 # at 3.0 robust sigma most of its flags were ordinary days (tuned on seeds 0-19, not the
 # evaluation seeds: false flags 69 -> 16 over 20 locations, recall unchanged at 80/80).
 FOREST_Z = RULE_Z
-# ...and that feature is not orders against the same weekday: orders falling or rising with revenue
-# is a demand change, which the revenue residual judges against a better baseline (the one-step
-# forecast, not a four-week median). On real series (scripts/evaluate_real_anomalies.py, tuning
-# group) those were most of the forest's flags: stormy days for the bikes, bursts of page views.
-FOREST_IGNORES = ("ordersRatio",)
 # Revenue below the one-step forecast (a day of lost demand) has its own threshold, calibrated on
 # seeds 0-19 (scripts/evaluate.py --seed 0 --drop-z Z) as the lowest that keeps false flags within
 # the budget of one per location per two weeks and at most 25 % of all flags:
@@ -152,11 +147,13 @@ def detect_daily(daily: pd.DataFrame, seed: int = 0, drop_z: float | None = None
         row = z.iloc[i]
         f = scored.iloc[i]  # z is computed from scored, row for row
         kind, why = _explain(row, f, drop_z)
-        judged = row.drop(list(FOREST_IGNORES))
-        if kind is None and iso_flag[i] and judged.abs().max() > FOREST_Z:
+        if kind is None and iso_flag[i] and row.abs().max() > FOREST_Z:
             kind = "unusual_day"
-            top = str(judged.abs().idxmax())
-            why = f"unusual combination of figures (most off: {top}, {judged[top]:+.1f} robust sigma)"
+            top = int(row.abs().to_numpy().argmax())
+            why = (
+                f"unusual combination of figures (most off: {z.columns[top]}, "
+                f"{row.iloc[top]:+.1f} robust sigma)"
+            )
         if kind is None:
             continue
         strength = float(row.abs().max())
