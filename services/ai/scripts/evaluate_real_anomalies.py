@@ -120,11 +120,12 @@ def inject(window: Window, rng: np.random.Generator) -> None:
     daily = window.daily
     days = pd.DatetimeIndex(daily.index)
     after = {d + pd.Timedelta(days=1) for d in window.closed}
+    orders = daily["orders"].to_numpy()
     candidates = [
         d
         for i, d in enumerate(days)
         if i >= FIRST_INJECTED_DAY
-        and daily.at[d, "orders"] > 0
+        and orders[i] > 0
         and not is_holiday(d.date())
         and d not in window.closed
         and d not in after
@@ -140,14 +141,15 @@ def inject(window: Window, rng: np.random.Generator) -> None:
         kind = str(kind)
         window.labels[day] = kind
         row = daily.loc[day].astype(float)
+        revenue, n, voids = row[["revenueVnd", "orders", "voids"]].to_numpy(dtype=float)
         if kind in DEMAND_FACTOR:
-            daily.loc[day] = (row * DEMAND_FACTOR[kind]).round().astype(np.int64)
+            daily.loc[day, :] = (row * DEMAND_FACTOR[kind]).round().astype(np.int64).to_numpy()
         elif kind == "payment_outage":  # orders keep coming, card and e-wallet payments go unrecorded
-            daily.at[day, "revenueVnd"] = round(row["revenueVnd"] * (1 - rng.uniform(0.35, 0.6)))
+            daily.loc[[day], "revenueVnd"] = round(float(revenue) * (1 - rng.uniform(0.35, 0.6)))
         else:  # void spike: a cashier cancelling printed bills
-            rate = row["voids"] / max(row["orders"], 1.0)
-            daily.at[day, "voids"] = rng.binomial(
-                int(row["orders"]), min(0.5, max(rate, 0.01) * rng.uniform(5, 9))
+            rate = voids / max(n, 1.0)
+            daily.loc[[day], "voids"] = int(
+                rng.binomial(int(n), min(0.5, max(rate, 0.01) * rng.uniform(5, 9)))
             )
 
 
@@ -197,7 +199,7 @@ def score(window: Window, tally: Tally, seed: int, detect_args: dict[str, Any]) 
         pd.Timestamp(a["businessDay"]): a["kind"] for a in detect_daily(daily, seed=seed, **detect_args)
     }
     days = pd.DatetimeIndex(daily.index)
-    zero = {d for d in days if daily.at[d, "orders"] <= 0}
+    zero = set(days[daily["orders"].to_numpy() <= 0])
     real_zero = zero - window.closed
     after_closed = {d + pd.Timedelta(days=1) for d in window.closed} - zero
     after_real = {d + pd.Timedelta(days=1) for d in real_zero} - zero
