@@ -8,9 +8,12 @@
 #    never used for a choice: Expedia searches, Taylor electricity, M4 daily, bike-shop units) and on
 #    synthetic revenue, item units and a location closed two days a week: WAPE, MASE, bias, vs
 #    seasonal naive and vs statsforecast's AutoETS / AutoTheta.
-# 3. scripts/evaluate_candidates.py (`candidates fit`, then `candidates score`): every candidate
+# 3. scripts/evaluate_real_anomalies.py (`anomalies-real`): the anomaly detector on the same real
+#    series (tuning and held-out groups) as a location's daily orders, with seeded ticket, voids,
+#    cash, injected anomalies and closures: recall per kind, false flags, closures.
+# 4. scripts/evaluate_candidates.py (`candidates fit`, then `candidates score`): every candidate
 #    (ours and statsforecast's) fitted once per series and origin and cached, then fixed rules scored.
-#   bash scripts/ai-eval.sh [anomalies|forecasts|candidates]   (anomalies + forecasts by default)
+#   bash scripts/ai-eval.sh [anomalies|anomalies-real|forecasts|candidates]   (all but candidates by default)
 # `anomalies --weather` gives the detector the generator's heavy-rain days (what a weather feed or
 # the owner would supply).
 # Extra arguments go to the chosen script, e.g. `forecasts --origins 8`, `forecasts --only held-out
@@ -26,12 +29,15 @@ what="${1:-all}"
 case "$what" in -*) what=anomalies ;; *) [ $# -gt 0 ] && shift ;; esac  # old form: evaluate.py's options
 case "$what" in
   anomalies) exec nice -n 19 "${py[@]}" scripts/evaluate.py "$@" ;;
+  anomalies-real) exec nice -n 19 "${py[@]}" scripts/evaluate_real_anomalies.py "$@" ;;
   forecasts) exec nice -n 19 "${py[@]}" scripts/evaluate_forecasts.py "$@" ;;
   candidates) exec nice -n 19 "${py[@]}" scripts/evaluate_candidates.py "$@" ;;
   all)
     nice -n 19 "${py[@]}" scripts/evaluate.py
     echo
+    nice -n 19 "${py[@]}" scripts/evaluate_real_anomalies.py
+    echo
     nice -n 19 "${py[@]}" scripts/evaluate_forecasts.py
     ;;
-  *) echo "usage: bash scripts/ai-eval.sh [anomalies|forecasts|candidates|all] [args...]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/ai-eval.sh [anomalies|anomalies-real|forecasts|candidates|all] [args...]" >&2; exit 2 ;;
 esac
