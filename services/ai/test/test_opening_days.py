@@ -10,6 +10,11 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from dapr.actor import ActorId
+from dapr.actor.runtime._type_information import ActorTypeInformation
+from dapr.actor.runtime.context import ActorRuntimeContext
+from dapr.actor.runtime.manager import ActorManager
+from dapr.serializers import DefaultJSONSerializer
 from test_actor_cache import LOCATION, SETTINGS, TENANT, MemoryActorState, fits, stored, trained  # noqa: F401
 from test_actor_cache import host as actor_host
 
@@ -109,14 +114,18 @@ def test_a_declared_days_zeros_are_closures_not_slow_demand_of_an_intermittent_s
     assert week == pytest.approx(6 * open_rate, rel=0.35)
 
 
+def _forecast(sidecar: MemoryActorState, arg: dict[str, Any]) -> dict[str, Any]:
+    """The actor's Forecast from a fresh host over `sidecar` (nothing cached in it)."""
+
+    async def ask() -> dict[str, Any]:
+        answer: dict[str, Any] = await actor_host(sidecar)("Forecast", arg)
+        return answer
+
+    return asyncio.run(ask())
+
+
 def _reminder(sidecar: MemoryActorState) -> None:
     """The daily-retrain reminder, fired through the SDK's dispatch as the sidecar fires it."""
-    from dapr.actor import ActorId
-    from dapr.actor.runtime._type_information import ActorTypeInformation
-    from dapr.actor.runtime.context import ActorRuntimeContext
-    from dapr.actor.runtime.manager import ActorManager
-    from dapr.serializers import DefaultJSONSerializer
-
     serializer = DefaultJSONSerializer()
     ctx = ActorRuntimeContext(
         ActorTypeInformation.create(LocationInsights),
@@ -147,25 +156,24 @@ def test_the_daily_retrain_asks_auth_again_and_forecasts_the_new_days_closed(
 
     monkeypatch.setattr(actors, "ensure_settings", auth)
     monkeypatch.setattr(actors, "publish_findings", publish)
-    call = actor_host(sidecar)
 
     def wednesdays(fc: dict[str, Any]) -> list[float]:
         return [p["value"] for p in fc["points"] if pd.Timestamp(p["day"]).weekday() == WEDNESDAY]
 
-    before = asyncio.run(call("Forecast", {"days": 14, "tenantId": TENANT}))
+    before = _forecast(sidecar, {"days": 14, "tenantId": TENANT})
     assert all(v > 0 for v in wednesdays(before)) and asked == []  # a read never asks auth
     _reminder(sidecar)
     assert asked == [LOCATION] and fits == ["train"]
     assert json.loads(json.loads(sidecar.stored[actors.SETTINGS_KEY]))["closedWeekdays"] == [WEDNESDAY]
-    after = asyncio.run(actor_host(sidecar)("Forecast", {"days": 14, "tenantId": TENANT}))
+    after = _forecast(sidecar, {"days": 14, "tenantId": TENANT})
     assert wednesdays(after) == [0, 0]
     item = next(iter(state["itemNames"]))
-    units = asyncio.run(actor_host(sidecar)("Forecast", {"days": 14, "itemId": item, "tenantId": TENANT}))
+    units = _forecast(sidecar, {"days": 14, "itemId": item, "tenantId": TENANT})
     assert wednesdays(units) == [0, 0]  # per-item forecasts too
     # Open again: the next retrain takes it back; auth unreachable (defaults) keeps what is stored.
     answers.append(SETTINGS | {"closedWeekdays": []})
     _reminder(sidecar)
-    reopened = asyncio.run(actor_host(sidecar)("Forecast", {"days": 14, "tenantId": TENANT}))
+    reopened = _forecast(sidecar, {"days": 14, "tenantId": TENANT})
     assert all(v > 0 for v in wednesdays(reopened))
     answers.append(events.DEFAULT_SETTINGS | {"closedWeekdays": [MONDAY]})
     _reminder(sidecar)

@@ -37,7 +37,8 @@ def _weekday_names() -> tuple[str, ...]:
     validator = contracts.validator("location.changed")
     if validator is None:
         raise RuntimeError("no contract for location.changed: the weekday names are in it")
-    return tuple(validator.schema["properties"]["closedWeekdays"]["items"]["enum"])
+    schema: Any = validator.schema
+    return tuple(schema["properties"]["closedWeekdays"]["items"]["enum"])
 
 
 WEEKDAYS = _weekday_names()
