@@ -98,6 +98,17 @@ describe("a location's opening days through the edge, into the AI forecast", { t
     const manager = edgeClient(mesh.edgeUrl, DEMO.phoBo.slug, { role: "manager" });
     const notOwner = await manager(SET_DAYS, { id: DEMO.phoBo.cauGiay, days: ["TUESDAY"] });
     assert.equal(codeOf(notOwner), "FORBIDDEN", JSON.stringify(notOwner));
+    // A new branch is opened with its days; all seven closed is refused there too.
+    const opened = await owner<{ createLocation: { id: string; closedWeekdays: string[] } }>(
+      `mutation ($input: LocationInput!) { createLocation(input: $input) { id closedWeekdays } }`,
+      { input: { name: "Chi nhánh Tây Hồ", closedWeekdays: ["TUESDAY"] } },
+    );
+    assert.deepEqual(opened.data?.createLocation.closedWeekdays, ["TUESDAY"], JSON.stringify(opened));
+    const closedBranch = await owner(
+      `mutation ($input: LocationInput!) { createLocation(input: $input) { id } }`,
+      { input: { name: "Chi nhánh đóng cửa", closedWeekdays: all } },
+    );
+    assert.equal(codeOf(closedBranch), "BAD_USER_INPUT", JSON.stringify(closedBranch));
     // Nothing written by a refusal.
     const after = await owner<{ location: { closedWeekdays: string[] } }>(READ_DAYS, {
       id: DEMO.phoBo.cauGiay,
