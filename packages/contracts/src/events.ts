@@ -220,6 +220,23 @@ export const MemberChanged = z.object({
 export type MemberChanged = z.infer<typeof MemberChanged>;
 
 /**
+ * The days of the week, Monday first (the order of ISO 8601 and of Python's `weekday()`: Monday
+ * is index 0). The one list of their names: auth's GraphQL enum `Weekday`, its column's check and
+ * the events' values are these; the AI service reads them from the generated JSON Schema.
+ */
+export const WEEKDAYS = [
+  "MONDAY",
+  "TUESDAY",
+  "WEDNESDAY",
+  "THURSDAY",
+  "FRIDAY",
+  "SATURDAY",
+  "SUNDAY",
+] as const;
+export const Weekday = z.enum(WEEKDAYS);
+export type Weekday = z.infer<typeof Weekday>;
+
+/**
  * A location was created or its settings changed (auth, which owns locations): consumers that
  * keep location settings (@lsp/locations) replace theirs instead of asking auth.
  */
@@ -229,6 +246,12 @@ export const LocationChanged = z.object({
   name: z.string().min(1).max(200),
   timeZone,
   cutoverHour,
+  /** Absent in events sent before opening days were added: read as none closed. */
+  closedWeekdays: z
+    .array(Weekday)
+    .max(WEEKDAYS.length - 1)
+    .optional()
+    .describe("Weekdays the location is closed every week, Monday first; none when absent"),
   occurredAt: z.iso.datetime({ offset: true }),
 });
 export type LocationChanged = z.infer<typeof LocationChanged>;

@@ -52,7 +52,7 @@ def _auth(status: int, body: dict[str, Any] | None = None) -> httpx.MockTranspor
 def test_auth_answers_map_to_settings_rejection_or_retry() -> None:
     ok = {"id": LOCATION, "tenantId": TENANT, "name": "x", "timeZone": "Asia/Ho_Chi_Minh", "cutoverHour": 5}
     found = asyncio.run(location_of_tenant(LOCATION, TENANT, _auth(200, ok)))
-    assert found == {"timeZone": "Asia/Ho_Chi_Minh", "cutoverHour": 5, "source": "auth"}
+    assert found == {"timeZone": "Asia/Ho_Chi_Minh", "cutoverHour": 5, "closedWeekdays": [], "source": "auth"}
     null = httpx.MockTransport(lambda request: httpx.Response(200, content=b"null"))
     assert asyncio.run(location_of_tenant(LOCATION, TENANT, null)) is None
     assert asyncio.run(location_of_tenant(LOCATION, TENANT, _auth(404))) is None

@@ -1,5 +1,6 @@
 import type { Generated } from "kysely";
 import type { OutboxTable } from "@lsp/db";
+import type { Weekday } from "@lsp/contracts";
 
 export interface TenantsTable {
   id: Generated<string>;
@@ -14,6 +15,8 @@ export interface LocationsTable {
   name: string;
   time_zone: Generated<string>;
   cutover_hour: Generated<number>;
+  /** Names of @lsp/contracts' WEEKDAYS, Monday first; empty = open every day. */
+  closed_weekdays: Generated<Weekday[]>;
   created_at: Generated<Date>;
 }
 

@@ -3,7 +3,14 @@ import { AppError, mergeKeys, uuidArg, type Logger } from "@lsp/runtime";
 import type { Identity } from "@lsp/identity";
 import { ownerSetFlag, tenantFlagAudit } from "./flags.js";
 import type { AuthDB } from "./db.js";
-import { createLocation, listLocations, locationsByIds, requireLocation } from "./locations.js";
+import { WEEKDAYS } from "@lsp/contracts";
+import {
+  createLocation,
+  listLocations,
+  locationsByIds,
+  requireLocation,
+  setClosedWeekdays,
+} from "./locations.js";
 import {
   createJoinCode,
   invite,
@@ -32,6 +39,12 @@ export const typeDefs = /* GraphQL */ `
     timeZone: String!
     "Hour (local time) at which the business day starts, e.g. 4 for 04:00."
     cutoverHour: Int!
+    "Weekdays the location is closed every week, Monday first; empty when open every day."
+    closedWeekdays: [Weekday!]!
+  }
+
+  enum Weekday {
+    ${WEEKDAYS.join("\n    ")}
   }
 
   enum Role {
@@ -100,6 +113,8 @@ export const typeDefs = /* GraphQL */ `
     timeZone: String
     "Hour (0-23, local) at which the business day starts; default 4."
     cutoverHour: Int
+    "Weekdays closed every week (each at most once, at least one day open); default none."
+    closedWeekdays: [Weekday!]
   }
 
   type MemberRemoval {
@@ -146,6 +161,12 @@ export const typeDefs = /* GraphQL */ `
     removeMember(userId: ID!): MemberRemoval!
     "Owners: open another location."
     createLocation(input: LocationInput!): Location!
+    """
+    Owners: the weekdays a location is closed every week (the whole list; [] = open every day).
+    The AI forecasts nothing on them. Each weekday at most once and at least one day open
+    (BAD_USER_INPUT); managers and staff FORBIDDEN; another restaurant's location NOT_FOUND.
+    """
+    setClosedWeekdays(locationId: ID!, closedWeekdays: [Weekday!]!): Location!
     """
     Owners: switch an owner-controllable feature flag for their restaurant, or for one of its
     locations (enabled: null clears the rule, back to the platform's setting). Managers and
@@ -271,6 +292,15 @@ export const resolvers = {
     },
     createLocation: (_: unknown, args: { input: unknown }, ctx: AuthContext) =>
       createLocation(ctx.db, ctx.identity(), args.input),
+    setClosedWeekdays: (
+      _: unknown,
+      args: { locationId: string; closedWeekdays: unknown },
+      ctx: AuthContext,
+    ) =>
+      setClosedWeekdays(ctx.db, ctx.identity(), {
+        locationId: uuidArg(args.locationId, "locationId"),
+        closedWeekdays: args.closedWeekdays,
+      }),
     invite: async (_: unknown, args: { input: unknown }, ctx: AuthContext) => {
       const who = ctx.identity();
       const r = await invite(ctx.db, who, args.input, ctx.members);

@@ -56,7 +56,10 @@ export async function accessibleLocation(
  * - UNAVAILABLE when auth cannot be asked and the location is not cached.
  *
  * `@canonical` makes the stitched schema take this root field rather than auth's. Every other way
- * to a Location (auth's `locations`, `me`, the merges of the other services) is unchanged.
+ * to a Location (auth's `locations`, `me`, the merges of the other services) is unchanged. A field
+ * of auth's Location not declared here (`closedWeekdays`, which owners change) is merged from auth
+ * by id (`_authLocations`), so it is always auth's current answer, never this cache's
+ * (test/e2e/opening-days.test.ts).
  */
 export function locationRootSchema(ports: SidecarPorts): SubschemaConfig {
   const schema = makeExecutableSchema<EdgeContext>({

@@ -5,7 +5,7 @@ and in state. Our payloads carry business days and timestamps as strings, so the
 as JSON text, RecordOrders takes its batch of events as JSON text, and date arguments are normalised.
 
 State keys: `insights` (the series, insights.InsightsState), `model` (the last training: forecast
-with backtest, anomalies, recommendations), `settings` (time zone and cut-over from auth),
+with backtest, anomalies, recommendations), `settings` (time zone, cut-over and closed weekdays from auth),
 `published` (ids of events already published, so a retrain never repeats an alert), `feedback`
 (what owners accepted and dismissed: feedback.py, which also says what the actor learns from it).
 Fitting runs in worker processes (insights.run_cpu_bound); a call holds the actor's turn while
@@ -32,7 +32,14 @@ from dapr.actor import Actor, ActorId, ActorInterface, Remindable, actormethod
 from dapr.actor.runtime.context import ActorRuntimeContext
 
 from lsp_ai import feedback, worker
-from lsp_ai.events import DEFAULT_SETTINGS, contracts, ensure_settings, location_of_tenant, publish_findings
+from lsp_ai.events import (
+    DEFAULT_SETTINGS,
+    contracts,
+    ensure_settings,
+    location_of_tenant,
+    publish_findings,
+    settings_closed_weekdays,
+)
 from lsp_ai.insights import (
     InsightsState,
     admit_event,
@@ -260,18 +267,27 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         """The whole series (this call's own copy), after the tenancy check of `_series`."""
         return await self._whole((await self._series(arg))[1])
 
-    async def _settings(self, tenant_id: str | None, may_fetch: bool = False) -> dict[str, Any]:
-        """Time zone and cut-over: asked from auth on the write paths (first event, reminder),
-        read from state on the read paths (a call must not wait for auth)."""
+    async def _settings(
+        self, tenant_id: str | None, may_fetch: bool = False, refresh: bool = False
+    ) -> dict[str, Any]:
+        """Time zone, cut-over and closed weekdays: asked from auth on the write paths (first
+        event, until auth has answered; with `refresh`, the daily retrain asks every time, so a
+        changed schedule takes effect at the next retrain), read from state on the read paths (a
+        call must not wait for auth). When auth cannot answer, what is stored stays."""
         settings = await self._read_json(SETTINGS_KEY, None)
         if not may_fetch:
             return settings or DEFAULT_SETTINGS
-        if settings is None or settings.get("source") == "default":
+        if refresh or settings is None or settings.get("source") == "default":
             fetched = await ensure_settings(self.id.id, tenant_id)
-            if settings is None or fetched["source"] != "default":
+            if settings is None or (fetched["source"] != "default" and fetched != settings):
+                # The reminder follows the cut-over: registered again only when the clock moved.
+                reschedule = settings is None or any(
+                    settings.get(k) != fetched[k] for k in ("timeZone", "cutoverHour", "source")
+                )
                 settings = fetched
                 await self._set_json(SETTINGS_KEY, settings)
-                await self._ensure_daily_reminder(settings)
+                if reschedule:
+                    await self._ensure_daily_reminder(settings)
         return settings
 
     async def _ensure_daily_reminder(self, settings: dict[str, Any]) -> None:
@@ -293,7 +309,14 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         return await self._train(await self._whole(parsed), settings)
 
     async def _train(self, state: InsightsState, settings: dict[str, Any]) -> dict[str, Any]:
-        model = await run_cpu_bound(worker.run, "train", state, settings["timeZone"], MODEL_HORIZON_DAYS)
+        model = await run_cpu_bound(
+            worker.run,
+            "train",
+            state,
+            settings["timeZone"],
+            MODEL_HORIZON_DAYS,
+            settings_closed_weekdays(settings),
+        )
         await self._set_json(MODEL_KEY, model)
         await self._state_manager.save_state()
         return model
@@ -362,13 +385,14 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
             trained_at = model["trainedAt"]
         else:
             # Fitted per call, from the series alone: the same series and arguments, the same answer.
-            texts, args, now = (facts.text,), (item_id, days), datetime.now(UTC)
+            closed = settings_closed_weekdays(settings)
+            texts, args, now = (facts.text,), (item_id, days, tuple(closed)), datetime.now(UTC)
             name = f"forecast/{item_id}/{days}"
             cached = self._answers.get(name, texts, args, now)
             if cached is not None:
                 return cached
             state = await self._whole(parsed)
-            fc = await run_cpu_bound(worker.run, "item_forecast", state, item_id, days)
+            fc = await run_cpu_bound(worker.run, "item_forecast", state, item_id, days, closed)
             answer = fc | {"locationId": self.id.id, "itemId": item_id, "trainedAt": now.isoformat()}
             self._answers.put(name, texts, args, answer)
             return answer
@@ -492,7 +516,8 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         ttl: timedelta | None = None,
     ) -> None:
         series = await self._load()
-        settings = await self._settings(series.get("tenantId"), may_fetch=True)
+        # Settings asked again at every retrain: an owner's new opening days count from here.
+        settings = await self._settings(series.get("tenantId"), may_fetch=True, refresh=True)
         model = await self._train(series, settings)
         published = await self._get_json(PUBLISHED_KEY, {"ids": [], "trainings": 0})
         # Dismissed kinds come back less in the feed too (feedback.open_recommendations).

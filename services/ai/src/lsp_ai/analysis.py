@@ -4,6 +4,7 @@ These functions run in the fit worker processes (insights.run_cpu_bound): they t
 state dict, build pandas frames, and return plain JSON (no numpy or pandas values leave here).
 """
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -80,28 +81,36 @@ def forecast_series(state: InsightsState, item_id: str | None) -> pd.Series:
     return pd.Series(units, dtype=float).reindex(daily.index, fill_value=0.0)
 
 
-def item_forecast(state: InsightsState, item_id: str | None, days: int) -> dict[str, Any]:
+def item_forecast(
+    state: InsightsState, item_id: str | None, days: int, closed_weekdays: Sequence[int] = ()
+) -> dict[str, Any]:
     series = forecast_series(state, item_id)
-    result = forecast.forecast(series, days)
+    result = forecast.forecast(series, days, declared=closed_weekdays)
     result["target"] = "units" if item_id else "revenueVnd"
     return result
 
 
 def train(
-    state: InsightsState, time_zone: str, horizon: int = MODEL_HORIZON_DAYS, now_iso: str | None = None
+    state: InsightsState,
+    time_zone: str,
+    horizon: int = MODEL_HORIZON_DAYS,
+    closed_weekdays: Sequence[int] = (),
+    now_iso: str | None = None,
 ) -> dict[str, Any]:
-    """The daily retrain: location forecast with backtest, anomalies, recommendations."""
+    """The daily retrain: location forecast with backtest, anomalies, recommendations.
+    `closed_weekdays`: the days the owner says the location is closed (Monday = 0)."""
     now = now_iso or datetime.now(UTC).isoformat()
     daily = daily_frame(state)
     revenue = daily["revenueVnd"].astype(float)
-    fc = forecast.forecast(revenue, horizon)
+    fc = forecast.forecast(revenue, horizon, declared=closed_weekdays)
     fc["target"] = "revenueVnd"
     found_days = anomalies.detect_daily(daily)
     hourly = hourly_frame(state, time_zone)
     found_hours = anomalies.detect_hourly(hourly)
     items, menu = items_frame(state), menu_frame(state)
     recs = recommendations.menu_quadrants(items, menu) + recommendations.slow_movers(items, menu)
-    if len(revenue) and fc["points"]:
+    # A closed tomorrow (forecast zero) needs no prep list.
+    if len(revenue) and fc["points"] and fc["points"][0]["value"] > 0:
         tomorrow = revenue.index[-1] + pd.Timedelta(days=1)
         recs += recommendations.prep_quantities(items, revenue, tomorrow, fc["points"][0]["value"], menu)
     recs += recommendations.promotion_timing(hourly)

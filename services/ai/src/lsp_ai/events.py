@@ -19,11 +19,44 @@ contracts = Contracts(settings.contracts_dir)
 
 PUBSUB = "pubsub"
 TOPIC = "ai"
-DEFAULT_SETTINGS: dict[str, Any] = {"timeZone": "Asia/Ho_Chi_Minh", "cutoverHour": 4, "source": "default"}
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "timeZone": "Asia/Ho_Chi_Minh",
+    "cutoverHour": 4,
+    "closedWeekdays": [],
+    "source": "default",
+}
 # Findings older than this (by business day) are history, not news: a first training over months
 # of data must not send an alert for every odd day it finds.
 PUBLISH_RECENT_DAYS = 3
 PUBLISHED_KINDS_EXCLUDED = {"prep_quantity"}  # daily operational numbers: shown in the app, not pushed
+
+
+def _weekday_names() -> tuple[str, ...]:
+    """Auth's weekday names, Monday first (@lsp/contracts' WEEKDAYS, the one list, read from the
+    generated schema of location.changed): a name's index is Python's `weekday()`."""
+    validator = contracts.validator("location.changed")
+    if validator is None:
+        raise RuntimeError("no contract for location.changed: the weekday names are in it")
+    schema: Any = validator.schema
+    return tuple(schema["properties"]["closedWeekdays"]["items"]["enum"])
+
+
+WEEKDAYS = _weekday_names()
+
+
+def closed_weekdays_of(names: Any) -> list[int]:
+    """Auth's `closedWeekdays` (names) as weekday numbers, Monday = 0, sorted; absent (an older
+    auth) = none closed. An unknown name is auth's mistake, not a closure: raises ValueError."""
+    if names is None:
+        return []
+    if not isinstance(names, list):
+        raise ValueError(f"closedWeekdays: expected a list, got {type(names).__name__}")
+    return sorted({WEEKDAYS.index(str(n)) for n in names})
+
+
+def settings_closed_weekdays(loc: dict[str, Any]) -> list[int]:
+    """The closed weekdays of stored settings (settings stored before they were added: none)."""
+    return [int(d) for d in loc.get("closedWeekdays", [])]
 
 
 def _sidecar(path: str) -> str:
@@ -64,14 +97,19 @@ async def location_of_tenant(
             return None
         if body.get("tenantId", tenant_id) != tenant_id or body.get("id", location_id) != location_id:
             return None
-        return {"timeZone": str(body["timeZone"]), "cutoverHour": int(body["cutoverHour"]), "source": "auth"}
+        return {
+            "timeZone": str(body["timeZone"]),
+            "cutoverHour": int(body["cutoverHour"]),
+            "closedWeekdays": closed_weekdays_of(body.get("closedWeekdays")),
+            "source": "auth",
+        }
     except (httpx.HTTPError, KeyError, ValueError, TypeError, AttributeError) as err:
         raise AuthUnavailable(str(err)) from err
 
 
 async def ensure_settings(location_id: str, tenant_id: str | None) -> dict[str, Any]:
-    """The location's time zone and cut-over from auth (which owns locations); defaults (marked
-    as such, and asked again next time) when auth cannot say."""
+    """The location's time zone, cut-over and closed weekdays from auth (which owns locations);
+    defaults (marked as such, and asked again next time) when auth cannot say."""
     if not tenant_id:
         return DEFAULT_SETTINGS
     try:

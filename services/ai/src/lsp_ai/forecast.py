@@ -21,6 +21,10 @@ own error for the chosen method (so it is slightly optimistic: it picked the bes
 off, Tết, a holiday), not demand: before fitting, closed days, holidays (`calendar_vn`) and robust
 outliers are replaced by the same weekday a week earlier; weekdays closed in at least three of the
 last four weeks are forecast as closed (zero). On an intermittent series zero days are demand.
+The weekdays the owner declares closed (auth's `closedWeekdays`, passed as `declared`: Monday = 0,
+as `weekday()`) are closed too, whatever the history says: forecast zero, and their zero days are
+closures on any series (not demand, not imputed into an intermittent series' rate). That is what
+a new location (no history to infer from) or one that just changed its days needs.
 
 With less than three weeks of history there is too little to fit a weekly model, and the
 seasonal-naive answer is returned as such (the result says which method produced it).
@@ -28,6 +32,7 @@ Everything returned is plain Python (floats, ints, strings): callers send it ove
 """
 
 import warnings
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -78,19 +83,23 @@ def is_intermittent(history: pd.Series) -> bool:
     return len(positive) == 0 or float(np.median(positive)) < 3 or len(positive) < 0.5 * len(values)
 
 
-def closed_days(history: pd.Series) -> np.ndarray:
-    """Days the business was closed: zero demand on a series with regular trade."""
+def closed_days(history: pd.Series, declared: Collection[int] = ()) -> np.ndarray:
+    """Days the business was closed: zero demand on a series with regular trade, or on a weekday
+    the owner declares closed (on any series: a declared day off is not a slow day)."""
     values = history.to_numpy(dtype=float)
-    if is_intermittent(history):
-        return np.zeros(len(values), dtype=bool)
-    return values <= 0
+    closed = np.zeros(len(values), dtype=bool) if is_intermittent(history) else values <= 0
+    if declared:
+        weekday = pd.DatetimeIndex(history.index).day_of_week
+        closed |= (values <= 0) & np.isin(weekday, list(declared))
+    return closed
 
 
-def closed_weekdays(history: pd.Series) -> set[int]:
-    """Weekdays closed in at least three of their last four occurrences (a weekly day off)."""
+def closed_weekdays(history: pd.Series, declared: Collection[int] = ()) -> set[int]:
+    """Weekdays closed in at least three of their last four occurrences (a weekly day off), and
+    those the owner declares closed."""
     closed = closed_days(history)
     index = pd.DatetimeIndex(history.index)
-    found = set()
+    found = set(declared)
     for weekday in range(SEASON):
         recent = closed[index.day_of_week == weekday][-4:]
         if len(recent) >= 3 and int(recent.sum()) >= 3:
@@ -98,13 +107,19 @@ def closed_weekdays(history: pd.Series) -> set[int]:
     return found
 
 
-def clean_history(history: pd.Series, outlier_mads: float = 4.0) -> pd.Series:
+def _future_closed(history: pd.Series, horizon: int, weekdays: Collection[int]) -> np.ndarray:
+    """Which of the `horizon` days after the history fall on one of `weekdays`."""
+    start = history.index[-1] + pd.Timedelta(days=1)
+    return np.isin(pd.date_range(start, periods=horizon, freq="D").day_of_week, list(weekdays))
+
+
+def clean_history(history: pd.Series, outlier_mads: float = 4.0, declared: Collection[int] = ()) -> pd.Series:
     """Closed days, holidays and days far from their weekday's usual ratio to the local weekly
     level become the value of the same weekday a week earlier (or the local mean when there is
     none). The spread has a floor (10 % of the ratio), so a very regular series keeps its days."""
     values = history.to_numpy(dtype=float).copy()
     index = pd.DatetimeIndex(history.index)
-    closed = closed_days(history)
+    closed = closed_days(history, declared)
     odd = closed | np.array([is_holiday(d.date()) for d in index])
     open_values = pd.Series(np.where(closed, np.nan, values))
     level = open_values.rolling(SEASON, center=True, min_periods=3).median().to_numpy()
@@ -218,10 +233,13 @@ def _weekday_profile(history: pd.Series, horizon: int, weeks: int = 8) -> np.nda
     return np.asarray([shrunk[d] for d in days], dtype=float)
 
 
-def candidate_forecasts(history: pd.Series, horizon: int, names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Point forecasts of each named candidate, future closed weekdays at zero."""
+def candidate_forecasts(
+    history: pd.Series, horizon: int, names: tuple[str, ...], declared: Collection[int] = ()
+) -> dict[str, np.ndarray]:
+    """Point forecasts of each named candidate, future closed weekdays (inferred or declared) at
+    zero. The intermittent methods' rate is per open day: closures do not dilute it."""
     out: dict[str, np.ndarray] = {}
-    values = history.to_numpy(dtype=float)
+    values = history.to_numpy(dtype=float)[~closed_days(history, declared)]
     if "seasonal-naive" in names:
         out["seasonal-naive"] = seasonal_naive(history, horizon)
     if "sba" in names or "sba-weekday" in names:
@@ -231,23 +249,24 @@ def candidate_forecasts(history: pd.Series, horizon: int, names: tuple[str, ...]
     if "tsb" in names:
         out["tsb"] = np.full(horizon, _tsb(values))
     if any(n.startswith(("ets", "theta")) for n in names):
-        clean = clean_history(history)
+        clean = clean_history(history, declared=declared)
         clean = _daily(np.clip(clean.to_numpy(dtype=float), 0, None), history.index[0])
         y_log = np.log1p(clean)
         out["ets-AAdA-log"] = _ets_mean(_fit_ets(y_log, trend=True), horizon)
         out["ets-ANA-log"] = _ets_mean(_fit_ets(y_log, trend=False), horizon)
         out["theta"] = _theta(clean, horizon)
         out["ets-theta-mean"] = (out["ets-AAdA-log"] + out["ets-ANA-log"] + out["theta"]) / 3
-    closed = closed_weekdays(history)
+    closed = closed_weekdays(history, declared)
     if closed:
-        start = history.index[-1] + pd.Timedelta(days=1)
-        off = np.isin(pd.date_range(start, periods=horizon, freq="D").day_of_week, list(closed))
+        off = _future_closed(history, horizon, closed)
         for name in out:
             out[name] = np.where(off, 0.0, out[name])
     return {n: out[n] for n in names}
 
 
-def select(history: pd.Series, origins: int = SELECTION_ORIGINS) -> dict[str, Any]:
+def select(
+    history: pd.Series, origins: int = SELECTION_ORIGINS, declared: Collection[int] = ()
+) -> dict[str, Any]:
     """Rolling-origin backtest of every candidate: weekly origins, 7 days ahead each."""
     names = INTERMITTENT if is_intermittent(history) else REGULAR
     errors: dict[str, list[float]] = {n: [] for n in names}
@@ -260,7 +279,7 @@ def select(history: pd.Series, origins: int = SELECTION_ORIGINS) -> dict[str, An
             continue
         train = history.iloc[:cut]
         test = history.iloc[cut : cut + SELECTION_HORIZON].to_numpy(dtype=float)
-        for name, pred in candidate_forecasts(train, len(test), names).items():
+        for name, pred in candidate_forecasts(train, len(test), names, declared).items():
             errors[name].append(float(np.abs(test - pred).sum()))
             predictions[name].append(pred)
         actuals.append(test)
@@ -283,9 +302,15 @@ def select(history: pd.Series, origins: int = SELECTION_ORIGINS) -> dict[str, An
     }
 
 
-def _short_history(history: pd.Series, horizon: int, coverage: float) -> dict[str, Any]:
+def _short_history(
+    history: pd.Series, horizon: int, coverage: float, declared: Collection[int] = ()
+) -> dict[str, Any]:
     naive = seasonal_naive(history, horizon)
     values = history.to_numpy(dtype=float)
+    if 0 < len(values) < SEASON and declared:
+        # Less than a week: the mean of the open days (a declared closure is not a slow day).
+        open_values = values[~closed_days(history, declared)]
+        naive = np.full(horizon, open_values.mean() if len(open_values) else 0.0)
     if len(values) < 2 * SEASON:
         # Too short for any measured spread: the interval collapses to the point, said by the method.
         method = "seasonal-naive-no-interval" if len(values) >= SEASON else "history-mean-no-interval"
@@ -300,19 +325,31 @@ def _short_history(history: pd.Series, horizon: int, coverage: float) -> dict[st
     }
 
 
-def predict(history: pd.Series, horizon: int, coverage: float = 0.8) -> dict[str, Any]:
+def predict(
+    history: pd.Series, horizon: int, coverage: float = 0.8, declared: Collection[int] = ()
+) -> dict[str, Any]:
     """Point forecast and a `coverage` prediction interval, `horizon` days after the history,
-    from the candidate chosen by the rolling-origin backtest (`selection` has its errors)."""
+    from the candidate chosen by the rolling-origin backtest (`selection` has its errors); zero,
+    interval included, on the weekdays the owner declares closed."""
+    result = _predict(history, horizon, coverage, declared)
+    if declared and len(history):
+        off = _future_closed(history, horizon, declared)
+        for key in ("mean", "lower", "upper"):
+            result[key] = np.where(off, 0.0, result[key])
+    return result
+
+
+def _predict(history: pd.Series, horizon: int, coverage: float, declared: Collection[int]) -> dict[str, Any]:
     if len(history) < MIN_DAYS_FOR_ETS:
-        return _short_history(history, horizon, coverage)
-    chosen = select(history)
+        return _short_history(history, horizon, coverage, declared)
+    chosen = select(history, declared=declared)
     if not chosen["origins"]:
         # 3-4 weeks: too short for a backtest, long enough to fit. The default candidate, with the
         # spread of seasonal naive's own week-over-week errors.
         names = chosen["names"]
         method = names[3] if names is REGULAR else names[0]
-        mean = candidate_forecasts(history, horizon, (method,))[method]
-        naive = _short_history(history, horizon, coverage)
+        mean = candidate_forecasts(history, horizon, (method,), declared)[method]
+        naive = _short_history(history, horizon, coverage, declared)
         lower = np.clip(mean + (naive["lower"] - naive["mean"]), 0, None)
         upper = mean + (naive["upper"] - naive["mean"])
         return {
@@ -322,7 +359,7 @@ def predict(history: pd.Series, horizon: int, coverage: float = 0.8) -> dict[str
             "upper": np.maximum(upper, mean),
         }
     method = str(chosen["method"])
-    mean = candidate_forecasts(history, horizon, (method,))[method]
+    mean = candidate_forecasts(history, horizon, (method,), declared)[method]
     lower, upper = _interval(chosen, mean, coverage, is_intermittent(history))
     return {"method": method, "mean": mean, "lower": lower, "upper": upper, "selection": chosen}
 
@@ -348,9 +385,12 @@ def _interval(
     return mean * np.exp(low * widen), mean * np.exp(high * widen)
 
 
-def forecast(history: pd.Series, horizon: int, with_backtest: bool = True) -> dict[str, Any]:
-    """The actor's answer: points with intervals and the baseline, plus the backtest."""
-    result = predict(history, horizon)
+def forecast(
+    history: pd.Series, horizon: int, with_backtest: bool = True, declared: Collection[int] = ()
+) -> dict[str, Any]:
+    """The actor's answer: points with intervals and the baseline, plus the backtest; `declared`:
+    the weekdays the owner says the location is closed (Monday = 0)."""
+    result = predict(history, horizon, declared=declared)
     naive = seasonal_naive(history, horizon)
     start = history.index[-1] + pd.Timedelta(days=1) if len(history) else pd.Timestamp.today().normalize()
     points = [
