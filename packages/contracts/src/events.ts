@@ -157,6 +157,14 @@ export const DashboardUpdated = z.object({
   revenueVnd: vnd,
   orders: z.number().int().nonnegative(),
   /**
+   * The location-day's version: one more with every batch that changed it (the dashboard commits
+   * batches of one day one after another). Updates can arrive out of order (two dashboard
+   * replicas' outboxes, concurrent deliveries), so a subscriber drops one whose version is not
+   * above the last it got: a live tile never goes back to older totals. Absent on events sent
+   * before it was added.
+   */
+  version: z.number().int().positive().optional(),
+  /**
    * Only on an update caused by an order paid through a provider: that payment's `occurredAt`
    * (order.paid's `paidAt`), the arrival of the provider's webhook at payments. The edge measures
    * webhook-to-screen latency from it (edge_webhook_to_screen_seconds).

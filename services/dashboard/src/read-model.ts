@@ -379,6 +379,8 @@ async function applyBatch(
       businessDay: delta.businessDay,
       revenueVnd: totals.revenueVnd,
       orders: totals.orders,
+      // Subscribers drop an update older than the last they got (it can arrive late).
+      version: totals.version,
     };
     if (opts.publish ?? true)
       await enqueueEvent(trx, "dashboard.updated", {

@@ -19,7 +19,8 @@ import { observeWebhookToScreen } from "./metrics.js";
  * location's business day, published after every order event it applies), delivered by Dapr
  * pub/sub (subscription `edge-dashboard`, components/local/subscriptions.yaml) to the
  * subscriptions of that location, within the caller's tenant and location access only, and only
- * for the location's current business day (history loads do not move the live tiles).
+ * for the location's current business day (history loads do not move the live tiles), never
+ * older than what the subscriber already got (`newerOnly`).
  */
 const updates = liveEvents("dashboard.updated", "/events/dashboard");
 
@@ -56,6 +57,25 @@ const typeDefs = /* GraphQL */ `
 
 const LocationId = z.uuid();
 
+/**
+ * One subscriber's guard against older totals: passes an update only when its version is above
+ * the last one passed for the same business day. Updates of a location-day can arrive out of
+ * order (each dashboard replica relays its own outbox; the sidecar delivers concurrently), and a
+ * late one would show the tiles going back. An update without a version (sent before versions
+ * were added) passes.
+ */
+export function newerOnly(): (update: Pick<DashboardUpdated, "businessDay" | "version">) => boolean {
+  let day = "";
+  let last = 0;
+  return ({ businessDay, version }) => {
+    if (version === undefined) return true;
+    if (businessDay !== day) [day, last] = [businessDay, 0];
+    if (version <= last) return false;
+    last = version;
+    return true;
+  };
+}
+
 export function dashboardLiveSchema(
   ports: SidecarPorts,
   /** Feature flags (feature-flags.ts): dashboard.preview gates the preview fields. */
@@ -76,11 +96,13 @@ export function dashboardLiveSchema(
               throw new AppError("FORBIDDEN", "no access to this location", { field: "locationId" });
             // NOT_FOUND for another tenant's location (auth answers within the caller's tenant).
             const location = await fetchLocation(ports, who, locationId.data);
+            const fresh = newerOnly();
             return updates.subscribe(
               (u) =>
                 u.tenantId === who.tenantId &&
                 u.locationId === location.id &&
-                u.businessDay === businessDay(new Date(), location.cutoverHour, location.timeZone),
+                u.businessDay === businessDay(new Date(), location.cutoverHour, location.timeZone) &&
+                fresh(u),
             );
           },
           // Called once per subscriber, right before the update is sent to it.
