@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { asApp, startTestMesh } from "../support/mesh.js";
-import { DEMO, edgeClient, eventually } from "../support/graphql-client.js";
+import { DEMO, edgeClient, eventually, gqlWithToken, login } from "../support/graphql-client.js";
 import { DEMO_LOCATION, publishHistory } from "../../bench/ai-history.js";
 
 const SET_DAYS = /* GraphQL */ `
@@ -114,6 +114,25 @@ describe("a location's opening days through the edge, into the AI forecast", { t
       id: DEMO.phoBo.cauGiay,
     });
     assert.deepEqual(after.data?.location.closedWeekdays, ["MONDAY", "SUNDAY"]);
+  });
+
+  test("a new restaurant signs up with its first location's closed weekdays", async () => {
+    const slug = `bun-bo-${Date.now() % 100_000}`;
+    const phone = `+8493${String(Date.now() % 10_000_000).padStart(7, "0")}`;
+    const tokens = await login(mesh.edgeUrl, undefined, phone, {
+      newTenant: { slug, name: "Bún bò Huế", locationName: "Quận 10", closedWeekdays: ["MONDAY"] },
+    });
+    const res = await gqlWithToken<{ locations: { closedWeekdays: string[] }[] }>(
+      mesh.edgeUrl,
+      tokens.accessToken,
+      slug,
+      `{ locations { closedWeekdays } }`,
+    );
+    assert.deepEqual(
+      res.data?.locations.map((l) => l.closedWeekdays),
+      [["MONDAY"]],
+      JSON.stringify(res),
+    );
   });
 
   test("the AI takes a new closed weekday at its next retrain: Wednesdays are forecast zero", async () => {

@@ -109,7 +109,7 @@ export async function tenantBySlug(db: Kysely<AuthDB>, slug: string) {
  * location closed every day is not one to forecast; it is closed by other means). Kept Monday
  * first, so that the stored list, the event and the answers read the same for the same days.
  */
-const ClosedWeekdays = z
+export const ClosedWeekdays = z
   .array(Weekday)
   .refine((days) => new Set(days).size === days.length, "each weekday at most once")
   .refine((days) => days.length < WEEKDAYS.length, "a location must open at least one day a week")

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { AppError } from "@lsp/runtime";
 import { withTenant } from "@lsp/db";
 import type { AuthDB } from "./db.js";
-import { locationChanged, locationColumns } from "./locations.js";
+import { ClosedWeekdays, locationChanged, locationColumns } from "./locations.js";
 import type { Grant } from "./tokens.js";
 
 export const NewTenant = z.object({
@@ -11,6 +11,8 @@ export const NewTenant = z.object({
   name: z.string().trim().min(1).max(200),
   locationName: z.string().trim().min(1).max(200),
   cutoverHour: z.number().int().min(0).max(23).default(4),
+  // The first location's opening days, as createLocation takes them (the AI forecasts nothing on them).
+  closedWeekdays: ClosedWeekdays.default([]),
 });
 export type NewTenant = z.infer<typeof NewTenant>;
 
@@ -46,7 +48,12 @@ export async function createTenantForOwner(
     await sql`SELECT set_config('lsp.tenant_id', ${tenant.id}, true)`.execute(trx);
     const location = await trx
       .insertInto("locations")
-      .values({ tenant_id: tenant.id, name: input.locationName, cutover_hour: input.cutoverHour })
+      .values({
+        tenant_id: tenant.id,
+        name: input.locationName,
+        cutover_hour: input.cutoverHour,
+        closed_weekdays: input.closedWeekdays,
+      })
       .returning(locationColumns)
       .executeTakeFirstOrThrow();
     await locationChanged(trx, location);

@@ -12,6 +12,7 @@ import { toAppError } from "@lsp/runtime";
 import { startServiceDatabase, type TestServiceDatabase } from "../../../test/support/postgres.js";
 import type { AuthDB } from "../src/db.js";
 import { createLocation, requireLocation, setClosedWeekdays } from "../src/locations.js";
+import { createTenantForOwner, NewTenant } from "../src/login.js";
 
 let database: TestServiceDatabase<AuthDB>;
 const tenant = randomUUID();
@@ -77,6 +78,34 @@ test("createLocation takes the closed weekdays, kept Monday first, and announces
   assert.equal(events.length, 1);
   assert.equal(events[0]?.topic, "locations");
   assert.deepEqual(events[0]?.closedWeekdays, ["MONDAY", "SUNDAY"]);
+});
+
+test("a new restaurant's first location takes its closed weekdays at sign-up", async () => {
+  const input = NewTenant.parse({
+    slug: `com-tam-${process.pid}`,
+    name: "Cơm tấm",
+    locationName: "Quận 3",
+    closedWeekdays: ["TUESDAY", "MONDAY"],
+  });
+  const phone = `+8490${String(process.pid).padStart(7, "0").slice(-7)}`;
+  const grant = await createTenantForOwner(database.db, phone, input);
+  const signedUp: Identity = { tenantId: grant.tenantId, userId: grant.userId, role: "owner" };
+  const [first] = await withTenant(database.db, grant.tenantId, (trx) =>
+    trx.selectFrom("locations").select("id").execute(),
+  );
+  assert.ok(first);
+  assert.deepEqual((await requireLocation(database.db, signedUp, first.id)).closedWeekdays, [
+    "MONDAY",
+    "TUESDAY",
+  ]);
+  assert.deepEqual((await eventsOf(first.id)).at(-1)?.closedWeekdays, ["MONDAY", "TUESDAY"]);
+  // Without them the first location is open every day; all seven is not a restaurant to forecast.
+  assert.deepEqual(NewTenant.parse({ slug: "x", name: "X", locationName: "Y" }).closedWeekdays, []);
+  const allWeek = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
+  assert.equal(
+    NewTenant.safeParse({ slug: "x", name: "X", locationName: "Y", closedWeekdays: allWeek }).success,
+    false,
+  );
 });
 
 test("an owner sets and clears the closed weekdays; each write is one location.changed", async () => {
