@@ -55,3 +55,14 @@ def test_invalid_event_is_dropped_and_unknown_types_are_ignored() -> None:
     other = {"id": "e2", "type": "menu.item.changed", "specversion": "1.0", "data": {}}
     assert client.post("/events/orders", json=other).json() == {"status": "SUCCESS"}
     assert client.post("/events/orders", json={"nope": 1}).json() == {"status": "DROP"}
+
+
+def test_a_location_change_that_breaks_its_contract_is_dropped_before_any_actor_call() -> None:
+    # No sidecar here: any actor call would fail and answer RETRY, so DROP and SUCCESS below
+    # show the event was judged before one.
+    change = {"id": "l1", "type": "location.changed", "specversion": "1.0"}
+    no_days = {"tenantId": "not-a-uuid", "locationId": "x", "name": "Q1", "timeZone": "Asia/Ho_Chi_Minh"}
+    assert client.post("/events/locations", json={**change, "data": no_days}).json() == {"status": "DROP"}
+    other = {"id": "l2", "type": "member.changed", "specversion": "1.0", "data": {}}
+    assert client.post("/events/locations", json=other).json() == {"status": "SUCCESS"}
+    assert client.post("/events/locations", content=b"not json").json() == {"status": "DROP"}

@@ -179,3 +179,47 @@ def test_the_daily_retrain_asks_auth_again_and_forecasts_the_new_days_closed(
     _reminder(sidecar)
     kept = json.loads(json.loads(sidecar.stored[actors.SETTINGS_KEY]))
     assert kept["closedWeekdays"] == [] and kept["source"] == "auth"
+
+
+class RemindersSeen(MemoryActorState):
+    """The fake sidecar, also keeping the names of the reminders the actor registers."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.reminders: list[str] = []
+
+    async def register_reminder(self, actor_type: str, actor_id: str, name: str, *args: Any) -> None:
+        self.reminders.append(name)
+
+
+def _settings_changed(sidecar: MemoryActorState, tenant_id: str) -> dict[str, Any]:
+    async def ask() -> dict[str, Any]:
+        answer: dict[str, Any] = await actor_host(sidecar)("SettingsChanged", {"tenantId": tenant_id})
+        return answer
+
+    return asyncio.run(ask())
+
+
+def test_location_changed_retrains_at_once_a_location_with_history_of_that_tenant(
+    trained: tuple[dict[str, Any], dict[str, Any]],  # noqa: F811
+) -> None:
+    state, model = trained
+    sidecar = RemindersSeen(
+        {
+            actors.STATE_KEY: json.dumps(state),
+            actors.MODEL_KEY: json.dumps(model),
+            actors.SETTINGS_KEY: json.dumps(SETTINGS),
+        }
+    )
+    assert _settings_changed(sidecar, TENANT) == {"retrain": True}
+    assert sidecar.reminders == [actors.ONE_SHOT_REMINDER]
+    # Another tenant's event names this location: refused, nothing scheduled.
+    assert _settings_changed(sidecar, "00000000-0000-4000-8000-000000000000") == {
+        "retrain": False,
+        "rejected": "tenant-mismatch",
+    }
+    assert sidecar.reminders == [actors.ONE_SHOT_REMINDER]
+    # A location nobody has sold at yet: nothing to retrain (its first event asks auth anyway).
+    empty = RemindersSeen({})
+    assert _settings_changed(empty, TENANT) == {"retrain": False}
+    assert empty.reminders == [] and empty.stored == {}

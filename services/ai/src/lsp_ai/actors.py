@@ -108,6 +108,10 @@ class LocationInsightsInterface(ActorInterface):
     @abstractmethod
     async def request_retrain(self, arg: Any) -> dict[str, Any]: ...
 
+    @actormethod(name="SettingsChanged")
+    @abstractmethod
+    async def settings_changed(self, arg: Any) -> dict[str, Any]: ...
+
 
 def _as_day(value: Any, name: str) -> str | None:
     if value is None:
@@ -506,6 +510,21 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         due = _int_arg(a, "dueInSeconds", 0, 0, 86_400)
         await self.register_reminder(ONE_SHOT_REMINDER, b"{}", timedelta(seconds=due), None)
         return {"scheduledInSeconds": due}
+
+    async def settings_changed(self, arg: Any) -> dict[str, Any]:
+        """auth's location.changed for this location, `{tenantId}`: a retrain now, which asks auth
+        for the settings (the source of truth, whatever order changes arrive in), so that new
+        opening days count at once rather than at the next daily retrain. A location with no
+        history has nothing to retrain (its first event asks auth anyway); an event naming another
+        tenant than the series' is answered `rejected` (a contract violation: never retried)."""
+        a = single_argument(arg)
+        facts, _ = await self._series()
+        if facts.tenant_id is None:
+            return {"retrain": False}
+        if a.get("tenantId") != facts.tenant_id:
+            return {"retrain": False, "rejected": "tenant-mismatch"}
+        await self.register_reminder(ONE_SHOT_REMINDER, b"{}", timedelta(seconds=0), None)
+        return {"retrain": True}
 
     async def receive_reminder(
         self,

@@ -111,18 +111,28 @@ async def record_at_location(location_id: str, events: list[dict[str, Any]]) -> 
 intake: KeyedBatcher[dict[str, Any], dict[str, Any]] = KeyedBatcher(record_at_location)
 
 
-@app.post("/events/orders")
-async def on_orders_event(request: Request) -> JSONResponse:
-    """Declarative subscription `ai-orders` (components/) delivers the orders topic here."""
+async def _cloud_event(request: Request) -> tuple[str, str, Any] | None:
+    """The delivered CloudEvent's id, type and data; None (drop it) when it is not one."""
     try:
         event = await request.json()
     except ValueError:
         log.error("not JSON; dropping")
-        return JSONResponse({"status": "DROP"})
-    event_id, event_type, data = event.get("id"), event.get("type"), event.get("data")
+        return None
+    event_id = event.get("id") if isinstance(event, dict) else None
+    event_type = event.get("type") if isinstance(event, dict) else None
     if not isinstance(event_id, str) or not isinstance(event_type, str):
         log.error("not a CloudEvent; dropping")
+        return None
+    return event_id, event_type, event.get("data")
+
+
+@app.post("/events/orders")
+async def on_orders_event(request: Request) -> JSONResponse:
+    """Declarative subscription `ai-orders` (components/) delivers the orders topic here."""
+    delivered = await _cloud_event(request)
+    if delivered is None:
         return JSONResponse({"status": "DROP"})
+    event_id, event_type, data = delivered
     if event_type not in ("order.created", "order.voided"):
         EVENTS.labels(type=event_type, outcome="ignored").inc()
         return JSONResponse({"status": "SUCCESS"})
@@ -152,6 +162,44 @@ async def on_orders_event(request: Request) -> JSONResponse:
                 "tenantId": order["tenantId"],
                 "locationId": order["locationId"],
             },
+        )
+        return JSONResponse({"status": "DROP"})
+    EVENTS.labels(type=event_type, outcome="processed").inc()
+    return JSONResponse({"status": "SUCCESS"})
+
+
+@app.post("/events/locations")
+async def on_locations_event(request: Request) -> JSONResponse:
+    """Declarative subscription `ai-locations` (components/) delivers auth's location.changed here:
+    the location's actor retrains now, asking auth for its settings, so that new opening days
+    count at once instead of at the next daily retrain."""
+    delivered = await _cloud_event(request)
+    if delivered is None:
+        return JSONResponse({"status": "DROP"})
+    event_id, event_type, data = delivered
+    if event_type != "location.changed":
+        EVENTS.labels(type=event_type, outcome="ignored").inc()
+        return JSONResponse({"status": "SUCCESS"})
+    try:
+        change = contracts.validate(event_type, data)
+    except ContractError as err:
+        EVENTS.labels(type=event_type, outcome="invalid").inc()
+        log.error("event breaks its contract; dropping", extra={"eventId": event_id, "error": str(err)})
+        return JSONResponse({"status": "DROP"})
+    proxy = proxy_factory().create(
+        "LocationInsights", ActorId(str(change["locationId"])), LocationInsightsInterface
+    )
+    try:
+        answer = await proxy.SettingsChanged({"tenantId": change["tenantId"]})
+    except Exception:
+        EVENTS.labels(type=event_type, outcome="failed").inc()
+        log.exception("actor call failed; Dapr will retry", extra={"eventId": event_id})
+        return JSONResponse({"status": "RETRY"}, status_code=500)
+    if isinstance(answer, dict) and answer.get("rejected"):
+        EVENTS.labels(type=event_type, outcome="rejected").inc()
+        log.warning(
+            "location.changed names another tenant than the location's series; dropping",
+            extra={"eventId": event_id, "tenantId": change["tenantId"], "locationId": change["locationId"]},
         )
         return JSONResponse({"status": "DROP"})
     EVENTS.labels(type=event_type, outcome="processed").inc()
