@@ -111,37 +111,44 @@ async def record_at_location(location_id: str, events: list[dict[str, Any]]) -> 
 intake: KeyedBatcher[dict[str, Any], dict[str, Any]] = KeyedBatcher(record_at_location)
 
 
-async def _cloud_event(request: Request) -> tuple[str, str, Any] | None:
-    """The delivered CloudEvent's id, type and data; None (drop it) when it is not one."""
+async def _checked_event(
+    request: Request, types: frozenset[str]
+) -> tuple[str, str, dict[str, Any]] | JSONResponse:
+    """The delivered CloudEvent's id, type and data checked against its contract; else the answer
+    to give Dapr: DROP for what is not a CloudEvent or breaks its contract (never retried),
+    SUCCESS for a type this route does not handle (ignored)."""
     try:
         event = await request.json()
     except ValueError:
         log.error("not JSON; dropping")
-        return None
+        return JSONResponse({"status": "DROP"})
     event_id = event.get("id") if isinstance(event, dict) else None
     event_type = event.get("type") if isinstance(event, dict) else None
     if not isinstance(event_id, str) or not isinstance(event_type, str):
         log.error("not a CloudEvent; dropping")
-        return None
-    return event_id, event_type, event.get("data")
+        return JSONResponse({"status": "DROP"})
+    if event_type not in types:
+        EVENTS.labels(type=event_type, outcome="ignored").inc()
+        return JSONResponse({"status": "SUCCESS"})
+    try:
+        return event_id, event_type, contracts.validate(event_type, event.get("data"))
+    except ContractError as err:
+        EVENTS.labels(type=event_type, outcome="invalid").inc()
+        log.error("event breaks its contract; dropping", extra={"eventId": event_id, "error": str(err)})
+        return JSONResponse({"status": "DROP"})
+
+
+ORDER_EVENTS = frozenset({"order.created", "order.voided"})
+LOCATION_EVENTS = frozenset({"location.changed"})
 
 
 @app.post("/events/orders")
 async def on_orders_event(request: Request) -> JSONResponse:
     """Declarative subscription `ai-orders` (components/) delivers the orders topic here."""
-    delivered = await _cloud_event(request)
-    if delivered is None:
-        return JSONResponse({"status": "DROP"})
-    event_id, event_type, data = delivered
-    if event_type not in ("order.created", "order.voided"):
-        EVENTS.labels(type=event_type, outcome="ignored").inc()
-        return JSONResponse({"status": "SUCCESS"})
-    try:
-        order = contracts.validate(event_type, data)
-    except ContractError as err:
-        EVENTS.labels(type=event_type, outcome="invalid").inc()
-        log.error("event breaks its contract; dropping", extra={"eventId": event_id, "error": str(err)})
-        return JSONResponse({"status": "DROP"})
+    checked = await _checked_event(request, ORDER_EVENTS)
+    if isinstance(checked, JSONResponse):
+        return checked
+    event_id, event_type, order = checked
     try:
         result = await intake.submit(
             str(order["locationId"]), {"eventId": event_id, "type": event_type, "data": order}
@@ -170,22 +177,13 @@ async def on_orders_event(request: Request) -> JSONResponse:
 
 @app.post("/events/locations")
 async def on_locations_event(request: Request) -> JSONResponse:
-    """Declarative subscription `ai-locations` (components/) delivers auth's location.changed here:
+    """Declarative subscription `ai-location-changes` (components/) delivers auth's location.changed here:
     the location's actor retrains now, asking auth for its settings, so that new opening days
     count at once instead of at the next daily retrain."""
-    delivered = await _cloud_event(request)
-    if delivered is None:
-        return JSONResponse({"status": "DROP"})
-    event_id, event_type, data = delivered
-    if event_type != "location.changed":
-        EVENTS.labels(type=event_type, outcome="ignored").inc()
-        return JSONResponse({"status": "SUCCESS"})
-    try:
-        change = contracts.validate(event_type, data)
-    except ContractError as err:
-        EVENTS.labels(type=event_type, outcome="invalid").inc()
-        log.error("event breaks its contract; dropping", extra={"eventId": event_id, "error": str(err)})
-        return JSONResponse({"status": "DROP"})
+    checked = await _checked_event(request, LOCATION_EVENTS)
+    if isinstance(checked, JSONResponse):
+        return checked
+    event_id, event_type, change = checked
     proxy = proxy_factory().create(
         "LocationInsights", ActorId(str(change["locationId"])), LocationInsightsInterface
     )
