@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from evaluate import FLAG_BUDGET_PER_14_DAYS, TARGET_FALSE_SHARE, TARGET_RECALL  # the targets, once
 from evaluate_forecasts import _datasets_dir, held_out_series, real_series
 
 from lsp_ai.anomalies import daily_features, detect_daily
@@ -61,9 +62,6 @@ EXPECTED_KIND = {
     "void_spike": "void_spike",
 }
 DEMAND_FACTOR = {"drop_30": 0.7, "drop_60": 0.4, "spike_100": 2.0}
-TARGET_RECALL = 0.9
-TARGET_FALSE_SHARE = 0.25
-FLAG_BUDGET_PER_14_DAYS = 1.0
 
 
 @dataclass
