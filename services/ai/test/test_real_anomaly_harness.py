@@ -79,3 +79,16 @@ def test_each_injected_kind_changes_what_it_names() -> None:
             assert 0.35 <= got["revenueVnd"] / was["revenueVnd"] <= 0.66
         else:
             assert got["orders"] == was["orders"] and got["voids"] >= 3 * max(was["voids"], 1)
+
+
+def test_the_recall_bound_follows_the_residual_spread() -> None:
+    """The oracle bound in both tables: with normal residuals of spread s, a -30 % day is
+    -log(0.7)/s sigma below, and a threshold that flags 1 clean day in 14 finds it with probability
+    Phi(-log(0.7)/s - 1.465). 0.125 is the synthetic locations' spread, 0.2 bike sharing's."""
+    bound = harness().drop_30_bound
+    rng = np.random.default_rng(7)
+    for spread, expected in ((0.125, 0.917), (0.2, 0.625)):
+        found, days = bound(rng.normal(0, spread, 200_000))
+        assert days == 200_000
+        assert abs(found / days - expected) < 0.01, (spread, found / days)
+    assert bound(np.array([])) == (0, 0)

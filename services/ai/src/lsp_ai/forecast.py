@@ -332,6 +332,9 @@ def predict(
     from the candidate chosen by the rolling-origin backtest (`selection` has its errors); zero,
     interval included, on the weekdays the owner declares closed."""
     result = _predict(history, horizon, coverage, declared)
+    # The one place that guarantees it on every path: the backtested path already has 0 there
+    # (candidate_forecasts zeroes the mean, the interval scales it), but the short-history and
+    # 3-4-week paths take their spread from seasonal naive's errors, which are not 0 on those days.
     if declared and len(history):
         off = _future_closed(history, horizon, declared)
         for key in ("mean", "lower", "upper"):
