@@ -50,6 +50,14 @@ class LocationInsights {
   }): Promise<unknown> {
     throw new Error("proxy only");
   }
+  SetHeavyRain(_arg: {
+    businessDay: string;
+    heavyRain: boolean;
+    userId?: string;
+    tenantId: string;
+  }): Promise<unknown> {
+    throw new Error("proxy only");
+  }
 }
 
 const Summary = z.object({
@@ -113,6 +121,15 @@ const AnomaliesAnswer = z.object({
       expectedRevenueVnd: z.number().int(),
     }),
   ),
+  heavyRainDays: z.array(z.string()).default([]),
+});
+/** The actor's answer to a heavy-rain mark: `refused` (a day it cannot take) wrote nothing. */
+const HeavyRainAnswer = z.object({
+  result: z.enum(["recorded", "unchanged", "refused"]),
+  message: z.string().nullish(),
+  businessDay: z.string(),
+  heavyRain: z.boolean(),
+  heavyRainDays: z.number().int().min(0),
 });
 const PricingAnswer = z.object({
   items: z.array(
@@ -146,6 +163,7 @@ const day = z.iso
   );
 const ForecastArgs = z.object({ days: z.number().int().min(1).max(28), itemId: z.uuid().nullish() });
 const AnomalyArgs = z.object({ from: day.nullish(), to: day.nullish() });
+const HeavyRainArgs = z.object({ locationId: z.uuid(), businessDay: day, heavyRain: z.boolean() });
 const PricingArgs = z.object({
   locationId: z.uuid(),
   competitors: z
@@ -351,6 +369,19 @@ const typeDefs = /* GraphQL */ `
     trainedAt: String
     days: [DayAnomaly!]!
     hours: [HourAnomaly!]!
+    """
+    Business days (within from/to) an owner or manager marked as heavy rain (setHeavyRain):
+    once there are 4, the AI measures them against the location's rainy days, not its dry ones.
+    """
+    heavyRainDays: [String!]!
+  }
+  "A business day's heavy-rain mark, as the location's AI holds it now."
+  type HeavyRainDay {
+    locationId: ID!
+    businessDay: String!
+    heavyRain: Boolean!
+    "How many days of the location are marked heavy rain now (the last 400 days)."
+    heavyRainDays: Int!
   }
   enum PriceMove {
     raise
@@ -413,6 +444,12 @@ const typeDefs = /* GraphQL */ `
     acceptRecommendation(id: ID!): Recommendation!
     "Owners and managers: the AI shows fewer of its kind for 60 days. reason: 1 to 500 characters."
     dismissRecommendation(id: ID!, reason: String!): Recommendation!
+    """
+    Owners and managers: mark (heavyRain: true) or unmark a business day of heavy rain, up to the
+    location's current business day and 400 days back. Rain keeps guests home: without the mark,
+    a rainy day looks like lost demand to anomaly detection. The AI retrains at once.
+    """
+    setHeavyRain(locationId: ID!, businessDay: String!, heavyRain: Boolean!): HeavyRainDay!
   }
 `;
 
@@ -557,6 +594,33 @@ export function aiSubschema(
           const args = parseArgs(DismissArgs, raw);
           return actOn(ctx, args.id, "dismissed", args.reason);
         },
+        setHeavyRain: async (_: unknown, raw: unknown, ctx: EdgeContext) => {
+          const args = parseArgs(HeavyRainArgs, raw);
+          const who = ctx.identity();
+          if (who.role !== "owner" && who.role !== "manager")
+            throw new AppError("FORBIDDEN", "only owners and managers mark heavy-rain days");
+          if (!(await allowedLocation(ports, who, args.locationId)))
+            throw new AppError("NOT_FOUND", `location ${args.locationId} not found`);
+          // No fallback: a mark the AI did not record is UNAVAILABLE.
+          const answer = await ask("SetHeavyRain", HeavyRainAnswer, () =>
+            actor(args.locationId).SetHeavyRain({
+              businessDay: args.businessDay,
+              heavyRain: args.heavyRain,
+              ...(who.userId ? { userId: who.userId } : {}),
+              tenantId: who.tenantId,
+            }),
+          );
+          if (!answer.ok)
+            throw new AppError("UNAVAILABLE", "the AI could not record this right now; try again", {
+              cause: answer.reason,
+            });
+          const { result, message, businessDay, heavyRain, heavyRainDays } = answer.value;
+          // The day is outside what the location's AI takes (after its business day, too old, or
+          // no orders yet): the caller's to change, and nothing was written.
+          if (result === "refused")
+            throw new AppError("BAD_USER_INPUT", `businessDay: ${message ?? "refused"}`);
+          return { locationId: args.locationId, businessDay, heavyRain, heavyRainDays };
+        },
       },
       Location: {
         insights: async (loc: { id: string }) => {
@@ -631,7 +695,14 @@ export function aiSubschema(
           countAiFallback("Anomalies", answer.failure, cached ? "last_good" : "rules");
           if (cached)
             return { ...cached.value, degraded: true, note: degradedNote(answer.reason, cached.at) };
-          return { degraded: true, note: degradedNote(answer.reason), trainedAt: null, days: [], hours: [] };
+          return {
+            degraded: true,
+            note: degradedNote(answer.reason),
+            trainedAt: null,
+            days: [],
+            hours: [],
+            heavyRainDays: [],
+          };
         },
       },
     },
