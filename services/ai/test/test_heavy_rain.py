@@ -28,14 +28,20 @@ OTHER_TENANT = "33333333-3333-4333-8333-333333333333"
 
 
 class RemindersSeen(MemoryActorState):
-    """The fake sidecar, also keeping the names of the reminders the actor registers."""
+    """The fake sidecar, also keeping the names of the reminders the actor registers and the keys
+    of every save (a write of the same content counts too)."""
 
     def __init__(self, values: dict[str, str]) -> None:
         super().__init__(values)
         self.reminders: list[str] = []
+        self.saved: list[str] = []
 
     async def register_reminder(self, actor_type: str, actor_id: str, name: str, *args: Any) -> None:
         self.reminders.append(name)
+
+    async def save_state_transactionally(self, actor_type: str, actor_id: str, data: bytes) -> None:
+        self.saved += [op["request"]["key"] for op in json.loads(data)]
+        await super().save_state_transactionally(actor_type, actor_id, data)
 
 
 def _today() -> date:
@@ -99,6 +105,7 @@ def test_a_day_is_recorded_then_unchanged_then_cleared_and_only_a_change_retrain
         assert sidecar.stored == written and len(sidecar.reminders) == 2
         # A dry day said to be dry: unchanged too.
         assert (await call("SetHeavyRain", _rain(_day(5), False)))["result"] == "unchanged"
+        assert sidecar.saved == [actors.WEATHER_KEY] * 2  # the two changes only
         # Cleared: recorded, and retrained.
         cleared = await call("SetHeavyRain", _rain(_day(3), False))
         assert (cleared["result"], cleared["heavyRain"], cleared["heavyRainDays"]) == ("recorded", False, 1)
@@ -134,10 +141,10 @@ def test_days_out_of_range_and_locations_without_history_are_refused_and_write_n
         answer = await host(empty)("SetHeavyRain", _rain(_day(1), True))
         assert (answer["result"], answer["heavyRainDays"]) == ("refused", 0)
         assert "no orders" in answer["message"]
-        assert empty.stored == {} and empty.reminders == []
+        assert empty.stored == {} and empty.saved == [] and empty.reminders == []
 
     asyncio.run(scenario())
-    assert sidecar.stored == written and sidecar.reminders == []
+    assert sidecar.stored == written and sidecar.saved == [] and sidecar.reminders == []
 
 
 @pytest.mark.parametrize(
