@@ -22,7 +22,7 @@ from test_actor_cache import (  # noqa: F401
 )
 
 from lsp_ai import actors, analysis, feedback
-from lsp_ai.insights import empty_state
+from lsp_ai.insights import InsightsState, empty_state
 
 OTHER_TENANT = "33333333-3333-4333-8333-333333333333"
 
@@ -44,10 +44,22 @@ class RemindersSeen(MemoryActorState):
         await super().save_state_transactionally(actor_type, actor_id, data)
 
 
+TIME_ZONE, CUTOVER_HOUR = "Asia/Ho_Chi_Minh", 4
+assert (SETTINGS["timeZone"], SETTINGS["cutoverHour"]) == (TIME_ZONE, CUTOVER_HOUR)
+
+
 def _today() -> date:
-    """The stored location's current business day (SETTINGS: Vietnam, cut-over 04:00)."""
-    now = datetime.now(UTC)
-    return date.fromisoformat(feedback.business_day_of(now, SETTINGS["timeZone"], SETTINGS["cutoverHour"]))
+    """The stored location's current business day."""
+    return date.fromisoformat(feedback.business_day_of(datetime.now(UTC), TIME_ZONE, CUTOVER_HOUR))
+
+
+def _once(sidecar: MemoryActorState, method: str, arg: Any) -> Any:
+    """One call on a fresh actor host over `sidecar`."""
+
+    async def ask() -> Any:
+        return await host(sidecar)(method, arg)
+
+    return asyncio.run(ask())
 
 
 def _day(days_before_today: int) -> str:
@@ -167,7 +179,7 @@ def test_a_malformed_argument_is_a_bad_argument(
 ) -> None:
     sidecar = _sidecar(trained)
     with pytest.raises(actors.BadArgument):
-        asyncio.run(host(sidecar)("SetHeavyRain", arg))
+        _once(sidecar, "SetHeavyRain", arg)
     assert _weather(sidecar) is None and sidecar.reminders == []
 
 
@@ -177,7 +189,7 @@ def test_an_impossible_date_is_refused_by_the_sdks_decoder_before_the_method_run
     # The SDK parses date-like strings of the argument (dateutil): not a BadArgument, still an error.
     sidecar = _sidecar(trained)
     with pytest.raises(ValueError, match="day is out of range"):
-        asyncio.run(host(sidecar)("SetHeavyRain", _rain("2026-11-31", True)))
+        _once(sidecar, "SetHeavyRain", _rain("2026-11-31", True))
     assert _weather(sidecar) is None and sidecar.reminders == []
 
 
@@ -186,7 +198,7 @@ def test_another_tenants_caller_is_refused_as_by_the_other_methods(
 ) -> None:
     sidecar = _sidecar(trained)
     with pytest.raises(actors.BadArgument, match="not found"):
-        asyncio.run(host(sidecar)("SetHeavyRain", _rain(_day(2), True, tenant=OTHER_TENANT)))
+        _once(sidecar, "SetHeavyRain", _rain(_day(2), True, tenant=OTHER_TENANT))
     assert _weather(sidecar) is None and sidecar.reminders == []
 
 
@@ -195,7 +207,7 @@ def test_days_older_than_400_days_are_dropped_on_the_next_write(
 ) -> None:
     # Labelled long ago, when they were recent: they age out of the window.
     sidecar = _sidecar(trained, weather=[_day(500), _day(401), _day(20)])
-    answer = asyncio.run(host(sidecar)("SetHeavyRain", _rain(_day(4), True)))
+    answer = _once(sidecar, "SetHeavyRain", _rain(_day(4), True))
     assert (answer["result"], answer["heavyRainDays"]) == ("recorded", 2)
     assert _weather(sidecar) == [_day(20), _day(4)]
 
@@ -240,7 +252,7 @@ def test_training_gives_the_labelled_days_to_the_model(
         lambda *args, **kwargs: json.dumps(list(args[5]) if len(args) > 5 else []),
     )
     monkeypatch.setattr(actors, "MODEL_MAX_AGE", timedelta(0))  # the stored model is too old: retrain
-    answer = asyncio.run(host(sidecar)("Anomalies", {"tenantId": TENANT}))
+    answer = _once(sidecar, "Anomalies", {"tenantId": TENANT})
     assert fits == ["train"] and answer["trainedAt"] != old["trainedAt"]
     assert [json.loads(g) for g in given] == [rainy]
 
@@ -258,7 +270,7 @@ def _iso(i: int) -> str:
     return (START + timedelta(days=i)).isoformat()
 
 
-def _rainy_location(seed: int = 0) -> dict[str, Any]:
+def _rainy_location(seed: int = 0) -> InsightsState:
     rng = np.random.default_rng(seed)
     state = empty_state() | {"tenantId": TENANT, "version": 60}
     for i in range(60):
@@ -282,9 +294,9 @@ def _below_forecast(model: dict[str, Any]) -> set[str]:
 def test_labelled_heavy_rain_days_are_not_lost_demand_and_a_bad_dry_day_still_is() -> None:
     state = _rainy_location()
     rainy = [_iso(i) for i in RAINY]
-    unlabelled = analysis.train(state, "Asia/Ho_Chi_Minh", 14, now_iso="2026-11-06T00:00:00+00:00")
+    unlabelled = analysis.train(state, TIME_ZONE, 14, now_iso="2026-11-06T00:00:00+00:00")
     labelled = analysis.train(
-        state, "Asia/Ho_Chi_Minh", 14, now_iso="2026-11-06T00:00:00+00:00", heavy_rain_days=rainy
+        state, TIME_ZONE, 14, now_iso="2026-11-06T00:00:00+00:00", heavy_rain_days=rainy
     )
     # Unlabelled, the rain reads as lost demand; labelled, it is rain's (estimated) effect.
     assert set(rainy) <= _below_forecast(unlabelled)
