@@ -70,8 +70,8 @@ MODEL_HORIZON_DAYS = 14  # the daily model's forecast; longer or per-item foreca
 MODEL_MAX_AGE = timedelta(seconds=int(os.environ.get("AI_MODEL_MAX_AGE_SECONDS", "600")))
 # Minutes after the cut-over at which the daily retrain runs (the closed day's events are in).
 RETRAIN_AFTER_CUTOVER = timedelta(minutes=15)
-# Heavy-rain labels older than this (in business days before today) are refused and dropped: the
-# model never looks further back than a year of history, and the key stays bounded.
+# Heavy-rain labels older than this (in days before the current business day) are refused and
+# dropped: the series keeps no more days than this (insights.MAX_DAYS), and the key stays bounded.
 MAX_WEATHER_AGE_DAYS = 400
 # Answers kept per actor (item forecasts differ by item and days; the rest have one answer each).
 MAX_CACHED_ANSWERS = 32
