@@ -7,7 +7,9 @@ as JSON text, RecordOrders takes its batch of events as JSON text, and date argu
 State keys: `insights` (the series, insights.InsightsState), `model` (the last training: forecast
 with backtest, anomalies, recommendations), `settings` (time zone, cut-over and closed weekdays from auth),
 `published` (ids of events already published, so a retrain never repeats an alert), `feedback`
-(what owners accepted and dismissed: feedback.py, which also says what the actor learns from it).
+(what owners accepted and dismissed: feedback.py, which also says what the actor learns from it),
+`weather` (`{"heavyRain": [business days]}`: the days owners and managers said had heavy rain,
+which the anomaly model uses to tell a rainy day from lost demand).
 Fitting runs in worker processes (insights.run_cpu_bound); a call holds the actor's turn while
 it waits, but never the event loop that serves every other actor.
 
@@ -58,6 +60,7 @@ MODEL_KEY = "model"
 SETTINGS_KEY = "settings"
 PUBLISHED_KEY = "published"
 FEEDBACK_KEY = "feedback"
+WEATHER_KEY = "weather"
 DAILY_REMINDER = "daily-retrain"
 ONE_SHOT_REMINDER = "retrain-now"
 MAX_FORECAST_DAYS = 28
@@ -67,6 +70,9 @@ MODEL_HORIZON_DAYS = 14  # the daily model's forecast; longer or per-item foreca
 MODEL_MAX_AGE = timedelta(seconds=int(os.environ.get("AI_MODEL_MAX_AGE_SECONDS", "600")))
 # Minutes after the cut-over at which the daily retrain runs (the closed day's events are in).
 RETRAIN_AFTER_CUTOVER = timedelta(minutes=15)
+# Heavy-rain labels older than this (in days before the current business day) are refused and
+# dropped: the series keeps no more days than this (insights.MAX_DAYS), and the key stays bounded.
+MAX_WEATHER_AGE_DAYS = 400
 # Answers kept per actor (item forecasts differ by item and days; the rest have one answer each).
 MAX_CACHED_ANSWERS = 32
 
@@ -112,6 +118,10 @@ class LocationInsightsInterface(ActorInterface):
     @abstractmethod
     async def settings_changed(self, arg: Any) -> dict[str, Any]: ...
 
+    @actormethod(name="SetHeavyRain")
+    @abstractmethod
+    async def set_heavy_rain(self, arg: Any) -> dict[str, Any]: ...
+
 
 def _as_day(value: Any, name: str) -> str | None:
     if value is None:
@@ -124,6 +134,32 @@ def _as_day(value: Any, name: str) -> str | None:
         return date.fromisoformat(str(value)).isoformat()
     except ValueError as err:
         raise BadArgument(f"{name}: expected a date YYYY-MM-DD, got {value!r}") from err
+
+
+def _business_day_arg(value: Any, name: str) -> str:
+    """A business day given as `YYYY-MM-DD`. The SDK's decoder has already turned such a string
+    into a naive midnight datetime; a timestamp (time or zone) or any other form is refused, so a
+    caller's time-of-day never silently picks a day."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None or value.time() != datetime.min.time():
+            raise BadArgument(f"{name}: expected a date YYYY-MM-DD, got a timestamp {value.isoformat()}")
+        return value.date().isoformat()
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        day = _as_day(value, name)
+        if day is not None:
+            return day
+    raise BadArgument(f"{name}: expected a date YYYY-MM-DD, got {value!r}")
+
+
+def oldest_rain_day(today: str) -> str:
+    """The oldest business day a heavy-rain label is accepted and kept for."""
+    return (date.fromisoformat(today) - timedelta(days=MAX_WEATHER_AGE_DAYS)).isoformat()
+
+
+def kept_rain_days(days: set[str], today: str) -> list[str]:
+    """The heavy-rain days worth keeping: sorted, none before `oldest_rain_day(today)`."""
+    oldest = oldest_rain_day(today)
+    return sorted(d for d in days if d >= oldest)
 
 
 def _int_arg(arg: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
@@ -313,6 +349,7 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         return await self._train(await self._whole(parsed), settings)
 
     async def _train(self, state: InsightsState, settings: dict[str, Any]) -> dict[str, Any]:
+        weather = await self._read_json(WEATHER_KEY, {"heavyRain": []})
         model = await run_cpu_bound(
             worker.run,
             "train",
@@ -320,6 +357,8 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
             settings["timeZone"],
             MODEL_HORIZON_DAYS,
             settings_closed_weekdays(settings),
+            None,  # now_iso: the worker's clock
+            list(weather["heavyRain"]),
         )
         await self._set_json(MODEL_KEY, model)
         await self._state_manager.save_state()
@@ -413,7 +452,16 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
 
         days = [x for x in model["anomalies"] if within(x["businessDay"])]
         hours = [x for x in model["hourlyAnomalies"] if within(x["at"][:10])]
-        return {"locationId": self.id.id, "trainedAt": model["trainedAt"], "days": days, "hours": hours}
+        # The current labels (a change shows at once; the model follows at its retrain).
+        weather = await self._read_json(WEATHER_KEY, {"heavyRain": []})
+        rainy = [d for d in weather["heavyRain"] if within(d)]
+        return {
+            "locationId": self.id.id,
+            "trainedAt": model["trainedAt"],
+            "days": days,
+            "hours": hours,
+            "heavyRainDays": rainy,
+        }
 
     async def recommendations(self, arg: Any) -> dict[str, Any]:
         """The open recommendations (after what owners dismissed: feedback.open_recommendations),
@@ -525,6 +573,62 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
             return {"retrain": False, "rejected": "tenant-mismatch"}
         await self.register_reminder(ONE_SHOT_REMINDER, b"{}", timedelta(seconds=0), None)
         return {"retrain": True}
+
+    async def set_heavy_rain(self, arg: Any) -> dict[str, Any]:
+        """An owner or manager says whether a business day had heavy rain, `{tenantId, businessDay,
+        heavyRain, userId?}`. A day the location cannot have yet (after its current business day),
+        one too old to matter, or a location with no history (no tenant to check the caller
+        against) is answered `refused` and writes nothing. A change retrains now, so the anomalies
+        are measured against the day's weather without waiting for the daily retrain."""
+        a = single_argument(arg)
+        tenant_id, user_id = a.get("tenantId"), a.get("userId")
+        if not isinstance(tenant_id, str) or not tenant_id:
+            raise BadArgument("tenantId: expected a tenant id")
+        day = _business_day_arg(a.get("businessDay"), "businessDay")
+        heavy = a.get("heavyRain")
+        if not isinstance(heavy, bool):
+            raise BadArgument(f"heavyRain: expected true or false, got {heavy!r}")
+        facts, _ = await self._series(a)  # another tenant's caller: "not found", as elsewhere
+
+        def answer(result: str, message: str | None, count: int) -> dict[str, Any]:
+            return {
+                "result": result,
+                "message": message,
+                "businessDay": day,
+                "heavyRain": heavy,
+                "heavyRainDays": count,
+            }
+
+        if facts.tenant_id is None:
+            return answer("refused", "This location has no orders yet.", 0)
+        weather = await self._get_json(WEATHER_KEY, {"heavyRain": []})
+        settings = await self._settings(facts.tenant_id)
+        now = datetime.now(UTC)
+        today = feedback.business_day_of(now, settings["timeZone"], int(settings["cutoverHour"]))
+        labelled = set(weather["heavyRain"])
+        count = len(kept_rain_days(labelled, today))
+        if day > today:
+            return answer("refused", f"{day} is after the current business day, {today}.", count)
+        if day < oldest_rain_day(today):
+            too_old = f"{day} is more than {MAX_WEATHER_AGE_DAYS} days before the current business day."
+            return answer("refused", too_old, count)
+        if (day in labelled) == heavy:
+            return answer("unchanged", None, count)
+        after = kept_rain_days(labelled | {day} if heavy else labelled - {day}, today)
+        await self._set_json(WEATHER_KEY, {"heavyRain": after})
+        await self._state_manager.save_state()
+        # The anomalies use the labels from the next training on: that training is now.
+        await self.register_reminder(ONE_SHOT_REMINDER, b"{}", timedelta(seconds=0), None)
+        log.info(
+            "heavy rain recorded",
+            extra={
+                "locationId": self.id.id,
+                "businessDay": day,
+                "heavyRain": heavy,
+                "userId": user_id if isinstance(user_id, str) else None,
+            },
+        )
+        return answer("recorded", None, len(after))
 
     async def receive_reminder(
         self,

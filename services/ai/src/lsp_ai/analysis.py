@@ -37,6 +37,15 @@ def daily_frame(state: InsightsState) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("day").sort_index().asfreq("D", fill_value=0)
 
 
+def with_rain(daily: pd.DataFrame, heavy_rain_days: Sequence[str]) -> pd.DataFrame:
+    """The daily frame with the anomaly model's `rain` column (True on the labelled days), or as
+    it is when no day is labelled (no weather known: the plain threshold applies)."""
+    if not heavy_rain_days:
+        return daily
+    rainy = pd.DatetimeIndex([pd.Timestamp(d) for d in heavy_rain_days])
+    return daily.assign(rain=pd.DatetimeIndex(daily.index).isin(rainy))
+
+
 def items_frame(state: InsightsState) -> pd.DataFrame:
     rows = [
         {"day": pd.Timestamp(d), "itemId": item, "quantity": int(v[0]), "revenueVnd": int(v[1])}
@@ -96,15 +105,18 @@ def train(
     horizon: int = MODEL_HORIZON_DAYS,
     closed_weekdays: Sequence[int] = (),
     now_iso: str | None = None,
+    heavy_rain_days: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The daily retrain: location forecast with backtest, anomalies, recommendations.
-    `closed_weekdays`: the days the owner says the location is closed (Monday = 0)."""
+    `closed_weekdays`: the days the owner says the location is closed (Monday = 0).
+    `heavy_rain_days`: business days owners said had heavy rain (YYYY-MM-DD); only the anomaly
+    model uses them (it estimates rain's effect from them), the forecast does not."""
     now = now_iso or datetime.now(UTC).isoformat()
     daily = daily_frame(state)
     revenue = daily["revenueVnd"].astype(float)
     fc = forecast.forecast(revenue, horizon, declared=closed_weekdays)
     fc["target"] = "revenueVnd"
-    found_days = anomalies.detect_daily(daily)
+    found_days = anomalies.detect_daily(with_rain(daily, heavy_rain_days))
     hourly = hourly_frame(state, time_zone)
     found_hours = anomalies.detect_hourly(hourly)
     items, menu = items_frame(state), menu_frame(state)
