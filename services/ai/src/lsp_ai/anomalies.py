@@ -73,9 +73,10 @@ MIN_RAIN_DAYS = 4  # rainy days seen before their effect is estimated (fewer: no
 
 
 def rain_effect(revenue: pd.Series, rain: np.ndarray, residual: np.ndarray) -> float:
-    """How much a rainy day's revenue differs from the model, on the log scale: the median
-    residual of rainy open days minus that of dry open days (0 with too few rainy days)."""
-    is_open = revenue.to_numpy() > 0
+    """How much a rainy day differs from what it is measured against, on the log scale: the
+    median residual (or ratio) of rainy open days minus that of dry open days, days without one
+    (NaN: a ratio's first weeks) left out; 0 with too few rainy days."""
+    is_open = (revenue.to_numpy() > 0) & ~np.isnan(residual)
     wet, dry = residual[rain & is_open], residual[~rain & is_open]
     if len(wet) < MIN_RAIN_DAYS or len(dry) < MIN_RAIN_DAYS:
         return 0.0
@@ -108,7 +109,16 @@ def daily_features(daily: pd.DataFrame) -> pd.DataFrame:
     out["revenue"] = revenue
     out["expectedRevenue"] = np.expm1(fitted)
     out["revenueResidual"] = np.log1p(revenue.to_numpy()) - fitted
-    out["ordersRatio"] = np.log1p(orders) - np.log1p(_same_weekday_median(open_orders))
+    orders_ratio = np.log1p(orders) - np.log1p(_same_weekday_median(open_orders))
+    orders_effect = rain_effect(revenue, rain, orders_ratio.to_numpy()) if effect else 0.0
+    if orders_effect:
+        # Rain keeps guests home: orders fall with revenue. Measured against the same weekday's
+        # orders, a rainy day would still stand out (the forest would call it unusual), and a dry
+        # day after rainy weeks would look busy. As with revenue: the weekday medians of the
+        # orders as they would have been dry, then each day against its own weather.
+        dry_orders = open_orders * np.where(rain, np.exp(-orders_effect), 1.0)
+        orders_ratio = np.log1p(orders) - np.log1p(_same_weekday_median(dry_orders)) - orders_effect * rain
+    out["ordersRatio"] = orders_ratio
     ticket = revenue / orders.where(orders > 0)
     out["ticketRatio"] = np.log(ticket) - np.log(_trailing_median(ticket))
     void_rate = daily["voids"].astype(float) / orders.where(orders > 0)
