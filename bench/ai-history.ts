@@ -7,15 +7,12 @@ import { DEMO } from "../test/support/graphql-client.js";
 export const DEMO_TENANT_ID = "7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a01"; // pho-bo-hanoi, demo/demo-data.json
 export const DEMO_LOCATION = DEMO.phoBo.hoanKiem;
 
-/**
- * Orders of one past business day: a weekly pattern (weekends busier), lunch and dinner; `share`
- * of the usual count (a quiet day: rain, a street closed).
- */
-export function ordersOf(daysAgo: number, share = 1): Record<string, unknown>[] {
+/** Orders of one past business day: a weekly pattern (weekends busier), lunch and dinner. */
+export function ordersOf(daysAgo: number): Record<string, unknown>[] {
   const day = new Date(Date.now() - daysAgo * 86_400_000);
   const businessDay = day.toISOString().slice(0, 10);
   const weekend = [0, 6].includes(day.getUTCDay());
-  const count = Math.round(((weekend ? 9 : 6) + (daysAgo % 3)) * share);
+  const count = (weekend ? 9 : 6) + (daysAgo % 3);
   return Array.from({ length: count }, (_, i) => ({
     orderId: randomUUID(),
     tenantId: DEMO_TENANT_ID,
@@ -33,17 +30,17 @@ export function ordersOf(daysAgo: number, share = 1): Record<string, unknown>[] 
 }
 
 /**
- * Publishes `days` days of history (yesterday backwards); returns the number of orders. `share`
- * gives each day's share of its usual orders by how many days ago it was (default: all).
+ * Publishes `days` days of history (yesterday backwards); returns the number of orders.
+ * `ordersFor` gives a past day's orders by how many days ago it was (default: `ordersOf`).
  */
 export async function publishHistory(
   daprHttpPort: number,
   days: number,
   /** The publishing app's Dapr API token (its sidecar refuses calls without it). */
   daprApiToken: string,
-  share: (daysAgo: number) => number = () => 1,
+  ordersFor: (daysAgo: number) => Record<string, unknown>[] = ordersOf,
 ): Promise<number> {
-  const events = Array.from({ length: days }, (_, k) => ordersOf(days - k, share(days - k))).flat();
+  const events = Array.from({ length: days }, (_, k) => ordersFor(days - k)).flat();
   for (let i = 0; i < events.length; i += 25) {
     await Promise.all(
       events.slice(i, i + 25).map(async (data) => {
