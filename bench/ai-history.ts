@@ -7,26 +7,44 @@ import { DEMO } from "../test/support/graphql-client.js";
 export const DEMO_TENANT_ID = "7d3f1a52-4c1e-4b8e-9a51-0c2b6f1e4a01"; // pho-bo-hanoi, demo/demo-data.json
 export const DEMO_LOCATION = DEMO.phoBo.hoanKiem;
 
-/** Orders of one past business day: a weekly pattern (weekends busier), lunch and dinner. */
-export function ordersOf(daysAgo: number): Record<string, unknown>[] {
-  const day = new Date(Date.now() - daysAgo * 86_400_000);
-  const businessDay = day.toISOString().slice(0, 10);
-  const weekend = [0, 6].includes(day.getUTCDay());
-  const count = (weekend ? 9 : 6) + (daysAgo % 3);
-  return Array.from({ length: count }, (_, i) => ({
+/** The UTC date `daysAgo` days ago: the business day a past day's orders carry here. */
+export function businessDayOf(daysAgo: number): string {
+  return new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * The `i`-th order of a business day at the demo location: `phoBo` bowls of phở and a trà đá,
+ * alternately at lunch and dinner (05:xxZ / 12:xxZ in Vietnam).
+ */
+export function demoOrder(
+  businessDay: string,
+  i: number,
+  phoBo: number,
+  paymentMethod: "cash" | "momo",
+): Record<string, unknown> {
+  return {
     orderId: randomUUID(),
     tenantId: DEMO_TENANT_ID,
     locationId: DEMO_LOCATION,
     businessDay,
-    // 05:xxZ / 12:xxZ = lunch / dinner in Vietnam.
     createdAt: `${businessDay}T${i % 2 ? "12" : "05"}:${String(i).padStart(2, "0")}:00.000Z`,
-    paymentMethod: i % 3 ? "cash" : "momo",
-    totalVnd: 55_000 * (1 + (i % 2)) + 5_000,
+    paymentMethod,
+    totalVnd: 55_000 * phoBo + 5_000,
     lines: [
-      { itemId: DEMO.phoBo.phoTai, name: "Phở bò tái", quantity: 1 + (i % 2), unitPriceVnd: 55_000 },
+      { itemId: DEMO.phoBo.phoTai, name: "Phở bò tái", quantity: phoBo, unitPriceVnd: 55_000 },
       { itemId: DEMO.phoBo.traDa, name: "Trà đá", quantity: 1, unitPriceVnd: 5_000 },
     ],
-  }));
+  };
+}
+
+/** Orders of one past business day: a weekly pattern (weekends busier), lunch and dinner. */
+export function ordersOf(daysAgo: number): Record<string, unknown>[] {
+  const businessDay = businessDayOf(daysAgo);
+  const weekend = [0, 6].includes(new Date(`${businessDay}T00:00:00Z`).getUTCDay());
+  const count = (weekend ? 9 : 6) + (daysAgo % 3);
+  return Array.from({ length: count }, (_, i) =>
+    demoOrder(businessDay, i, 1 + (i % 2), i % 3 ? "cash" : "momo"),
+  );
 }
 
 /**

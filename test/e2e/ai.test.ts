@@ -10,6 +10,7 @@ import { asApp, startTestMesh } from "../support/mesh.js";
 import { DEMO, edgeClient, eventually } from "../support/graphql-client.js";
 import { scrapeMetrics, sumOf } from "../support/metrics.js";
 import { DEMO_LOCATION, publishHistory } from "../../bench/ai-history.js";
+import { callInsightsActor } from "../support/ai-actor.js";
 
 const LOCATION = DEMO_LOCATION;
 const HISTORY_DAYS = 35;
@@ -123,21 +124,8 @@ describe("AI actors through the edge on the real mesh", { timeout: 600_000 }, ()
   let published = 0;
 
   /** Dapr's HTTP API on the edge's sidecar (the test plays an operator calling an actor). */
-  const actorCall = async (method: string, body: unknown) => {
-    const port = mesh.plan.apps.edge.daprHttp;
-    const res = await fetch(
-      `http://127.0.0.1:${port}/v1.0/actors/LocationInsights/${LOCATION}/method/${method}`,
-      {
-        method: "POST",
-        headers: { "content-type": "application/json", ...asApp(mesh, "edge") },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(10_000),
-      },
-    );
-    const text = await res.text();
-    assert.ok(res.ok, `${method}: ${res.status} ${text}`);
-    return JSON.parse(text) as Record<string, unknown>;
-  };
+  const actorCall = (method: "GetSummary" | "RequestRetrain", body: Record<string, unknown>) =>
+    callInsightsActor(mesh, LOCATION, method, body);
 
   before(async () => {
     // The polls below (every 100 ms while models fit) are not what the edge's per-caller rate

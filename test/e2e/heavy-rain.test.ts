@@ -5,15 +5,11 @@
 // a quiet dry day is still flagged. Every refusal is a typed error that writes nothing.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
-import { asApp, startTestMesh } from "../support/mesh.js";
+import { startTestMesh } from "../support/mesh.js";
+import { retrainNow } from "../support/ai-actor.js";
 import { DEMO, edgeClient, eventually } from "../support/graphql-client.js";
-import { DEMO_LOCATION, DEMO_TENANT_ID, publishHistory } from "../../bench/ai-history.js";
-
-/** The UTC date `daysAgo` days ago: the business day bench/ai-history gives such a day. */
-const businessDayOf = (daysAgo: number) =>
-  new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+import { DEMO_LOCATION, businessDayOf, demoOrder, publishHistory } from "../../bench/ai-history.js";
 
 const MARK = /* GraphQL */ `
   mutation ($id: ID!, $day: String!, $rain: Boolean!) {
@@ -74,19 +70,7 @@ function rainyHistoryDay(daysAgo: number): Record<string, unknown>[] {
   const weekend = [0, 6].includes(new Date(`${businessDay}T00:00:00Z`).getUTCDay());
   const usual = (weekend ? 12 : 8) + (daysAgo % 2);
   const count = RAINY.includes(daysAgo) || daysAgo === QUIET_DRY ? Math.floor(usual / 2) : usual;
-  return Array.from({ length: count }, (_, i) => ({
-    orderId: randomUUID(),
-    tenantId: DEMO_TENANT_ID,
-    locationId: DEMO_LOCATION,
-    businessDay,
-    createdAt: `${businessDay}T${i % 2 ? "12" : "05"}:${String(i).padStart(2, "0")}:00.000Z`,
-    paymentMethod: "cash",
-    totalVnd: 60_000,
-    lines: [
-      { itemId: DEMO.phoBo.phoTai, name: "Phở bò tái", quantity: 1, unitPriceVnd: 55_000 },
-      { itemId: DEMO.phoBo.traDa, name: "Trà đá", quantity: 1, unitPriceVnd: 5_000 },
-    ],
-  }));
+  return Array.from({ length: count }, (_, i) => demoOrder(businessDay, i, 1, "cash"));
 }
 const codeOf = (r: { errors?: { extensions?: { code?: unknown } }[] }) => r.errors?.[0]?.extensions?.code;
 
@@ -145,16 +129,7 @@ describe("heavy-rain days through the edge, into the AI's anomaly report", { tim
       240_000,
     );
     // A model over the whole history (one computed while events arrived is kept 10 minutes).
-    const retrain = await fetch(
-      `http://127.0.0.1:${mesh.plan.apps.edge.daprHttp}/v1.0/actors/LocationInsights/${DEMO_LOCATION}/method/RequestRetrain`,
-      {
-        method: "POST",
-        headers: { "content-type": "application/json", ...asApp(mesh, "edge") },
-        body: JSON.stringify({ dueInSeconds: 0 }),
-        signal: AbortSignal.timeout(10_000),
-      },
-    );
-    assert.ok(retrain.ok, await retrain.text());
+    await retrainNow(mesh, DEMO_LOCATION);
     const dry = await eventually(
       "a model retrained over the whole history",
       async () => {

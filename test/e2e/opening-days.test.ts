@@ -6,7 +6,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
-import { asApp, startTestMesh } from "../support/mesh.js";
+import { startTestMesh } from "../support/mesh.js";
+import { retrainNow } from "../support/ai-actor.js";
 import { DEMO, edgeClient, eventually, gqlWithToken, login } from "../support/graphql-client.js";
 import { DEMO_LOCATION, publishHistory } from "../../bench/ai-history.js";
 
@@ -152,16 +153,7 @@ describe("a location's opening days through the edge, into the AI forecast", { t
     );
     // A model over the whole history (an answer computed while the events were arriving is kept
     // for up to 10 minutes): one retrain asked through the actor API, as the owner's "refresh".
-    const retrain = await fetch(
-      `http://127.0.0.1:${mesh.plan.apps.edge.daprHttp}/v1.0/actors/LocationInsights/${DEMO_LOCATION}/method/RequestRetrain`,
-      {
-        method: "POST",
-        headers: { "content-type": "application/json", ...asApp(mesh, "edge") },
-        body: JSON.stringify({ dueInSeconds: 0 }),
-        signal: AbortSignal.timeout(10_000),
-      },
-    );
-    assert.ok(retrain.ok, await retrain.text());
+    await retrainNow(mesh, DEMO_LOCATION);
     const first = await eventually(
       "a model retrained over the whole history",
       async () => {
