@@ -116,7 +116,7 @@ def daily_features(daily: pd.DataFrame) -> pd.DataFrame:
         # orders, a rainy day would still stand out (the forest would call it unusual), and a dry
         # day after rainy weeks would look busy. As with revenue: the weekday medians of the
         # orders as they would have been dry, then each day against its own weather.
-        dry_orders = open_orders * np.where(rain, np.exp(-orders_effect), 1.0)
+        dry_orders: pd.Series = open_orders * np.where(rain, np.exp(-orders_effect), 1.0)
         orders_ratio = np.log1p(orders) - np.log1p(_same_weekday_median(dry_orders)) - orders_effect * rain
     out["ordersRatio"] = orders_ratio
     ticket = revenue / orders.where(orders > 0)
