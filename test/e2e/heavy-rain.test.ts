@@ -1,8 +1,9 @@
 // Heavy-rain days on the real mesh (issue 18 item 4): rain keeps guests home, so a rainy day
 // looks like lost demand to anomaly detection. Owners and managers mark such days through the
-// edge (setHeavyRain); the location's AI actor keeps them and retrains at once, and its anomaly
-// report stops flagging the marked days once it has enough of them to learn rain's effect, while
-// a quiet dry day is still flagged. Every refusal is a typed error that writes nothing.
+// edge (setHeavyRain); the location's AI actor keeps them and retrains shortly after, and its
+// anomaly report stops flagging the marked days once it has enough of them to learn rain's
+// effect, while a quiet dry day is still flagged. Every refusal is a typed error that writes
+// nothing.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
@@ -168,7 +169,7 @@ describe("heavy-rain days through the edge, into the AI's anomaly report", { tim
     const again = await mark(owner, rainy[0]!, true);
     assert.equal(again.data?.setHeavyRain.heavyRainDays, rainy.length, JSON.stringify(again));
 
-    // No retrain is asked for: each recorded mark retrains the location at once.
+    // No retrain is asked for: the marks retrain the location 20 s after the last one.
     const wet = await eventually(
       "a retrain that knows the rainy days",
       async () => {

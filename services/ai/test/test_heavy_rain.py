@@ -34,10 +34,12 @@ class RemindersSeen(MemoryActorState):
     def __init__(self, values: dict[str, str]) -> None:
         super().__init__(values)
         self.reminders: list[str] = []
+        self.due: list[str] = []  # each registration's due time, as the SDK sends it
         self.saved: list[str] = []
 
-    async def register_reminder(self, actor_type: str, actor_id: str, name: str, *args: Any) -> None:
+    async def register_reminder(self, actor_type: str, actor_id: str, name: str, data: bytes) -> None:
         self.reminders.append(name)
+        self.due.append(json.loads(data)["dueTime"])
 
     async def save_state_transactionally(self, actor_type: str, actor_id: str, data: bytes) -> None:
         self.saved += [op["request"]["key"] for op in json.loads(data)]
@@ -106,7 +108,8 @@ def test_a_day_is_recorded_then_unchanged_then_cleared_and_only_a_change_retrain
             "heavyRainDays": 1,
         }
         assert _weather(sidecar) == [_day(3)]
-        assert sidecar.reminders == [actors.ONE_SHOT_REMINDER]  # the retrain, now
+        assert sidecar.reminders == [actors.ONE_SHOT_REMINDER]  # the retrain, shortly
+        assert sidecar.due == ["0h0m20s0ms0μs"]  # RETRAIN_AFTER_RAIN_MARK: each mark moves it
         # A later call for an earlier day: kept sorted.
         assert (await call("SetHeavyRain", _rain(_day(10), True)))["heavyRainDays"] == 2
         assert _weather(sidecar) == [_day(10), _day(3)]

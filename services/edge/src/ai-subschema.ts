@@ -447,7 +447,7 @@ const typeDefs = /* GraphQL */ `
     """
     Owners and managers: mark (heavyRain: true) or unmark a business day of heavy rain, up to the
     location's current business day and 400 days back. Rain keeps guests home: without the mark,
-    a rainy day looks like lost demand to anomaly detection. The AI retrains at once.
+    a rainy day looks like lost demand to anomaly detection. The AI retrains 20 s after the last mark.
     """
     setHeavyRain(locationId: ID!, businessDay: String!, heavyRain: Boolean!): HeavyRainDay!
   }

@@ -73,6 +73,10 @@ RETRAIN_AFTER_CUTOVER = timedelta(minutes=15)
 # Heavy-rain labels older than this (in days before the current business day) are refused and
 # dropped: the series keeps no more days than this (insights.MAX_DAYS), and the key stays bounded.
 MAX_WEATHER_AGE_DAYS = 400
+# A heavy-rain mark retrains this long after it, and each new mark moves that retrain again: an
+# owner marking last week's rainy days one after another gets one retrain, not one per mark, and
+# the marks never wait behind a training for the actor's turn (the edge gives a call 800 ms).
+RETRAIN_AFTER_RAIN_MARK = timedelta(seconds=20)
 # Answers kept per actor (item forecasts differ by item and days; the rest have one answer each).
 MAX_CACHED_ANSWERS = 32
 
@@ -578,8 +582,9 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         """An owner or manager says whether a business day had heavy rain, `{tenantId, businessDay,
         heavyRain, userId?}`. A day the location cannot have yet (after its current business day),
         one too old to matter, or a location with no history (no tenant to check the caller
-        against) is answered `refused` and writes nothing. A change retrains now, so the anomalies
-        are measured against the day's weather without waiting for the daily retrain."""
+        against) is answered `refused` and writes nothing. A change retrains shortly after
+        (`RETRAIN_AFTER_RAIN_MARK`), so the anomalies are measured against the day's weather
+        without waiting for the daily retrain."""
         a = single_argument(arg)
         tenant_id, user_id = a.get("tenantId"), a.get("userId")
         if not isinstance(tenant_id, str) or not tenant_id:
@@ -617,8 +622,9 @@ class LocationInsights(Actor, LocationInsightsInterface, Remindable):
         after = kept_rain_days(labelled | {day} if heavy else labelled - {day}, today)
         await self._set_json(WEATHER_KEY, {"heavyRain": after})
         await self._state_manager.save_state()
-        # The anomalies use the labels from the next training on: that training is now.
-        await self.register_reminder(ONE_SHOT_REMINDER, b"{}", timedelta(seconds=0), None)
+        # The anomalies use the labels from the next training on: that training comes shortly
+        # (re-registering the reminder moves it: a burst of marks retrains once).
+        await self.register_reminder(ONE_SHOT_REMINDER, b"{}", RETRAIN_AFTER_RAIN_MARK, None)
         log.info(
             "heavy rain recorded",
             extra={
