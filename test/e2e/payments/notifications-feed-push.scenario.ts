@@ -37,9 +37,15 @@ export function notificationFeedAndPushScenarios(h: PaymentsMesh): void {
     await Promise.all([live.ready, otherTenant.ready]);
     const before = await feed(h);
     await payAndAwaitPaymentEvent(h);
-    const after = await eventually("feed entry", async () => {
+    // The list and the unread count are two queries that run side by side: one answer can hold
+    // the new entry while its count was read just before the insert (CI saw 10, not 11). Wait
+    // for both; the count must then have grown by exactly one.
+    const after = await eventually("feed entry and its unread count", async () => {
       const f = await feed(h);
-      return f.notifications.length > before.notifications.length ? f : undefined;
+      const grown =
+        f.notifications.length > before.notifications.length &&
+        f.unreadNotificationCount > before.unreadNotificationCount;
+      return grown ? f : undefined;
     });
     const entry = after.notifications[0];
     assert.equal(entry?.kind, "payment");
