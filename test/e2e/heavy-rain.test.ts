@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { startTestMesh } from "../support/mesh.js";
-import { retrainNow } from "../support/ai-actor.js";
+import { modelOverWholeHistory } from "../support/ai-actor.js";
 import { DEMO, edgeClient, eventually } from "../support/graphql-client.js";
 import { DEMO_LOCATION, businessDayOf, demoOrder, publishHistory } from "../../bench/ai-history.js";
 
@@ -121,26 +121,11 @@ describe("heavy-rain days through the edge, into the AI's anomaly report", { tim
       mesh.tokens.sales.daprApiToken,
       rainyHistoryDay,
     );
-    const seen = await eventually(
-      "the actor recorded the whole history",
-      async () => {
-        const l = await report();
-        return l?.insights?.ordersSeen === published && !l.anomalies.degraded ? l : undefined;
-      },
-      240_000,
-    );
-    // A model over the whole history (one computed while events arrived is kept 10 minutes).
-    await retrainNow(mesh, DEMO_LOCATION);
-    const dry = await eventually(
-      "a model retrained over the whole history",
-      async () => {
-        const l = await report();
-        return l && l.insights?.lastTrainedAt !== seen.insights?.lastTrainedAt && !l.anomalies.degraded
-          ? l
-          : undefined;
-      },
-      180_000,
-    );
+    // A model over the whole history (one fitted while the events arrived is kept 10 minutes).
+    const dry = await modelOverWholeHistory(mesh, DEMO_LOCATION, published, async () => {
+      const l = await report();
+      return l && !l.anomalies.degraded ? l : undefined;
+    });
     // Before any mark: the refusals above wrote nothing, and the rainy days look like lost demand.
     assert.deepEqual(dry.anomalies.heavyRainDays, []);
     const rainy = RAINY.map(businessDayOf);

@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Mesh } from "../../scripts/mesh/mesh.js";
 import { startTestMesh } from "../support/mesh.js";
-import { retrainNow } from "../support/ai-actor.js";
+import { modelOverWholeHistory } from "../support/ai-actor.js";
 import { DEMO, edgeClient, eventually, gqlWithToken, login } from "../support/graphql-client.js";
 import { DEMO_LOCATION, publishHistory } from "../../bench/ai-history.js";
 
@@ -143,26 +143,12 @@ describe("a location's opening days through the edge, into the AI forecast", { t
       assert.equal(res.errors, undefined, JSON.stringify(res.errors));
       return res.data?.location;
     };
-    const seen = await eventually(
-      "the actor recorded the whole history",
-      async () => {
-        const l = await forecast();
-        return l && l.insights?.ordersSeen === published && !l.forecast.degraded ? l : undefined;
-      },
-      240_000,
-    );
     // A model over the whole history (an answer computed while the events were arriving is kept
     // for up to 10 minutes): one retrain asked through the actor API, as the owner's "refresh".
-    await retrainNow(mesh, DEMO_LOCATION);
-    const first = await eventually(
-      "a model retrained over the whole history",
-      async () => {
-        const l = await forecast();
-        const retrained = l && l.insights?.lastTrainedAt !== seen.insights?.lastTrainedAt;
-        return retrained && !l.forecast.degraded ? l : undefined;
-      },
-      180_000,
-    );
+    const first = await modelOverWholeHistory(mesh, DEMO_LOCATION, published, async () => {
+      const l = await forecast();
+      return l && !l.forecast.degraded ? l : undefined;
+    });
     // Open every day so far (the settings auth gave at the first event): Wednesday sells.
     const wednesday = first.forecast.points.find((p) => isWednesday(p.day));
     assert.ok(wednesday && wednesday.value > 0, JSON.stringify(first.forecast.points));

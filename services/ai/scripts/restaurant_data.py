@@ -13,6 +13,7 @@ were fixed before they were first scored).
 """
 
 import importlib.util
+from functools import cache
 from datetime import timedelta
 from pathlib import Path
 
@@ -54,9 +55,10 @@ def _yaz_dates(rows: pd.DataFrame) -> pd.DatetimeIndex:
     return days
 
 
+@cache  # read once per run (the series and the rain days both come from it); callers copy
 def yaz_frame() -> pd.DataFrame:
-    """Yaz's days, indexed by date (missing days absent): the dishes, `total` (their sum),
-    `closed`, `holiday` and `rain_mm`."""
+    """Yaz's days, indexed by date: the dishes, `total` (their sum), `closed`, `holiday` and
+    `rain_mm`."""
     rows = pd.read_csv(_datasets_dir() / "dataYaz_unprocessed.csv")
     frame = rows[list(YAZ_DISHES)].astype(float)
     frame["total"] = frame.sum(axis=1)
@@ -74,7 +76,7 @@ def _daily(s: pd.Series) -> pd.Series:
 
 def yaz_series() -> dict[str, list[tuple[str, pd.Series]]]:
     """The restaurant's total and its dishes; closed days are 0, as the service would see them."""
-    frame = yaz_frame()
+    frame = yaz_frame().copy()
     frame.loc[frame["closed"], [*YAZ_DISHES, "total"]] = 0.0
     return {
         "total": [("yaz-total", _daily(frame["total"]))],
@@ -82,6 +84,7 @@ def yaz_series() -> dict[str, list[tuple[str, pd.Series]]]:
     }
 
 
+@cache  # 8.5 MB, read once per run (the series and each shop's rain days come from it)
 def bakery_frame() -> pd.DataFrame:
     return pd.read_csv(_datasets_dir() / "dataBakery_unprocessed.csv", parse_dates=["date_short"])
 

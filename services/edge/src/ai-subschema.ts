@@ -453,6 +453,12 @@ const typeDefs = /* GraphQL */ `
   }
 `;
 
+/** The AI's writes (acting on a recommendation, marking rain) are owners' and managers'. */
+function requireOwnerOrManager(who: Identity, what: string): void {
+  if (who.role !== "owner" && who.role !== "manager")
+    throw new AppError("FORBIDDEN", `only owners and managers ${what}`);
+}
+
 /** Only locations the caller may see (location-root.ts: auth owns locations; cached here). */
 async function allowedLocation(ports: SidecarPorts, who: Identity, locationId: string): Promise<boolean> {
   return (await accessibleLocation(ports, who, locationId)) !== null;
@@ -528,8 +534,7 @@ export function aiSubschema(
     reason?: string,
   ) {
     const who = ctx.identity();
-    if (who.role !== "owner" && who.role !== "manager")
-      throw new AppError("FORBIDDEN", "only owners and managers act on recommendations");
+    requireOwnerOrManager(who, "act on recommendations");
     const notFound = () => new AppError("NOT_FOUND", `recommendation ${id.locationId}/${id.own} not found`);
     if (!(await allowedLocation(ports, who, id.locationId))) throw notFound();
     // Recommendations switched off for the location (the list is empty): nothing to act on.
@@ -597,8 +602,7 @@ export function aiSubschema(
         setHeavyRain: async (_: unknown, raw: unknown, ctx: EdgeContext) => {
           const args = parseArgs(HeavyRainArgs, raw);
           const who = ctx.identity();
-          if (who.role !== "owner" && who.role !== "manager")
-            throw new AppError("FORBIDDEN", "only owners and managers mark heavy-rain days");
+          requireOwnerOrManager(who, "mark heavy-rain days");
           if (!(await allowedLocation(ports, who, args.locationId)))
             throw new AppError("NOT_FOUND", `location ${args.locationId} not found`);
           // No fallback: a mark the AI did not record is UNAVAILABLE.

@@ -43,6 +43,7 @@ from lsp_ai.events import (
     settings_closed_weekdays,
 )
 from lsp_ai.insights import (
+    MAX_DAYS,
     InsightsState,
     admit_event,
     empty_state,
@@ -71,8 +72,8 @@ MODEL_MAX_AGE = timedelta(seconds=int(os.environ.get("AI_MODEL_MAX_AGE_SECONDS",
 # Minutes after the cut-over at which the daily retrain runs (the closed day's events are in).
 RETRAIN_AFTER_CUTOVER = timedelta(minutes=15)
 # Heavy-rain labels older than this (in days before the current business day) are refused and
-# dropped: the series keeps no more days than this (insights.MAX_DAYS), and the key stays bounded.
-MAX_WEATHER_AGE_DAYS = 400
+# dropped: the series keeps no older days, and the key stays bounded.
+MAX_WEATHER_AGE_DAYS = MAX_DAYS
 # A heavy-rain mark retrains this long after it, and each new mark moves that retrain again: an
 # owner marking last week's rainy days one after another gets one retrain, not one per mark, and
 # the marks never wait behind a training for the actor's turn (the edge gives a call 800 ms).
