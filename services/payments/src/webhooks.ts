@@ -55,8 +55,6 @@ export interface Decision {
   paymentId?: string;
 }
 
-const PG_UNIQUE_VIOLATION = "23505";
-
 /**
  * Checks and records one provider notice. Order of checks: parse → our reference → the tenant's
  * credentials → signature → amount → record once. Nothing but an audit row is written unless
@@ -149,46 +147,35 @@ export async function settleVerified(
   },
 ): Promise<Decision & { notice: Notice }> {
   const { notice, tenantId } = a;
-  try {
-    return await withTenant(deps.db, tenantId, async (trx) => {
-      const intent =
-        a.intent ??
-        (await trx
-          .selectFrom("payment_intents")
-          .selectAll()
-          .where("provider", "=", a.provider)
-          .where("reference", "=", notice.reference)
-          .executeTakeFirst());
-      if (!intent)
-        return { notice, outcome: "unknown_order", detail: `no payment with reference ${notice.reference}` };
-      if (notice.amountVnd !== intent.amount_vnd)
-        return {
-          notice,
-          tenantId,
-          outcome: "amount_mismatch",
-          detail: `amount ${notice.amountVnd ?? "invalid"} does not match the order total ${intent.amount_vnd}`,
-        };
-      if (notice.outcome === "pending")
-        return { notice, tenantId, outcome: "pending", detail: `pending (${notice.resultCode})` };
-      return recordOnce(trx, { ...a, intent });
-    });
-  } catch (err) {
-    // The partial unique index: this order already has a successful payment (another txn id).
-    if ((err as { code?: string }).code === PG_UNIQUE_VIOLATION)
+  return withTenant(deps.db, tenantId, async (trx) => {
+    const intent =
+      a.intent ??
+      (await trx
+        .selectFrom("payment_intents")
+        .selectAll()
+        .where("provider", "=", a.provider)
+        .where("reference", "=", notice.reference)
+        .executeTakeFirst());
+    if (!intent)
+      return { notice, outcome: "unknown_order", detail: `no payment with reference ${notice.reference}` };
+    if (notice.amountVnd !== intent.amount_vnd)
       return {
         notice,
         tenantId,
-        outcome: "already_paid",
-        detail: "the order already has a successful payment",
+        outcome: "amount_mismatch",
+        detail: `amount ${notice.amountVnd ?? "invalid"} does not match the order total ${intent.amount_vnd}`,
       };
-    throw err;
-  }
+    if (notice.outcome === "pending")
+      return { notice, tenantId, outcome: "pending", detail: `pending (${notice.resultCode})` };
+    return recordOnce(trx, { ...a, intent });
+  });
 }
 
 /**
  * Inserts the payment, settles its intent and enqueues its event, once per (provider,
- * transaction id): a replay (or a concurrent duplicate, which waits on the unique index) inserts
- * nothing and is answered "duplicate".
+ * transaction id): a replay (or a concurrent duplicate, which waits on the unique indexes) inserts
+ * nothing and is answered "duplicate"; a success for an order that already has one under another
+ * transaction id inserts nothing either and is "already_paid".
  */
 async function recordOnce(
   trx: Transaction<PaymentsDB>,
@@ -215,10 +202,24 @@ async function recordOnce(
       status,
       raw_payload: JSON.stringify({ body: raw.body, query: raw.query }),
     })
-    .onConflict((c) => c.constraint("payments_provider_txn").doNothing())
+    // No conflict target: DO NOTHING on either unique index (one row per provider transaction;
+    // one success per order). With a target, a concurrent duplicate of the same success could
+    // meet the order's index first and fail with a unique violation (CI's payment burst: a 409
+    // for a duplicate notice); now it waits, then inserts nothing, and the row says which it was.
+    .onConflict((c) => c.doNothing())
     .returning("id")
     .executeTakeFirst();
-  if (!inserted) return { notice, tenantId, outcome: "duplicate", detail: "already processed" };
+  if (!inserted) {
+    const same = await trx
+      .selectFrom("payments")
+      .select("id")
+      .where("provider", "=", provider)
+      .where("provider_txn_id", "=", notice.providerTxnId)
+      .executeTakeFirst();
+    return same
+      ? { notice, tenantId, outcome: "duplicate", detail: "already processed" }
+      : { notice, tenantId, outcome: "already_paid", detail: "the order already has a successful payment" };
+  }
 
   const common = {
     paymentId: inserted.id,
