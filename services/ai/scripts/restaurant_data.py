@@ -13,8 +13,8 @@ were fixed before they were first scored).
 """
 
 import importlib.util
-from functools import cache
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
